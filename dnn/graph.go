@@ -65,7 +65,7 @@ type Node struct {
 	Eps    float32 // BatchNorm
 	Rate   float32 // Dropout
 
-	W, B                    *Tensor // Conv, Dense
+	W, B                   *Tensor // Conv, Dense
 	Scale, Bias, Mean, Var *Tensor // BatchNorm
 }
 
