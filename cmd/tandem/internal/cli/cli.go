@@ -1,0 +1,60 @@
+// Package cli holds what every tandem subcommand shares: the error kinds that
+// decide the exit status, and how a command reports them.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"github.com/spf13/cobra"
+)
+
+// Exit statuses of the tandem binary.
+const (
+	ExitOK       = 0
+	ExitFailure  = 1 // the work itself failed
+	ExitBadInput = 2 // bad usage or bad input (flags, scenario, profile, model, dataset)
+)
+
+// InputError marks an error caused by what the user gave tandem: a flag, a
+// file, a value. The binary exits with ExitBadInput for it.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// BadInput wraps err as an InputError; nil stays nil.
+func BadInput(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &InputError{Err: err}
+}
+
+// BadInputf formats an InputError.
+func BadInputf(format string, args ...any) error {
+	return &InputError{Err: fmt.Errorf(format, args...)}
+}
+
+// ExitCode maps an error returned by a command to the process exit status.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return ExitBadInput
+	}
+	return ExitFailure
+}
+
+// RangeArgs is cobra.RangeArgs whose failure is an InputError.
+func RangeArgs(min, max int) func(cmd *cobra.Command, args []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		return BadInput(cobra.RangeArgs(min, max)(cmd, args))
+	}
+}
+
+// ExactArgs is cobra.ExactArgs whose failure is an InputError.
+func ExactArgs(n int) func(cmd *cobra.Command, args []string) error {
+	return RangeArgs(n, n)
+}
