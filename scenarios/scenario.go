@@ -1,0 +1,115 @@
+// Package scenarios owns the scenario file: its schema, strict decoding with
+// errors that name file:line:column and key, the defaults (filled in one
+// place), validation, and the built-in scenarios embedded in the binary. A
+// scenario is the same file for the simulator and for hardware-in-the-loop.
+package scenarios
+
+import "time"
+
+// Scenario describes one deployment to predict or measure: a fleet of edge
+// devices running the bundle's edge model, a link per device, a pool of cloud
+// servers running the heavy model, a workload, and the offloading policy.
+type Scenario struct {
+	Name string `yaml:"name"`
+	Seed uint64 `yaml:"seed"`
+	// The run ends after Requests arrivals (over the whole fleet) or after
+	// Duration of simulated time, whichever is set; then it drains.
+	Requests int      `yaml:"requests,omitempty"`
+	Duration Duration `yaml:"duration,omitempty"`
+
+	Bundle   string   `yaml:"bundle"` // builtin:NAME or a path to a bundle folder
+	Workload Workload `yaml:"workload"`
+	Edge     Edge     `yaml:"edge"`
+	Link     Link     `yaml:"link"`
+	Cloud    Cloud    `yaml:"cloud"`
+	Policy   Policy   `yaml:"policy"`
+}
+
+// Arrival processes of a workload.
+const (
+	ArrivalPoisson  = "poisson"
+	ArrivalPeriodic = "periodic"
+	ArrivalMMPP     = "mmpp"
+	ArrivalTrace    = "trace"
+)
+
+// Workload is the per-device arrival process.
+type Workload struct {
+	Arrival string  `yaml:"arrival"`        // poisson | periodic | mmpp | trace
+	Rate    float64 `yaml:"rate,omitempty"` // mean requests per second per device (poisson, periodic)
+
+	// MMPP: a two-state Markov-modulated Poisson process. The device
+	// alternates between a base state (Rate) and a burst state (BurstRate);
+	// sojourn times in each state are exponential with the given means.
+	BurstRate  float64  `yaml:"burst_rate,omitempty"`
+	BurstMean  Duration `yaml:"burst_mean,omitempty"`  // mean time in the burst state
+	NormalMean Duration `yaml:"normal_mean,omitempty"` // mean time in the base state
+
+	// Trace: a file of arrival offsets, one per line ("12.5ms", or a bare
+	// number of milliseconds), replayed by every device with a per-device
+	// random phase; it loops at its end.
+	Trace string `yaml:"trace,omitempty"`
+}
+
+// Service overrides a stage's profile-derived service time with a
+// distribution; it is how the simulator is checked against queueing theory.
+type Service struct {
+	Dist string   `yaml:"dist"`         // deterministic | exponential | lognormal
+	Mean Duration `yaml:"mean"`         // mean service time
+	CV   float64  `yaml:"cv,omitempty"` // coefficient of variation (lognormal)
+}
+
+// Service distributions.
+const (
+	DistDeterministic = "deterministic"
+	DistExponential   = "exponential"
+	DistLognormal     = "lognormal"
+)
+
+// Edge is the fleet of edge devices.
+type Edge struct {
+	Count       int      `yaml:"count"`
+	Device      string   `yaml:"device"`      // built-in profile name or path to a profile YAML
+	Concurrency int      `yaml:"concurrency"` // inferences one device runs at once
+	Service     *Service `yaml:"service,omitempty"`
+}
+
+// Link is each device's own link to the cloud.
+type Link struct {
+	UplinkMbps    float64  `yaml:"uplink_mbps,omitempty"`   // constant uplink rate
+	Trace         string   `yaml:"trace,omitempty"`         // uplink capacity trace: built-in name or path (mahimahi or seconds,mbps CSV)
+	DownlinkMbps  float64  `yaml:"downlink_mbps,omitempty"` // 0: the uplink's rate
+	RTT           Duration `yaml:"rtt"`                     // half is added each way
+	RequestBytes  int      `yaml:"request_bytes,omitempty"` // uplink payload; 0: the bundle's raw input size
+	ResponseBytes int      `yaml:"response_bytes,omitempty"`
+}
+
+// Cloud is the shared pool of inference servers.
+type Cloud struct {
+	Servers  int       `yaml:"servers"`
+	Device   string    `yaml:"device"`
+	Batching *Batching `yaml:"batching,omitempty"`
+	Service  *Service  `yaml:"service,omitempty"`
+}
+
+// Batching is dynamic batching at the cloud: a free server takes up to
+// MaxBatch queued requests, waiting at most MaxWait for the batch to fill.
+type Batching struct {
+	MaxBatch int      `yaml:"max_batch"`
+	MaxWait  Duration `yaml:"max_wait"`
+}
+
+// Policy chooses, per request, where it is answered.
+type Policy struct {
+	Kind      string  `yaml:"kind"`                // edge-only | cloud-only | random | threshold | learned | oracle
+	P         float64 `yaml:"p,omitempty"`         // random: offload probability
+	Feature   string  `yaml:"feature,omitempty"`   // threshold: max_prob | margin | entropy
+	Threshold float64 `yaml:"threshold,omitempty"` // threshold: offload when the feature says the edge is less sure than this
+	Offloader string  `yaml:"offloader,omitempty"` // learned: path to offloader.json; empty: the bundle's
+}
+
+// Duration is a time.Duration written in YAML as "10ms", "1.5s", "250us".
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
