@@ -1,0 +1,88 @@
+package profiles
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Device is a device profile: how long models take on one device class.
+type Device struct {
+	Name   string
+	Source string // where the numbers come from: a measurement command and host, or cited benchmarks
+	Host   Host
+	Models []Model
+}
+
+// Host says what machine and runtime a profile was measured on.
+type Host struct {
+	CPU        string
+	Cores      int
+	MemoryMB   int
+	OS, Arch   string
+	Runtime    string // e.g. "onnxruntime 1.30.0"
+	Threads    int    // intra-op threads used
+	MeasuredAt string // RFC 3339 date of the measurement
+}
+
+// Model is the profile of one model on the device.
+type Model struct {
+	Name    string        // the model's name (bundle-relative, e.g. "fashion/edge")
+	SHA256  string        // of the ONNX file measured; ties the profile to one model
+	Latency time.Duration // whole model at batch 1, median, measured without the profiler
+	Spread  float64       // coefficient of variation of the batch-1 latency across runs
+	Batches []BatchPoint  // whole-model latency against batch size, ascending sizes
+	Layers  []Layer       // per-layer latency at batch 1
+}
+
+// BatchPoint is the whole-model latency of one batch.
+type BatchPoint struct {
+	Size    int
+	Latency time.Duration
+}
+
+// Layer is one layer's share of a model's latency.
+type Layer struct {
+	Name    string
+	Op      string
+	FLOPs   int64
+	Bytes   int64
+	Latency time.Duration
+}
+
+// Model returns the profile of the model whose SHA-256 or name is key.
+func (d *Device) Model(key string) (*Model, error) {
+	for i := range d.Models {
+		if d.Models[i].SHA256 == key || d.Models[i].Name == key {
+			return &d.Models[i], nil
+		}
+	}
+	return nil, fmt.Errorf("profiles: device %q has no profile of model %q", d.Name, key)
+}
+
+// BatchLatency is the latency of a batch of b samples, interpolated linearly
+// between measured batch sizes and extrapolated from the last two beyond the
+// largest; with no batch curve, b runs of the batch-1 latency.
+func (m *Model) BatchLatency(b int) time.Duration {
+	if b <= 1 || len(m.Batches) == 0 {
+		if len(m.Batches) == 0 {
+			return time.Duration(b) * m.Latency
+		}
+		return m.Latency
+	}
+	pts := m.Batches
+	i := sort.Search(len(pts), func(i int) bool { return pts[i].Size >= b })
+	switch {
+	case i < len(pts) && pts[i].Size == b:
+		return pts[i].Latency
+	case len(pts) == 1:
+		return time.Duration(float64(pts[0].Latency) * float64(b) / float64(pts[0].Size))
+	case i == 0:
+		i = 1
+	case i == len(pts):
+		i = len(pts) - 1
+	}
+	lo, hi := pts[i-1], pts[i]
+	f := float64(b-lo.Size) / float64(hi.Size-lo.Size)
+	return lo.Latency + time.Duration(f*float64(hi.Latency-lo.Latency))
+}
