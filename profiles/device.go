@@ -8,46 +8,47 @@ import (
 
 // Device is a device profile: how long models take on one device class.
 type Device struct {
-	Name   string
-	Source string // where the numbers come from: a measurement command and host, or cited benchmarks
-	Host   Host
-	Models []Model
+	Name   string  `yaml:"name"`
+	Source string  `yaml:"source"` // where the numbers come from: a measurement command and host, or cited benchmarks
+	Host   Host    `yaml:"host"`
+	Models []Model `yaml:"models"`
 }
 
 // Host says what machine and runtime a profile was measured on.
 type Host struct {
-	CPU        string
-	Cores      int
-	MemoryMB   int
-	OS, Arch   string
-	Runtime    string // e.g. "onnxruntime 1.30.0"
-	Threads    int    // intra-op threads used
-	MeasuredAt string // RFC 3339 date of the measurement
+	CPU        string `yaml:"cpu,omitempty"`
+	Cores      int    `yaml:"cores,omitempty"`
+	MemoryMB   int    `yaml:"memory_mb,omitempty"`
+	OS         string `yaml:"os,omitempty"`
+	Arch       string `yaml:"arch,omitempty"`
+	Runtime    string `yaml:"runtime,omitempty"`     // e.g. "onnxruntime 1.30.0"
+	Threads    int    `yaml:"threads,omitempty"`     // intra-op threads used
+	MeasuredAt string `yaml:"measured_at,omitempty"` // RFC 3339 date of the measurement
 }
 
 // Model is the profile of one model on the device.
 type Model struct {
-	Name    string        // the model's name (bundle-relative, e.g. "fashion/edge")
-	SHA256  string        // of the ONNX file measured; ties the profile to one model
-	Latency time.Duration // whole model at batch 1, median, measured without the profiler
-	Spread  float64       // coefficient of variation of the batch-1 latency across runs
-	Batches []BatchPoint  // whole-model latency against batch size, ascending sizes
-	Layers  []Layer       // per-layer latency at batch 1
+	Name    string        `yaml:"name"`              // the model's name (bundle-relative, e.g. "fashion/edge")
+	SHA256  string        `yaml:"sha256,omitempty"`  // of the ONNX file measured; ties the profile to one model
+	Latency time.Duration `yaml:"latency"`           // whole model at batch 1, median, measured without the profiler
+	Spread  float64       `yaml:"spread,omitempty"`  // coefficient of variation of the batch-1 latency across runs
+	Batches []BatchPoint  `yaml:"batches,omitempty"` // whole-model latency against batch size, ascending sizes
+	Layers  []Layer       `yaml:"layers,omitempty"`  // per-layer latency at batch 1
 }
 
 // BatchPoint is the whole-model latency of one batch.
 type BatchPoint struct {
-	Size    int
-	Latency time.Duration
+	Size    int           `yaml:"size"`
+	Latency time.Duration `yaml:"latency"`
 }
 
 // Layer is one layer's share of a model's latency.
 type Layer struct {
-	Name    string
-	Op      string
-	FLOPs   int64
-	Bytes   int64
-	Latency time.Duration
+	Name    string        `yaml:"name"`
+	Op      string        `yaml:"op,omitempty"`
+	FLOPs   int64         `yaml:"flops,omitempty"`
+	Bytes   int64         `yaml:"bytes,omitempty"`
+	Latency time.Duration `yaml:"latency"` // may be 0: the profiler's resolution is 1us
 }
 
 // Model returns the profile of the model whose SHA-256 or name is key.

@@ -4,14 +4,13 @@
 // scenario is the same file for the simulator and for hardware-in-the-loop.
 package scenarios
 
-import "time"
-
 // Scenario describes one deployment to predict or measure: a fleet of edge
 // devices running the bundle's edge model, a link per device, a pool of cloud
 // servers running the heavy model, a workload, and the offloading policy.
 type Scenario struct {
-	Name string `yaml:"name"`
-	Seed uint64 `yaml:"seed"`
+	Name        string `yaml:"name"`                  // default: the file's name without its extension
+	Description string `yaml:"description,omitempty"` // what the scenario models, for people
+	Seed        uint64 `yaml:"seed"`                  // default 1; every random stream of a run derives from it
 	// The run ends after Requests arrivals (over the whole fleet) or after
 	// Duration of simulated time, whichever is set; then it drains.
 	Requests int      `yaml:"requests,omitempty"`
@@ -23,6 +22,12 @@ type Scenario struct {
 	Link     Link     `yaml:"link"`
 	Cloud    Cloud    `yaml:"cloud"`
 	Policy   Policy   `yaml:"policy"`
+
+	// File is where the scenario was read from (a path or builtin:NAME);
+	// relative paths inside it are relative to its folder (see Path).
+	// Empty for a scenario made in code: paths are relative to the working
+	// directory.
+	File string `yaml:"-"`
 }
 
 // Arrival processes of a workload.
@@ -35,7 +40,7 @@ const (
 
 // Workload is the per-device arrival process.
 type Workload struct {
-	Arrival string  `yaml:"arrival"`        // poisson | periodic | mmpp | trace
+	Arrival string  `yaml:"arrival"`        // poisson | periodic | mmpp | trace; default poisson
 	Rate    float64 `yaml:"rate,omitempty"` // mean requests per second per device (poisson, periodic)
 
 	// MMPP: a two-state Markov-modulated Poisson process. The device
@@ -55,8 +60,8 @@ type Workload struct {
 // distribution; it is how the simulator is checked against queueing theory.
 type Service struct {
 	Dist string   `yaml:"dist"`         // deterministic | exponential | lognormal
-	Mean Duration `yaml:"mean"`         // mean service time
-	CV   float64  `yaml:"cv,omitempty"` // coefficient of variation (lognormal)
+	Mean Duration `yaml:"mean"`         // mean service time, > 0
+	CV   float64  `yaml:"cv,omitempty"` // coefficient of variation, > 0 (lognormal only)
 }
 
 // Service distributions.
@@ -68,26 +73,26 @@ const (
 
 // Edge is the fleet of edge devices.
 type Edge struct {
-	Count       int      `yaml:"count"`
+	Count       int      `yaml:"count"`       // devices; default 1
 	Device      string   `yaml:"device"`      // built-in profile name or path to a profile YAML
-	Concurrency int      `yaml:"concurrency"` // inferences one device runs at once
+	Concurrency int      `yaml:"concurrency"` // inferences one device runs at once; default 1
 	Service     *Service `yaml:"service,omitempty"`
 }
 
 // Link is each device's own link to the cloud.
 type Link struct {
-	UplinkMbps    float64  `yaml:"uplink_mbps,omitempty"`   // constant uplink rate
-	Trace         string   `yaml:"trace,omitempty"`         // uplink capacity trace: built-in name or path (mahimahi or seconds,mbps CSV)
-	DownlinkMbps  float64  `yaml:"downlink_mbps,omitempty"` // 0: the uplink's rate
-	RTT           Duration `yaml:"rtt"`                     // half is added each way
-	RequestBytes  int      `yaml:"request_bytes,omitempty"` // uplink payload; 0: the bundle's raw input size
-	ResponseBytes int      `yaml:"response_bytes,omitempty"`
+	UplinkMbps    float64  `yaml:"uplink_mbps,omitempty"`    // constant uplink rate; exactly one of uplink_mbps and trace
+	Trace         string   `yaml:"trace,omitempty"`          // uplink capacity trace: built-in name or path (mahimahi or seconds,mbps CSV)
+	DownlinkMbps  float64  `yaml:"downlink_mbps,omitempty"`  // constant downlink rate; 0: as the uplink (its rate or its trace)
+	RTT           Duration `yaml:"rtt"`                      // required (0s for none); half is added each way
+	RequestBytes  int      `yaml:"request_bytes,omitempty"`  // uplink payload; 0: the bundle's raw input size
+	ResponseBytes int      `yaml:"response_bytes,omitempty"` // downlink payload (the answer); default 64
 }
 
 // Cloud is the shared pool of inference servers.
 type Cloud struct {
-	Servers  int       `yaml:"servers"`
-	Device   string    `yaml:"device"`
+	Servers  int       `yaml:"servers"` // default 1
+	Device   string    `yaml:"device"`  // built-in profile name or path to a profile YAML
 	Batching *Batching `yaml:"batching,omitempty"`
 	Service  *Service  `yaml:"service,omitempty"`
 }
@@ -95,8 +100,8 @@ type Cloud struct {
 // Batching is dynamic batching at the cloud: a free server takes up to
 // MaxBatch queued requests, waiting at most MaxWait for the batch to fill.
 type Batching struct {
-	MaxBatch int      `yaml:"max_batch"`
-	MaxWait  Duration `yaml:"max_wait"`
+	MaxBatch int      `yaml:"max_batch"` // required, >= 1
+	MaxWait  Duration `yaml:"max_wait"`  // default 0: take what is queued, wait for nothing
 }
 
 // Policy chooses, per request, where it is answered.
@@ -104,12 +109,6 @@ type Policy struct {
 	Kind      string  `yaml:"kind"`                // edge-only | cloud-only | random | threshold | learned | oracle
 	P         float64 `yaml:"p,omitempty"`         // random: offload probability
 	Feature   string  `yaml:"feature,omitempty"`   // threshold: max_prob | margin | entropy
-	Threshold float64 `yaml:"threshold,omitempty"` // threshold: offload when the feature says the edge is less sure than this
+	Threshold float64 `yaml:"threshold,omitempty"` // threshold: offload when the feature says the edge is less sure than this (max_prob or margin below it, entropy above it)
 	Offloader string  `yaml:"offloader,omitempty"` // learned: path to offloader.json; empty: the bundle's
 }
-
-// Duration is a time.Duration written in YAML as "10ms", "1.5s", "250us".
-type Duration time.Duration
-
-// D returns d as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }

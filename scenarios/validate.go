@@ -1,0 +1,312 @@
+package scenarios
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/tandem-edge/tandem/profiles"
+	"github.com/tandem-edge/tandem/scenarios/strictyaml"
+)
+
+// Validate checks a scenario made in code, after SetDefaults, as Decode
+// checks a file: values, the keys each kind needs or refuses, and that the
+// profiles, trace, bundle and offloader it names exist.
+func (s *Scenario) Validate() error {
+	c := strictyaml.NewChecker(nil)
+	s.check(c)
+	if err := c.Err(); err != nil {
+		return fmt.Errorf("scenarios: invalid scenario %q: %w", s.Name, err)
+	}
+	return nil
+}
+
+// isBuiltinDevice is profiles.IsBuiltinDevice; tests replace it to check the
+// built-in scenarios before the built-in profiles are measured.
+var isBuiltinDevice = profiles.IsBuiltinDevice
+
+// check reports every mistake in s into c. With a file behind c, "given"
+// means present in the file; otherwise it means non-zero.
+func (s *Scenario) check(c *strictyaml.Checker) {
+	hasReq, hasDur := c.Has("requests", s.Requests != 0), c.Has("duration", s.Duration != 0)
+	switch {
+	case hasReq && hasDur:
+		c.Errorf("duration", "give requests or duration, not both")
+	case !hasReq && !hasDur:
+		c.Errorf("requests", "required: requests (arrivals over the fleet) or duration (simulated time)")
+	case hasReq:
+		positive(c, "requests", s.Requests)
+	default:
+		positiveDuration(c, "duration", s.Duration)
+	}
+	if s.Seed == 0 {
+		c.Errorf("seed", "must be >= 1, got 0")
+	}
+	s.checkBundle(c)
+	s.Workload.check(c, s)
+	s.Edge.check(c, s)
+	s.Link.check(c, s)
+	s.Cloud.check(c, s)
+	s.Policy.check(c, s)
+}
+
+func (s *Scenario) checkBundle(c *strictyaml.Checker) {
+	switch {
+	case strings.TrimSpace(s.Bundle) == "":
+		c.Errorf("bundle", "required: builtin:NAME or the path of a bundle folder")
+	case strings.HasPrefix(s.Bundle, builtinPrefix):
+		// Built-in bundles are checked when loaded: scenarios does not
+		// reach into bundles.
+	default:
+		if fi, err := os.Stat(s.Path(s.Bundle)); err != nil || !fi.IsDir() {
+			c.Errorf("bundle", "no bundle folder %s", s.Path(s.Bundle))
+		}
+	}
+}
+
+func (w *Workload) check(c *strictyaml.Checker, s *Scenario) {
+	const p = "workload"
+	needs := map[string][]string{
+		ArrivalPoisson:  {"rate"},
+		ArrivalPeriodic: {"rate"},
+		ArrivalMMPP:     {"rate", "burst_rate", "burst_mean", "normal_mean"},
+		ArrivalTrace:    {"trace"},
+	}
+	keys, ok := needs[w.Arrival]
+	if !ok {
+		c.Errorf(p+".arrival", "unknown arrival %q; want one of %s", w.Arrival, strings.Join(Arrivals, ", "))
+		return
+	}
+	given := map[string]bool{
+		"rate": w.Rate != 0, "burst_rate": w.BurstRate != 0, "burst_mean": w.BurstMean != 0,
+		"normal_mean": w.NormalMean != 0, "trace": w.Trace != "",
+	}
+	for _, k := range []string{"rate", "burst_rate", "burst_mean", "normal_mean", "trace"} {
+		need := slices.Contains(keys, k)
+		switch has := c.Has(p+"."+k, given[k]); {
+		case need && !has:
+			c.Errorf(p+"."+k, "required by arrival %s", w.Arrival)
+		case !need && has:
+			c.Errorf(p+"."+k, "not used by arrival %s", w.Arrival)
+		case need:
+			switch k {
+			case "rate":
+				positiveFloat(c, p+".rate", w.Rate)
+			case "burst_rate":
+				positiveFloat(c, p+".burst_rate", w.BurstRate)
+			case "burst_mean":
+				positiveDuration(c, p+".burst_mean", w.BurstMean)
+			case "normal_mean":
+				positiveDuration(c, p+".normal_mean", w.NormalMean)
+			case "trace":
+				s.checkFile(c, p+".trace", w.Trace, "arrival trace")
+			}
+		}
+	}
+}
+
+func (e *Edge) check(c *strictyaml.Checker, s *Scenario) {
+	positive(c, "edge.count", e.Count)
+	positive(c, "edge.concurrency", e.Concurrency)
+	s.checkDevice(c, "edge.device", e.Device)
+	e.Service.check(c, "edge.service")
+}
+
+func (cl *Cloud) check(c *strictyaml.Checker, s *Scenario) {
+	positive(c, "cloud.servers", cl.Servers)
+	s.checkDevice(c, "cloud.device", cl.Device)
+	if b := cl.Batching; b != nil {
+		if !c.Has("cloud.batching.max_batch", true) {
+			c.Errorf("cloud.batching.max_batch", "required: the largest batch a server takes")
+		} else {
+			positive(c, "cloud.batching.max_batch", b.MaxBatch)
+		}
+		nonNegativeDuration(c, "cloud.batching.max_wait", b.MaxWait)
+	}
+	cl.Service.check(c, "cloud.service")
+}
+
+func (sv *Service) check(c *strictyaml.Checker, p string) {
+	if sv == nil {
+		return
+	}
+	if !slices.Contains(Dists, sv.Dist) {
+		c.Errorf(p+".dist", "unknown dist %q; want one of %s", sv.Dist, strings.Join(Dists, ", "))
+	}
+	if !c.Has(p+".mean", true) {
+		c.Errorf(p+".mean", "required: the mean service time, e.g. 5ms")
+	} else {
+		positiveDuration(c, p+".mean", sv.Mean)
+	}
+	switch hasCV := c.Has(p+".cv", sv.CV != 0); {
+	case sv.Dist == DistLognormal && !hasCV:
+		c.Errorf(p+".cv", "required by dist lognormal: the coefficient of variation")
+	case sv.Dist == DistLognormal:
+		positiveFloat(c, p+".cv", sv.CV)
+	case hasCV && sv.Dist == DistExponential:
+		c.Errorf(p+".cv", "not used by dist exponential (its cv is 1)")
+	case hasCV && sv.Dist == DistDeterministic:
+		c.Errorf(p+".cv", "not used by dist deterministic (its cv is 0)")
+	}
+}
+
+func (l *Link) check(c *strictyaml.Checker, s *Scenario) {
+	hasRate, hasTrace := c.Has("link.uplink_mbps", l.UplinkMbps != 0), c.Has("link.trace", l.Trace != "")
+	switch {
+	case hasRate && hasTrace:
+		c.Errorf("link.trace", "give uplink_mbps or trace, not both")
+	case !hasRate && !hasTrace:
+		c.Errorf("link.uplink_mbps", "required: uplink_mbps (a constant rate) or trace (a capacity trace)")
+	case hasRate:
+		positiveFloat(c, "link.uplink_mbps", l.UplinkMbps)
+	default:
+		s.checkTrace(c, "link.trace", l.Trace)
+	}
+	if l.DownlinkMbps < 0 {
+		c.Errorf("link.downlink_mbps", "must be >= 0 (0: as the uplink), got %g", l.DownlinkMbps)
+	}
+	if !c.Has("link.rtt", true) {
+		c.Errorf("link.rtt", "required: the round-trip propagation delay, e.g. 20ms (0s for none)")
+	} else {
+		nonNegativeDuration(c, "link.rtt", l.RTT)
+	}
+	if l.RequestBytes < 0 {
+		c.Errorf("link.request_bytes", "must be >= 0 (0: the bundle's raw input size), got %d", l.RequestBytes)
+	}
+	positive(c, "link.response_bytes", l.ResponseBytes)
+}
+
+func (pl *Policy) check(c *strictyaml.Checker, s *Scenario) {
+	const p = "policy"
+	needs := map[string][]string{
+		PolicyEdgeOnly:  nil,
+		PolicyCloudOnly: nil,
+		PolicyOracle:    nil,
+		PolicyRandom:    {"p"},
+		PolicyThreshold: {"feature", "threshold"},
+		PolicyLearned:   {"offloader?"},
+	}
+	keys, ok := needs[pl.Kind]
+	if !ok {
+		c.Errorf(p+".kind", "unknown policy kind %q; want one of %s", pl.Kind, strings.Join(PolicyKinds, ", "))
+		return
+	}
+	given := map[string]bool{"p": pl.P != 0, "feature": pl.Feature != "", "threshold": pl.Threshold != 0, "offloader": pl.Offloader != ""}
+	zeroOK := map[string]bool{"p": true, "threshold": true} // 0 is a value, not an omission
+	for _, k := range []string{"p", "feature", "threshold", "offloader"} {
+		has := c.Has(p+"."+k, given[k])
+		switch {
+		case slices.Contains(keys, k) && !c.Has(p+"."+k, given[k] || zeroOK[k]):
+			c.Errorf(p+"."+k, "required by policy kind %s", pl.Kind)
+		case !slices.Contains(keys, k) && !slices.Contains(keys, k+"?") && has:
+			c.Errorf(p+"."+k, "not used by policy kind %s", pl.Kind)
+		}
+	}
+	switch pl.Kind {
+	case PolicyRandom:
+		if !(pl.P >= 0 && pl.P <= 1) {
+			c.Errorf(p+".p", "must be from 0 to 1, got %g", pl.P)
+		}
+	case PolicyThreshold:
+		switch pl.Feature {
+		case FeatureMaxProb, FeatureMargin:
+			if !(pl.Threshold >= 0 && pl.Threshold <= 1) {
+				c.Errorf(p+".threshold", "must be from 0 to 1 for feature %s, got %g", pl.Feature, pl.Threshold)
+			}
+		case FeatureEntropy:
+			if pl.Threshold < 0 {
+				c.Errorf(p+".threshold", "must be >= 0 for feature entropy, got %g", pl.Threshold)
+			}
+		default:
+			if c.Has(p+".feature", pl.Feature != "") {
+				c.Errorf(p+".feature", "unknown feature %q; want one of %s", pl.Feature, strings.Join(Features, ", "))
+			}
+		}
+	case PolicyLearned:
+		if pl.Offloader != "" {
+			s.checkFile(c, p+".offloader", pl.Offloader, "offloader")
+		}
+	}
+}
+
+// checkDevice reports a device profile reference that names neither a
+// built-in profile nor a file.
+func (s *Scenario) checkDevice(c *strictyaml.Checker, path, ref string) {
+	name, explicit := strings.CutPrefix(ref, builtinPrefix)
+	switch {
+	case strings.TrimSpace(ref) == "":
+		c.Errorf(path, "required: a built-in device profile (%s) or a profile file's path", builtinList(profiles.BuiltinDevices()))
+	case isBuiltinDevice(name):
+	case explicit:
+		c.Errorf(path, "no built-in profile %q (built-ins: %s)", name, builtinList(profiles.BuiltinDevices()))
+	case !isFile(s.Path(ref)):
+		c.Errorf(path, "no built-in profile %q and no such file%s (built-ins: %s)", ref, s.resolvedNote(ref), builtinList(profiles.BuiltinDevices()))
+	}
+}
+
+// checkTrace reports a link trace reference that names neither a built-in
+// trace nor a file.
+func (s *Scenario) checkTrace(c *strictyaml.Checker, path, ref string) {
+	name, explicit := strings.CutPrefix(ref, builtinPrefix)
+	switch {
+	case strings.TrimSpace(ref) == "":
+		c.Errorf(path, "required: a link trace file's path")
+	case profiles.IsBuiltinTrace(name):
+	case explicit:
+		c.Errorf(path, "no built-in link trace %q (built-ins: %s)", name, builtinList(profiles.BuiltinTraces()))
+	case !isFile(s.Path(ref)):
+		c.Errorf(path, "no built-in link trace %q and no such file%s (built-ins: %s)", ref, s.resolvedNote(ref), builtinList(profiles.BuiltinTraces()))
+	}
+}
+
+func (s *Scenario) checkFile(c *strictyaml.Checker, path, ref, what string) {
+	if !isFile(s.Path(ref)) {
+		c.Errorf(path, "no such %s file %s", what, s.Path(ref))
+	}
+}
+
+// resolvedNote says where a relative path was looked for, when that is not
+// where the user might think.
+func (s *Scenario) resolvedNote(ref string) string {
+	if r := s.Path(ref); r != ref {
+		return " " + r
+	}
+	return ""
+}
+
+func isFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+func builtinList(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+func positive(c *strictyaml.Checker, path string, v int) {
+	if v <= 0 {
+		c.Errorf(path, "must be > 0, got %d", v)
+	}
+}
+
+func positiveFloat(c *strictyaml.Checker, path string, v float64) {
+	if !(v > 0) {
+		c.Errorf(path, "must be > 0, got %g", v)
+	}
+}
+
+func positiveDuration(c *strictyaml.Checker, path string, d Duration) {
+	if d <= 0 {
+		c.Errorf(path, "must be > 0, got %s", d)
+	}
+}
+
+func nonNegativeDuration(c *strictyaml.Checker, path string, d Duration) {
+	if d < 0 {
+		c.Errorf(path, "must be >= 0, got %s", d)
+	}
+}
