@@ -1,0 +1,128 @@
+package scenarios
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/profiles"
+)
+
+// Inputs are a scenario's references, loaded: what both the simulator and
+// hardware-in-the-loop need before a run starts. Resolving them is the only
+// file access a simulated run makes.
+type Inputs struct {
+	Scenario    *Scenario
+	Bundle      *bundles.Bundle
+	EdgeDevice  *profiles.Device // nil when no request runs the edge model
+	EdgeModel   *profiles.Model  // the bundle's edge model on EdgeDevice
+	CloudDevice *profiles.Device
+	CloudModel  *profiles.Model // the bundle's heavy model on CloudDevice
+	Uplink      profiles.Link   // nil for edge-only
+	Downlink    profiles.Link
+	// RequestBytes is the uplink payload: link.request_bytes, or the
+	// bundle's raw input (float32) when that is 0.
+	RequestBytes int
+	// Arrivals are the offsets of a trace workload, ascending.
+	Arrivals []time.Duration
+}
+
+// Resolve loads the bundle, the device profiles, the link and the arrival
+// trace a scenario names, and checks that the profiles describe the bundle's
+// models. Errors name the scenario file and key.
+func Resolve(s *Scenario) (*Inputs, error) {
+	in := &Inputs{Scenario: s, RequestBytes: s.Link.RequestBytes}
+	b, err := bundles.Load(s.BundleRef())
+	if err != nil {
+		return nil, fmt.Errorf("%s: bundle: %w", s.File, err)
+	}
+	in.Bundle = b
+	if in.RequestBytes == 0 {
+		in.RequestBytes = b.InputBytes()
+	}
+	edgeOnly := s.Policy.Kind == PolicyEdgeOnly
+	cloudOnly := s.Policy.Kind == PolicyCloudOnly
+	if !cloudOnly && s.Edge.Service == nil {
+		if in.EdgeDevice, err = s.EdgeProfile(); err != nil {
+			return nil, fmt.Errorf("%s: edge.device: %w", s.File, err)
+		}
+		if in.EdgeModel, err = profileOf(in.EdgeDevice, b, "edge", &b.Models.Edge); err != nil {
+			return nil, fmt.Errorf("%s: edge.device: %w", s.File, err)
+		}
+	}
+	if edgeOnly {
+		return in, nil
+	}
+	if s.Cloud.Service == nil {
+		if in.CloudDevice, err = s.CloudProfile(); err != nil {
+			return nil, fmt.Errorf("%s: cloud.device: %w", s.File, err)
+		}
+		if in.CloudModel, err = profileOf(in.CloudDevice, b, "heavy", &b.Models.Heavy); err != nil {
+			return nil, fmt.Errorf("%s: cloud.device: %w", s.File, err)
+		}
+	}
+	if in.Uplink, err = s.Uplink(); err != nil {
+		return nil, fmt.Errorf("%s: link: %w", s.File, err)
+	}
+	if in.Downlink, err = s.Downlink(); err != nil {
+		return nil, fmt.Errorf("%s: link: %w", s.File, err)
+	}
+	if s.Workload.Arrival == ArrivalTrace {
+		if in.Arrivals, err = LoadArrivals(s.Path(s.Workload.Trace)); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+// profileOf finds the profile of one of the bundle's models, by the model
+// file's SHA-256, so that a profile measured on other weights or another
+// architecture is never used by mistake.
+func profileOf(d *profiles.Device, b *bundles.Bundle, which string, m *bundles.ModelInfo) (*profiles.Model, error) {
+	for i := range d.Models {
+		if d.Models[i].SHA256 == m.SHA256 {
+			return &d.Models[i], nil
+		}
+	}
+	return nil, fmt.Errorf("profile %q has no measurement of bundle %s's %s model (%s, sha256 %.12s…): profile it with `tandem profile --model %s=FILE`",
+		d.Name, b.Name, which, m.File, m.SHA256, b.Name+"/"+which)
+}
+
+// LoadArrivals reads an arrival trace: one offset a line, as a duration
+// ("12.5ms") or a bare number of milliseconds, ascending; blank lines and
+// lines starting with # are skipped.
+func LoadArrivals(path string) ([]time.Duration, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("scenarios: arrival trace: %w", err)
+	}
+	var out []time.Duration
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	for line := 1; sc.Scan(); line++ {
+		t := strings.TrimSpace(sc.Text())
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		d, err := time.ParseDuration(t)
+		if err != nil {
+			ms, ferr := strconv.ParseFloat(t, 64)
+			if ferr != nil || ms < 0 {
+				return nil, fmt.Errorf("%s:%d: want a duration (12.5ms) or milliseconds, got %q", path, line, t)
+			}
+			d = time.Duration(ms * float64(time.Millisecond))
+		}
+		if n := len(out); n > 0 && d < out[n-1] {
+			return nil, fmt.Errorf("%s:%d: arrival %v comes before the previous one (%v): offsets must ascend", path, line, d, out[n-1])
+		}
+		out = append(out, d)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no arrivals", path)
+	}
+	return out, nil
+}
