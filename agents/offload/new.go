@@ -1,0 +1,59 @@
+package offload
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/tandem-edge/tandem/scenarios"
+)
+
+// Policy kinds, as a scenario's policy.kind names them.
+const (
+	KindEdgeOnly  = "edge-only"
+	KindCloudOnly = "cloud-only"
+	KindRandom    = "random"
+	KindThreshold = "threshold"
+	KindLearned   = "learned"
+	KindOracle    = "oracle"
+)
+
+// ErrNoOffloader is returned by New for a learned policy when no trained
+// offloader is supplied.
+var ErrNoOffloader = errors.New("offload: policy kind \"learned\" needs a trained offloader, and none was supplied")
+
+// Options supply what New cannot read from a scenario's policy section. The
+// zero value suits every kind but random and learned.
+type Options struct {
+	// Src is the random source of a random policy: one stream per device,
+	// seeded from the scenario, so that a run is a function of its seed.
+	Src rand.Source
+	// Learned is the trained offloader a learned policy uses as it is.
+	Learned Policy
+}
+
+// New builds the policy a scenario's policy section describes.
+func New(p scenarios.Policy, opt Options) (Policy, error) {
+	switch p.Kind {
+	case KindEdgeOnly:
+		return EdgeOnly{}, nil
+	case KindCloudOnly:
+		return CloudOnly{}, nil
+	case KindRandom:
+		return NewRandom(p.P, opt.Src)
+	case KindThreshold:
+		f, err := ParseFeature(p.Feature)
+		if err != nil {
+			return nil, fmt.Errorf("offload: threshold policy: %w", err)
+		}
+		return NewThreshold(f, p.Threshold)
+	case KindOracle:
+		return Oracle{}, nil
+	case KindLearned:
+		if opt.Learned == nil {
+			return nil, ErrNoOffloader
+		}
+		return opt.Learned, nil
+	}
+	return nil, fmt.Errorf("offload: unknown policy kind %q (want edge-only, cloud-only, random, threshold, learned or oracle)", p.Kind)
+}

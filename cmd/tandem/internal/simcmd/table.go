@@ -1,0 +1,50 @@
+package simcmd
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/olekukonko/tablewriter"
+
+	"github.com/tandem-edge/tandem/scenarios"
+	"github.com/tandem-edge/tandem/sim"
+)
+
+// printTable writes the summary as a two-column table, the scenario's
+// defining numbers first so that the table reads on its own.
+func printTable(w io.Writer, in *scenarios.Inputs, s *sim.Summary) {
+	sc := in.Scenario
+	f := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
+	pct := func(v float64) string { return f(100*v, 1) + "%" }
+	rows := [][]string{
+		{"scenario", s.Scenario},
+		{"fleet", fmt.Sprintf("%d devices × %s req/s (%s)", sc.Edge.Count, f(sc.Workload.Rate, 2), sc.Workload.Arrival)},
+		{"policy", policyString(sc.Policy)},
+		{"bundle", in.Bundle.Name},
+		{"requests / completed / failed", fmt.Sprintf("%d / %d / %d", s.Requests, s.Completed, s.Failed)},
+		{"accuracy", pct(s.Accuracy)},
+		{"offload rate", pct(s.OffloadRate)},
+		{"latency mean (ms)", f(s.LatencyMS.Mean, 3)},
+		{"latency p50 / p95 / p99 (ms)", fmt.Sprintf("%s / %s / %s", f(s.LatencyMS.P50, 3), f(s.LatencyMS.P95, 3), f(s.LatencyMS.P99, 3))},
+		{"latency max (ms)", f(s.LatencyMS.Max, 3)},
+		{"throughput (req/s)", f(s.ThroughputRPS, 1)},
+		{"utilization edge / uplink / cloud", fmt.Sprintf("%s / %s / %s", pct(s.Utilization.Edge), pct(s.Utilization.Uplink), pct(s.Utilization.Cloud))},
+		{"events", strconv.FormatInt(s.Events, 10)},
+		{"wall time (s)", f(s.WallSeconds, 3)},
+	}
+	t := tablewriter.NewWriter(w)
+	t.Header("sim", "prediction")
+	t.Bulk(rows)
+	t.Render()
+}
+
+func policyString(p scenarios.Policy) string {
+	switch p.Kind {
+	case scenarios.PolicyRandom:
+		return fmt.Sprintf("random (p = %g)", p.P)
+	case scenarios.PolicyThreshold:
+		return fmt.Sprintf("threshold (%s vs %g)", p.Feature, p.Threshold)
+	}
+	return p.Kind
+}

@@ -1,0 +1,134 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tandem-edge/tandem/agents/offload"
+)
+
+// cloud is the shared pool of inference servers with one FIFO queue.
+//
+// Dynamic batching: an idle server takes up to maxBatch queued requests as
+// one batch. While fewer than maxBatch are queued it waits for more, until
+// maxWait after the oldest queued request reached the cloud; then it takes
+// what is there. maxBatch 1 (or maxWait 0) serves requests as they come.
+type cloud struct {
+	svc      service
+	rng      *rand.Rand
+	servers  int
+	maxBatch int
+	maxWait  time.Duration
+
+	queue   ring
+	idle    []int32 // idle servers, a stack
+	size    []int32 // size[s]: requests in server s's batch
+	members []int32 // server s's batch: members[s*maxBatch:][:size[s]]
+
+	// The batching window's timer. A timer cannot be taken back out of the
+	// event queue, so each one carries a generation and only the latest
+	// counts.
+	timerGen   int32
+	timerArmed bool
+	timerAt    time.Duration
+
+	busy    time.Duration
+	batches int64
+}
+
+// uplink sends request i from device d to the cloud.
+func (s *Sim) uplink(d *device, i int32) {
+	if !s.hasCloud {
+		s.fail(fmt.Errorf("sim: policy %s sent request %d to the cloud, but the scenario's policy is edge-only and has no cloud", d.policy.Name(), s.reqs[i].id))
+		return
+	}
+	r := &s.reqs[i]
+	s.setState(r, StateUplink)
+	r.decision, r.upJoin = offload.Cloud, s.now
+	at, err := d.up.send(s.now, s.reqBytes)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	s.schedule(at, EventUplinkDone, i)
+}
+
+// onUplinkDone queues request i at the cloud.
+func (s *Sim) onUplinkDone(i int32) {
+	r := &s.reqs[i]
+	s.setState(r, StateCloudQueued)
+	r.cloudArrive = s.now
+	s.cloud.queue.push(i)
+	s.cloudDispatch()
+}
+
+// cloudDispatch starts batches on idle servers while the batching rule
+// allows, arming the batching timer when it says to wait.
+func (s *Sim) cloudDispatch() {
+	c := &s.cloud
+	for len(c.idle) > 0 && c.queue.len() > 0 {
+		if c.queue.len() < c.maxBatch && c.maxWait > 0 {
+			deadline := s.reqs[c.queue.front()].cloudArrive + c.maxWait
+			if s.now < deadline {
+				if !c.timerArmed || c.timerAt != deadline {
+					c.timerGen++
+					c.timerArmed, c.timerAt = true, deadline
+					s.schedule(deadline, EventBatchTimer, c.timerGen)
+				}
+				return
+			}
+		}
+		s.cloudStart()
+	}
+}
+
+// cloudStart takes the next batch onto the idle server on top of the stack.
+func (s *Sim) cloudStart() {
+	c := &s.cloud
+	srv := c.idle[len(c.idle)-1]
+	c.idle = c.idle[:len(c.idle)-1]
+	b := min(c.maxBatch, c.queue.len())
+	c.size[srv] = int32(b)
+	members := c.members[int(srv)*c.maxBatch:][:b]
+	for k := range members {
+		i := c.queue.pop()
+		members[k] = i
+		r := &s.reqs[i]
+		s.setState(r, StateCloudRunning)
+		r.cloudStart, r.batch = s.now, int32(b)
+	}
+	t := c.svc.draw(c.rng, b)
+	c.busy += t
+	c.batches++
+	s.schedule(s.now+t, EventCloudDone, srv)
+}
+
+// onBatchTimer closes the batching window, unless a later timer replaced it.
+func (s *Sim) onBatchTimer(gen int32) {
+	c := &s.cloud
+	if !c.timerArmed || gen != c.timerGen {
+		return
+	}
+	c.timerArmed = false
+	s.cloudDispatch()
+}
+
+// onCloudDone sends server srv's batch back down and frees the server.
+func (s *Sim) onCloudDone(srv int32) {
+	c := &s.cloud
+	for _, i := range c.members[int(srv)*c.maxBatch:][:c.size[srv]] {
+		r := &s.reqs[i]
+		s.setState(r, StateDownlink)
+		r.cloudEnd = s.now
+		at, err := s.devices[r.device].down.send(s.now, s.respBytes)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		s.schedule(at, EventDownlinkDone, i)
+	}
+	c.size[srv] = 0
+	c.idle = append(c.idle, srv)
+	s.cloudDispatch()
+}

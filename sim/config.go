@@ -1,0 +1,217 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tandem-edge/tandem/agents/offload"
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/profiles"
+	"github.com/tandem-edge/tandem/scenarios"
+)
+
+// Config is everything a run reads, already in memory: the simulator opens no
+// file. Loading scenarios, bundles and profiles, and resolving defaults the
+// scenario leaves to the bundle (such as the request size), is the caller's.
+type Config struct {
+	// Scenario is the deployment to simulate. Its Requests and Duration end
+	// the arrivals (either may be zero, not both); Seed seeds every stream.
+	Scenario *scenarios.Scenario
+
+	// Outcomes are the bundle's per-sample outcomes; each request replays
+	// one, drawn uniformly by its device's sample stream.
+	Outcomes []bundles.Outcome
+
+	// EdgeModel and CloudModel give the stages' service times from their
+	// device profiles. Either may be nil when the scenario's service
+	// override for its stage is set, or when no request reaches the stage.
+	EdgeModel, CloudModel *profiles.Model
+
+	// Uplink and Downlink return each device's own link in each direction;
+	// a device's transfers cross its link one at a time, in order. Links
+	// may keep state (a trace cursor): each is asked for once per device
+	// and then sees non-decreasing start times. A nil Downlink uses
+	// Uplink. Uplink may be nil when the scenario's policy is edge-only.
+	Uplink, Downlink func(device int) profiles.Link
+
+	// NewPolicy builds each device's policy, drawing any randomness from
+	// src, that device's policy stream. Nil builds the scenario's policy
+	// with offload.New; a learned policy needs a NewPolicy that supplies
+	// the offloader.
+	NewPolicy func(device int, src rand.Source) (offload.Policy, error)
+
+	// RequestBytes is the payload a request carries up: zero takes the
+	// scenario's link.request_bytes, and one of the two must be set
+	// (normally the bundle's raw input size). ResponseBytes is the answer
+	// carried down: zero takes the scenario's link.response_bytes, which
+	// may be zero too (then only the propagation delay remains).
+	RequestBytes, ResponseBytes int
+
+	// Arrivals are the arrival offsets of a trace workload, ascending. Every
+	// device replays them from its own random phase, looping.
+	Arrivals []time.Duration
+
+	// Tracer, when set, sees every request state transition.
+	Tracer Tracer
+}
+
+// New checks cfg and builds a simulation ready to Run: one policy per device
+// from cfg.NewPolicy, the service times, links and cloud pool the policy
+// kind needs. An edge concurrency of 0 means 1.
+func New(cfg Config) (*Sim, error) {
+	sc := cfg.Scenario
+	if sc == nil {
+		return nil, errors.New("sim: no scenario")
+	}
+	if len(cfg.Outcomes) == 0 {
+		return nil, errors.New("sim: no outcomes to replay")
+	}
+	if len(cfg.Outcomes) > math.MaxInt32 {
+		return nil, fmt.Errorf("sim: %d outcomes: at most %d", len(cfg.Outcomes), math.MaxInt32)
+	}
+	if sc.Requests < 0 || sc.Duration < 0 || (sc.Requests == 0 && sc.Duration == 0) {
+		return nil, fmt.Errorf("sim: scenario %q: requests %d and duration %v: want one positive, neither negative", sc.Name, sc.Requests, sc.Duration.D())
+	}
+	if sc.Edge.Count < 1 || sc.Edge.Count > math.MaxInt32 {
+		return nil, fmt.Errorf("sim: scenario %q: edge count %d is not positive", sc.Name, sc.Edge.Count)
+	}
+	slots := sc.Edge.Concurrency
+	if slots == 0 {
+		slots = 1
+	}
+	if slots < 0 {
+		return nil, fmt.Errorf("sim: scenario %q: edge concurrency %d is negative", sc.Name, slots)
+	}
+
+	s := &Sim{
+		name:        sc.Name,
+		seed:        sc.Seed,
+		maxRequests: int64(sc.Requests),
+		until:       sc.Duration.D(),
+		tracer:      cfg.Tracer,
+		col:         NewCollector(),
+		samples:     make([]offload.Sample, len(cfg.Outcomes)),
+		answers:     make([]answer, len(cfg.Outcomes)),
+	}
+	for i := range cfg.Outcomes {
+		o := &cfg.Outcomes[i]
+		s.samples[i] = offload.Sample{
+			Logits: o.Logits, MaxProb: o.MaxProb, Margin: o.Margin, Entropy: o.Entropy,
+			EdgeCorrect: o.EdgeCorrect(), CloudCorrect: o.CloudCorrect(),
+		}
+		s.answers[i] = answer{sample: o.Sample, edgeOK: o.EdgeCorrect(), cloudOK: o.CloudCorrect()}
+	}
+
+	var trace []time.Duration
+	var period time.Duration
+	if sc.Workload.Arrival == scenarios.ArrivalTrace {
+		var err error
+		if trace, period, err = traceArrivals(cfg.Arrivals); err != nil {
+			return nil, err
+		}
+	}
+	work, err := newWorkload(&sc.Workload, trace, period)
+	if err != nil {
+		return nil, err
+	}
+
+	newPolicy := cfg.NewPolicy
+	if newPolicy == nil {
+		newPolicy = func(_ int, src rand.Source) (offload.Policy, error) {
+			return offload.New(sc.Policy, offload.Options{Src: src})
+		}
+	}
+	s.hasCloud = sc.Policy.Kind != offload.KindEdgeOnly
+	needEdge := false
+	s.devices = make([]device, sc.Edge.Count)
+	for i := range s.devices {
+		d := &s.devices[i]
+		d.work = work
+		d.arrivals = rand.New(newStream(sc.Seed, streamArrivals, i))
+		d.sampler = rand.New(newStream(sc.Seed, streamSample, i))
+		d.edgeRng = rand.New(newStream(sc.Seed, streamEdge, i))
+		if d.policy, err = newPolicy(i, newStream(sc.Seed, streamPolicy, i)); err != nil {
+			return nil, fmt.Errorf("sim: device %d policy: %w", i, err)
+		}
+		d.edgeFirst = d.policy.EdgeFirst()
+		needEdge = needEdge || d.edgeFirst
+		d.slots, d.idle = slots, slots
+	}
+	if needEdge {
+		if s.edgeSvc, err = newService("edge", sc.Edge.Service, cfg.EdgeModel, 1); err != nil {
+			return nil, err
+		}
+	}
+	if s.hasCloud {
+		if err := s.buildCloud(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// buildCloud checks and builds what offloaded requests use: the links, the
+// payload sizes and the cloud pool.
+func (s *Sim) buildCloud(cfg *Config) error {
+	sc := cfg.Scenario
+	if cfg.Uplink == nil {
+		return fmt.Errorf("sim: scenario %q: policy %q offloads, but the config has no uplink", sc.Name, sc.Policy.Kind)
+	}
+	down := cfg.Downlink
+	if down == nil {
+		down = cfg.Uplink
+	}
+	if sc.Link.RTT < 0 {
+		return fmt.Errorf("sim: scenario %q: negative link rtt %v", sc.Name, sc.Link.RTT.D())
+	}
+	half := sc.Link.RTT.D() / 2
+	for i := range s.devices {
+		d := &s.devices[i]
+		up, dn := cfg.Uplink(i), down(i)
+		if up == nil || dn == nil {
+			return fmt.Errorf("sim: device %d has no uplink or no downlink", i)
+		}
+		d.up = fifoLink{link: up, half: half}
+		d.down = fifoLink{link: dn, half: half}
+		d.upMbps = up.MeanMbps()
+	}
+	s.reqBytes, s.respBytes = cfg.RequestBytes, cfg.ResponseBytes
+	if s.reqBytes == 0 {
+		s.reqBytes = sc.Link.RequestBytes
+	}
+	if s.respBytes == 0 {
+		s.respBytes = sc.Link.ResponseBytes
+	}
+	if s.reqBytes <= 0 || s.respBytes < 0 {
+		return fmt.Errorf("sim: scenario %q: request size %d, response size %d: set link.request_bytes (the bundle's input size)", sc.Name, s.reqBytes, s.respBytes)
+	}
+
+	cs := sc.Cloud
+	if cs.Servers < 1 || cs.Servers > math.MaxInt32 {
+		return fmt.Errorf("sim: scenario %q: cloud servers %d is not positive", sc.Name, cs.Servers)
+	}
+	c := &s.cloud
+	c.maxBatch = 1
+	if b := cs.Batching; b != nil {
+		if b.MaxBatch < 1 || b.MaxWait < 0 {
+			return fmt.Errorf("sim: scenario %q: cloud batching max_batch %d, max_wait %v: want max_batch ≥ 1, max_wait ≥ 0", sc.Name, b.MaxBatch, b.MaxWait.D())
+		}
+		c.maxBatch, c.maxWait = b.MaxBatch, b.MaxWait.D()
+	}
+	var err error
+	if c.svc, err = newService("cloud", cs.Service, cfg.CloudModel, c.maxBatch); err != nil {
+		return err
+	}
+	c.rng = rand.New(newStream(sc.Seed, streamCloud, 0))
+	c.servers = cs.Servers
+	c.size = make([]int32, cs.Servers)
+	c.members = make([]int32, cs.Servers*c.maxBatch)
+	c.idle = make([]int32, cs.Servers)
+	for i := range c.idle {
+		c.idle[i] = int32(cs.Servers - 1 - i) // server 0 on top
+	}
+	return nil
+}

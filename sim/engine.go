@@ -1,0 +1,295 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tandem-edge/tandem/agents/offload"
+)
+
+// Sim is one simulation run: built by New, run once by Run.
+type Sim struct {
+	name string
+	seed uint64
+
+	now        time.Duration
+	seq        uint64
+	q          eventHeap
+	topPending bool // the event being handled is still the heap's top
+	events     int64
+
+	devices  []device
+	edgeSvc  service
+	hasCloud bool
+	cloud    cloud
+
+	reqs    []request        // pool, indexed by int32 in events and queues
+	free    []int32          // indices of Free requests
+	samples []offload.Sample // what the policies see, per outcome
+	answers []answer         // what completion needs, per outcome, packed
+
+	reqBytes, respBytes int
+	maxRequests         int64         // 0: no limit
+	until               time.Duration // 0: no limit
+	arrived             int64
+	closed              bool // the fleet reached maxRequests: later arrivals are dropped
+	lastDone            time.Duration
+
+	ctx    offload.Context // reused for every decision
+	record Record          // reused for every completion
+	col    *Collector
+	rec    Recorder
+	tracer Tracer
+	err    error
+	ran    bool
+}
+
+// device is one edge device: its workload, its edge server, its links.
+type device struct {
+	work      workload
+	arrivals  *rand.Rand
+	sampler   *rand.Rand
+	edgeRng   *rand.Rand
+	policy    offload.Policy
+	edgeFirst bool
+	upMbps    float64
+
+	// The edge server: slots run requests, the rest wait in queue, FIFO.
+	slots, idle int
+	queue       ring
+	busy        time.Duration
+
+	up, down fifoLink
+}
+
+// answer is what completing a request needs of its outcome, packed small
+// because completions read it at random.
+type answer struct {
+	sample          int
+	edgeOK, cloudOK bool
+}
+
+// request is one request in flight; its times are when it reached each
+// point of its path.
+type request struct {
+	id          uint64
+	arrival     time.Duration
+	edgeStart   time.Duration
+	edgeEnd     time.Duration
+	upJoin      time.Duration
+	cloudArrive time.Duration
+	cloudStart  time.Duration
+	cloudEnd    time.Duration
+	device      int32
+	outcome     int32
+	batch       int32
+	state       State
+	decision    offload.Decision
+}
+
+// Run simulates until every arrival is answered and returns the summary;
+// each answered request is handed to rec (nil: none) as it completes, and a
+// rec with a Flush() error method is flushed at the end. Summary.WallSeconds
+// is left for the caller. Run may be called once.
+func (s *Sim) Run(rec Recorder) (*Summary, error) {
+	if s.ran {
+		return nil, errors.New("sim: Run called twice on one Sim")
+	}
+	s.ran = true
+	s.rec = rec
+	for i := range s.devices {
+		d := &s.devices[i]
+		if t := d.work.first(d.arrivals); s.until == 0 || t < s.until {
+			s.schedule(t, EventArrival, int32(i))
+		}
+	}
+	for s.q.len() > 0 && s.err == nil {
+		e := s.q.top()
+		s.now = e.at
+		s.topPending = true
+		s.events++
+		switch e.kind {
+		case EventArrival:
+			s.onArrival(e.id)
+		case EventEdgeDone:
+			s.onEdgeDone(e.id)
+		case EventUplinkDone:
+			s.onUplinkDone(e.id)
+		case EventBatchTimer:
+			s.onBatchTimer(e.id)
+		case EventCloudDone:
+			s.onCloudDone(e.id)
+		case EventDownlinkDone:
+			s.complete(e.id)
+		default:
+			panic(fmt.Sprintf("sim: unknown %v", e.kind))
+		}
+		if s.topPending {
+			s.q.pop()
+			s.topPending = false
+		}
+	}
+	if s.err != nil {
+		return nil, s.err
+	}
+	if f, ok := rec.(interface{ Flush() error }); ok {
+		if err := f.Flush(); err != nil {
+			return nil, fmt.Errorf("sim: flushing records: %w", err)
+		}
+	}
+	return s.summary(), nil
+}
+
+// schedule adds an event at t; the first event a handler schedules takes
+// the place of the one being handled.
+func (s *Sim) schedule(t time.Duration, kind EventKind, id int32) {
+	if t < s.now {
+		panic(fmt.Sprintf("sim: %v event scheduled at %v, in the past of %v", kind, t, s.now))
+	}
+	e := event{at: t, seq: s.seq, id: id, kind: kind}
+	s.seq++
+	if s.topPending {
+		s.topPending = false
+		s.q.replaceTop(e)
+		return
+	}
+	s.q.push(e)
+}
+
+// fail stops the run with err at the end of the current event.
+func (s *Sim) fail(err error) {
+	if s.err == nil {
+		s.err = err
+	}
+}
+
+// setState moves r to state to, panicking on a transition the request life
+// cycle does not have: that is a bug in the engine.
+func (s *Sim) setState(r *request, to State) {
+	if !legal(r.state, to) {
+		panic(fmt.Sprintf("sim: illegal transition of request %d: %v → %v", r.id, r.state, to))
+	}
+	if s.tracer != nil {
+		s.tracer.Transition(s.now, r.id, r.state, to)
+	}
+	r.state = to
+}
+
+// alloc takes a Free request from the pool. It may move the pool: pointers
+// into s.reqs taken before it are stale after it.
+func (s *Sim) alloc() int32 {
+	if n := len(s.free); n > 0 {
+		i := s.free[n-1]
+		s.free = s.free[:n-1]
+		return i
+	}
+	if len(s.reqs) == math.MaxInt32 {
+		panic("sim: 2^31 requests in flight")
+	}
+	s.reqs = append(s.reqs, request{})
+	return int32(len(s.reqs) - 1)
+}
+
+// onArrival creates a request at device dev and schedules the device's next
+// arrival.
+func (s *Sim) onArrival(dev int32) {
+	if s.closed {
+		s.events-- // dropped: the fleet already sent its last request
+		return
+	}
+	d := &s.devices[dev]
+	s.arrived++
+	if s.maxRequests > 0 && s.arrived >= s.maxRequests {
+		s.closed = true
+	} else if t := d.work.next(d.arrivals, s.now); s.until == 0 || t < s.until {
+		s.schedule(t, EventArrival, dev)
+	}
+	i := s.alloc()
+	r := &s.reqs[i]
+	*r = request{
+		id:      uint64(s.arrived - 1),
+		arrival: s.now,
+		device:  dev,
+		outcome: int32(d.sampler.IntN(len(s.samples))),
+	}
+	if d.edgeFirst {
+		s.edgeArrive(d, i)
+	} else {
+		s.uplink(d, i)
+	}
+}
+
+// complete answers request i now, records it and returns it to the pool.
+func (s *Sim) complete(i int32) {
+	r := &s.reqs[i]
+	s.setState(r, StateDone)
+	s.lastDone = s.now
+	a := &s.answers[r.outcome]
+	cloud := r.decision == offload.Cloud
+	correct := a.edgeOK
+	if cloud {
+		correct = a.cloudOK
+	}
+	s.col.add(s.now-r.arrival, correct, cloud)
+	if s.rec != nil {
+		s.record = Record{
+			ID:       r.id,
+			Device:   int(r.device),
+			Sample:   a.sample,
+			Arrival:  r.arrival,
+			Decision: r.decision,
+			Latency:  s.now - r.arrival,
+			Correct:  correct,
+			Status:   StatusOK,
+		}
+		if s.devices[r.device].edgeFirst {
+			s.record.EdgeQueue = r.edgeStart - r.arrival
+			s.record.Edge = r.edgeEnd - r.edgeStart
+		}
+		if cloud {
+			s.record.Uplink = r.cloudArrive - r.upJoin
+			s.record.CloudQueue = r.cloudStart - r.cloudArrive
+			s.record.Cloud = r.cloudEnd - r.cloudStart
+			s.record.Downlink = s.now - r.cloudEnd
+			s.record.Batch = int(r.batch)
+		}
+		if err := s.rec.Record(&s.record); err != nil {
+			s.fail(fmt.Errorf("sim: recording request %d: %w", r.id, err))
+		}
+	}
+	s.setState(r, StateFree)
+	s.free = append(s.free, i)
+}
+
+// summary builds the run's summary from the collector and the stages.
+func (s *Sim) summary() *Summary {
+	sum := &Summary{
+		Scenario: s.name,
+		Mode:     ModeSim,
+		Seed:     s.seed,
+		Requests: s.arrived,
+		Events:   s.events,
+	}
+	s.col.Fill(sum)
+	span := s.lastDone.Seconds()
+	if span <= 0 {
+		return sum
+	}
+	sum.ThroughputRPS = float64(sum.Completed) / span
+	var edge, up float64
+	for i := range s.devices {
+		d := &s.devices[i]
+		edge += d.busy.Seconds() / (float64(d.slots) * span)
+		up += d.up.busy.Seconds() / span
+	}
+	n := float64(len(s.devices))
+	sum.Utilization.Edge = edge / n
+	sum.Utilization.Uplink = up / n
+	if s.hasCloud {
+		sum.Utilization.Cloud = s.cloud.busy.Seconds() / (float64(s.cloud.servers) * span)
+	}
+	return sum
+}

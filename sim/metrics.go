@@ -1,0 +1,152 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tandem-edge/tandem/agents/offload"
+)
+
+// Modes of a run, as summary.json names them.
+const (
+	ModeSim = "sim"
+	ModeHIL = "hil"
+)
+
+// Summary is a run's summary.json: the same schema for the simulator and for
+// hardware-in-the-loop.
+type Summary struct {
+	Scenario      string      `json:"scenario"`
+	Mode          string      `json:"mode"` // sim | hil
+	Seed          uint64      `json:"seed"`
+	Requests      int64       `json:"requests"`  // arrivals
+	Completed     int64       `json:"completed"` // answered
+	Failed        int64       `json:"failed"`
+	Accuracy      float64     `json:"accuracy"`     // correct answers / completed
+	OffloadRate   float64     `json:"offload_rate"` // answered by the cloud / completed
+	LatencyMS     LatencyMS   `json:"latency_ms"`   // of completed requests, arrival to answer
+	ThroughputRPS float64     `json:"throughput_rps"`
+	Utilization   Utilization `json:"utilization"`
+	Events        int64       `json:"events"`       // events the simulator handled
+	WallSeconds   float64     `json:"wall_seconds"` // set by the caller, who owns the clock
+}
+
+// LatencyMS is a latency distribution in milliseconds. Percentiles are
+// nearest-rank: the smallest latency at or above which lies the given share
+// of all latencies.
+type LatencyMS struct {
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	Max  float64 `json:"max"`
+}
+
+// Utilization is each stage's busy share of the run: busy time over
+// (slots × makespan), averaged over devices for the edge and the uplink.
+type Utilization struct {
+	Edge   float64 `json:"edge"`
+	Uplink float64 `json:"uplink"`
+	Cloud  float64 `json:"cloud"`
+}
+
+// Status is how a request ended.
+type Status uint8
+
+// Statuses.
+const (
+	StatusOK     Status = iota // answered
+	StatusFailed               // not answered (an error or a timeout in HIL)
+)
+
+func (s Status) String() string {
+	switch s {
+	case StatusOK:
+		return "ok"
+	case StatusFailed:
+		return "failed"
+	}
+	return fmt.Sprintf("Status(%d)", uint8(s))
+}
+
+// Record is one request's row of requests.csv. Stage times are zero for the
+// stages a request did not cross.
+type Record struct {
+	ID         uint64
+	Device     int
+	Sample     int // the outcome's sample index in the bundle's held-out set
+	Arrival    time.Duration
+	Decision   offload.Decision
+	EdgeQueue  time.Duration // waiting for an edge slot
+	Edge       time.Duration // edge model
+	Uplink     time.Duration // joining the uplink to reaching the cloud
+	CloudQueue time.Duration // reaching the cloud to its batch starting
+	Cloud      time.Duration // the batch on a cloud server
+	Downlink   time.Duration // the answer's way back
+	Latency    time.Duration // arrival to answer
+	Batch      int           // size of the cloud batch; 0 when the edge answered
+	Correct    bool
+	Status     Status
+}
+
+// Recorder receives each request's record as the request ends. The record
+// is reused after Record returns.
+type Recorder interface {
+	Record(r *Record) error
+}
+
+// Collector accumulates records into a summary's request counts, accuracy,
+// offload rate and latency distribution, in memory bounded whatever the
+// number of records (see Quantiles).
+type Collector struct {
+	completed, failed, correct, offloaded int64
+	latency                               Quantiles
+}
+
+// NewCollector returns an empty collector.
+func NewCollector() *Collector {
+	return &Collector{latency: Quantiles{Exact: ExactLatencies}}
+}
+
+// Add counts one record. Cost O(1) amortised.
+func (c *Collector) Add(r *Record) {
+	if r.Status != StatusOK {
+		c.failed++
+		return
+	}
+	c.add(r.Latency, r.Correct, r.Decision == offload.Cloud)
+}
+
+// add counts one answered request.
+func (c *Collector) add(latency time.Duration, correct, cloud bool) {
+	c.completed++
+	if correct {
+		c.correct++
+	}
+	if cloud {
+		c.offloaded++
+	}
+	c.latency.Add(latency)
+}
+
+// Fill sets the summary's Completed, Failed, Accuracy, OffloadRate and
+// LatencyMS. Cost O(n) in the number of latencies held exactly.
+func (c *Collector) Fill(s *Summary) {
+	s.Completed, s.Failed = c.completed, c.failed
+	if c.completed == 0 {
+		return
+	}
+	n := float64(c.completed)
+	s.Accuracy = float64(c.correct) / n
+	s.OffloadRate = float64(c.offloaded) / n
+	q := c.latency.Quantiles(0.50, 0.95, 0.99)
+	s.LatencyMS = LatencyMS{
+		Mean: c.latency.Mean() / 1e6,
+		P50:  ms(q[0]),
+		P95:  ms(q[1]),
+		P99:  ms(q[2]),
+		Max:  ms(c.latency.Max()),
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
