@@ -47,7 +47,17 @@ Start with:
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return cli.BadInputf("%s: %v (see '%s --help')", c.CommandPath(), err, c.CommandPath())
 	})
-	root.Args = cli.RangeArgs(0, 0)
+	root.Args = cobra.ArbitraryArgs
+	root.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			msg := fmt.Sprintf("unknown command %q", args[0])
+			if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+			}
+			return cli.BadInputf("%s; see 'tandem --help'", msg)
+		}
+		return c.Help()
+	}
 	for _, c := range commands() {
 		root.AddCommand(c)
 	}
