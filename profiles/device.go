@@ -12,6 +12,9 @@ type Device struct {
 	Source string  `yaml:"source"` // where the numbers come from: a measurement command and host, or cited benchmarks
 	Host   Host    `yaml:"host"`
 	Models []Model `yaml:"models"`
+	// Predictor predicts the latency of networks never measured on the
+	// device; nil when the profile was measured without a width sweep.
+	Predictor *Predictor `yaml:"predictor,omitempty"`
 }
 
 // Host says what machine and runtime a profile was measured on.
@@ -34,6 +37,11 @@ type Model struct {
 	Spread  float64       `yaml:"spread,omitempty"`  // coefficient of variation of the batch-1 latency across runs
 	Batches []BatchPoint  `yaml:"batches,omitempty"` // whole-model latency against batch size, ascending sizes
 	Layers  []Layer       `yaml:"layers,omitempty"`  // per-layer latency at batch 1
+
+	// ProfilerOverhead is how much slower a batch-1 run was with ONNX
+	// Runtime's profiler on (median over median); Layers are rescaled to
+	// Latency, which removes it.
+	ProfilerOverhead float64 `yaml:"profiler_overhead,omitempty"`
 }
 
 // BatchPoint is the whole-model latency of one batch.
@@ -48,7 +56,8 @@ type Layer struct {
 	Op      string        `yaml:"op,omitempty"`
 	FLOPs   int64         `yaml:"flops,omitempty"`
 	Bytes   int64         `yaml:"bytes,omitempty"`
-	Latency time.Duration `yaml:"latency"` // may be 0: the profiler's resolution is 1us
+	Latency time.Duration `yaml:"latency"`          // may be 0: fused into another layer's kernel, or under the profiler's 1us
+	Spread  float64       `yaml:"spread,omitempty"` // coefficient of variation of the layer's time across profiled runs
 }
 
 // Model returns the profile of the model whose SHA-256 or name is key.

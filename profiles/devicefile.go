@@ -110,6 +110,7 @@ func (d *Device) check(c *strictyaml.Checker) {
 	for i := range d.Models {
 		d.Models[i].check(c, fmt.Sprintf("models[%d]", i), seen, i)
 	}
+	d.Predictor.check(c)
 }
 
 func (m *Model) check(c *strictyaml.Checker, p string, seen map[string]int, i int) {
@@ -129,6 +130,9 @@ func (m *Model) check(c *strictyaml.Checker, p string, seen map[string]int, i in
 	}
 	if m.Spread < 0 {
 		c.Errorf(p+".spread", "must be >= 0, got %g", m.Spread)
+	}
+	if m.ProfilerOverhead < 0 {
+		c.Errorf(p+".profiler_overhead", "must be >= 0, got %g", m.ProfilerOverhead)
 	}
 	if c.Has(p+".batches", m.Batches != nil) && len(m.Batches) == 0 {
 		c.Errorf(p+".batches", "empty; leave the key out when no batch curve was measured")
@@ -160,6 +164,9 @@ func (m *Model) check(c *strictyaml.Checker, p string, seen map[string]int, i in
 		}
 		if l.Latency < 0 {
 			c.Errorf(lp+".latency", "must be >= 0, got %s", strictyaml.FormatDuration(l.Latency))
+		}
+		if l.Spread < 0 {
+			c.Errorf(lp+".spread", "must be >= 0, got %g", l.Spread)
 		}
 	}
 }

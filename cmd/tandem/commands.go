@@ -3,10 +3,13 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/bundlecmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/evalcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/ortcmd"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/profilecmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/scenariocmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/traincmd"
 )
 
 // commands lists the subcommands of the tandem binary.
@@ -14,7 +17,10 @@ func commands() []*cobra.Command {
 	return []*cobra.Command{
 		simcmd.NewCmd(),
 		scenariocmd.NewCmd(),
+		traincmd.NewCmd(),
+		bundlecmd.NewCmd(),
 		evalcmd.NewCmd(),
 		ortcmd.NewCmd(),
+		profilecmd.NewCmd(),
 	}
 }

@@ -1,0 +1,230 @@
+package build
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/tandem-edge/tandem/agents/offload"
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/data"
+	"github.com/tandem-edge/tandem/dnn/onnx"
+)
+
+// Config describes a bundle to build.
+type Config struct {
+	Name    string // bundle name, e.g. "fashion"
+	Dataset string // data.Load name or path
+	Split   data.SplitConfig
+	Heavy   ModelSpec
+	Edge    ModelSpec
+	// EdgeNote says what the edge model is, for the provenance (e.g. that
+	// it is uniformly width-reduced rather than compressed).
+	EdgeNote string
+	Command  string // the command line that asked for the build, recorded verbatim
+	Out      string // the bundle folder to write
+
+	Log      io.Writer                  // one line per stage; nil: quiet
+	Progress func(string, dnn.Progress) // training progress of the model named; nil: none
+}
+
+// Build trains both models, evaluates them on the test split and writes the
+// bundle: bundle.yaml, heavy.onnx, edge.onnx and outcomes.csv. The folder is
+// written only once everything has succeeded.
+func Build(cfg Config) (*bundles.Manifest, error) {
+	logf(cfg.Log, "loading %s", cfg.Dataset)
+	ds, err := data.Load(cfg.Dataset, data.Options{})
+	if err != nil {
+		return nil, err
+	}
+	splits, err := ds.Split(cfg.Split)
+	if err != nil {
+		return nil, err
+	}
+	classes := classCount(ds)
+	logf(cfg.Log, "%s: %d train, %d validation, %d test samples of shape %v, %d classes",
+		cfg.Dataset, splits.Train.Len(), splits.Val.Len(), splits.Test.Len(), splits.Train.Shape, classes)
+
+	models := map[string]*dnn.Graph{}
+	results := map[string]*dnn.TrainResult{}
+	for _, m := range []struct {
+		name string
+		spec ModelSpec
+	}{{bundles.ModelHeavy, cfg.Heavy}, {bundles.ModelEdge, cfg.Edge}} {
+		logf(cfg.Log, "training %s: %s width %g, %d epochs", m.name, m.spec.Arch, orOne(m.spec.Width), m.spec.Train.Epochs)
+		var progress func(dnn.Progress)
+		if cfg.Progress != nil {
+			name := m.name
+			progress = func(p dnn.Progress) { cfg.Progress(name, p) }
+		}
+		g, res, err := TrainModel(m.spec, splits, classes, progress)
+		if err != nil {
+			return nil, fmt.Errorf("train %s model: %w", m.name, err)
+		}
+		g.Name = cfg.Name + "-" + m.name
+		models[m.name], results[m.name] = g, res
+		logf(cfg.Log, "%s: validation accuracy %.4f after %.0f s", m.name, res.ValAccuracy, res.Seconds)
+	}
+
+	logf(cfg.Log, "evaluating both models on %d test samples", splits.Test.Len())
+	heavyAcc, heavyPred, _, err := dnn.Evaluate(models[bundles.ModelHeavy], splits.Test, 0)
+	if err != nil {
+		return nil, err
+	}
+	edgeAcc, edgePred, edgeLogits, err := dnn.Evaluate(models[bundles.ModelEdge], splits.Test, 0)
+	if err != nil {
+		return nil, err
+	}
+	outcomes := Outcomes(splits.Test, classes, heavyPred, edgePred, edgeLogits)
+
+	m := &bundles.Manifest{
+		Name:       cfg.Name,
+		Dataset:    cfg.Dataset,
+		InputShape: splits.Test.Shape,
+		Classes:    classes,
+		ClassNames: classNames(cfg.Dataset, classes),
+	}
+	files := map[string][]byte{}
+	for _, e := range []struct {
+		which string
+		info  *bundles.ModelInfo
+		acc   float64
+	}{{bundles.ModelHeavy, &m.Models.Heavy, heavyAcc}, {bundles.ModelEdge, &m.Models.Edge, edgeAcc}} {
+		g := models[e.which]
+		g.Meta["test_accuracy"] = fmt.Sprintf("%.4f", e.acc)
+		b, err := onnx.Encode(g)
+		if err != nil {
+			return nil, fmt.Errorf("export %s model: %w", e.which, err)
+		}
+		flops, err := g.FLOPs()
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(b)
+		file := e.which + ".onnx"
+		*e.info = bundles.ModelInfo{File: file, SHA256: hex.EncodeToString(sum[:]), Params: g.Params(), FLOPs: flops, Accuracy: e.acc}
+		files[file] = b
+		logf(cfg.Log, "%s: test accuracy %.4f, %d params, %.2f MFLOPs", e.which, e.acc, g.Params(), float64(flops)/1e6)
+	}
+	var oc bytes.Buffer
+	if err := bundles.WriteOutcomes(&oc, outcomes); err != nil {
+		return nil, err
+	}
+	files[bundles.OutcomesFile] = oc.Bytes()
+	m.Provenance = provenance(cfg, results)
+	mb, err := bundles.EncodeManifest(m)
+	if err != nil {
+		return nil, err
+	}
+	files[bundles.ManifestFile] = mb
+	if err := writeFolder(cfg.Out, files); err != nil {
+		return nil, err
+	}
+	logf(cfg.Log, "wrote %s", cfg.Out)
+	return m, nil
+}
+
+// Outcomes pairs both models' predictions on every test sample with the
+// edge model's logits and the features the offloader reads.
+func Outcomes(test *data.Set, classes int, heavyPred, edgePred []int32, edgeLogits []float32) []bundles.Outcome {
+	out := make([]bundles.Outcome, test.Len())
+	for i := range out {
+		logits := edgeLogits[i*classes : (i+1)*classes]
+		mp, margin, ent := offload.Features(logits)
+		out[i] = bundles.Outcome{Sample: i, Label: int(test.Y[i]), EdgePred: int(edgePred[i]), CloudPred: int(heavyPred[i]),
+			MaxProb: mp, Margin: margin, Entropy: ent, Logits: logits}
+	}
+	return out
+}
+
+func provenance(cfg Config, res map[string]*dnn.TrainResult) map[string]any {
+	p := map[string]any{
+		"command":      cfg.Command,
+		"built":        time.Now().UTC().Format(time.RFC3339),
+		"go":           runtime.Version(),
+		"gemm_backend": dnn.GEMMBackend,
+		"split":        map[string]any{"val": cfg.Split.Val, "test": cfg.Split.Test, "seed": cfg.Split.Seed},
+		"test_samples": "the dataset's official test set when it has one, else the held-out test split",
+	}
+	for name, spec := range map[string]ModelSpec{bundles.ModelHeavy: cfg.Heavy, bundles.ModelEdge: cfg.Edge} {
+		r := res[name]
+		p[name] = map[string]any{
+			"arch": spec.Arch, "width": orOne(spec.Width), "init_seed": spec.Seed,
+			"train_seed": spec.Train.Seed, "epochs": len(r.Epochs), "train_seconds": round(r.Seconds, 1),
+			"val_accuracy": round(r.ValAccuracy, 4),
+		}
+	}
+	if cfg.EdgeNote != "" {
+		p["edge_note"] = cfg.EdgeNote
+	}
+	return p
+}
+
+// writeFolder writes files into a fresh temporary folder beside dir, then
+// swaps it in, so that a failed build leaves the previous bundle intact.
+func writeFolder(dir string, files map[string][]byte) error {
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".*")
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it private
+		os.RemoveAll(tmp)
+		return err
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(tmp, name), b, 0o644); err != nil {
+			os.RemoveAll(tmp)
+			return err
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	return os.Rename(tmp, dir)
+}
+
+func classCount(ds *data.Dataset) int {
+	n := ds.Train.Classes
+	if ds.Test != nil && ds.Test.Classes > n {
+		n = ds.Test.Classes
+	}
+	return n
+}
+
+// classNames are the label names of the built-in datasets.
+func classNames(dataset string, classes int) []string {
+	switch {
+	case dataset == data.FashionMNIST && classes == 10:
+		return []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+	case dataset == data.MNIST && classes == 10:
+		return []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	}
+	return nil
+}
+
+func orOne(w float64) float64 {
+	if w == 0 {
+		return 1
+	}
+	return w
+}
+
+func round(v float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	return float64(int64(v*p+0.5)) / p
+}

@@ -1,0 +1,239 @@
+package profilecmd
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/onnx"
+	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/profiles"
+)
+
+func TestFlags(t *testing.T) {
+	defaults := Options{Threads: 1, Runs: 200, Warmup: 20, Points: 24, Variants: 8, Seed: 1}
+	tests := []struct {
+		name     string
+		args     []string
+		want     func(o *Options)
+		wantExit int
+	}{
+		{name: "required only", args: []string{"--model", "m.onnx", "--out", "p.yaml"},
+			want: func(o *Options) { o.Models, o.Out = []string{"m.onnx"}, "p.yaml" }},
+		{name: "several models", args: []string{"--model", "heavy=h.onnx", "--model=edge=e.onnx", "--out", "p.yaml", "--name", "board"},
+			want: func(o *Options) { o.Models, o.Out, o.Name = []string{"heavy=h.onnx", "edge=e.onnx"}, "p.yaml", "board" }},
+		{name: "everything", args: []string{"--model", "m.onnx", "--out", "p.yaml", "--threads", "2", "--batch", "1,4", "--batch", "16",
+			"--runs", "50", "--warmup", "0", "--sweep-widths", "--sweep-points", "6", "--sweep-variants", "0", "--held-out", "30", "--seed", "9"},
+			want: func(o *Options) {
+				*o = Options{Models: []string{"m.onnx"}, Out: "p.yaml", Threads: 2, Batches: []int{1, 4, 16}, Runs: 50, Warmup: 0,
+					SweepWidths: true, Points: 6, Variants: 0, HeldOut: 30, Seed: 9}
+			}},
+		{name: "not a number", args: []string{"--model", "m.onnx", "--runs", "many"}, wantExit: cli.ExitBadInput},
+		{name: "bad batch list", args: []string{"--model", "m.onnx", "--batch", "1,x"}, wantExit: cli.ExitBadInput},
+		{name: "argument", args: []string{"m.onnx"}, wantExit: cli.ExitBadInput},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got *Options
+			cmd := newCmd(func(o *Options) error { got = o; return nil })
+			cmd.SetArgs(tt.args)
+			cmd.SetOut(io.Discard)
+			cmd.SetErr(io.Discard)
+			err := cmd.Execute()
+			if code := cli.ExitCode(err); code != tt.wantExit {
+				t.Fatalf("exit status %d (%v), want %d", code, err, tt.wantExit)
+			}
+			if tt.wantExit != 0 {
+				return
+			}
+			want := defaults
+			tt.want(&want)
+			got.Stdout, got.Progress, got.Command = nil, nil, ""
+			if !reflect.DeepEqual(*got, want) {
+				t.Errorf("options %+v\nwant %+v", *got, want)
+			}
+		})
+	}
+}
+
+// requireORT: under CI (CI=true) ONNX Runtime must be there; elsewhere the
+// test skips without it.
+func requireORT(t *testing.T) {
+	t.Helper()
+	if _, err := hil.InitORT(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("ONNX Runtime must be present under CI (run scripts/setup.sh): %v", err)
+		}
+		t.Skip(err)
+	}
+}
+
+// tinyModels writes two small zoo models to dir.
+func tinyModels(t *testing.T, dir string) (tiny, resnet string) {
+	t.Helper()
+	for _, m := range []struct {
+		arch string
+		path *string
+	}{{"tiny", &tiny}, {"resnet", &resnet}} {
+		g, err := dnn.Zoo(m.arch, []int{1, 8, 8}, 4, 0.5, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*m.path = filepath.Join(dir, m.arch+".onnx")
+		if err := onnx.WriteFile(*m.path, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tiny, resnet
+}
+
+func TestRun(t *testing.T) {
+	requireORT(t)
+	dir := t.TempDir()
+	tiny, resnet := tinyModels(t, dir)
+	out := filepath.Join(dir, "edge-test.yaml")
+	var stdout, progress bytes.Buffer
+	o := Options{Models: []string{"fashion/edge=" + tiny, resnet}, Out: out, Threads: 1, Batches: []int{1, 2}, Runs: 12, Warmup: 2,
+		Points: 2, Variants: 1, SweepWidths: true, HeldOut: 2, Seed: 3, Command: "tandem profile ...", Stdout: &stdout, Progress: &progress}
+	if err := run(&o); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := profiles.DecodeDevice(out, b)
+	if err != nil {
+		t.Fatalf("the profile does not decode: %v\n%s", err, b)
+	}
+	if d.Name != "edge-test" || len(d.Models) != 2 || d.Models[0].Name != "fashion/edge" || d.Models[1].Name != "resnet" {
+		t.Errorf("profile %q of models %+v", d.Name, d.Models)
+	}
+	if !strings.HasPrefix(d.Source, "tandem profile ... (measured on ") || d.Host.Threads != 1 || d.Host.Cores < 1 ||
+		!strings.HasPrefix(d.Host.Runtime, "onnxruntime 1.") || d.Host.MeasuredAt == "" {
+		t.Errorf("source %q, host %+v", d.Source, d.Host)
+	}
+	m := d.Models[0]
+	if len(m.Batches) != 2 || m.Batches[1].Size != 2 || len(m.Layers) == 0 || m.ProfilerOverhead <= 0 {
+		t.Errorf("model entry %+v", m)
+	}
+	if p := d.Predictor; p == nil || p.HeldOut == nil || p.HeldOut.Networks != 2 || len(p.Batches) != 1 {
+		t.Errorf("predictor %+v", p)
+	}
+	for _, want := range []string{"fashion/edge", "resnet", "CHARGED BY NAME", "held-out"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if !strings.Contains(progress.String(), "profile: sweep") {
+		t.Errorf("no sweep progress on stderr:\n%s", progress.String())
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".edge-test.yaml.tmp-*")); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	dir := t.TempDir()
+	tiny, _ := tinyModels(t, dir)
+	junk := filepath.Join(dir, "junk.onnx")
+	if err := os.WriteFile(junk, []byte("not a model"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	linear := filepath.Join(dir, "linear.onnx")
+	lm, err := hil.LinearModel([]int{4}, make([]float32, 8), make([]float32, 2), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(linear, lm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "p.yaml")
+	tests := []struct {
+		name    string
+		opts    Options
+		needORT bool
+		want    string
+	}{
+		{name: "no model", opts: Options{Out: out}, want: "profile: --model is required"},
+		{name: "no out", opts: Options{Models: []string{tiny}}, want: "profile: --out is required"},
+		{name: "missing model", opts: Options{Models: []string{filepath.Join(dir, "none.onnx")}, Out: out},
+			want: "profile: --model " + filepath.Join(dir, "none.onnx") + ": stat"},
+		{name: "empty name", opts: Options{Models: []string{"=" + tiny}, Out: out}, want: "want FILE.onnx or NAME=FILE.onnx"},
+		{name: "same name twice", opts: Options{Models: []string{tiny, "tiny=" + junk}, Out: out}, want: `are both named "tiny"`},
+		{name: "no such folder", opts: Options{Models: []string{tiny}, Out: filepath.Join(dir, "none", "p.yaml")}, want: "folder " + filepath.Join(dir, "none") + " does not exist"},
+		{name: "zero threads", opts: Options{Models: []string{tiny}, Out: out, Threads: -1}, want: "--threads -1"},
+		{name: "batch 0", opts: Options{Models: []string{tiny}, Out: out, Batches: []int{0}}, want: "--batch 0"},
+		{name: "held out without sweep", opts: Options{Models: []string{tiny}, Out: out, HeldOut: 3}, want: "add --sweep-widths"},
+		{name: "nothing to sweep", opts: Options{Models: []string{linear}, Out: out, SweepWidths: true}, needORT: true,
+			want: "--sweep-widths sweeps the widths of convolutions"},
+		{name: "not a model", opts: Options{Models: []string{junk}, Out: out}, needORT: true, want: "profile: --model " + junk + ": hil: " + junk},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.needORT {
+				requireORT(t)
+			}
+			o := tt.opts
+			fill(&o)
+			err := run(&o)
+			if code := cli.ExitCode(err); code != cli.ExitBadInput || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("exit status %d, error %v; want %d and %q", code, err, cli.ExitBadInput, tt.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("a failed profile wrote %s", out)
+			}
+		})
+	}
+}
+
+// fill gives zero fields small defaults.
+func fill(o *Options) {
+	if o.Threads == 0 {
+		o.Threads = 1
+	}
+	if o.Runs == 0 {
+		o.Runs = 5
+	}
+	if o.Points == 0 {
+		o.Points = 2
+	}
+}
+
+func TestWriteAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p.yaml")
+	for _, content := range []string{"first\n", "second\n"} {
+		if err := writeAtomic(path, []byte(content)); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(path); string(b) != content {
+			t.Errorf("file holds %q, want %q", b, content)
+		}
+	}
+	if err := writeAtomic(filepath.Join(dir, "none", "p.yaml"), []byte("x")); err == nil {
+		t.Error("writing into a missing folder: no error")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("folder holds %d entries, want only p.yaml", len(entries))
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	got := commandLine([]string{"/usr/bin/tandem", "profile", "--model", "my model.onnx", "--out", "it's.yaml"})
+	want := `tandem profile --model 'my model.onnx' --out 'it'\''s.yaml'`
+	if got != want {
+		t.Errorf("commandLine = %s, want %s", got, want)
+	}
+	o := Options{Models: []string{"a.onnx"}, Out: "p.yaml", Threads: 1, Runs: 200, Warmup: 20}
+	if got := o.rebuiltCommand(); got != "tandem profile --model a.onnx --threads 1 --runs 200 --warmup 20 --out p.yaml" {
+		t.Errorf("rebuilt command %s", got)
+	}
+}

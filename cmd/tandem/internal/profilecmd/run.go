@@ -1,0 +1,231 @@
+package profilecmd
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/profiles"
+)
+
+// serverBatches is the default batch curve of a profile measured on more
+// than one thread: a server that batches requests.
+var serverBatches = []int{1, 2, 4, 8, 16, 32}
+
+// modelArg is one --model: the name the profile gives it and its file.
+type modelArg struct{ name, file string }
+
+// parseModel reads NAME=FILE or FILE; NAME defaults to FILE's base name
+// without its extension.
+func parseModel(arg string) (modelArg, error) {
+	name, file, named := strings.Cut(arg, "=")
+	if !named {
+		file = arg
+		name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	}
+	if name == "" || file == "" {
+		return modelArg{}, fmt.Errorf("--model %q: want FILE.onnx or NAME=FILE.onnx", arg)
+	}
+	return modelArg{name: name, file: file}, nil
+}
+
+func (o *Options) validate() ([]modelArg, error) {
+	switch {
+	case len(o.Models) == 0:
+		return nil, cli.BadInputf("profile: --model is required (see 'tandem profile --help')")
+	case o.Out == "":
+		return nil, cli.BadInputf("profile: --out is required (see 'tandem profile --help')")
+	case o.Threads < 1:
+		return nil, cli.BadInputf("profile: --threads %d: want 1 or more", o.Threads)
+	case o.Runs < 1:
+		return nil, cli.BadInputf("profile: --runs %d: want 1 or more", o.Runs)
+	case o.Warmup < 0:
+		return nil, cli.BadInputf("profile: --warmup %d: want 0 or more", o.Warmup)
+	case o.Points < 1:
+		return nil, cli.BadInputf("profile: --sweep-points %d: want 1 or more", o.Points)
+	case o.Variants < 0:
+		return nil, cli.BadInputf("profile: --sweep-variants %d: want 0 or more", o.Variants)
+	case o.HeldOut < 0:
+		return nil, cli.BadInputf("profile: --held-out %d: want 0 (none) or more", o.HeldOut)
+	case o.HeldOut > 0 && !o.SweepWidths:
+		return nil, cli.BadInputf("profile: --held-out checks the predictor that --sweep-widths fits: add --sweep-widths")
+	}
+	for _, b := range o.Batches {
+		if b < 1 {
+			return nil, cli.BadInputf("profile: --batch %d: want batch sizes of 1 or more", b)
+		}
+	}
+	var models []modelArg
+	seen := map[string]string{}
+	for _, arg := range o.Models {
+		m, err := parseModel(arg)
+		if err != nil {
+			return nil, cli.BadInputf("profile: %v", err)
+		}
+		if prev, dup := seen[m.name]; dup {
+			return nil, cli.BadInputf("profile: --model %s and --model %s are both named %q: name them, --model NAME=FILE", prev, m.file, m.name)
+		}
+		seen[m.name] = m.file
+		if _, err := os.Stat(m.file); err != nil {
+			return nil, cli.BadInputf("profile: --model %s: %v", arg, err)
+		}
+		models = append(models, m)
+	}
+	if dir := filepath.Dir(o.Out); dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, cli.BadInputf("profile: --out %s: folder %s does not exist", o.Out, dir)
+		}
+	}
+	return models, nil
+}
+
+func run(o *Options) error {
+	models, err := o.validate()
+	if err != nil {
+		return err
+	}
+	info, err := hil.InitORT()
+	if err != nil {
+		return err
+	}
+	batches := o.Batches
+	if batches == nil && o.Threads > 1 {
+		batches = serverBatches
+	}
+	popts := hil.ProfileOptions{Threads: o.Threads, Runs: o.Runs, Warmup: o.Warmup, Batches: batches, Progress: o.Progress}
+	if o.Warmup == 0 {
+		popts.Warmup = -1 // none, as asked
+	}
+
+	started := time.Now().UTC()
+	d := &profiles.Device{Name: o.profileName()}
+	var measured []*hil.ProfiledModel
+	for _, m := range models {
+		pm, err := hil.ProfileFile(m.name, m.file, popts)
+		if err != nil {
+			return cli.BadInput(fmt.Errorf("profile: --model %s: %w", m.file, err))
+		}
+		measured = append(measured, pm)
+		d.Models = append(d.Models, pm.Profile)
+	}
+	if o.SweepWidths {
+		if d.Predictor, err = o.fitPredictor(models, measured, d.Models); err != nil {
+			return err
+		}
+	}
+
+	host := hil.ReadHostFacts()
+	d.Host = profiles.Host{CPU: host.CPU, Cores: host.Cores, MemoryMB: host.MemoryMB, OS: host.OS, Arch: host.Arch,
+		Runtime: "onnxruntime " + info.Version, Threads: o.Threads, MeasuredAt: started.Format(time.RFC3339)}
+	d.Source = o.source(host, info.Version, started)
+	b, err := profiles.EncodeDevice(d)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	if err := writeAtomic(o.Out, b); err != nil {
+		return fmt.Errorf("profile: --out %s: %w", o.Out, err)
+	}
+	if o.Stdout != nil {
+		return writeSummary(o.Stdout, d, measured)
+	}
+	return nil
+}
+
+// fitPredictor sweeps the models' layers and fits the predictor and, with
+// --held-out, checks it.
+func (o *Options) fitPredictor(models []modelArg, measured []*hil.ProfiledModel, profiled []profiles.Model) (*profiles.Predictor, error) {
+	var graphs []*dnn.Graph
+	for i, pm := range measured {
+		if pm.DecodeErr != nil {
+			return nil, cli.BadInput(fmt.Errorf("profile: --sweep-widths builds pruned layers of the models, but --model %s does not decode: %w",
+				models[i].file, pm.DecodeErr))
+		}
+		pm.Graph.Name = models[i].name
+		graphs = append(graphs, pm.Graph)
+	}
+	if !hasConv(graphs) {
+		return nil, cli.BadInputf("profile: --sweep-widths sweeps the widths of convolutions, and the models have none")
+	}
+	variants := o.Variants
+	if variants == 0 {
+		variants = -1 // none, as asked
+	}
+	sw, err := hil.Sweep(graphs, hil.SweepOptions{Threads: o.Threads, Points: o.Points, Variants: variants,
+		HeldOut: o.HeldOut, Seed: o.Seed, Progress: o.Progress})
+	if err != nil {
+		return nil, err
+	}
+	p, err := profiles.FitPredictor(sw.Probes, sw.Networks, profiles.FitOptions{
+		ChannelBlock: sw.Block, ChannelAlign: sw.Align, Batches: profiles.BatchFactors(profiled)})
+	if err != nil {
+		return nil, err
+	}
+	if len(sw.HeldOut) > 0 {
+		rows, summary := p.EvaluateHeldOut(sw.HeldOut)
+		summary.Seed = o.Seed
+		p.HeldOut = &summary
+		if o.Stdout != nil {
+			if err := writeHeldOut(o.Stdout, rows, summary); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return p, nil
+}
+
+func hasConv(graphs []*dnn.Graph) bool {
+	for _, g := range graphs {
+		for _, n := range g.Nodes {
+			if n.Op == dnn.OpConv {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// profileName is --name, else the --out file's base name without its
+// extension.
+func (o *Options) profileName() string {
+	if o.Name != "" {
+		return o.Name
+	}
+	return strings.TrimSuffix(filepath.Base(o.Out), filepath.Ext(o.Out))
+}
+
+// writeAtomic writes b to path through a temporary file in the same folder
+// and a rename, so that path holds the old file or the new one, never a
+// part of one.
+func writeAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		if rerr := os.Remove(tmp); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			return fmt.Errorf("%w (and removing %s: %v)", err, tmp, rerr)
+		}
+	}
+	return err
+}

@@ -1,0 +1,93 @@
+package hil
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/onnx"
+	"github.com/tandem-edge/tandem/profiles"
+)
+
+// ProfiledModel is one model file measured for a device profile.
+type ProfiledModel struct {
+	Profile profiles.Model // the entry of the device profile
+	Timing  *Timing
+	Layers  *LayerProfile
+
+	// Graph is the model as dnn/onnx decodes it, and Sample its measurement
+	// for profiles.FitPredictor; both nil when dnn/onnx cannot read the
+	// file (DecodeErr says why), which leaves FLOPs and bytes out of the
+	// profile's layers.
+	Graph     *dnn.Graph
+	Sample    *profiles.ModelSample
+	DecodeErr error
+}
+
+// ProfileFile measures the ONNX model in the file path (see ProfileModel),
+// charges its profile to its layers (see MapTrace) and returns the device
+// profile entry for it, under name. Layers carry FLOPs and bytes from
+// dnn.Graph.Cost when dnn/onnx reads the file.
+func ProfileFile(name, path string, opts ProfileOptions) (*ProfiledModel, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("hil: model: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	layers, err := ReadModelLayers(path)
+	if err != nil {
+		return nil, err
+	}
+	t, err := ProfileModel(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	lp, err := MapTrace(t.Trace, layers, t.Latency.P50)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pm := &ProfiledModel{Timing: t, Layers: lp}
+	m := profiles.Model{
+		Name:             name,
+		SHA256:           hex.EncodeToString(sum[:]),
+		Latency:          t.Latency.P50,
+		Spread:           TrimmedCV(t.Latency.Times),
+		ProfilerOverhead: roundTo(t.ProfilerOverhead(), 1e3),
+	}
+	if len(t.Batches) > 1 {
+		for _, bt := range t.Batches {
+			m.Batches = append(m.Batches, profiles.BatchPoint{Size: bt.Size, Latency: bt.Latency.P50})
+		}
+	}
+	cost := map[string]dnn.LayerCost{}
+	if pm.Graph, pm.DecodeErr = onnx.ReadFile(path); pm.DecodeErr == nil {
+		costs, err := pm.Graph.Cost()
+		if err != nil {
+			return nil, fmt.Errorf("hil: %s: %w", path, err)
+		}
+		for _, c := range costs {
+			cost[c.Name] = c
+		}
+		if pm.Sample, err = ModelSampleOf(path, pm.Graph, t); err != nil {
+			return nil, err
+		}
+		pm.Sample.Name = name
+	}
+	for _, l := range lp.Layers {
+		c := cost[l.Name]
+		m.Layers = append(m.Layers, profiles.Layer{Name: l.Name, Op: l.Op, FLOPs: c.FLOPs, Bytes: c.Bytes,
+			Latency: l.Latency, Spread: l.Spread})
+	}
+	pm.Profile = m
+	return pm, nil
+}
+
+// roundTo rounds x to 1/per, so that profiles do not print float noise.
+func roundTo(x, per float64) float64 {
+	if per <= 0 {
+		return x
+	}
+	return float64(int64(x*per+0.5)) / per
+}
