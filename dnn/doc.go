@@ -10,9 +10,11 @@
 // Train (or any Optimizer step) leaves the Graph describing the trained model.
 // Zoo builds the untrained architectures tandem starts from.
 //
-// Matrix products go through one function backed by OpenBLAS (cgo, Debian's
-// libopenblas-dev) or, with the build tag noopenblas, by gonum's pure-Go
-// blas32. OpenBLAS is pinned to one thread: a Net splits each layer across
+// Matrix products go through one function backed by a CBLAS library loaded
+// at run time (OpenBLAS from Debian's libopenblas-dev, or Accelerate on
+// macOS) or, when none is found, with TANDEM_BLAS=gonum, without cgo or with
+// the build tag noopenblas, by gonum's pure-Go blas32. OpenBLAS is pinned
+// to one thread: a Net splits each layer across
 // GOMAXPROCS goroutines itself (at most 16), in units whose results are
 // combined in a fixed order, so a seeded training run on one machine and
 // build gives bit-identical weights whatever the number of cores. The

@@ -7,8 +7,8 @@ import "fmt"
 //	C = alpha·op(A)·op(B) + beta·C
 //
 // where op(X) is X or Xᵀ, op(A) is m×k, op(B) is k×n and C is m×n. It is the
-// single entry point to the BLAS backend chosen at build time (OpenBLAS by
-// default, gonum's pure-Go blas32 with the noopenblas tag), so every layer
+// single entry point to the BLAS backend chosen on first use (a CBLAS library
+// when found at run time, gonum's pure-Go blas32 otherwise), so every layer
 // stays backend-agnostic. Slices too short for the given shape panic before
 // any call into C can read past them.
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {

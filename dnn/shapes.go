@@ -135,14 +135,14 @@ func (n *Node) outShape(in [][]int) ([]int, error) {
 			}
 		}
 		if n.Eps < 0 {
-			return nil, fmt.Errorf("Eps = %g, want >= 0", n.Eps)
+			return nil, fmt.Errorf("field Eps = %g, want >= 0", n.Eps)
 		}
 		return slices.Clone(x), nil
 	case OpReLU:
 		return slices.Clone(x), nil
 	case OpDropout:
 		if n.Rate < 0 || n.Rate >= 1 {
-			return nil, fmt.Errorf("Rate = %g, want 0 <= Rate < 1", n.Rate)
+			return nil, fmt.Errorf("field Rate = %g, want 0 <= Rate < 1", n.Rate)
 		}
 		return slices.Clone(x), nil
 	case OpMaxPool, OpAvgPool:
@@ -171,13 +171,13 @@ func (n *Node) outShape(in [][]int) ([]int, error) {
 			return nil, fmt.Errorf("input shape %v, want a flat [features] input (insert a Flatten)", x)
 		}
 		if n.Out < 1 {
-			return nil, fmt.Errorf("Out = %d, want >= 1", n.Out)
+			return nil, fmt.Errorf("field Out = %d, want >= 1", n.Out)
 		}
 		if n.W == nil || !slices.Equal(n.W.Shape, []int{n.Out, x[0]}) || len(n.W.Data) != n.Out*x[0] {
-			return nil, fmt.Errorf("W shape %v, want [%d %d] (Out, input features)", tensorShape(n.W), n.Out, x[0])
+			return nil, fmt.Errorf("weight W has shape %v, want [%d %d] (Out, input features)", tensorShape(n.W), n.Out, x[0])
 		}
 		if n.B != nil && len(n.B.Data) != n.Out {
-			return nil, fmt.Errorf("B has %d values, want %d (Out)", len(n.B.Data), n.Out)
+			return nil, fmt.Errorf("bias B has %d values, want %d (Out)", len(n.B.Data), n.Out)
 		}
 		return []int{n.Out}, nil
 	case OpAdd:
@@ -196,7 +196,7 @@ func (n *Node) convShape(x []int) ([]int, error) {
 	}
 	g := n.groups()
 	if n.Out < 1 {
-		return nil, fmt.Errorf("Out = %d, want >= 1", n.Out)
+		return nil, fmt.Errorf("field Out = %d, want >= 1", n.Out)
 	}
 	if x[0]%g != 0 || n.Out%g != 0 {
 		return nil, fmt.Errorf("%d input and %d output channels are not both divisible by %d groups", x[0], n.Out, g)
@@ -207,10 +207,10 @@ func (n *Node) convShape(x []int) ([]int, error) {
 	}
 	w := []int{n.Out, x[0] / g, n.Kernel[0], n.Kernel[1]}
 	if n.W == nil || !slices.Equal(n.W.Shape, w) || len(n.W.Data) != numel(w) {
-		return nil, fmt.Errorf("W shape %v, want %v (Out, in channels %d / groups %d, kH, kW)", tensorShape(n.W), w, x[0], g)
+		return nil, fmt.Errorf("weight W has shape %v, want %v (Out, in channels %d / groups %d, kH, kW)", tensorShape(n.W), w, x[0], g)
 	}
 	if n.B != nil && len(n.B.Data) != n.Out {
-		return nil, fmt.Errorf("B has %d values, want %d (Out)", len(n.B.Data), n.Out)
+		return nil, fmt.Errorf("bias B has %d values, want %d (Out)", len(n.B.Data), n.Out)
 	}
 	return []int{n.Out, oh, ow}, nil
 }

@@ -35,14 +35,14 @@ func TestShapeErrors(t *testing.T) {
 		wants []string // substrings of the error
 	}{
 		{"conv with two inputs", func(g *Graph) { g.Nodes[0].Inputs = []string{"x", "x"} }, []string{`"conv1"`, "2 inputs, want 1"}},
-		{"conv channel mismatch", func(g *Graph) { g.Nodes[0].W = NewTensor(4, 2, 3, 3) }, []string{`"conv1"`, "W shape [4 2 3 3], want [4 3 3 3]"}},
+		{"conv channel mismatch", func(g *Graph) { g.Nodes[0].W = NewTensor(4, 2, 3, 3) }, []string{`"conv1"`, "W has shape [4 2 3 3], want [4 3 3 3]"}},
 		{"conv groups do not divide", func(g *Graph) { g.Nodes[0].Groups = 2 }, []string{`"conv1"`, "not both divisible by 2 groups"}},
 		{"conv kernel larger than input", func(g *Graph) {
 			g.Nodes[0].Kernel, g.Nodes[0].Pad, g.Nodes[0].W = [2]int{7, 7}, [4]int{}, NewTensor(4, 3, 7, 7)
 		}, []string{`"conv1"`, "larger than the padded"}},
 		{"conv bias length", func(g *Graph) { g.Nodes[0].B = NewTensor(3) }, []string{`"conv1"`, "B has 3 values, want 4"}},
 		{"batchnorm parameter length", func(g *Graph) { g.Nodes[1].Var = NewTensor(3) }, []string{`"bn1"`, "Var must hold 4 values"}},
-		{"dense W mismatch", func(g *Graph) { g.Node("fc").W = NewTensor(10, 5) }, []string{`"fc"`, "W shape [10 5], want [10 4]"}},
+		{"dense W mismatch", func(g *Graph) { g.Node("fc").W = NewTensor(10, 5) }, []string{`"fc"`, "W has shape [10 5], want [10 4]"}},
 		{"dense on a feature map", func(g *Graph) { g.Node("fc").Inputs = []string{"relu1"} }, []string{`"fc"`, "insert a Flatten"}},
 		{"add of unequal shapes", func(g *Graph) {
 			g.Nodes = slices.Insert(g.Nodes, 4, opNode("sum", OpAdd, "relu1", "gap"))

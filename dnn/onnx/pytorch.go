@@ -182,7 +182,7 @@ func (d *decoder) reshapeTo(sample []int, target []dim) ([]int, error) {
 		return nil, unsupported("Reshape to %s (the first dimension must stay the batch size)", dimsString(target))
 	}
 	if numel(out) != size {
-		return nil, fmt.Errorf("Reshape of [N %v] to %s changes the sample size", sample, dimsString(target))
+		return nil, fmt.Errorf("reshape of [N %v] to %s changes the sample size", sample, dimsString(target))
 	}
 	return out, nil
 }

@@ -174,7 +174,7 @@ func denseShape(n *dnn.Node, x []int) ([]int, error) {
 		return nil, fmt.Errorf("input shape %v, want [In] (flatten first)", x)
 	}
 	if n.Out < 1 {
-		return nil, fmt.Errorf("Out is %d, want ≥ 1", n.Out)
+		return nil, fmt.Errorf("field Out is %d, want ≥ 1", n.Out)
 	}
 	if err := checkTensor("weight", n.W, n.Out, x[0]); err != nil {
 		return nil, err
