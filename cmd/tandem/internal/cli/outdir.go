@@ -38,6 +38,11 @@ func (o *Output) Create(name string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--out %s: %w", o.dir, err)
 	}
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes it private
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
 	o.files = append(o.files, f)
 	o.names = append(o.names, name)
 	return f, nil
