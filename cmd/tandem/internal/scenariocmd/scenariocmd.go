@@ -51,7 +51,7 @@ func list(w io.Writer) error {
 		if err != nil {
 			desc = "error: " + err.Error()
 		} else {
-			desc = firstSentence(sc.Description)
+			desc = summary(sc.Description)
 		}
 		if err := t.Append([]string{"builtin:" + name, desc}); err != nil {
 			return err
@@ -60,13 +60,22 @@ func list(w io.Writer) error {
 	return t.Render()
 }
 
-// firstSentence keeps a table row to one line of prose.
-func firstSentence(s string) string {
+// summary keeps a table row to one terminal line: the description's first
+// sentence, cut at a word before 72 characters.
+func summary(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if i := strings.Index(s, ". "); i >= 0 {
-		return s[:i+1]
+		s = s[:i+1]
 	}
-	return s
+	const width = 72
+	if len(s) <= width {
+		return s
+	}
+	cut := strings.LastIndex(s[:width], " ")
+	if cut < 0 {
+		cut = width
+	}
+	return strings.TrimRight(s[:cut], ",;:") + " …"
 }
 
 func newShow() *cobra.Command {
