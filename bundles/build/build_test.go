@@ -1,0 +1,98 @@
+package build
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/data"
+)
+
+// writeCSV writes a two-class 8x8 dataset: class 0 is bright in its top
+// half, class 1 in its bottom half, both with noise.
+func writeCSV(t *testing.T, n int) string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(5, 6))
+	var b strings.Builder
+	for i := range n {
+		label := i % 2
+		fmt.Fprint(&b, label)
+		for p := range 64 {
+			v := rng.IntN(60)
+			if (p < 32) == (label == 0) {
+				v += 150
+			}
+			fmt.Fprintf(&b, ",%d", v)
+		}
+		b.WriteByte('\n')
+	}
+	path := filepath.Join(t.TempDir(), "halves.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestBuildWritesALoadableBundle(t *testing.T) {
+	csv := writeCSV(t, 400)
+	out := filepath.Join(t.TempDir(), "halves")
+	spec := ModelSpec{Arch: "tiny", Seed: 1, Train: dnn.TrainConfig{Epochs: 3, BatchSize: 32, Seed: 1, CropPad: -1}}
+	edge := spec
+	edge.Width, edge.Seed = 0.5, 2
+	m, err := Build(Config{Name: "halves", Dataset: csv, Split: data.DefaultSplit, Heavy: spec, Edge: edge,
+		EdgeNote: "test", Command: "go test", Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bundles.Load(out)
+	if err != nil {
+		t.Fatalf("the built bundle does not load: %v", err)
+	}
+	if len(b.Outcomes) != 80 {
+		t.Errorf("%d outcomes, want the 80 held-out test samples", len(b.Outcomes))
+	}
+	if m.Models.Heavy.Accuracy < 0.9 {
+		t.Errorf("heavy accuracy %.3f on a trivially separable set, want ≥ 0.9", m.Models.Heavy.Accuracy)
+	}
+	correct := 0
+	for _, o := range b.Outcomes {
+		if o.CloudCorrect() {
+			correct++
+		}
+	}
+	if got := float64(correct) / float64(len(b.Outcomes)); got != m.Models.Heavy.Accuracy {
+		t.Errorf("outcomes give heavy accuracy %.4f, manifest %.4f", got, m.Models.Heavy.Accuracy)
+	}
+	for _, which := range []string{bundles.ModelHeavy, bundles.ModelEdge} {
+		if _, err := b.ReadModel(which); err != nil {
+			t.Errorf("%s model: %v", which, err)
+		}
+	}
+	if b.Provenance["command"] != "go test" {
+		t.Errorf("provenance %v lacks the command", b.Provenance)
+	}
+}
+
+func TestBuildFailureKeepsTheOldBundle(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "kept")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(out, "bundle.yaml")
+	if err := os.WriteFile(old, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Build(Config{Name: "x", Dataset: filepath.Join(t.TempDir(), "missing.csv"), Split: data.DefaultSplit,
+		Heavy: ModelSpec{Arch: "tiny"}, Edge: ModelSpec{Arch: "tiny"}, Out: out})
+	if err == nil {
+		t.Fatal("Build of a missing dataset succeeded")
+	}
+	if b, err := os.ReadFile(old); err != nil || string(b) != "old" {
+		t.Errorf("the previous bundle was touched: %q, %v", b, err)
+	}
+}
