@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/tandem-edge/tandem/profiles"
 )
 
 // The built-in scenarios name the device profiles the lead measures on this
@@ -65,14 +64,17 @@ func TestBuiltinsRoundTrip(t *testing.T) {
 	}
 }
 
-// TestBuiltinsResolve checks the built-ins against the profiles really
-// embedded, once there are any.
+// TestBuiltinsResolve checks that every built-in scenario loads against the
+// profiles really embedded and resolves to the built-in bundle, whose models
+// those profiles must have measured.
 func TestBuiltinsResolve(t *testing.T) {
-	if len(profiles.BuiltinDevices()) == 0 {
-		t.Skip("no built-in device profiles embedded yet (profiles/builtin/*.yaml)")
-	}
 	for _, name := range Builtins() {
-		if _, err := Load("builtin:" + name); err != nil {
+		s, err := Load("builtin:" + name)
+		if err != nil {
+			t.Errorf("builtin:%s: %v", name, err)
+			continue
+		}
+		if _, err := Resolve(s); err != nil {
 			t.Errorf("builtin:%s: %v", name, err)
 		}
 	}
