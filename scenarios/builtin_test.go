@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"slices"
 	"testing"
-
 )
 
 // The built-in scenarios name the device profiles the lead measures on this
