@@ -10,12 +10,12 @@ import (
 
 // Policy kinds, as a scenario's policy.kind names them.
 const (
-	KindEdgeOnly  = "edge-only"
-	KindCloudOnly = "cloud-only"
-	KindRandom    = "random"
-	KindThreshold = "threshold"
-	KindLearned   = "learned"
-	KindOracle    = "oracle"
+	KindEdgeOnly  = scenarios.PolicyEdgeOnly
+	KindCloudOnly = scenarios.PolicyCloudOnly
+	KindRandom    = scenarios.PolicyRandom
+	KindThreshold = scenarios.PolicyThreshold
+	KindLearned   = scenarios.PolicyLearned
+	KindOracle    = scenarios.PolicyOracle
 )
 
 // ErrNoOffloader is returned by New for a learned policy when no trained

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/hil/hiltest"
 )
 
 func TestFlags(t *testing.T) {
@@ -56,18 +57,6 @@ func TestFlags(t *testing.T) {
 				t.Errorf("options %+v, want %+v", *got, want)
 			}
 		})
-	}
-}
-
-// requireORT: under CI (CI=true) ONNX Runtime must be there; elsewhere the
-// test skips without it.
-func requireORT(t *testing.T) {
-	t.Helper()
-	if _, err := hil.InitORT(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("ONNX Runtime must be present under CI (run scripts/setup.sh): %v", err)
-		}
-		t.Skip(err)
 	}
 }
 
@@ -134,7 +123,7 @@ func writeIDX(t *testing.T, prefix string, n, h, w int, label func(int) int) {
 }
 
 func TestRunJSON(t *testing.T) {
-	requireORT(t)
+	hiltest.RequireORT(t)
 	f := newFixture(t)
 	tests := []struct {
 		name     string
@@ -186,7 +175,7 @@ func TestRunJSON(t *testing.T) {
 }
 
 func TestRunTable(t *testing.T) {
-	requireORT(t)
+	hiltest.RequireORT(t)
 	f := newFixture(t)
 	var out bytes.Buffer
 	o := Options{Model: f.model, Dataset: f.csv, Split: SplitAll, Out: &out}
@@ -227,7 +216,7 @@ func TestRunErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.needORT {
-				requireORT(t)
+				hiltest.RequireORT(t)
 			}
 			o := tt.opts
 			o.Out = io.Discard

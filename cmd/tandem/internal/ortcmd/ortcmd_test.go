@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
-	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/hil/hiltest"
 )
 
 func TestArgs(t *testing.T) {
@@ -48,12 +47,7 @@ func TestArgs(t *testing.T) {
 }
 
 func TestCheckRun(t *testing.T) {
-	if _, err := hil.InitORT(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("ONNX Runtime must be present under CI (run scripts/setup.sh): %v", err)
-		}
-		t.Skip(err)
-	}
+	hiltest.RequireORT(t)
 	var out bytes.Buffer
 	if err := checkRun(&CheckOptions{JSON: true, Out: &out}); err != nil {
 		t.Fatal(err)

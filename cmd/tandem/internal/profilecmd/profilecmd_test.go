@@ -13,6 +13,7 @@ import (
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/onnx"
 	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/hil/hiltest"
 	"github.com/tandem-edge/tandem/profiles"
 )
 
@@ -62,18 +63,6 @@ func TestFlags(t *testing.T) {
 	}
 }
 
-// requireORT: under CI (CI=true) ONNX Runtime must be there; elsewhere the
-// test skips without it.
-func requireORT(t *testing.T) {
-	t.Helper()
-	if _, err := hil.InitORT(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("ONNX Runtime must be present under CI (run scripts/setup.sh): %v", err)
-		}
-		t.Skip(err)
-	}
-}
-
 // tinyModels writes two small zoo models to dir.
 func tinyModels(t *testing.T, dir string) (tiny, resnet string) {
 	t.Helper()
@@ -94,7 +83,7 @@ func tinyModels(t *testing.T, dir string) (tiny, resnet string) {
 }
 
 func TestRun(t *testing.T) {
-	requireORT(t)
+	hiltest.RequireORT(t)
 	dir := t.TempDir()
 	tiny, resnet := tinyModels(t, dir)
 	out := filepath.Join(dir, "edge-test.yaml")
@@ -178,7 +167,7 @@ func TestRunErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.needORT {
-				requireORT(t)
+				hiltest.RequireORT(t)
 			}
 			o := tt.opts
 			fill(&o)
