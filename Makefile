@@ -3,7 +3,7 @@
 # the mnist digits) and runs every check CI runs.
 
 GO       ?= go
-FUZZTIME ?= 10s
+FUZZTIME ?= 200000x
 STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: sim test setup check vet staticcheck unit race fuzz bench build bundle profiles
