@@ -205,6 +205,14 @@ func TestDecodeErrors(t *testing.T) {
 			`mine.yaml:16:11: cloud.device: no built-in profile "foo" (built-ins: `},
 		{"missing trace", edit(t, "  uplink_mbps: 10", "  trace: nowhere.up"),
 			`mine.yaml:12:10: link.trace: no built-in link trace "nowhere.up" and no such file (built-ins: none)`},
+		{"missing downlink trace", edit(t, "  uplink_mbps: 10", "  uplink_mbps: 10\n  downlink_trace: nowhere.down"),
+			`mine.yaml:13:19: link.downlink_trace: no built-in link trace "nowhere.down" and no such file (built-ins: none)`},
+		{"downlink rate and trace", edit(t, "  uplink_mbps: 10", "  uplink_mbps: 10\n  downlink_mbps: 5\n  downlink_trace: x.down"),
+			`mine.yaml:14:19: link.downlink_trace: give downlink_mbps or downlink_trace, not both`},
+		{"unknown trace phase", edit(t, "  uplink_mbps: 10", "  uplink_mbps: 10\n  trace_phase: shuffled"),
+			`mine.yaml:13:16: link.trace_phase: unknown trace phase "shuffled"; want one of random, aligned`},
+		{"trace phase on a constant link", edit(t, "  uplink_mbps: 10", "  uplink_mbps: 10\n  trace_phase: aligned"),
+			`mine.yaml:13:16: link.trace_phase: applies only to trace links; this link has neither trace nor downlink_trace`},
 		{"missing bundle", edit(t, "bundle: builtin:fashion", ""),
 			`mine.yaml:1:1: bundle: required: builtin:NAME or the path of a bundle folder`},
 		{"missing bundle folder", edit(t, "bundle: builtin:fashion", "bundle: nowhere"),
@@ -280,6 +288,9 @@ func TestDecodeRelativePaths(t *testing.T) {
 	down, err := s.Downlink()
 	if err != nil || down.MeanMbps() != 3 {
 		t.Errorf("Downlink() = %v, %v; want the uplink's trace", down, err)
+	}
+	if s.Link.TracePhase != DefaultTracePhase {
+		t.Errorf("trace_phase = %q, want the default %q for a trace link", s.Link.TracePhase, DefaultTracePhase)
 	}
 
 	// The same scenario read from elsewhere does not find the files.

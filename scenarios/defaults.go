@@ -13,6 +13,7 @@ const (
 	DefaultConcurrency   = 1
 	DefaultResponseBytes = 64 // a class index and a few scores, with framing
 	DefaultServers       = 1
+	DefaultTracePhase    = PhaseRandom
 )
 
 // SetDefaults fills in every key left out (a zero value) that has a
@@ -39,6 +40,9 @@ func (s *Scenario) SetDefaults() {
 	if s.Link.ResponseBytes == 0 {
 		s.Link.ResponseBytes = DefaultResponseBytes
 	}
+	if s.Link.TracePhase == "" && s.Link.hasTrace() {
+		s.Link.TracePhase = DefaultTracePhase
+	}
 	if s.Cloud.Servers == 0 {
 		s.Cloud.Servers = DefaultServers
 	}
@@ -59,6 +63,7 @@ func (s *Scenario) defaulted() []struct {
 		{"edge.count", s.Edge.Count == 0},
 		{"edge.concurrency", s.Edge.Concurrency == 0},
 		{"link.response_bytes", s.Link.ResponseBytes == 0},
+		{"link.trace_phase", s.Link.TracePhase == ""},
 		{"cloud.servers", s.Cloud.Servers == 0},
 	}
 }

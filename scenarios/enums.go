@@ -17,10 +17,20 @@ const (
 	FeatureEntropy = "entropy"  // softmax entropy in nats, >= 0
 )
 
+// Where each device starts replaying the link traces. Devices on their own
+// cellular links do not see the same fade at the same instant, so by default
+// each starts at its own seeded point in the trace; aligned replays the
+// trace in lockstep on every device (a shared bottleneck, or a check).
+const (
+	PhaseRandom  = "random"
+	PhaseAligned = "aligned"
+)
+
 // The accepted values of each enumerated key, in the order messages list them.
 var (
 	Arrivals    = []string{ArrivalPoisson, ArrivalPeriodic, ArrivalMMPP, ArrivalTrace}
 	Dists       = []string{DistDeterministic, DistExponential, DistLognormal}
 	PolicyKinds = []string{PolicyEdgeOnly, PolicyCloudOnly, PolicyRandom, PolicyThreshold, PolicyLearned, PolicyOracle}
 	Features    = []string{FeatureMaxProb, FeatureMargin, FeatureEntropy}
+	TracePhases = []string{PhaseRandom, PhaseAligned}
 )

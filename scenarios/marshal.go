@@ -17,7 +17,9 @@ func Marshal(s *Scenario) ([]byte, error) {
 	b, err := strictyaml.Marshal(&c, strictyaml.EncodeOptions{
 		Keep: func(path string) bool {
 			switch path {
-			case "link.downlink_mbps", "link.request_bytes":
+			case "link.downlink_mbps":
+				return c.Link.DownlinkTrace == ""
+			case "link.request_bytes":
 				return true
 			case "policy.p":
 				return c.Policy.Kind == PolicyRandom

@@ -40,14 +40,12 @@ func (s *Scenario) loadDevice(ref string) (*profiles.Device, error) {
 	return profiles.LoadDevice(s.Path(ref))
 }
 
-// Uplink returns each device's uplink: the constant rate or the trace.
+// Uplink returns the uplink profile every device shares: the constant rate
+// or the trace, before Inputs.DeviceLinks gives each device its own phase.
 func (s *Scenario) Uplink() (profiles.Link, error) {
 	switch {
 	case s.Link.Trace != "":
-		if name, _ := strings.CutPrefix(s.Link.Trace, builtinPrefix); profiles.IsBuiltinTrace(name) {
-			return profiles.LoadTrace(name)
-		}
-		return profiles.LoadTrace(s.Path(s.Link.Trace))
+		return s.loadTrace(s.Link.Trace)
 	case s.Link.UplinkMbps > 0:
 		return profiles.Constant(s.Link.UplinkMbps), nil
 	}
@@ -57,8 +55,22 @@ func (s *Scenario) Uplink() (profiles.Link, error) {
 // Downlink returns each device's downlink: its own constant rate, or else
 // the same profile as the uplink.
 func (s *Scenario) Downlink() (profiles.Link, error) {
-	if s.Link.DownlinkMbps > 0 {
+	switch {
+	case s.Link.DownlinkTrace != "":
+		return s.loadTrace(s.Link.DownlinkTrace)
+	case s.Link.DownlinkMbps > 0:
 		return profiles.Constant(s.Link.DownlinkMbps), nil
 	}
 	return s.Uplink()
 }
+
+// loadTrace loads a link trace by built-in name or by path.
+func (s *Scenario) loadTrace(ref string) (profiles.Link, error) {
+	if name, _ := strings.CutPrefix(ref, builtinPrefix); profiles.IsBuiltinTrace(name) {
+		return profiles.LoadTrace(name)
+	}
+	return profiles.LoadTrace(s.Path(ref))
+}
+
+// hasTrace reports whether either direction of the link replays a trace.
+func (l *Link) hasTrace() bool { return l.Trace != "" || l.DownlinkTrace != "" }

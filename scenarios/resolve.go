@@ -23,7 +23,7 @@ type Inputs struct {
 	EdgeModel   *profiles.Model  // the bundle's edge model on EdgeDevice
 	CloudDevice *profiles.Device
 	CloudModel  *profiles.Model // the bundle's heavy model on CloudDevice
-	Uplink      profiles.Link   // nil for edge-only
+	Uplink      profiles.Link   // shared by every device (see DeviceLinks); nil for edge-only
 	Downlink    profiles.Link
 	// RequestBytes is the uplink payload: link.request_bytes, or the
 	// bundle's raw input (float32) when that is 0.

@@ -84,6 +84,8 @@ type Link struct {
 	UplinkMbps    float64  `yaml:"uplink_mbps,omitempty"`    // constant uplink rate; exactly one of uplink_mbps and trace
 	Trace         string   `yaml:"trace,omitempty"`          // uplink capacity trace: built-in name or path (mahimahi or seconds,mbps CSV)
 	DownlinkMbps  float64  `yaml:"downlink_mbps,omitempty"`  // constant downlink rate; 0: as the uplink (its rate or its trace)
+	DownlinkTrace string   `yaml:"downlink_trace,omitempty"` // downlink capacity trace, recorded alongside the uplink's; not with downlink_mbps
+	TracePhase    string   `yaml:"trace_phase,omitempty"`    // where each device starts in the traces: random (default) or aligned
 	RTT           Duration `yaml:"rtt"`                      // required (0s for none); half is added each way
 	RequestBytes  int      `yaml:"request_bytes,omitempty"`  // uplink payload; 0: the bundle's raw input size
 	ResponseBytes int      `yaml:"response_bytes,omitempty"` // downlink payload (the answer); default 64

@@ -166,6 +166,21 @@ func (l *Link) check(c *strictyaml.Checker, s *Scenario) {
 	if l.DownlinkMbps < 0 {
 		c.Errorf("link.downlink_mbps", "must be >= 0 (0: as the uplink), got %g", l.DownlinkMbps)
 	}
+	if c.Has("link.downlink_trace", l.DownlinkTrace != "") {
+		if l.DownlinkMbps != 0 {
+			c.Errorf("link.downlink_trace", "give downlink_mbps or downlink_trace, not both")
+		} else {
+			s.checkTrace(c, "link.downlink_trace", l.DownlinkTrace)
+		}
+	}
+	if c.Has("link.trace_phase", l.TracePhase != "") {
+		switch {
+		case !slices.Contains(TracePhases, l.TracePhase):
+			c.Errorf("link.trace_phase", "unknown trace phase %q; want one of %s", l.TracePhase, strings.Join(TracePhases, ", "))
+		case !l.hasTrace():
+			c.Errorf("link.trace_phase", "applies only to trace links; this link has neither trace nor downlink_trace")
+		}
+	}
 	if !c.Has("link.rtt", true) {
 		c.Errorf("link.rtt", "required: the round-trip propagation delay, e.g. 20ms (0s for none)")
 	} else {

@@ -152,9 +152,8 @@ func Config(in *scenarios.Inputs) sim.Config {
 		Arrivals:     in.Arrivals,
 	}
 	if in.Uplink != nil {
-		up, down := in.Uplink, in.Downlink
-		cfg.Uplink = func(int) profiles.Link { return up }
-		cfg.Downlink = func(int) profiles.Link { return down }
+		cfg.Uplink = func(i int) profiles.Link { up, _ := in.DeviceLinks(i); return up }
+		cfg.Downlink = func(i int) profiles.Link { _, down := in.DeviceLinks(i); return down }
 	}
 	return cfg
 }
