@@ -13,6 +13,7 @@ import (
 
 	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/scenarios"
 	"github.com/tandem-edge/tandem/sim"
 )
 
@@ -221,5 +222,39 @@ func TestFlags(t *testing.T) {
 				t.Errorf("options %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestConfigGivesEachDeviceItsLink checks that the simulator gets each
+// device's own phase of a trace link, not one link shared in lockstep.
+func TestConfigGivesEachDeviceItsLink(t *testing.T) {
+	dir, file := setup(t)
+	trace := filepath.Join(dir, "cell.csv")
+	if err := os.WriteFile(trace, []byte("seconds,mbps\n0,8\n5,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	y := strings.Replace(scenario, "link: {uplink_mbps: 8, rtt: 10ms}", "link: {trace: cell.csv, rtt: 10ms}", 1)
+	if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := scenarios.LoadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := scenarios.Resolve(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config(in)
+	names := map[string]bool{}
+	for i := range s.Edge.Count {
+		up, down := cfg.Uplink(i), cfg.Downlink(i)
+		if want, _ := in.DeviceLinks(i); up.Name() != want.Name() || down.Name() != want.Name() {
+			t.Errorf("device %d: links %s / %s, want %s both ways", i, up.Name(), down.Name(), want.Name())
+		}
+		names[up.Name()] = true
+	}
+	if len(names) != s.Edge.Count {
+		t.Errorf("%d devices share %d link phases: %v", s.Edge.Count, len(names), names)
 	}
 }
