@@ -17,19 +17,26 @@ func printTable(w io.Writer, in *scenarios.Inputs, s *sim.Summary) {
 	sc := in.Scenario
 	f := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
 	pct := func(v float64) string { return f(100*v, 1) + "%" }
+	// A stage a few requests in ten thousand keep busy is not idle: show it.
+	util := func(v float64) string {
+		if v > 0 && v < 0.01 {
+			return f(100*v, 2) + "%"
+		}
+		return pct(v)
+	}
 	rows := [][]string{
 		{"scenario", s.Scenario},
 		{"fleet", fmt.Sprintf("%d devices × %s req/s (%s)", sc.Edge.Count, f(sc.Workload.Rate, 2), sc.Workload.Arrival)},
 		{"policy", policyString(sc.Policy)},
 		{"bundle", in.Bundle.Name},
 		{"requests / completed / failed", fmt.Sprintf("%d / %d / %d", s.Requests, s.Completed, s.Failed)},
-		{"accuracy", pct(s.Accuracy)},
+		{"accuracy", f(100*s.Accuracy, 2) + "%"},
 		{"offload rate", pct(s.OffloadRate)},
 		{"latency mean (ms)", f(s.LatencyMS.Mean, 3)},
 		{"latency p50 / p95 / p99 (ms)", fmt.Sprintf("%s / %s / %s", f(s.LatencyMS.P50, 3), f(s.LatencyMS.P95, 3), f(s.LatencyMS.P99, 3))},
 		{"latency max (ms)", f(s.LatencyMS.Max, 3)},
 		{"throughput (req/s)", f(s.ThroughputRPS, 1)},
-		{"utilization edge / uplink / cloud", fmt.Sprintf("%s / %s / %s", pct(s.Utilization.Edge), pct(s.Utilization.Uplink), pct(s.Utilization.Cloud))},
+		{"utilization edge / uplink / cloud", fmt.Sprintf("%s / %s / %s", util(s.Utilization.Edge), util(s.Utilization.Uplink), util(s.Utilization.Cloud))},
 		{"events", strconv.FormatInt(s.Events, 10)},
 		{"wall time (s)", f(s.WallSeconds, 3)},
 	}
