@@ -216,9 +216,9 @@ func TestChooseRate(t *testing.T) {
 		budget float64
 		want   float64
 	}{
-		{0, 0.6},   // offloading the top 3 is right on 4, as the cloud is
-		{0.4, 0},   // offloading 1 or 2 is no better than none
-		{1, 0.6},   // the best is 4 right, first reached at 3 offloaded
+		{0, 0.6}, // offloading the top 3 is right on 4, as the cloud is
+		{0.4, 0}, // offloading 1 or 2 is no better than none
+		{1, 0.6}, // the best is 4 right, first reached at 3 offloaded
 	}
 	for _, tc := range cases {
 		if got, _ := chooseRate(scores, samples, tc.budget); got != tc.want {
