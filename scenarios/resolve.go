@@ -30,6 +30,10 @@ type Inputs struct {
 	RequestBytes int
 	// Arrivals are the offsets of a trace workload, ascending.
 	Arrivals []time.Duration
+	// Offloader is the learned policy's offloader file, as read, and
+	// OffloaderName where it came from; nil for other policies.
+	Offloader     []byte
+	OffloaderName string
 }
 
 // Resolve loads the bundle, the device profiles, the link and the arrival
@@ -44,6 +48,11 @@ func Resolve(s *Scenario) (*Inputs, error) {
 	in.Bundle = b
 	if in.RequestBytes == 0 {
 		in.RequestBytes = b.InputBytes()
+	}
+	if s.Policy.Kind == PolicyLearned {
+		if err := in.readOffloader(); err != nil {
+			return nil, err
+		}
 	}
 	edgeOnly := s.Policy.Kind == PolicyEdgeOnly
 	cloudOnly := s.Policy.Kind == PolicyCloudOnly
@@ -78,6 +87,31 @@ func Resolve(s *Scenario) (*Inputs, error) {
 		}
 	}
 	return in, nil
+}
+
+// readOffloader reads the learned policy's offloader: policy.offloader when
+// given, else the bundle's own.
+func (in *Inputs) readOffloader() error {
+	s, b := in.Scenario, in.Bundle
+	if s.Policy.Offloader != "" {
+		path := s.Path(s.Policy.Offloader)
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("%s: policy.offloader: %w", s.File, err)
+		}
+		in.Offloader, in.OffloaderName = raw, path
+		return nil
+	}
+	if !b.Has(bundles.OffloaderFile) {
+		return fmt.Errorf("%s: policy.offloader: bundle %s has no %s; give policy.offloader, or train one with `tandem offload train --bundle %s --install`",
+			s.File, b.Name, bundles.OffloaderFile, s.BundleRef())
+	}
+	raw, err := b.Offloader()
+	if err != nil {
+		return fmt.Errorf("%s: policy.offloader: %w", s.File, err)
+	}
+	in.Offloader, in.OffloaderName = raw, b.Ref+"/"+bundles.OffloaderFile
+	return nil
 }
 
 // profileOf finds the profile of one of the bundle's models, by the model

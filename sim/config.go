@@ -93,15 +93,11 @@ func New(cfg Config) (*Sim, error) {
 		until:       sc.Duration.D(),
 		tracer:      cfg.Tracer,
 		col:         NewCollector(),
-		samples:     make([]offload.Sample, len(cfg.Outcomes)),
+		samples:     offload.FromOutcomes(cfg.Outcomes),
 		answers:     make([]answer, len(cfg.Outcomes)),
 	}
 	for i := range cfg.Outcomes {
 		o := &cfg.Outcomes[i]
-		s.samples[i] = offload.Sample{
-			Logits: o.Logits, MaxProb: o.MaxProb, Margin: o.Margin, Entropy: o.Entropy,
-			EdgeCorrect: o.EdgeCorrect(), CloudCorrect: o.CloudCorrect(),
-		}
 		s.answers[i] = answer{sample: o.Sample, edgeOK: o.EdgeCorrect(), cloudOK: o.CloudCorrect()}
 	}
 

@@ -14,6 +14,10 @@ import (
 // correctly, or one neither model gets right, is the right call too.
 func Helps(s *Sample) bool { return !s.EdgeCorrect && s.CloudCorrect }
 
+// ErrNothingToLearn is Train's error when no sample is one that offloading
+// would help: the edge model is never wrong where the cloud model is right.
+var ErrNothingToLearn = errors.New("offload: train: no sample where the cloud is right and the edge wrong: there is nothing to learn")
+
 // TrainConfig sets how an offloader is trained and its threshold chosen.
 type TrainConfig struct {
 	Hidden int     // hidden units; default 16
@@ -121,16 +125,27 @@ func Train(samples []Sample, cfg TrainConfig) (*Offloader, error) {
 	return o, nil
 }
 
-func checkTrain(samples []Sample, cfg TrainConfig) error {
+// Check reports a setting out of range, once defaults are applied to the
+// zero ones.
+func (c TrainConfig) Check() error {
+	c = c.withDefaults()
 	switch {
-	case len(samples) < 2*cfg.Folds:
+	case c.Hidden < 1 || c.Epochs < 1 || c.Folds < 2:
+		return fmt.Errorf("offload: train: hidden %d, epochs %d, folds %d: want hidden and epochs >= 1, folds >= 2", c.Hidden, c.Epochs, c.Folds)
+	case !(c.LR > 0) || !(c.L2 >= 0):
+		return fmt.Errorf("offload: train: lr %g, l2 %g: want lr > 0, l2 >= 0", c.LR, c.L2)
+	case !(c.Budget >= 0 && c.Budget <= 1):
+		return fmt.Errorf("offload: train: budget %g: want a fraction from 0 to 1 (0: match the cloud's accuracy)", c.Budget)
+	}
+	return nil
+}
+
+func checkTrain(samples []Sample, cfg TrainConfig) error {
+	if err := cfg.Check(); err != nil {
+		return err
+	}
+	if len(samples) < 2*cfg.Folds {
 		return fmt.Errorf("offload: train: %d samples, want at least %d (two per fold)", len(samples), 2*cfg.Folds)
-	case cfg.Hidden < 1 || cfg.Epochs < 1 || cfg.Folds < 2:
-		return fmt.Errorf("offload: train: hidden %d, epochs %d, folds %d: want hidden and epochs >= 1, folds >= 2", cfg.Hidden, cfg.Epochs, cfg.Folds)
-	case !(cfg.LR > 0) || !(cfg.L2 >= 0):
-		return fmt.Errorf("offload: train: lr %g, l2 %g: want lr > 0, l2 >= 0", cfg.LR, cfg.L2)
-	case !(cfg.Budget >= 0 && cfg.Budget <= 1):
-		return fmt.Errorf("offload: train: budget %g: want a fraction from 0 to 1 (0: match the cloud's accuracy)", cfg.Budget)
 	}
 	classes := len(samples[0].Logits)
 	if classes < 2 {
@@ -146,7 +161,7 @@ func checkTrain(samples []Sample, cfg TrainConfig) error {
 		}
 	}
 	if helps == 0 {
-		return errors.New("offload: train: no sample where the cloud is right and the edge wrong: there is nothing to learn")
+		return ErrNothingToLearn
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/data"
@@ -76,6 +77,22 @@ func TestBuildWritesALoadableBundle(t *testing.T) {
 	if b.Provenance["command"] != "go test" {
 		t.Errorf("provenance %v lacks the command", b.Provenance)
 	}
+	// The offloader is trained on the validation split, or the provenance
+	// says why there is none.
+	switch p := b.Provenance["offloader"].(type) {
+	case map[string]any:
+		if raw, err := b.Offloader(); err != nil {
+			t.Error(err)
+		} else if _, err := offload.DecodeOffloader("offloader.json", raw); err != nil {
+			t.Error(err)
+		}
+	case string:
+		if b.Has(bundles.OffloaderFile) {
+			t.Errorf("provenance says %q, yet the bundle has an offloader", p)
+		}
+	default:
+		t.Errorf("provenance.offloader is %v", p)
+	}
 }
 
 func TestBuildFailureKeepsTheOldBundle(t *testing.T) {
@@ -94,5 +111,66 @@ func TestBuildFailureKeepsTheOldBundle(t *testing.T) {
 	}
 	if b, err := os.ReadFile(old); err != nil || string(b) != "old" {
 		t.Errorf("the previous bundle was touched: %q, %v", b, err)
+	}
+}
+
+// TestInstallOffloader adds an offloader to a built bundle: the files appear,
+// bundle.yaml records how they were made, and the bundle still loads with
+// its models' checksums intact.
+func TestInstallOffloader(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "halves")
+	spec := ModelSpec{Arch: "tiny", Seed: 1, Train: dnn.TrainConfig{Epochs: 1, BatchSize: 32, Seed: 1, CropPad: -1}}
+	if _, err := Build(Config{Name: "halves", Dataset: writeCSV(t, 200), Split: data.DefaultSplit, Heavy: spec, Edge: spec, Command: "go test", Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	// Two-class samples where the edge model errs on confident class-1
+	// answers a third of the time and the cloud does not.
+	var samples []offload.Sample
+	for i := range 60 {
+		logits := []float32{0, 0}
+		logits[i%2] = 2 + float32(i%5)/5
+		samples = append(samples, offload.NewSample(logits, !(i%2 == 1 && i%3 == 0), true))
+	}
+	o, err := offload.Train(samples, offload.TrainConfig{Hidden: 2, Epochs: 20, Folds: 2, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bundles.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := offload.NewReport(o, offload.FromOutcomes(b.Outcomes), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := InstallOffloader(out, o, rep, "tandem offload train --install"); err != nil {
+		t.Fatal(err)
+	}
+	b, err = bundles.Load(out)
+	if err != nil {
+		t.Fatalf("the bundle does not load after the install: %v", err)
+	}
+	raw, err := b.Offloader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := offload.DecodeOffloader("offloader.json", raw); err != nil {
+		t.Errorf("installed offloader: %v", err)
+	}
+	if !b.Has(bundles.OffloadReportFile) {
+		t.Errorf("no %s", bundles.OffloadReportFile)
+	}
+	p, ok := b.Provenance["offloader"].(map[string]any)
+	if !ok || p["command"] != "tandem offload train --install" || b.Provenance["command"] != "go test" {
+		t.Errorf("provenance after the install: %v", b.Provenance)
+	}
+	for _, which := range []string{bundles.ModelHeavy, bundles.ModelEdge} {
+		if _, err := b.ReadModel(which); err != nil {
+			t.Errorf("%s model after the install: %v", which, err)
+		}
+	}
+	left, _ := filepath.Glob(filepath.Join(out, ".*"))
+	if len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }

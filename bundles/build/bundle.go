@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -31,13 +33,19 @@ type Config struct {
 	Command  string // the command line that asked for the build, recorded verbatim
 	Out      string // the bundle folder to write
 
+	// Offloader sets how the bundle's offloader is trained on the
+	// validation split once both models are.
+	Offloader offload.TrainConfig
+
 	Log      io.Writer                  // one line per stage; nil: quiet
 	Progress func(string, dnn.Progress) // training progress of the model named; nil: none
 }
 
-// Build trains both models, evaluates them on the test split and writes the
-// bundle: bundle.yaml, heavy.onnx, edge.onnx and outcomes.csv. The folder is
-// written only once everything has succeeded.
+// Build trains both models, evaluates them on the test split, trains the
+// offloader on the validation split and writes the bundle: bundle.yaml,
+// heavy.onnx, edge.onnx, outcomes.csv, offloader.json and
+// offload-report.json. The folder is written only once everything has
+// succeeded.
 func Build(cfg Config) (*bundles.Manifest, error) {
 	logf(cfg.Log, "loading %s", cfg.Dataset)
 	ds, err := data.Load(cfg.Dataset, data.Options{})
@@ -84,6 +92,22 @@ func Build(cfg Config) (*bundles.Manifest, error) {
 	}
 	outcomes := Outcomes(splits.Test, classes, heavyPred, edgePred, edgeLogits)
 
+	logf(cfg.Log, "running both models on %d validation samples for the offloader", splits.Val.Len())
+	valSamples, err := ValidationSamples(models[bundles.ModelHeavy], models[bundles.ModelEdge], splits.Val)
+	if err != nil {
+		return nil, err
+	}
+	off, offReport, err := trainAndReport(valSamples, outcomes, cfg.Dataset, cfg.Split, OffloaderConfig{Train: cfg.Offloader, Log: cfg.Log})
+	switch {
+	case errors.Is(err, offload.ErrNothingToLearn):
+		// The edge model never errs where the cloud would not: a
+		// bundle without an offloader says so rather than ship one that
+		// learned nothing.
+		logf(cfg.Log, "no offloader: %v", err)
+	case err != nil:
+		return nil, fmt.Errorf("offloader: %w", err)
+	}
+
 	m := &bundles.Manifest{
 		Name:       cfg.Name,
 		Dataset:    cfg.Dataset,
@@ -119,6 +143,16 @@ func Build(cfg Config) (*bundles.Manifest, error) {
 	}
 	files[bundles.OutcomesFile] = oc.Bytes()
 	m.Provenance = provenance(cfg, results)
+	if off != nil {
+		offFiles, err := OffloaderFiles(off, offReport)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(files, offFiles)
+		m.Provenance["offloader"] = offloaderProvenance(off, cfg.Command)
+	} else {
+		m.Provenance["offloader"] = "none: on the validation split the edge model is never wrong where the heavy model is right"
+	}
 	mb, err := bundles.EncodeManifest(m)
 	if err != nil {
 		return nil, err

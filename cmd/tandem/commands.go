@@ -5,6 +5,7 @@ import (
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/bundlecmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/evalcmd"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/offloadcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/ortcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/profilecmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/scenariocmd"
@@ -22,5 +23,6 @@ func commands() []*cobra.Command {
 		evalcmd.NewCmd(),
 		ortcmd.NewCmd(),
 		profilecmd.NewCmd(),
+		offloadcmd.NewCmd(),
 	}
 }

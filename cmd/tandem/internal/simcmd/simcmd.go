@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/scenarios"
@@ -91,7 +93,11 @@ func Run(opts *Options) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	s, err := sim.New(Config(in))
+	cfg, err := Config(in)
+	if err != nil {
+		return cli.BadInput(err)
+	}
+	s, err := sim.New(cfg)
 	if err != nil {
 		return cli.BadInput(err)
 	}
@@ -142,7 +148,8 @@ func Run(opts *Options) error {
 }
 
 // Config turns resolved scenario inputs into the simulator's configuration.
-func Config(in *scenarios.Inputs) sim.Config {
+// Its error is a bad offloader file.
+func Config(in *scenarios.Inputs) (sim.Config, error) {
 	cfg := sim.Config{
 		Scenario:     in.Scenario,
 		Outcomes:     in.Bundle.Outcomes,
@@ -155,7 +162,18 @@ func Config(in *scenarios.Inputs) sim.Config {
 		cfg.Uplink = func(i int) profiles.Link { up, _ := in.DeviceLinks(i); return up }
 		cfg.Downlink = func(i int) profiles.Link { _, down := in.DeviceLinks(i); return down }
 	}
-	return cfg
+	if in.Offloader != nil {
+		o, err := offload.DecodeOffloader(in.OffloaderName, in.Offloader)
+		if err != nil {
+			return cfg, err
+		}
+		if o.Classes != in.Bundle.Classes {
+			return cfg, fmt.Errorf("%s: an offloader for %d classes; bundle %s has %d", in.OffloaderName, o.Classes, in.Bundle.Name, in.Bundle.Classes)
+		}
+		// Each device gets its own policy: a Learned keeps scratch space.
+		cfg.NewPolicy = func(int, rand.Source) (offload.Policy, error) { return offload.NewLearned(o), nil }
+	}
+	return cfg, nil
 }
 
 func writeJSON(w io.Writer, v any) error {

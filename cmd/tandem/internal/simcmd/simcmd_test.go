@@ -245,7 +245,10 @@ func TestConfigGivesEachDeviceItsLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config(in)
+	cfg, err := Config(in)
+	if err != nil {
+		t.Fatal(err)
+	}
 	names := map[string]bool{}
 	for i := range s.Edge.Count {
 		up, down := cfg.Uplink(i), cfg.Downlink(i)

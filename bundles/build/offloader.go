@@ -1,0 +1,227 @@
+package build
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/tandem-edge/tandem/agents/offload"
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/data"
+	"github.com/tandem-edge/tandem/dnn/onnx"
+)
+
+// OffloaderConfig says how to train a bundle's offloader.
+type OffloaderConfig struct {
+	// Dataset is the data.Load name or path of the dataset the bundle was
+	// built from; empty: the bundle's own dataset.
+	Dataset string
+	// Split is the split the bundle's models were trained with; nil: the
+	// one its provenance records.
+	Split *data.SplitConfig
+	Train offload.TrainConfig
+	Log   io.Writer // one line per stage; nil: quiet
+}
+
+// ValidationSamples runs both models on the validation set and returns what
+// the offloader learns from: the edge model's output on each sample and
+// whether each model was right. The validation samples took no part in
+// training either model's weights, and the bundle's outcomes (the test set)
+// take no part in training the offloader.
+func ValidationSamples(heavy, edge *dnn.Graph, val *data.Set) ([]offload.Sample, error) {
+	_, heavyPred, _, err := dnn.Evaluate(heavy, val, 0)
+	if err != nil {
+		return nil, fmt.Errorf("heavy model on the validation set: %w", err)
+	}
+	_, edgePred, edgeLogits, err := dnn.Evaluate(edge, val, 0)
+	if err != nil {
+		return nil, fmt.Errorf("edge model on the validation set: %w", err)
+	}
+	classes := len(edgeLogits) / val.Len()
+	out := make([]offload.Sample, val.Len())
+	for i := range out {
+		y := val.Y[i]
+		out[i] = offload.NewSample(edgeLogits[i*classes:(i+1)*classes], edgePred[i] == y, heavyPred[i] == y)
+	}
+	return out, nil
+}
+
+// TrainOffloader trains an offloader for bundle b on the validation split of
+// its dataset and reports it on the bundle's held-out outcomes.
+func TrainOffloader(b *bundles.Bundle, cfg OffloaderConfig) (*offload.Offloader, *offload.Report, error) {
+	name := cfg.Dataset
+	if name == "" {
+		name = b.Dataset
+	}
+	split := cfg.Split
+	if split == nil {
+		var err error
+		if split, err = recordedSplit(b); err != nil {
+			return nil, nil, err
+		}
+	}
+	logf(cfg.Log, "loading %s", name)
+	ds, err := data.Load(name, data.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	splits, err := ds.Split(*split)
+	if err != nil {
+		return nil, nil, err
+	}
+	models := map[string]*dnn.Graph{}
+	for _, which := range []string{bundles.ModelHeavy, bundles.ModelEdge} {
+		raw, err := b.ReadModel(which)
+		if err != nil {
+			return nil, nil, err
+		}
+		if models[which], err = onnx.Decode(raw); err != nil {
+			return nil, nil, fmt.Errorf("bundle %s: %s model: %w", b.Name, which, err)
+		}
+	}
+	logf(cfg.Log, "running both models on %d validation samples", splits.Val.Len())
+	samples, err := ValidationSamples(models[bundles.ModelHeavy], models[bundles.ModelEdge], splits.Val)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bundle %s: %w", b.Name, err)
+	}
+	if len(b.Outcomes) > 0 && len(b.Outcomes[0].Logits) != len(samples[0].Logits) {
+		return nil, nil, fmt.Errorf("bundle %s: its outcomes have %d logits a sample, its edge model gives %d on %s",
+			b.Name, len(b.Outcomes[0].Logits), len(samples[0].Logits), name)
+	}
+	return trainAndReport(samples, b.Outcomes, name, *split, cfg)
+}
+
+func trainAndReport(samples []offload.Sample, outcomes []bundles.Outcome, dataset string, split data.SplitConfig, cfg OffloaderConfig) (*offload.Offloader, *offload.Report, error) {
+	logf(cfg.Log, "training the offloader on %d samples (%d folds, %d epochs)", len(samples), orDefault(cfg.Train.Folds, 5), orDefault(cfg.Train.Epochs, 2000))
+	o, err := offload.Train(samples, cfg.Train)
+	if err != nil {
+		return nil, nil, err
+	}
+	o.Training["data"] = fmt.Sprintf("%s validation split (seed %d, val %g): %d samples neither model was trained on", dataset, split.Seed, split.Val, len(samples))
+	rep, err := offload.NewReport(o, offload.FromOutcomes(outcomes), cfg.Train.Seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep.Data = fmt.Sprintf("the bundle's %d held-out test samples (outcomes.csv), unseen in training and in choosing the threshold", len(outcomes))
+	logf(cfg.Log, "offloader: decision accuracy %.4f, offloads %.1f%% for %.2f%% accuracy on the test samples",
+		rep.DecisionAccuracy, 100*rep.Policies[0].OffloadRate, 100*rep.Policies[0].Accuracy)
+	return o, rep, nil
+}
+
+// recordedSplit reads the split a bundle's provenance records.
+func recordedSplit(b *bundles.Bundle) (*data.SplitConfig, error) {
+	raw, ok := b.Provenance["split"]
+	if !ok {
+		return nil, fmt.Errorf("bundle %s: its provenance records no split: give the split the models were trained with", b.Name)
+	}
+	// The provenance is free-form YAML; a JSON round trip reads it into
+	// the struct whatever numeric types the decoder chose.
+	j, err := json.Marshal(raw)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: provenance.split: %w", b.Name, err)
+	}
+	var s struct {
+		Val  *float64 `json:"val"`
+		Test *float64 `json:"test"`
+		Seed *uint64  `json:"seed"`
+	}
+	if err := json.Unmarshal(j, &s); err != nil || s.Val == nil || s.Test == nil || s.Seed == nil {
+		return nil, fmt.Errorf("bundle %s: provenance.split: want {val, test, seed}, got %s", b.Name, j)
+	}
+	return &data.SplitConfig{Val: *s.Val, Test: *s.Test, Seed: *s.Seed}, nil
+}
+
+// OffloaderFiles encodes an offloader and its report as the bundle files
+// offloader.json and offload-report.json.
+func OffloaderFiles(o *offload.Offloader, rep *offload.Report) (map[string][]byte, error) {
+	ob, err := o.Encode()
+	if err != nil {
+		return nil, err
+	}
+	rb, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{bundles.OffloaderFile: ob, bundles.OffloadReportFile: append(rb, '\n')}, nil
+}
+
+func orDefault(v, d int) int {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+// InstallOffloader writes an offloader and its report into the bundle folder
+// dir and records how they were made (command, the offloader's training
+// settings) under provenance.offloader in its bundle.yaml. Every file is
+// written beside its final name first and renamed into place only when all
+// have been written, so a failure leaves the bundle as it was.
+func InstallOffloader(dir string, o *offload.Offloader, rep *offload.Report, command string) error {
+	b, err := bundles.Load(dir)
+	if err != nil {
+		return err
+	}
+	files, err := OffloaderFiles(o, rep)
+	if err != nil {
+		return err
+	}
+	m := b.Manifest
+	m.Provenance = maps.Clone(m.Provenance)
+	if m.Provenance == nil {
+		m.Provenance = map[string]any{}
+	}
+	m.Provenance["offloader"] = offloaderProvenance(o, command)
+	if files[bundles.ManifestFile], err = bundles.EncodeManifest(&m); err != nil {
+		return err
+	}
+	return replaceFiles(dir, files)
+}
+
+func offloaderProvenance(o *offload.Offloader, command string) map[string]any {
+	p := maps.Clone(o.Training)
+	p["command"] = command
+	p["built"] = time.Now().UTC().Format(time.RFC3339)
+	return p
+}
+
+// replaceFiles writes files into dir under temporary names, then renames
+// them all into place; on an error before the renames it removes what it
+// wrote.
+func replaceFiles(dir string, files map[string][]byte) error {
+	names := slices.Sorted(maps.Keys(files))
+	tmp := make([]string, 0, len(names))
+	cleanup := func() {
+		for _, t := range tmp {
+			os.Remove(t)
+		}
+	}
+	for _, name := range names {
+		f, err := os.CreateTemp(dir, "."+name+".*")
+		if err != nil {
+			cleanup()
+			return err
+		}
+		tmp = append(tmp, f.Name())
+		_, werr := f.Write(files[name])
+		cerr := f.Close()
+		if err := errors.Join(werr, cerr, os.Chmod(f.Name(), 0o644)); err != nil {
+			cleanup()
+			return err
+		}
+	}
+	for i, name := range names {
+		if err := os.Rename(tmp[i], filepath.Join(dir, name)); err != nil {
+			cleanup()
+			return err
+		}
+	}
+	return nil
+}
