@@ -6,7 +6,7 @@ GO       ?= go
 FUZZTIME ?= 200000x
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: sim test setup check vet staticcheck unit race fuzz bench build bundle profiles
+.PHONY: sim test setup check vet staticcheck unit race fuzz bench build bundle offloader profiles
 
 sim:
 	$(GO) run ./cmd/tandem sim
@@ -46,6 +46,10 @@ bench:
 # 2 cores, then a minute of profiling; keep the machine otherwise idle).
 bundle: build
 	bin/tandem bundle build --out bundles/fashion
+
+# The built-in bundle's offloader alone, without retraining its models.
+offloader: build
+	bin/tandem offload train --bundle bundles/fashion --install
 
 profiles: build
 	bin/tandem profile --model fashion/heavy=bundles/fashion/heavy.onnx --model fashion/edge=bundles/fashion/edge.onnx \

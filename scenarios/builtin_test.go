@@ -20,7 +20,7 @@ func assumeProfiles(t *testing.T, names ...string) {
 }
 
 func TestBuiltinsList(t *testing.T) {
-	want := []string{"burst", "cloud-only", "congested-uplink", "default", "edge-only", "many-devices"}
+	want := []string{"burst", "cloud-only", "congested-uplink", "default", "edge-only", "many-devices", "threshold"}
 	if got := Builtins(); !slices.Equal(got, want) {
 		t.Fatalf("Builtins() = %v, want %v", got, want)
 	}
@@ -88,8 +88,13 @@ func TestBuiltinsShape(t *testing.T) {
 		}
 		return s
 	}
-	if s := get("default"); s.Edge.Count < 10 || s.Policy.Kind != PolicyThreshold || s.Policy.Feature != FeatureMaxProb || s.Workload.Arrival != ArrivalPoisson {
+	if s := get("default"); s.Edge.Count < 10 || s.Policy.Kind != PolicyLearned || s.Workload.Arrival != ArrivalPoisson {
 		t.Errorf("default: %+v", s)
+	}
+	// threshold is default with the fixed rule in place of the offloader.
+	def, th := get("default"), get("threshold")
+	if th.Policy.Kind != PolicyThreshold || th.Policy.Feature != FeatureMaxProb || th.Edge != def.Edge || th.Link != def.Link || th.Workload != def.Workload {
+		t.Errorf("threshold: %+v", th)
 	}
 	if s := get("cloud-only"); s.Policy.Kind != PolicyCloudOnly {
 		t.Errorf("cloud-only: policy %q", s.Policy.Kind)

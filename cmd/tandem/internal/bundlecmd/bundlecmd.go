@@ -41,9 +41,10 @@ func newBuild() *cobra.Command {
 		Use:   "build --out DIR",
 		Short: "Train a heavy and an edge model and write a bundle",
 		Long: `Train the heavy model and the edge model on the dataset's training part,
-export both as ONNX, evaluate both on its test part and write the bundle folder:
-bundle.yaml, heavy.onnx, edge.onnx, outcomes.csv. The folder is replaced only
-once everything has succeeded.
+export both as ONNX, evaluate both on its test part, train the offloader on its
+validation part (see 'tandem offload train') and write the bundle folder:
+bundle.yaml, heavy.onnx, edge.onnx, outcomes.csv, offloader.json and
+offload-report.json. The folder is replaced only once everything has succeeded.
 
 Until 'tandem compress' derives the edge model from the heavy one, the edge model
 is the same architecture uniformly reduced in width (--edge-width) and trained
@@ -56,6 +57,7 @@ the same way; bundle.yaml says so.`,
 				return cli.BadInputf("bundle build: --out is required")
 			}
 			cfg.Heavy.Seed, cfg.Heavy.Train.Seed = seed, seed
+			cfg.Offloader.Seed = seed
 			cfg.Edge.Seed, cfg.Edge.Train.Seed = seed+1, seed+1
 			if cfg.Edge.Arch == "" {
 				cfg.Edge.Arch = cfg.Heavy.Arch

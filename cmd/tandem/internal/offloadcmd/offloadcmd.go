@@ -4,7 +4,6 @@ package offloadcmd
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/bundles/build"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
-	"github.com/tandem-edge/tandem/dnn/data"
 )
 
 // Options are the inputs of `tandem offload train`.
@@ -111,13 +109,11 @@ func Run(opts *Options) error {
 	if opts.Install && b.Dir == "" {
 		return cli.BadInputf("offload train: --install writes into a bundle folder, and %s is built into the binary: use --out, or the bundle's folder (bundles/%s in the source tree)", b.Ref, b.Name)
 	}
+	// Everything that can fail here is about the inputs: the dataset, the
+	// bundle's models and split, or samples with nothing to learn.
 	o, rep, err := build.TrainOffloader(b, build.OffloaderConfig{Dataset: opts.Dataset, Train: opts.Train, Log: opts.Stderr})
-	var missing *data.NotInstalledError
-	switch {
-	case errors.As(err, &missing), errors.Is(err, offload.ErrNothingToLearn):
+	if err != nil {
 		return cli.BadInput(err)
-	case err != nil:
-		return err
 	}
 	o.Training["command"] = opts.Command
 

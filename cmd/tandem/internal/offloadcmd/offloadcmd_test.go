@@ -1,0 +1,210 @@
+package offloadcmd
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tandem-edge/tandem/agents/offload"
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/bundles/build"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/data"
+)
+
+// writeCSV writes a three-class 8x8 dataset whose classes are bright in
+// overlapping thirds of the image, noisy enough that a small model trained
+// briefly errs where a larger one trained longer does not.
+func writeCSV(t *testing.T, n int) string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, 8))
+	var b strings.Builder
+	for i := range n {
+		label := i % 3
+		fmt.Fprint(&b, label)
+		for p := range 64 {
+			v := rng.IntN(140)
+			if row := p / 8; row >= 2*label && row < 2*label+4 {
+				v += 70
+			}
+			fmt.Fprintf(&b, ",%d", v)
+		}
+		b.WriteByte('\n')
+	}
+	path := filepath.Join(t.TempDir(), "thirds.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// buildBundle builds a small bundle whose edge model is much weaker than its
+// heavy one, so that there is something for an offloader to learn.
+func buildBundle(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "thirds")
+	heavy := build.ModelSpec{Arch: "tiny", Seed: 1, Train: dnn.TrainConfig{Epochs: 6, BatchSize: 32, Seed: 1, CropPad: -1}}
+	edge := build.ModelSpec{Arch: "tiny", Width: 0.25, Seed: 2, Train: dnn.TrainConfig{Epochs: 1, BatchSize: 64, Seed: 2, CropPad: -1}}
+	if _, err := build.Build(build.Config{Name: "thirds", Dataset: writeCSV(t, 1500), Split: data.DefaultSplit,
+		Heavy: heavy, Edge: edge, Command: "go test", Out: out, Offloader: offload.TrainConfig{Epochs: 50}}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+var quick = offload.TrainConfig{Hidden: 4, Epochs: 100, Folds: 3, Seed: 1}
+
+func TestRunWritesAndInstalls(t *testing.T) {
+	dir := buildBundle(t)
+	out := filepath.Join(t.TempDir(), "off")
+	var stdout bytes.Buffer
+	opts := &Options{Bundle: dir, Out: out, Install: true, Train: quick, Command: "tandem offload train (test)", Stdout: &stdout, Stderr: io.Discard}
+	if err := Run(opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + stdout.String())
+
+	// report.json has the fields of the contract.
+	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		DecisionAccuracy *float64 `json:"decision_accuracy"`
+		Policies         []struct {
+			Policy      string   `json:"policy"`
+			OffloadRate *float64 `json:"offload_rate"`
+			Accuracy    *float64 `json:"accuracy"`
+		} `json:"policies"`
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.DecisionAccuracy == nil || len(rep.Policies) != 6 || rep.Policies[0].Policy != offload.KindLearned {
+		t.Fatalf("report.json: %s", raw)
+	}
+	for _, p := range rep.Policies {
+		if p.OffloadRate == nil || p.Accuracy == nil {
+			t.Errorf("policy %q lacks offload_rate or accuracy", p.Policy)
+		}
+	}
+	ob, err := os.ReadFile(filepath.Join(out, bundles.OffloaderFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := offload.DecodeOffloader("offloader.json", ob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Training["command"] != opts.Command {
+		t.Errorf("the offloader does not record its command: %v", o.Training)
+	}
+
+	// The installed offloader drives a learned scenario on the bundle.
+	b, err := bundles.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst, err := b.Offloader(); err != nil || !bytes.Equal(inst, ob) {
+		t.Fatalf("installed offloader differs from --out's (%v)", err)
+	}
+	scenario := `name: learned
+requests: 3000
+bundle: thirds
+workload: {rate: 50}
+edge: {count: 3, device: edge-cpu-1t, service: {dist: exponential, mean: 2ms}}
+link: {uplink_mbps: 10, rtt: 10ms}
+cloud: {servers: 1, device: server-cpu, service: {dist: exponential, mean: 4ms}}
+policy: {kind: learned}
+`
+	file := filepath.Join(filepath.Dir(dir), "learned.yaml")
+	if err := os.WriteFile(file, []byte(scenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var simOut bytes.Buffer
+	if err := simcmd.Run(&simcmd.Options{Scenario: file, JSON: true, Stdout: &simOut}); err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		OffloadRate float64 `json:"offload_rate"`
+		Completed   int     `json:"completed"`
+	}
+	if err := json.Unmarshal(simOut.Bytes(), &sum); err != nil {
+		t.Fatal(err)
+	}
+	// The simulator replays the test samples with replacement, so its
+	// offload rate is near the report's, not equal to it.
+	if want := *rep.Policies[0].OffloadRate; sum.Completed != 3000 || sum.OffloadRate < want-0.05 || sum.OffloadRate > want+0.05 {
+		t.Errorf("sim: %d completed, offload rate %.3f; the report says %.3f", sum.Completed, sum.OffloadRate, want)
+	}
+}
+
+func TestRunBadInput(t *testing.T) {
+	cases := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"nothing to write", Options{Bundle: "builtin:fashion"}, "give --out DIR, --install, or both"},
+		{"budget out of range", Options{Bundle: "builtin:fashion", Out: "x", Train: offload.TrainConfig{Budget: 2}}, "budget 2"},
+		{"unknown bundle", Options{Bundle: "builtin:nope", Out: "x"}, `no built-in bundle "nope"`},
+		{"install into a built-in", Options{Bundle: "builtin:fashion", Install: true}, "is built into the binary"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := tc.opts
+			opts.Stdout, opts.Stderr = io.Discard, io.Discard
+			err := Run(&opts)
+			if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Run: %v (exit %d), want exit %d and an error containing %q", err, cli.ExitCode(err), cli.ExitBadInput, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunMissingDatasetLeavesNothing(t *testing.T) {
+	dir := buildBundle(t)
+	before := readFiles(t, dir)
+	out := filepath.Join(t.TempDir(), "off")
+	err := Run(&Options{Bundle: dir, Dataset: filepath.Join(t.TempDir(), "gone.csv"), Out: out, Install: true, Train: quick, Stdout: io.Discard, Stderr: io.Discard})
+	if cli.ExitCode(err) != cli.ExitBadInput {
+		t.Errorf("Run: %v (exit %d), want exit %d", err, cli.ExitCode(err), cli.ExitBadInput)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("--out folder exists after a failed run: %v", err)
+	}
+	after := readFiles(t, dir)
+	if len(after) != len(before) {
+		t.Errorf("the bundle had %d files, has %d after a failed run", len(before), len(after))
+	}
+	for name, b := range before {
+		if !bytes.Equal(after[name], b) {
+			t.Errorf("%s changed in a failed run", name)
+		}
+	}
+}
+
+func readFiles(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[e.Name()] = b
+	}
+	return files
+}
