@@ -36,6 +36,9 @@ type OffloaderConfig struct {
 // training either model's weights, and the bundle's outcomes (the test set)
 // take no part in training the offloader.
 func ValidationSamples(heavy, edge *dnn.Graph, val *data.Set) ([]offload.Sample, error) {
+	if val.Len() == 0 {
+		return nil, fmt.Errorf("no validation samples: the split holds none out for validation")
+	}
 	_, heavyPred, _, err := dnn.Evaluate(heavy, val, 0)
 	if err != nil {
 		return nil, fmt.Errorf("heavy model on the validation set: %w", err)
@@ -163,7 +166,7 @@ func orDefault(v, d int) int {
 // dir and records how they were made (command, the offloader's training
 // settings) under provenance.offloader in its bundle.yaml. Every file is
 // written beside its final name first and renamed into place only when all
-// have been written, so a failure leaves the bundle as it was.
+// have been written, so a failure to write leaves the bundle as it was.
 func InstallOffloader(dir string, o *offload.Offloader, rep *offload.Report, command string) error {
 	b, err := bundles.Load(dir)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
 	"github.com/tandem-edge/tandem/scenarios"
 )
 
@@ -106,7 +107,7 @@ func newCheck() *cobra.Command {
 		Short: "Check scenarios and everything they name (bundle, profiles, traces)",
 		Long: `Check each scenario file as 'tandem sim' would before running it: the YAML
 itself, then the bundle, the device profiles (which must hold measurements of the
-bundle's models), the link trace and the arrival trace. Prints "ok" per file, or
+bundle's models), the link trace, the arrival trace and the offloader. Prints "ok" per file, or
 the first problem as FILE:LINE:COLUMN: KEY: what was expected; exit status 2 if any
 scenario is bad.`,
 		Args: cli.RangeArgs(1, 1<<20),
@@ -114,8 +115,14 @@ scenario is bad.`,
 			bad := 0
 			for _, ref := range args {
 				sc, err := scenarios.Load(ref)
+				var in *scenarios.Inputs
 				if err == nil {
-					_, err = scenarios.Resolve(sc)
+					in, err = scenarios.Resolve(sc)
+				}
+				if err == nil {
+					// What the simulator builds from the inputs: the
+					// offloader's file is decoded here.
+					_, err = simcmd.Config(in)
 				}
 				if err != nil {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%v\n", err)

@@ -82,3 +82,29 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckReadsTheOffloader checks that check decodes a learned policy's
+// offloader file, as sim would, and names the file when it is bad.
+func TestCheckReadsTheOffloader(t *testing.T) {
+	dir := t.TempDir()
+	shown, err := execute(t, "show", "builtin:default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := filepath.Join(dir, "offloader.json")
+	if err := os.WriteFile(off, []byte(`{"format": "tandem-offloader/1", "classes": 10}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	y := strings.Replace(shown, "  kind: learned\n", "  kind: learned\n  offloader: offloader.json\n", 1)
+	if y == shown {
+		t.Fatalf("builtin:default has no learned policy:\n%s", shown)
+	}
+	file := filepath.Join(dir, "mine.yaml")
+	if err := os.WriteFile(file, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = execute(t, "check", file)
+	if code := cli.ExitCode(err); code != cli.ExitBadInput {
+		t.Errorf("exit %d (%v), want %d", code, err, cli.ExitBadInput)
+	}
+}
