@@ -192,6 +192,12 @@ func (s *Session) SampleShape() []int {
 	return shape
 }
 
+// InputName is the name of the model's input tensor.
+func (s *Session) InputName() string { return s.Input.Name }
+
+// OutputName is the name of the model's output tensor.
+func (s *Session) OutputName() string { return s.Output.Name }
+
 // InputSize is the number of input values of one sample.
 func (s *Session) InputSize() int { return s.inSize }
 

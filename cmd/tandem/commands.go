@@ -5,6 +5,7 @@ import (
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/bundlecmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/evalcmd"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/hilcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/offloadcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/ortcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/profilecmd"
@@ -24,5 +25,6 @@ func commands() []*cobra.Command {
 		ortcmd.NewCmd(),
 		profilecmd.NewCmd(),
 		offloadcmd.NewCmd(),
+		hilcmd.NewCmd(),
 	}
 }

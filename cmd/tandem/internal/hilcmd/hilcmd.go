@@ -1,0 +1,152 @@
+// Package hilcmd is `tandem hil`: hardware-in-the-loop runs, starting with
+// the cloud inference server that edge devices, or a benchmark, send inputs
+// to over the Open Inference Protocol.
+package hilcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/hil/oip"
+)
+
+// NewCmd builds `tandem hil` and its subcommands.
+func NewCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "hil",
+		Short: "Hardware in the loop: real models on real machines",
+		Long: `Hardware-in-the-loop runs execute what 'tandem sim' models: the models through
+ONNX Runtime, and requests over HTTP to an inference server that speaks the Open
+Inference Protocol (KServe v2), so that the built-in server can be swapped for
+Triton or KServe.`,
+		Args: cli.ExactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newServe())
+	return cmd
+}
+
+// ServeOptions are the inputs of `tandem hil serve`.
+type ServeOptions struct {
+	Listen   string // host:port
+	Model    string // ONNX file
+	Name     string // the model's name in URLs; empty: the file's base name
+	Threads  int    // ONNX Runtime intra-op threads; 0: its default
+	MaxBatch int
+	MaxWait  time.Duration
+
+	Log io.Writer
+	// Ready, when set, is called with the address the server listens on
+	// once it accepts connections.
+	Ready func(addr string)
+}
+
+func newServe() *cobra.Command {
+	opts := &ServeOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve --model FILE.onnx [--listen ADDR]",
+		Short: "Serve a model over the Open Inference Protocol (the cloud of a HIL run)",
+		Long: `Serve one ONNX model through ONNX Runtime over HTTP with the Open Inference
+Protocol (KServe v2 REST):
+
+  GET  /v2/health/live, /v2/health/ready      liveness and readiness
+  GET  /v2/models/NAME                        the model's inputs and outputs
+  POST /v2/models/NAME/infer                  inference: FP32 tensors, batch first
+  GET  /metrics                               Prometheus metrics
+
+Requests that arrive together are run as one batch of up to --max-batch samples,
+waiting at most --max-wait for a batch to fill: the cloud stage's batching keys
+of a scenario. It runs until interrupted (SIGINT or SIGTERM), then finishes the
+requests it has.`,
+		Example: `  tandem hil serve --model bundles/fashion/heavy.onnx --listen :8000
+  tandem hil serve --model heavy.onnx --name fashion --max-batch 8 --max-wait 2ms
+  curl -s localhost:8000/v2/models/heavy`,
+		Args: cli.ExactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			opts.Log = cmd.ErrOrStderr()
+			return Serve(ctx, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Listen, "listen", "127.0.0.1:8000", "listen on `ADDR` (host:port; :8000 for every interface)")
+	f.StringVar(&opts.Model, "model", "", "serve the ONNX model `FILE.onnx` (required)")
+	f.StringVar(&opts.Name, "name", "", "the model's `NAME` in URLs (default: the file's base name)")
+	f.IntVar(&opts.Threads, "threads", 0, "ONNX Runtime threads `T` per operator (0: one per core)")
+	f.IntVar(&opts.MaxBatch, "max-batch", 1, "run up to `B` samples at once")
+	f.DurationVar(&opts.MaxWait, "max-wait", 0, "wait at most `D` for a batch to fill (e.g. 2ms)")
+	return cmd
+}
+
+// Serve runs the server until ctx is done.
+func Serve(ctx context.Context, opts *ServeOptions) error {
+	if opts.Model == "" {
+		return cli.BadInputf("hil serve: --model is required (see 'tandem hil serve --help')")
+	}
+	if opts.MaxBatch < 1 || opts.MaxWait < 0 || opts.Threads < 0 {
+		return cli.BadInputf("hil serve: --max-batch %d, --max-wait %v, --threads %d: want a batch of at least 1 and nothing negative", opts.MaxBatch, opts.MaxWait, opts.Threads)
+	}
+	name := opts.Name
+	if name == "" {
+		name = strings.TrimSuffix(filepath.Base(opts.Model), filepath.Ext(opts.Model))
+	}
+	sess, err := hil.Open(opts.Model, hil.Options{IntraOpThreads: opts.Threads})
+	if err != nil {
+		return cli.BadInput(err)
+	}
+	defer sess.Close()
+	cfg, err := oip.SessionConfig(sess, name)
+	if err != nil {
+		return cli.BadInput(err)
+	}
+	cfg.MaxBatch, cfg.MaxWait = opts.MaxBatch, opts.MaxWait
+	s, err := oip.NewServer(sess, cfg)
+	if err != nil {
+		return cli.BadInput(err)
+	}
+	defer s.Close()
+
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return cli.BadInputf("hil serve: --listen %s: %v", opts.Listen, err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	addr := ln.Addr().String()
+	if opts.Log != nil {
+		fmt.Fprintf(opts.Log, "serving model %q (input %q %v, output %q of %d) at http://%s/v2/models/%s; metrics at /metrics\n",
+			name, cfg.Input, cfg.SampleShape, cfg.Output, cfg.Classes, addr, name)
+	}
+	if opts.Ready != nil {
+		opts.Ready(addr)
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("hil serve: shutting down: %w", err)
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

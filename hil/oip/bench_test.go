@@ -1,0 +1,63 @@
+package oip_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/hil/hiltest"
+	"github.com/tandem-edge/tandem/hil/oip"
+)
+
+// BenchmarkServeHeavy sends single-sample requests from parallel clients
+// over loopback HTTP to the built-in bundle's heavy model (1×28×28 in, 10
+// out), without batching and batching up to 8: one op is one request.
+func BenchmarkServeHeavy(b *testing.B) {
+	hiltest.RequireORT(b)
+	for _, bc := range []struct {
+		name     string
+		maxBatch int
+		maxWait  time.Duration
+	}{{"batch1", 1, 0}, {"batch8", 8, 500 * time.Microsecond}} {
+		b.Run(bc.name, func(b *testing.B) {
+			sess, err := hil.Open(filepath.Join("..", "..", "bundles", "fashion", "heavy.onnx"), hil.Options{IntraOpThreads: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer sess.Close()
+			cfg, err := oip.SessionConfig(sess, "heavy")
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfg.MaxBatch, cfg.MaxWait = bc.maxBatch, bc.maxWait
+			s, err := oip.NewServer(sess, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ts := httptest.NewServer(s)
+			defer ts.Close()
+			c, err := oip.NewClient(context.Background(), ts.URL, "heavy", ts.Client())
+			if err != nil {
+				b.Fatal(err)
+			}
+			x := make([]float32, c.SampleSize())
+			for i := range x {
+				x[i] = float32(i%255) / 255
+			}
+			b.SetParallelism(4) // 4 clients a core
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := c.Infer(context.Background(), x, 1); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

@@ -1,0 +1,111 @@
+package oip
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+)
+
+// Client calls one model on an Open Inference Protocol server.
+type Client struct {
+	Base   *url.URL     // the server, e.g. http://10.0.0.2:8000
+	Model  string       // the model's name
+	Input  string       // the model's input tensor name
+	HTTP   *http.Client // nil: http.DefaultClient
+	sample []int64
+}
+
+// NewClient returns a client of model on the server at base, reading the
+// model's input name and sample shape from its metadata.
+func NewClient(ctx context.Context, base, model string, hc *http.Client) (*Client, error) {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("oip: server URL %q: want http://HOST:PORT", base)
+	}
+	c := &Client{Base: u, Model: model, HTTP: hc}
+	var md ModelMetadata
+	if err := c.do(ctx, http.MethodGet, "v2/models/"+url.PathEscape(model), nil, &md); err != nil {
+		return nil, err
+	}
+	if len(md.Inputs) != 1 || len(md.Inputs[0].Shape) < 1 {
+		return nil, fmt.Errorf("oip: model %q at %s: want one input with a batch dimension, metadata says %+v", model, base, md.Inputs)
+	}
+	c.Input, c.sample = md.Inputs[0].Name, md.Inputs[0].Shape[1:]
+	return c, nil
+}
+
+// Infer sends n samples (x holds n samples' values, sample-major) and
+// returns the model's output values for them.
+func (c *Client) Infer(ctx context.Context, x []float32, n int) ([]float32, error) {
+	data, err := json.Marshal(x)
+	if err != nil {
+		return nil, fmt.Errorf("oip: encode input: %w", err)
+	}
+	req := InferRequest{Inputs: []RequestInput{{Name: c.Input, Shape: append([]int64{int64(n)}, c.sample...), Datatype: DatatypeFP32, Data: data}}}
+	var resp InferResponse
+	if err := c.do(ctx, http.MethodPost, "v2/models/"+url.PathEscape(c.Model)+"/infer", req, &resp); err != nil {
+		return nil, err
+	}
+	if len(resp.Outputs) != 1 {
+		return nil, fmt.Errorf("oip: model %q answered %d outputs, want 1", c.Model, len(resp.Outputs))
+	}
+	return resp.Outputs[0].Data, nil
+}
+
+// do sends one request and decodes the answer into out, or turns the
+// protocol's error body into an error.
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.Base.JoinPath(path).String(), body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("oip: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("oip: %s %s: %w", method, path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e ErrorResponse
+		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
+			return fmt.Errorf("oip: %s %s: %s: %s", method, path, resp.Status, e.Error)
+		}
+		return fmt.Errorf("oip: %s %s: %s", method, path, resp.Status)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("oip: %s %s: answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// SampleSize is the number of input values of one sample, from the model's
+// metadata.
+func (c *Client) SampleSize() int {
+	n := 1
+	for _, d := range c.sample {
+		n *= int(d)
+	}
+	return n
+}

@@ -1,0 +1,216 @@
+package oip
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Config describes the model a Server serves and how it batches.
+type Config struct {
+	Name        string  // the model's name in URLs: v2/models/NAME/infer
+	Version     string  // the model's version; empty: none
+	Platform    string  // e.g. "onnxruntime_onnx"
+	Input       string  // the model's input tensor name
+	Output      string  // the model's output tensor name
+	SampleShape []int64 // one sample's input shape, without the batch dimension
+	Classes     int     // values of one sample's output
+
+	MaxBatch int           // the most samples the model runs at once; 0 or 1: no batching
+	MaxWait  time.Duration // how long a batch waits to fill; 0: it runs with what is queued
+
+	// MaxBodyBytes bounds a request body; 0: 64 MiB.
+	MaxBodyBytes int64
+	// Registry receives the server's metrics; nil: a registry of its own.
+	// Either way /metrics serves them.
+	Registry *prometheus.Registry
+}
+
+// Server is an Open Inference Protocol server for one model.
+type Server struct {
+	cfg  Config
+	b    *batcher
+	reg  *prometheus.Registry
+	m    *metrics
+	mux  *http.ServeMux
+	size int // input values a sample
+}
+
+// NewServer starts a server's batcher for model m. Close stops it.
+func NewServer(m Model, cfg Config) (*Server, error) {
+	size := 1
+	for _, d := range cfg.SampleShape {
+		if d < 1 {
+			return nil, fmt.Errorf("oip: sample shape %v: every dimension must be fixed and positive", cfg.SampleShape)
+		}
+		size *= int(d)
+	}
+	switch {
+	case cfg.Name == "" || cfg.Input == "" || cfg.Output == "":
+		return nil, errors.New("oip: the model needs a name, an input name and an output name")
+	case size != m.InputSize():
+		return nil, fmt.Errorf("oip: sample shape %v holds %d values, the model takes %d", cfg.SampleShape, size, m.InputSize())
+	case cfg.Classes != m.OutputSize():
+		return nil, fmt.Errorf("oip: %d output values a sample configured, the model gives %d", cfg.Classes, m.OutputSize())
+	case cfg.MaxBatch < 0 || cfg.MaxWait < 0:
+		return nil, fmt.Errorf("oip: max batch %d, max wait %v: want neither negative", cfg.MaxBatch, cfg.MaxWait)
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 64 << 20
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s := &Server{cfg: cfg, reg: reg, m: newMetrics(reg, cfg.Name), size: size}
+	s.b = newBatcher(m, cfg.MaxBatch, cfg.MaxWait, s.m)
+	s.routes()
+	return s, nil
+}
+
+// Close stops the batcher: queued requests are answered with 503.
+func (s *Server) Close() { s.b.close() }
+
+// ServeHTTP serves the protocol's health, metadata and inference endpoints,
+// and /metrics.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) routes() {
+	s.mux = http.NewServeMux()
+	s.handle("GET /v2/health/live", "live", func(w http.ResponseWriter, _ *http.Request) int { return http.StatusOK })
+	s.handle("GET /v2/health/ready", "ready", func(w http.ResponseWriter, _ *http.Request) int { return http.StatusOK })
+	s.handle("GET /v2", "server_metadata", s.serverMetadata)
+	for _, v := range []string{"", "/versions/{version}"} {
+		s.handle("GET /v2/models/{model}"+v, "model_metadata", s.modelMetadata)
+		s.handle("GET /v2/models/{model}"+v+"/ready", "model_ready", s.modelReady)
+		s.handle("POST /v2/models/{model}"+v+"/infer", "infer", s.infer)
+	}
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	s.handle("/", "other", func(w http.ResponseWriter, r *http.Request) int {
+		return writeError(w, http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
+	})
+}
+
+// handle registers a handler that returns its status code, and counts and
+// times it.
+func (s *Server) handle(pattern, endpoint string, h func(http.ResponseWriter, *http.Request) int) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		code := h(w, r)
+		if code == http.StatusOK && w.Header().Get("Content-Type") == "" {
+			w.WriteHeader(http.StatusOK) // health: the status is the answer
+		}
+		s.m.requests.WithLabelValues(endpoint, strconv.Itoa(code)).Inc()
+		s.m.requestSeconds.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
+	})
+}
+
+// model checks that a request names this server's model (and version).
+func (s *Server) model(w http.ResponseWriter, r *http.Request) (int, bool) {
+	if name := r.PathValue("model"); name != s.cfg.Name {
+		return writeError(w, http.StatusNotFound, "no model %q: this server serves %q", name, s.cfg.Name), false
+	}
+	if v := r.PathValue("version"); v != "" && v != s.cfg.Version {
+		return writeError(w, http.StatusNotFound, "model %q has no version %q", s.cfg.Name, v), false
+	}
+	return 0, true
+}
+
+func (s *Server) serverMetadata(w http.ResponseWriter, _ *http.Request) int {
+	return writeJSON(w, http.StatusOK, ServerMetadata{Name: "tandem", Version: "1", Extensions: []string{}})
+}
+
+func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request) int {
+	if code, ok := s.model(w, r); !ok {
+		return code
+	}
+	md := ModelMetadata{Name: s.cfg.Name, Platform: s.cfg.Platform,
+		Inputs:  []MetadataTensor{{Name: s.cfg.Input, Datatype: DatatypeFP32, Shape: append([]int64{-1}, s.cfg.SampleShape...)}},
+		Outputs: []MetadataTensor{{Name: s.cfg.Output, Datatype: DatatypeFP32, Shape: []int64{-1, int64(s.cfg.Classes)}}},
+	}
+	if s.cfg.Version != "" {
+		md.Versions = []string{s.cfg.Version}
+	}
+	return writeJSON(w, http.StatusOK, md)
+}
+
+func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) int {
+	if code, ok := s.model(w, r); !ok {
+		return code
+	}
+	return http.StatusOK
+}
+
+func (s *Server) infer(w http.ResponseWriter, r *http.Request) int {
+	if code, ok := s.model(w, r); !ok {
+		return code
+	}
+	var req InferRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err := dec.Decode(&req); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return writeError(w, http.StatusRequestEntityTooLarge, "request body over %d bytes", tooBig.Limit)
+		}
+		return writeError(w, http.StatusBadRequest, "request body: %v", err)
+	}
+	for _, o := range req.Outputs {
+		if o.Name != s.cfg.Output {
+			return writeError(w, http.StatusBadRequest, "outputs: the model's output is %q, the request asks for %q", s.cfg.Output, o.Name)
+		}
+	}
+	x, n, err := decodeInput(&req, s.cfg.Input, s.cfg.SampleShape, s.size)
+	if err != nil {
+		return writeError(w, http.StatusBadRequest, "%v", err)
+	}
+	y, err := s.b.submit(x, n)
+	switch {
+	case errors.Is(err, errClosed):
+		return writeError(w, http.StatusServiceUnavailable, "%v", err)
+	case err != nil:
+		return writeError(w, http.StatusInternalServerError, "model %q: %v", s.cfg.Name, err)
+	}
+	s.m.samples.Add(float64(n))
+	return writeJSON(w, http.StatusOK, InferResponse{ModelName: s.cfg.Name, ModelVersion: s.cfg.Version, ID: req.ID,
+		Outputs: []ResponseOutput{{Name: s.cfg.Output, Shape: []int64{int64(n), int64(s.cfg.Classes)}, Datatype: DatatypeFP32, Data: y}}})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) int {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v) // the status is sent; a failed write is the client's loss
+	return code
+}
+
+func writeError(w http.ResponseWriter, code int, format string, args ...any) int {
+	return writeJSON(w, code, ErrorResponse{Error: fmt.Sprintf(format, args...)})
+}
+
+// Session is what SessionConfig reads of a model: hil.Session has it.
+type Session interface {
+	Model
+	SampleShape() []int
+	InputName() string
+	OutputName() string
+}
+
+// SessionConfig returns the Config that serves session under name: its
+// tensor names and shapes, on the ONNX Runtime platform. Batching is left
+// off for the caller to set.
+func SessionConfig(s Session, name string) (Config, error) {
+	shape := make([]int64, 0, len(s.SampleShape()))
+	for _, d := range s.SampleShape() {
+		if d < 1 {
+			return Config{}, fmt.Errorf("oip: model %s: input sample shape %v is not fixed", name, s.SampleShape())
+		}
+		shape = append(shape, int64(d))
+	}
+	return Config{Name: name, Platform: "onnxruntime_onnx", Input: s.InputName(), Output: s.OutputName(),
+		SampleShape: shape, Classes: s.OutputSize()}, nil
+}
