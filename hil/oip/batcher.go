@@ -26,51 +26,55 @@ type job struct {
 }
 
 type result struct {
-	y   []float32
-	err error
+	y       []float32
+	err     error
+	queue   time.Duration // queued until its batch started
+	compute time.Duration // the batch's run
+	batch   int           // samples in the batch
 }
 
 // errClosed answers requests that arrive while the server shuts down.
 var errClosed = errors.New("the server is shutting down")
 
-// batcher runs the model on batches of queued jobs: it takes the oldest job,
-// adds jobs that arrive until the batch holds maxBatch samples or maxWait
-// has passed since it started to fill, and runs them together. A job larger
-// than maxBatch runs alone. One goroutine runs the model, so the model
-// needs no locking.
+// batcher runs models on batches of queued jobs. Each model is a server of
+// its own with one goroutine: it takes the oldest job, adds jobs that arrive
+// until the batch holds maxBatch samples or maxWait has passed since it
+// started to fill, and runs them together. A job larger than maxBatch runs
+// alone. No model is run by two goroutines, so models need no locking.
 type batcher struct {
-	model    Model
 	maxBatch int
 	maxWait  time.Duration
 	jobs     chan *job
 	stop     chan struct{}
-	stopped  chan struct{}
+	loops    sync.WaitGroup
 	m        *metrics
 
 	mu     sync.RWMutex // held to send on jobs; Lock marks closed
 	closed bool
 }
 
-func newBatcher(m Model, maxBatch int, maxWait time.Duration, met *metrics) *batcher {
-	b := &batcher{model: m, maxBatch: max(maxBatch, 1), maxWait: maxWait,
-		jobs: make(chan *job, 1024), stop: make(chan struct{}), stopped: make(chan struct{}), m: met}
-	go b.loop()
+func newBatcher(models []Model, maxBatch int, maxWait time.Duration, met *metrics) *batcher {
+	b := &batcher{maxBatch: max(maxBatch, 1), maxWait: maxWait,
+		jobs: make(chan *job, 1024), stop: make(chan struct{}), m: met}
+	for _, m := range models {
+		b.loops.Go(func() { b.loop(m) })
+	}
 	return b
 }
 
 // submit queues a job and waits for its result.
-func (b *batcher) submit(x []float32, n int) ([]float32, error) {
+func (b *batcher) submit(x []float32, n int) result {
 	j := &job{x: x, n: n, queued: time.Now(), done: make(chan result, 1)}
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
-		return nil, errClosed
+		return result{err: errClosed}
 	}
 	b.m.queued.Inc()
 	b.jobs <- j
 	b.mu.RUnlock()
 	r := <-j.done
-	return r.y, r.err
+	return r
 }
 
 // close stops taking jobs, answers those still queued with errClosed and
@@ -81,11 +85,11 @@ func (b *batcher) close() {
 	b.mu.Unlock()
 	// No job is sent from here on: the loop drains what was.
 	close(b.stop)
-	<-b.stopped
+	b.loops.Wait()
+	b.drain()
 }
 
-func (b *batcher) loop() {
-	defer close(b.stopped)
+func (b *batcher) loop(m Model) {
 	var batch []*job
 	var x, y []float32
 	for {
@@ -93,7 +97,6 @@ func (b *batcher) loop() {
 		select {
 		case first = <-b.jobs:
 		case <-b.stop:
-			b.drain()
 			return
 		}
 		batch = append(batch[:0], first)
@@ -106,7 +109,7 @@ func (b *batcher) loop() {
 				case j := <-b.jobs:
 					if size+j.n > b.maxBatch {
 						// Too big to join: run what there is, then it.
-						b.run(batch, size, &x, &y)
+						b.run(m, batch, size, &x, &y)
 						batch, size = append(batch[:0], j), j.n
 						break fill
 					}
@@ -118,35 +121,36 @@ func (b *batcher) loop() {
 			}
 			timer.Stop()
 		}
-		b.run(batch, size, &x, &y)
+		b.run(m, batch, size, &x, &y)
 	}
 }
 
-// run runs one batch of jobs holding size samples and answers each.
-func (b *batcher) run(batch []*job, size int, x, y *[]float32) {
-	in, out := b.model.InputSize(), b.model.OutputSize()
+// run runs one batch of jobs holding size samples on m and answers each.
+func (b *batcher) run(m Model, batch []*job, size int, x, y *[]float32) {
+	in, out := m.InputSize(), m.OutputSize()
 	*x = (*x)[:0]
+	start := time.Now()
 	for _, j := range batch {
 		*x = append(*x, j.x...)
 		b.m.queued.Dec()
-		b.m.queueSeconds.Observe(time.Since(j.queued).Seconds())
+		b.m.queueSeconds.Observe(start.Sub(j.queued).Seconds())
 	}
 	if cap(*y) < size*out {
 		*y = make([]float32, size*out)
 	}
 	*y = (*y)[:size*out]
-	start := time.Now()
-	err := b.model.Run(*y, (*x)[:size*in], size)
-	b.m.computeSeconds.Observe(time.Since(start).Seconds())
+	err := m.Run(*y, (*x)[:size*in], size)
+	compute := time.Since(start)
+	b.m.computeSeconds.Observe(compute.Seconds())
 	b.m.batchSamples.Observe(float64(size))
 	off := 0
 	for _, j := range batch {
-		if err != nil {
-			j.done <- result{err: err}
-			continue
+		r := result{err: err, queue: start.Sub(j.queued), compute: compute, batch: size}
+		if err == nil {
+			// Each job gets its own copy: y is reused by the next batch.
+			r.y = append([]float32(nil), (*y)[off*out:(off+j.n)*out]...)
 		}
-		// Each job gets its own copy: y is reused by the next batch.
-		j.done <- result{y: append([]float32(nil), (*y)[off*out:(off+j.n)*out]...)}
+		j.done <- r
 		off += j.n
 	}
 }

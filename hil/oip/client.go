@@ -38,9 +38,26 @@ func NewClient(ctx context.Context, base, model string, hc *http.Client) (*Clien
 	return c, nil
 }
 
+// Answer is a server's answer to one inference request.
+type Answer struct {
+	Y []float32 // the output values, sample-major
+	// Server is what the server said of how it answered; nil when it did
+	// not say (a server other than tandem's).
+	Server *ResponseParameters
+}
+
 // Infer sends n samples (x holds n samples' values, sample-major) and
 // returns the model's output values for them.
 func (c *Client) Infer(ctx context.Context, x []float32, n int) ([]float32, error) {
+	a, err := c.InferAnswer(ctx, x, n)
+	if err != nil {
+		return nil, err
+	}
+	return a.Y, nil
+}
+
+// InferAnswer is Infer with what the server said of its answer.
+func (c *Client) InferAnswer(ctx context.Context, x []float32, n int) (*Answer, error) {
 	data, err := json.Marshal(x)
 	if err != nil {
 		return nil, fmt.Errorf("oip: encode input: %w", err)
@@ -53,7 +70,7 @@ func (c *Client) Infer(ctx context.Context, x []float32, n int) ([]float32, erro
 	if len(resp.Outputs) != 1 {
 		return nil, fmt.Errorf("oip: model %q answered %d outputs, want 1", c.Model, len(resp.Outputs))
 	}
-	return resp.Outputs[0].Data, nil
+	return &Answer{Y: resp.Outputs[0].Data, Server: resp.Parameters}, nil
 }
 
 // do sends one request and decodes the answer into out, or turns the

@@ -36,10 +36,20 @@ type RequestedOuput struct {
 
 // InferResponse is the body of a successful inference.
 type InferResponse struct {
-	ModelName    string           `json:"model_name"`
-	ModelVersion string           `json:"model_version,omitempty"`
-	ID           string           `json:"id,omitempty"`
-	Outputs      []ResponseOutput `json:"outputs"`
+	ModelName    string              `json:"model_name"`
+	ModelVersion string              `json:"model_version,omitempty"`
+	ID           string              `json:"id,omitempty"`
+	Parameters   *ResponseParameters `json:"parameters,omitempty"`
+	Outputs      []ResponseOutput    `json:"outputs"`
+}
+
+// ResponseParameters are what tandem's server says of how it answered, in
+// the response's parameters: the protocol leaves their names to servers.
+// Other servers leave them out.
+type ResponseParameters struct {
+	QueueMS      float64 `json:"queue_ms"`      // waiting for the batch to start
+	ComputeMS    float64 `json:"compute_ms"`    // running the batch
+	BatchSamples int     `json:"batch_samples"` // samples in the batch
 }
 
 // ResponseOutput is one output tensor of a response.

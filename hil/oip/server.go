@@ -42,8 +42,18 @@ type Server struct {
 	size int // input values a sample
 }
 
-// NewServer starts a server's batcher for model m. Close stops it.
-func NewServer(m Model, cfg Config) (*Server, error) {
+// NewServer starts a server of model m. Close stops it.
+func NewServer(m Model, cfg Config) (*Server, error) { return NewPool([]Model{m}, cfg) }
+
+// NewPool starts a server whose requests are shared by several copies of one
+// model, each run by a goroutine of its own with its own batches: a pool of
+// cloud servers behind one queue, as a scenario's cloud.servers is. Close
+// stops it.
+func NewPool(models []Model, cfg Config) (*Server, error) {
+	if len(models) == 0 {
+		return nil, errors.New("oip: no model to serve")
+	}
+	m := models[0]
 	size := 1
 	for _, d := range cfg.SampleShape {
 		if d < 1 {
@@ -54,6 +64,8 @@ func NewServer(m Model, cfg Config) (*Server, error) {
 	switch {
 	case cfg.Name == "" || cfg.Input == "" || cfg.Output == "":
 		return nil, errors.New("oip: the model needs a name, an input name and an output name")
+	case !sameShape(models):
+		return nil, errors.New("oip: the models of a pool take or give different sizes")
 	case size != m.InputSize():
 		return nil, fmt.Errorf("oip: sample shape %v holds %d values, the model takes %d", cfg.SampleShape, size, m.InputSize())
 	case cfg.Classes != m.OutputSize():
@@ -69,7 +81,7 @@ func NewServer(m Model, cfg Config) (*Server, error) {
 		reg = prometheus.NewRegistry()
 	}
 	s := &Server{cfg: cfg, reg: reg, m: newMetrics(reg, cfg.Name), size: size}
-	s.b = newBatcher(m, cfg.MaxBatch, cfg.MaxWait, s.m)
+	s.b = newBatcher(models, cfg.MaxBatch, cfg.MaxWait, s.m)
 	s.routes()
 	return s, nil
 }
@@ -169,16 +181,30 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) int {
 	if err != nil {
 		return writeError(w, http.StatusBadRequest, "%v", err)
 	}
-	y, err := s.b.submit(x, n)
+	res := s.b.submit(x, n)
 	switch {
-	case errors.Is(err, errClosed):
-		return writeError(w, http.StatusServiceUnavailable, "%v", err)
-	case err != nil:
-		return writeError(w, http.StatusInternalServerError, "model %q: %v", s.cfg.Name, err)
+	case errors.Is(res.err, errClosed):
+		return writeError(w, http.StatusServiceUnavailable, "%v", res.err)
+	case res.err != nil:
+		return writeError(w, http.StatusInternalServerError, "model %q: %v", s.cfg.Name, res.err)
 	}
 	s.m.samples.Add(float64(n))
 	return writeJSON(w, http.StatusOK, InferResponse{ModelName: s.cfg.Name, ModelVersion: s.cfg.Version, ID: req.ID,
-		Outputs: []ResponseOutput{{Name: s.cfg.Output, Shape: []int64{int64(n), int64(s.cfg.Classes)}, Datatype: DatatypeFP32, Data: y}}})
+		// The server's own times let a client split what it waited for
+		// into queueing, computing and the rest (the protocol, the network).
+		Parameters: &ResponseParameters{QueueMS: ms(res.queue), ComputeMS: ms(res.compute), BatchSamples: res.batch},
+		Outputs:    []ResponseOutput{{Name: s.cfg.Output, Shape: []int64{int64(n), int64(s.cfg.Classes)}, Datatype: DatatypeFP32, Data: res.y}}})
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func sameShape(models []Model) bool {
+	for _, m := range models[1:] {
+		if m.InputSize() != models[0].InputSize() || m.OutputSize() != models[0].OutputSize() {
+			return false
+		}
+	}
+	return true
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) int {

@@ -295,3 +295,44 @@ func FuzzInfer(f *testing.F) {
 		}
 	})
 }
+
+// TestPool serves concurrent requests from a pool of three model copies:
+// each answer is right, and the copies share the work.
+func TestPool(t *testing.T) {
+	models := []*sumModel{{delay: 3 * time.Millisecond}, {delay: 3 * time.Millisecond}, {delay: 3 * time.Millisecond}}
+	s, err := NewPool([]Model{models[0], models[1], models[2]}, testConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	c, err := NewClient(context.Background(), ts.URL, "sum", ts.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Go(func() {
+			a, err := c.InferAnswer(context.Background(), []float32{float32(i), 1, 0, 0}, 1)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if a.Y[1] != 2*float32(i+1) || a.Server == nil || a.Server.BatchSamples != 1 || a.Server.ComputeMS <= 0 {
+				t.Errorf("request %d: %v, server said %+v", i, a.Y, a.Server)
+			}
+		})
+	}
+	wg.Wait()
+	used, total := 0, 0
+	for _, m := range models {
+		if n := len(m.runs()); n > 0 {
+			used++
+			total += n
+		}
+	}
+	if total != 30 || used < 2 {
+		t.Errorf("%d runs over %d of 3 models, want 30 over at least 2", total, used)
+	}
+}
