@@ -68,7 +68,7 @@ func Evaluate(s *Session, set *data.Set, opts EvalOptions) (*EvalResult, error) 
 	fixed := s.Input.Shape[0] > 0
 	for at := 0; at < n; at += batch {
 		m := min(batch, n-at)
-		norm.apply(x[:m*k], set.X[at*k:(at+m)*k])
+		norm.Apply(x[:m*k], set.X[at*k:(at+m)*k])
 		run := m
 		if fixed {
 			// A fixed batch dimension takes whole batches only: pad the
@@ -101,13 +101,13 @@ func Evaluate(s *Session, set *data.Set, opts EvalOptions) (*EvalResult, error) 
 }
 
 // measureLatency times runs of one sample each, after warmup untimed ones.
-func measureLatency(s *Session, set *data.Set, norm *normalizer, warmup, runs int) (Latency, error) {
+func measureLatency(s *Session, set *data.Set, norm *Normalizer, warmup, runs int) (Latency, error) {
 	k, n := set.SampleSize(), set.Len()
 	x := make([]float32, k)
 	y := make([]float32, s.OutputSize())
 	times := make([]time.Duration, 0, runs)
 	for i := range max(warmup, 0) + runs {
-		norm.apply(x, set.Sample(i%n))
+		norm.Apply(x, set.Sample(i%n))
 		start := time.Now()
 		if err := s.Run(y, x, 1); err != nil {
 			return Latency{}, err

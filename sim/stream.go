@@ -42,3 +42,8 @@ func streamSeed(seed uint64, kind component, index int) (uint64, uint64) {
 func newStream(seed uint64, kind component, index int) *rand.PCG {
 	return rand.NewPCG(streamSeed(seed, kind, index))
 }
+
+// PolicyStream is device's policy stream of a run seeded with seed: the
+// source the simulator gives that device's policy, for a driver that makes
+// the same decisions (hardware-in-the-loop).
+func PolicyStream(seed uint64, device int) rand.Source { return newStream(seed, streamPolicy, device) }

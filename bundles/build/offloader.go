@@ -228,3 +228,28 @@ func replaceFiles(dir string, files map[string][]byte) error {
 	}
 	return nil
 }
+
+// HeldOut loads the held-out test samples of bundle b, the ones its
+// outcomes.csv describes in order: the test part of its dataset under the
+// split its provenance records. dataset empty means the bundle's own.
+func HeldOut(b *bundles.Bundle, dataset string) (*data.Set, error) {
+	if dataset == "" {
+		dataset = b.Dataset
+	}
+	split, err := recordedSplit(b)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := data.Load(dataset, data.Options{})
+	if err != nil {
+		return nil, err
+	}
+	splits, err := ds.Split(*split)
+	if err != nil {
+		return nil, err
+	}
+	if got, want := splits.Test.Len(), len(b.Outcomes); got < want {
+		return nil, fmt.Errorf("bundle %s: %s has %d test samples, its outcomes describe %d", b.Name, dataset, got, want)
+	}
+	return splits.Test, nil
+}

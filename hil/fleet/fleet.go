@@ -1,0 +1,328 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/tandem-edge/tandem/agents/offload"
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/hil/oip"
+	"github.com/tandem-edge/tandem/profiles"
+	"github.com/tandem-edge/tandem/scenarios"
+	"github.com/tandem-edge/tandem/sim"
+)
+
+// Model runs the edge model on a batch: hil.Session implements it. One
+// Model is used by one goroutine.
+type Model interface {
+	Run(dst, x []float32, n int) error
+}
+
+// Cloud answers offloaded inputs: an oip.Client.
+type Cloud interface {
+	InferAnswer(ctx context.Context, x []float32, n int) (*oip.Answer, error)
+}
+
+// Config is a fleet run: the scenario, its schedule and what executes it.
+type Config struct {
+	Scenario *scenarios.Scenario
+	// Arrivals are the requests, in order (sim.Schedule).
+	Arrivals []sim.Arrival
+	// Outcomes are the bundle's; an arrival replays Outcomes[a.Outcome],
+	// whose Sample and Label say which input it sends and what is right.
+	Outcomes []bundles.Outcome
+	// Input returns the model input (normalised) of a held-out sample.
+	Input   func(sample int) []float32
+	Classes int
+
+	// NewEdge opens an edge model for one slot of a device; nil when no
+	// request runs the edge model (cloud-only).
+	NewEdge func(device int) (Model, error)
+	Cloud   Cloud // nil when no request reaches the cloud (edge-only)
+	// CloudServers is the server pool's size, for its utilization.
+	CloudServers int
+
+	// Uplink and Downlink return each device's links (as the simulator's
+	// Config); RequestBytes and ResponseBytes are what crosses them.
+	Uplink, Downlink            func(device int) profiles.Link
+	RequestBytes, ResponseBytes int
+
+	// NewPolicy builds each device's policy from its policy stream.
+	NewPolicy func(device int, src rand.Source) (offload.Policy, error)
+
+	// Recorder, when set, gets each request's record as it ends, from
+	// one goroutine at a time.
+	Recorder sim.Recorder
+	// Progress, when set, is told how many requests have ended, as they
+	// end, from one goroutine at a time.
+	Progress func(ended int)
+}
+
+// device is one edge device: its slots' queue, its policy and its links.
+type device struct {
+	queue     chan sim.Arrival
+	policyMu  sync.Mutex // slots share the policy
+	policy    offload.Policy
+	edgeFirst bool
+	up, down  *shapedLink
+	edgeBusy  time.Duration // under run.mu
+}
+
+type run struct {
+	cfg   Config
+	start time.Time
+	ctx   context.Context
+
+	mu        sync.Mutex // guards what follows
+	col       *sim.Collector
+	err       error
+	ended     int
+	lastDone  time.Duration
+	cloudBusy time.Duration
+
+	cloudWG sync.WaitGroup
+}
+
+// Run runs the fleet until every request has ended or ctx is done, and
+// returns the summary (mode hil). A request the cloud fails is recorded as
+// failed; an error of the edge model or the recorder stops the run.
+func Run(ctx context.Context, cfg Config) (*sim.Summary, error) {
+	sc := cfg.Scenario
+	if len(cfg.Arrivals) == 0 {
+		return nil, errors.New("fleet: no arrivals")
+	}
+	slots := max(sc.Edge.Concurrency, 1)
+	r := &run{cfg: cfg, col: sim.NewCollector(), ctx: ctx}
+	devs := make([]*device, sc.Edge.Count)
+	perDevice := make([]int, sc.Edge.Count)
+	for _, a := range cfg.Arrivals {
+		perDevice[a.Device]++
+	}
+	for i := range devs {
+		p, err := cfg.NewPolicy(i, sim.PolicyStream(sc.Seed, i))
+		if err != nil {
+			return nil, fmt.Errorf("fleet: device %d policy: %w", i, err)
+		}
+		d := &device{queue: make(chan sim.Arrival, perDevice[i]), policy: p, edgeFirst: p.EdgeFirst()}
+		if cfg.Uplink != nil {
+			d.up = &shapedLink{link: cfg.Uplink(i), half: sc.Link.RTT.D() / 2}
+			down := cfg.Uplink(i)
+			if cfg.Downlink != nil {
+				down = cfg.Downlink(i)
+			}
+			d.down = &shapedLink{link: down, half: sc.Link.RTT.D() / 2}
+		}
+		devs[i] = d
+	}
+
+	var workers sync.WaitGroup
+	models := make([][]Model, len(devs))
+	for i, d := range devs {
+		if !d.edgeFirst {
+			continue
+		}
+		if cfg.NewEdge == nil {
+			return nil, errors.New("fleet: the policy runs the edge model and no edge model was given")
+		}
+		for range slots {
+			m, err := cfg.NewEdge(i)
+			if err != nil {
+				return nil, fmt.Errorf("fleet: device %d edge model: %w", i, err)
+			}
+			models[i] = append(models[i], m)
+		}
+	}
+	// Time zero a little ahead, so that the first arrivals do not find
+	// the workers still starting.
+	r.start = time.Now().Add(20 * time.Millisecond)
+	for i, d := range devs {
+		if d.up != nil {
+			d.up.start, d.down.start = r.start, r.start
+		}
+		for s := range slots {
+			var m Model
+			if d.edgeFirst {
+				m = models[i][s]
+			}
+			workers.Go(func() { r.work(d, m) })
+		}
+	}
+
+	// Dispatch each arrival at its time.
+	for _, a := range cfg.Arrivals {
+		if r.failed() {
+			break
+		}
+		t := r.start.Add(a.At)
+		if d := time.Until(t); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		devs[a.Device].queue <- a
+	}
+	for _, d := range devs {
+		close(d.queue)
+	}
+	workers.Wait()
+	r.cloudWG.Wait()
+	if r.err != nil {
+		return nil, r.err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return r.summary(devs, slots), nil
+}
+
+func (r *run) failed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err != nil
+}
+
+// work serves a device's queue on one edge slot.
+func (r *run) work(d *device, m Model) {
+	logits := make([]float32, r.cfg.Classes)
+	for a := range d.queue {
+		if r.failed() {
+			continue // drain
+		}
+		o := &r.cfg.Outcomes[a.Outcome]
+		rec := &sim.Record{ID: a.ID, Device: a.Device, Sample: o.Sample, Arrival: a.At, Decision: offload.Cloud}
+		arrived := r.start.Add(a.At)
+		x := r.cfg.Input(o.Sample)
+		if d.edgeFirst {
+			began := time.Now()
+			rec.EdgeQueue = max(began.Sub(arrived), 0)
+			if err := m.Run(logits, x, 1); err != nil {
+				r.fail(fmt.Errorf("fleet: device %d edge model: %w", a.Device, err))
+				continue
+			}
+			rec.Edge = time.Since(began)
+			pred := argmax(logits)
+			s := offload.NewSample(logits, pred == o.Label, o.CloudCorrect())
+			ctx := offload.Context{EdgeQueue: len(d.queue)}
+			if d.up != nil {
+				ctx.UplinkMbps = d.up.link.MeanMbps()
+			}
+			d.policyMu.Lock()
+			rec.Decision = d.policy.Decide(&s, &ctx)
+			d.policyMu.Unlock()
+			r.mu.Lock()
+			d.edgeBusy += rec.Edge
+			r.mu.Unlock()
+			if rec.Decision == offload.Edge {
+				rec.Correct = pred == o.Label
+				rec.Latency = time.Since(arrived)
+				r.end(rec)
+				continue
+			}
+		}
+		// The edge slot is free again while the request crosses the link.
+		r.cloudWG.Go(func() { r.offload(d, rec, x, o.Label, arrived) })
+	}
+}
+
+// offload carries a request up the device's link, through the cloud and
+// back.
+func (r *run) offload(d *device, rec *sim.Record, x []float32, label int, arrived time.Time) {
+	t := time.Now()
+	d.up.send(r.cfg.RequestBytes)
+	rec.Uplink = time.Since(t)
+	t = time.Now()
+	ans, err := r.cfg.Cloud.InferAnswer(r.ctx, x, 1)
+	roundTrip := time.Since(t)
+	if err != nil || len(ans.Y) != r.cfg.Classes {
+		rec.Status = sim.StatusFailed
+		rec.Latency = time.Since(arrived)
+		r.end(rec)
+		return
+	}
+	rec.Cloud = roundTrip
+	if p := ans.Server; p != nil {
+		rec.CloudQueue = time.Duration(p.QueueMS * 1e6)
+		rec.Cloud = roundTrip - rec.CloudQueue
+		rec.Batch = p.BatchSamples
+		if p.BatchSamples > 0 {
+			r.mu.Lock()
+			r.cloudBusy += time.Duration(p.ComputeMS * 1e6 / float64(p.BatchSamples))
+			r.mu.Unlock()
+		}
+	}
+	t = time.Now()
+	d.down.send(r.cfg.ResponseBytes)
+	rec.Downlink = time.Since(t)
+	rec.Correct = argmax(ans.Y) == label
+	rec.Latency = time.Since(arrived)
+	r.end(rec)
+}
+
+// end records a request that has ended.
+func (r *run) end(rec *sim.Record) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.col.Add(rec)
+	r.lastDone = max(r.lastDone, rec.Arrival+rec.Latency)
+	if r.cfg.Recorder != nil && r.err == nil {
+		if err := r.cfg.Recorder.Record(rec); err != nil {
+			r.err = fmt.Errorf("fleet: recording request %d: %w", rec.ID, err)
+		}
+	}
+	r.ended++
+	if r.cfg.Progress != nil {
+		r.cfg.Progress(r.ended)
+	}
+}
+
+func (r *run) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+// summary builds summary.json's object the way the simulator does: stage
+// utilizations are busy time over the run's span, per device or server.
+func (r *run) summary(devs []*device, slots int) *sim.Summary {
+	sc := r.cfg.Scenario
+	sum := &sim.Summary{Scenario: sc.Name, Mode: sim.ModeHIL, Seed: sc.Seed, Requests: int64(len(r.cfg.Arrivals))}
+	r.col.Fill(sum)
+	span := r.lastDone.Seconds()
+	if span <= 0 {
+		return sum
+	}
+	sum.ThroughputRPS = float64(sum.Completed) / span
+	var edge, up float64
+	for _, d := range devs {
+		edge += d.edgeBusy.Seconds() / (float64(slots) * span)
+		if d.up != nil {
+			up += d.up.busyTime().Seconds() / span
+		}
+	}
+	n := float64(len(devs))
+	sum.Utilization.Edge, sum.Utilization.Uplink = edge/n, up/n
+	if r.cfg.CloudServers > 0 {
+		sum.Utilization.Cloud = r.cloudBusy.Seconds() / (float64(r.cfg.CloudServers) * span)
+	}
+	return sum
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}

@@ -1,0 +1,50 @@
+package fleet
+
+import (
+	"sync"
+	"time"
+
+	"github.com/tandem-edge/tandem/profiles"
+)
+
+// shapedLink is one direction of one device's link, shaped in process: a
+// transfer's delivery time comes from the link profile (a constant rate or
+// the replayed capacity trace) exactly as the simulator computes it, and
+// the sender waits for it. Transfers cross one at a time, in the order
+// they join.
+type shapedLink struct {
+	link  profiles.Link
+	half  time.Duration // one-way propagation delay
+	start time.Time     // the run's time zero
+
+	mu     sync.Mutex
+	freeAt time.Duration // when the last transfer ends, since start
+	busy   time.Duration
+}
+
+// send transfers n bytes joining the link now and returns once they are
+// delivered, with the time the transfer spent on the wire (not queued).
+func (l *shapedLink) send(n int) (onWire time.Duration) {
+	l.mu.Lock()
+	joined := time.Since(l.start)
+	begin := max(joined, l.freeAt)
+	end := l.link.TransferEnd(begin, n)
+	l.freeAt = end
+	l.busy += end - begin
+	l.mu.Unlock()
+	sleepUntil(l.start.Add(end + l.half))
+	return end - begin
+}
+
+func (l *shapedLink) busyTime() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.busy
+}
+
+// sleepUntil sleeps until t; it returns at once when t has passed.
+func sleepUntil(t time.Time) {
+	if d := time.Until(t); d > 0 {
+		time.Sleep(d)
+	}
+}
