@@ -100,11 +100,14 @@ func testRun(t *testing.T, kind string, cloud *fakeCloud) (*sim.Summary, []sim.R
 	if kind == scenarios.PolicyEdgeOnly {
 		cfg.Uplink, cfg.Cloud = nil, nil
 	}
-	sum, err := Run(context.Background(), cfg)
+	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sum, k.recs
+	if res.Lateness.Len() != 60 {
+		t.Errorf("lateness of %d arrivals, want 60", res.Lateness.Len())
+	}
+	return res.Summary, k.recs
 }
 
 func TestRunThreshold(t *testing.T) {

@@ -35,7 +35,7 @@ Triton or KServe.`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newServe())
+	cmd.AddCommand(newServe(), newRun())
 	return cmd
 }
 

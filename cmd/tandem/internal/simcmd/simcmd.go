@@ -140,7 +140,7 @@ func Run(opts *Options) error {
 	if opts.JSON {
 		return writeJSON(opts.Stdout, sum)
 	}
-	printTable(opts.Stdout, in, sum)
+	PrintTable(opts.Stdout, in, sum)
 	if opts.Out != "" {
 		fmt.Fprintf(opts.Stdout, "wrote %s and %s\n", filepath.Join(opts.Out, "summary.json"), filepath.Join(opts.Out, "requests.csv"))
 	}

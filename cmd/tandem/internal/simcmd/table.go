@@ -11,9 +11,10 @@ import (
 	"github.com/tandem-edge/tandem/sim"
 )
 
-// printTable writes the summary as a two-column table, the scenario's
-// defining numbers first so that the table reads on its own.
-func printTable(w io.Writer, in *scenarios.Inputs, s *sim.Summary) {
+// PrintTable writes the summary of a run, simulated or measured, as a
+// two-column table, the scenario's defining numbers first so that the table
+// reads on its own.
+func PrintTable(w io.Writer, in *scenarios.Inputs, s *sim.Summary) {
 	sc := in.Scenario
 	f := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
 	pct := func(v float64) string { return f(100*v, 1) + "%" }
@@ -37,11 +38,17 @@ func printTable(w io.Writer, in *scenarios.Inputs, s *sim.Summary) {
 		{"latency max (ms)", f(s.LatencyMS.Max, 3)},
 		{"throughput (req/s)", f(s.ThroughputRPS, 1)},
 		{"utilization edge / uplink / cloud", fmt.Sprintf("%s / %s / %s", util(s.Utilization.Edge), util(s.Utilization.Uplink), util(s.Utilization.Cloud))},
-		{"events", strconv.FormatInt(s.Events, 10)},
 		{"wall time (s)", f(s.WallSeconds, 3)},
 	}
+	if s.Mode != sim.ModeHIL {
+		rows = append(rows[:len(rows)-1], []string{"events", strconv.FormatInt(s.Events, 10)}, rows[len(rows)-1])
+	}
 	t := tablewriter.NewWriter(w)
-	t.Header("sim", "prediction")
+	if s.Mode == sim.ModeHIL {
+		t.Header("hil", "measured")
+	} else {
+		t.Header("sim", "prediction")
+	}
 	t.Bulk(rows)
 	t.Render()
 }

@@ -1,0 +1,333 @@
+package hilcmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tandem-edge/tandem/agents/offload"
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/bundles/build"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
+	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/hil/fleet"
+	"github.com/tandem-edge/tandem/hil/oip"
+	"github.com/tandem-edge/tandem/scenarios"
+	"github.com/tandem-edge/tandem/sim"
+)
+
+// MaxDevices bounds the fleet one process drives: each device holds an ONNX
+// Runtime session per edge slot.
+const MaxDevices = 64
+
+// RunOptions are the inputs of `tandem hil run`.
+type RunOptions struct {
+	Scenario string
+	Cloud    string // the server's URL; empty: start one on loopback
+	Model    string // the model's name on that server
+	Dataset  string // where the held-out inputs come from; empty: the bundle's dataset
+	Out      string
+	Requests int
+	Seed     uint64
+	SeedSet  bool
+	JSON     bool
+
+	Stdout, Stderr io.Writer
+}
+
+func newRun() *cobra.Command {
+	opts := &RunOptions{}
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO --out DIR",
+		Short: "Run a scenario on real hardware: the same scenario file and outputs as sim",
+		Long: `Run a scenario for real. The requests are the ones 'tandem sim' simulates for the
+same scenario and seed: the same devices, arrival times and held-out samples. Each
+arrives at its device on the wall clock; the device runs the bundle's edge model
+through ONNX Runtime on the sample's real input, the scenario's policy decides on
+the model's real output, and an offloaded input crosses the device's link, shaped
+in process from the scenario's link (its rate or its replayed trace, and half the
+round trip each way), to an inference server that runs the heavy model.
+
+Without --cloud the command starts that server itself on loopback, with the
+scenario's cloud.servers copies of the heavy model and its batching. With --cloud
+URL it sends to a running server that speaks the Open Inference Protocol: 'tandem
+hil serve' on another machine, or Triton or KServe serving the bundle's heavy
+model.
+
+Writes DIR/summary.json (mode "hil") and DIR/requests.csv, the schema 'tandem sim'
+writes, so 'tandem compare' can say how far the simulation was off. The run takes
+real time: the scenario's requests at its rates (--requests shortens it). The held
+-out inputs come from the bundle's dataset, which must be installed.`,
+		Example: `  tandem hil run builtin:default --requests 2000 --out out/hil
+  tandem sim builtin:default --requests 2000 --out out/sim
+  tandem compare out/sim/summary.json out/hil/summary.json
+  tandem hil run mine.yaml --cloud http://10.0.0.2:8000 --out out/hil`,
+		Args: cli.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Scenario = args[0]
+			opts.SeedSet = cmd.Flags().Changed("seed")
+			opts.Stdout, opts.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return Run(ctx, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Out, "out", "", "write summary.json and requests.csv into `DIR` (required)")
+	f.StringVar(&opts.Cloud, "cloud", "", "send offloaded inputs to the server at `URL` (default: start one on loopback)")
+	f.StringVar(&opts.Model, "model", "heavy", "the heavy model's `NAME` on the --cloud server")
+	f.StringVar(&opts.Dataset, "dataset", "", "dataset `NAME` or PATH of the held-out inputs (default: the bundle's)")
+	f.IntVar(&opts.Requests, "requests", 0, "run `N` arrivals over the fleet, replacing the scenario's requests or duration")
+	f.Uint64Var(&opts.Seed, "seed", 0, "seed `S`, replacing the scenario's")
+	f.BoolVar(&opts.JSON, "json", false, "print summary.json's object instead of a table")
+	return cmd
+}
+
+// Run runs the scenario for real and writes its outputs.
+func Run(ctx context.Context, opts *RunOptions) error {
+	if opts.Out == "" {
+		return cli.BadInputf("hil run: --out is required (see 'tandem hil run --help')")
+	}
+	if opts.Requests < 0 {
+		return cli.BadInputf("hil run: --requests %d: want a positive count", opts.Requests)
+	}
+	sc, err := scenarios.Load(opts.Scenario)
+	if err != nil {
+		return cli.BadInput(err)
+	}
+	if opts.Requests > 0 {
+		sc.Requests, sc.Duration = opts.Requests, 0
+	}
+	if opts.SeedSet {
+		sc.Seed = opts.Seed
+	}
+	if sc.Edge.Count > MaxDevices {
+		return cli.BadInputf("%s: edge.count: %d devices; one hil run drives at most %d (each holds its own ONNX Runtime sessions)", sc.File, sc.Edge.Count, MaxDevices)
+	}
+	in, err := scenarios.Resolve(sc)
+	if err != nil {
+		return cli.BadInput(err)
+	}
+	simCfg, err := simcmd.Config(in)
+	if err != nil {
+		return cli.BadInput(err)
+	}
+	b := in.Bundle
+	arrivals, err := sim.Schedule(sc, in.Arrivals, len(b.Outcomes))
+	if err != nil {
+		return cli.BadInput(err)
+	}
+	held, err := build.HeldOut(b, opts.Dataset)
+	if err != nil {
+		return cli.BadInput(err)
+	}
+
+	edgeFile, err := b.ReadModel(bundles.ModelEdge)
+	if err != nil {
+		return cli.BadInput(err)
+	}
+	probe, err := hil.OpenBytes(b.Name+"/edge", edgeFile, hil.Options{IntraOpThreads: 1})
+	if err != nil {
+		return cli.BadInput(err)
+	}
+	defer probe.Close()
+	norm, err := probe.Normalizer()
+	if err != nil {
+		return cli.BadInput(err)
+	}
+	if got := held.SampleSize(); got != probe.InputSize() {
+		return cli.BadInputf("bundle %s: its edge model takes %d values a sample, the held-out set has %d", b.Name, probe.InputSize(), got)
+	}
+
+	var sessions []*hil.Session
+	defer func() {
+		for _, s := range sessions {
+			s.Close()
+		}
+	}()
+	cfg := fleet.Config{
+		Scenario: sc, Arrivals: arrivals, Outcomes: b.Outcomes, Classes: b.Classes,
+		Input: func(sample int) []float32 {
+			x := make([]float32, held.SampleSize())
+			norm.Apply(x, held.Sample(sample))
+			return x
+		},
+		NewEdge: func(int) (fleet.Model, error) {
+			s, err := hil.OpenBytes(b.Name+"/edge", edgeFile, hil.Options{IntraOpThreads: 1})
+			if err != nil {
+				return nil, err
+			}
+			sessions = append(sessions, s)
+			return s, nil
+		},
+		CloudServers: sc.Cloud.Servers,
+		Uplink:       simCfg.Uplink, Downlink: simCfg.Downlink,
+		RequestBytes: in.RequestBytes, ResponseBytes: sc.Link.ResponseBytes,
+		NewPolicy: simCfg.NewPolicy,
+	}
+	if cfg.NewPolicy == nil {
+		cfg.NewPolicy = func(_ int, src rand.Source) (offload.Policy, error) {
+			return offload.New(sc.Policy, offload.Options{Src: src})
+		}
+	}
+	if sc.Policy.Kind != scenarios.PolicyEdgeOnly {
+		cloud, stop, err := startCloud(ctx, opts, b, sc, probe)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		cfg.Cloud = cloud
+	}
+
+	out, err := cli.NewOutput(opts.Out)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	f, err := out.Create("requests.csv")
+	if err != nil {
+		return err
+	}
+	csv := sim.NewCSVRecorder(f)
+	cfg.Recorder = csv
+	cfg.Progress = progress(opts.Stderr, len(arrivals))
+
+	fmt.Fprintf(opts.Stderr, "hil run: %d requests over %d devices, about %.0f s\n", len(arrivals), sc.Edge.Count, arrivals[len(arrivals)-1].At.Seconds())
+	start := time.Now()
+	res, err := fleet.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	q := res.Lateness.Quantiles(0.5, 0.99)
+	fmt.Fprintf(opts.Stderr, "hil run: requests reached their devices late by %v (median), %v (p99), %v (max) against the schedule; latencies count from when they did\n",
+		q[0].Round(time.Microsecond), q[1].Round(time.Microsecond), res.Lateness.Max().Round(time.Microsecond))
+	sum := res.Summary
+	sum.WallSeconds = time.Since(start).Seconds()
+	if err := csv.Flush(); err != nil {
+		return err
+	}
+	sf, err := out.Create("summary.json")
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(sf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(sum); err != nil {
+		return err
+	}
+	if err := out.Commit(); err != nil {
+		return err
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(opts.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	simcmd.PrintTable(opts.Stdout, in, sum)
+	fmt.Fprintf(opts.Stdout, "wrote %s and %s\n", filepath.Join(opts.Out, "summary.json"), filepath.Join(opts.Out, "requests.csv"))
+	return nil
+}
+
+// startCloud returns the client of the --cloud server, or starts the
+// scenario's server pool on loopback and returns its client and its stop.
+func startCloud(ctx context.Context, opts *RunOptions, b *bundles.Bundle, sc *scenarios.Scenario, edge *hil.Session) (*oip.Client, func(), error) {
+	if opts.Cloud != "" {
+		c, err := oip.NewClient(ctx, opts.Cloud, opts.Model, httpClient())
+		if err != nil {
+			return nil, nil, cli.BadInputf("hil run: --cloud %s: %v", opts.Cloud, err)
+		}
+		return c, func() {}, nil
+	}
+	heavy, err := b.ReadModel(bundles.ModelHeavy)
+	if err != nil {
+		return nil, nil, cli.BadInput(err)
+	}
+	var models []oip.Model
+	var sessions []*hil.Session
+	closeAll := func() {
+		for _, s := range sessions {
+			s.Close()
+		}
+	}
+	for range sc.Cloud.Servers {
+		s, err := hil.OpenBytes(b.Name+"/heavy", heavy, hil.Options{IntraOpThreads: 1})
+		if err != nil {
+			closeAll()
+			return nil, nil, cli.BadInput(err)
+		}
+		sessions, models = append(sessions, s), append(models, s)
+	}
+	// The edge device sends the input it normalised for its own model;
+	// the heavy model must expect the same.
+	em, es, _ := edge.Normalization()
+	hm, hs, _ := sessions[0].Normalization()
+	if !slices.Equal(em, hm) || !slices.Equal(es, hs) {
+		closeAll()
+		return nil, nil, cli.BadInputf("bundle %s: its edge and heavy models normalise inputs differently (mean %v std %v against %v %v)", b.Name, em, es, hm, hs)
+	}
+	cfg, err := oip.SessionConfig(sessions[0], opts.Model)
+	if err != nil {
+		closeAll()
+		return nil, nil, cli.BadInput(err)
+	}
+	if bt := sc.Cloud.Batching; bt != nil {
+		cfg.MaxBatch, cfg.MaxWait = bt.MaxBatch, bt.MaxWait.D()
+	}
+	srv, err := oip.NewPool(models, cfg)
+	if err != nil {
+		closeAll()
+		return nil, nil, cli.BadInput(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		srv.Close()
+		closeAll()
+		return nil, nil, err
+	}
+	hs2 := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go hs2.Serve(ln)
+	stop := func() {
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hs2.Shutdown(shutdown)
+		srv.Close()
+		closeAll()
+	}
+	c, err := oip.NewClient(ctx, "http://"+ln.Addr().String(), opts.Model, httpClient())
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return c, stop, nil
+}
+
+// httpClient keeps a connection open per concurrent request, as edge devices
+// each keep theirs, instead of opening one for most requests.
+func httpClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 256
+	return &http.Client{Transport: t, Timeout: time.Minute}
+}
+
+// progress prints a line at most every two seconds as requests end.
+func progress(w io.Writer, total int) func(int) {
+	last := time.Now()
+	return func(ended int) {
+		if ended == total || time.Since(last) >= 2*time.Second {
+			last = time.Now()
+			fmt.Fprintf(w, "hil run: %d of %d requests ended\n", ended, total)
+		}
+	}
+}
