@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/bundlecmd"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/comparecmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/evalcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/hilcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/offloadcmd"
@@ -26,5 +27,6 @@ func commands() []*cobra.Command {
 		profilecmd.NewCmd(),
 		offloadcmd.NewCmd(),
 		hilcmd.NewCmd(),
+		comparecmd.NewCmd(),
 	}
 }

@@ -1,0 +1,95 @@
+package comparecmd
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/sim"
+)
+
+func write(t *testing.T, s *sim.Summary) string {
+	t.Helper()
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "summary.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCompare(t *testing.T) {
+	a := write(t, &sim.Summary{Scenario: "default", Mode: sim.ModeSim, Seed: 1, Requests: 100, Completed: 100, Accuracy: 0.9,
+		LatencyMS: sim.LatencyMS{Mean: 4, P95: 20}})
+	b := write(t, &sim.Summary{Scenario: "default", Mode: sim.ModeHIL, Seed: 1, Requests: 100, Completed: 99, Failed: 1, Accuracy: 0.9,
+		LatencyMS: sim.LatencyMS{Mean: 5, P95: 22}})
+	c, err := Compare(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Metric{}
+	for _, m := range c.Metrics {
+		got[m.Name] = m
+	}
+	rel := func(name string) float64 {
+		if got[name].Rel == nil {
+			t.Fatalf("%s has no relative difference", name)
+		}
+		return *got[name].Rel
+	}
+	if rel("latency_ms.mean") != 0.25 || rel("latency_ms.p95") != 0.1 || rel("accuracy") != 0 || got["failed"].Rel != nil || got["failed"].Diff != 1 {
+		t.Errorf("metrics %+v", c.Metrics)
+	}
+	if len(c.Notes) != 0 {
+		t.Errorf("notes %v for one scenario, seed and request count", c.Notes)
+	}
+
+	cmd := NewCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{a, b})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "+25.0%") {
+		t.Errorf("table lacks the mean's +25.0%%:\n%s", out.String())
+	}
+}
+
+func TestCompareNotes(t *testing.T) {
+	a := write(t, &sim.Summary{Scenario: "default", Mode: sim.ModeSim, Seed: 1, Requests: 100})
+	b := write(t, &sim.Summary{Scenario: "burst", Mode: sim.ModeSim, Seed: 2, Requests: 50})
+	c, err := Compare(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Notes) != 3 {
+		t.Errorf("notes %v, want scenario, seed and request count", c.Notes)
+	}
+}
+
+func TestCompareBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notJSON := filepath.Join(dir, "x.json")
+	os.WriteFile(notJSON, []byte("name: x\n"), 0o644)
+	wrongMode := filepath.Join(dir, "y.json")
+	os.WriteFile(wrongMode, []byte(`{"mode": "dream"}`), 0o644)
+	good := write(t, &sim.Summary{Mode: sim.ModeSim})
+	for _, tc := range []struct{ a, b, want string }{
+		{good, filepath.Join(dir, "missing.json"), "no such file"},
+		{notJSON, good, "not a summary.json"},
+		{good, wrongMode, `mode: want "sim" or "hil", got "dream"`},
+	} {
+		_, err := Compare(tc.a, tc.b)
+		if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Compare(%s, %s): %v, want exit 2 and %q", tc.a, tc.b, err, tc.want)
+		}
+	}
+}
