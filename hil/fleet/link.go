@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"runtime"
 	"sync"
 	"time"
 
@@ -42,9 +43,14 @@ func (l *shapedLink) busyTime() time.Duration {
 	return l.busy
 }
 
-// sleepUntil sleeps until t; it returns at once when t has passed.
+// sleepUntil returns at t, or at once when t has passed. Timers wake a few
+// hundred microseconds late on a busy machine, which would add to every
+// shaped transfer: it sleeps to just short of t, then yields until t.
 func sleepUntil(t time.Time) {
-	if d := time.Until(t); d > 0 {
+	if d := time.Until(t) - spin; d > 0 {
 		time.Sleep(d)
+	}
+	for time.Now().Before(t) {
+		runtime.Gosched()
 	}
 }
