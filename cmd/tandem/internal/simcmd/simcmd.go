@@ -6,15 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
-	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/scenarios"
 	"github.com/tandem-edge/tandem/sim"
 )
@@ -147,34 +144,9 @@ func Run(opts *Options) error {
 	return nil
 }
 
-// Config turns resolved scenario inputs into the simulator's configuration.
-// Its error is a bad offloader file.
-func Config(in *scenarios.Inputs) (sim.Config, error) {
-	cfg := sim.Config{
-		Scenario:     in.Scenario,
-		Outcomes:     in.Bundle.Outcomes,
-		EdgeModel:    in.EdgeModel,
-		CloudModel:   in.CloudModel,
-		RequestBytes: in.RequestBytes,
-		Arrivals:     in.Arrivals,
-	}
-	if in.Uplink != nil {
-		cfg.Uplink = func(i int) profiles.Link { up, _ := in.DeviceLinks(i); return up }
-		cfg.Downlink = func(i int) profiles.Link { _, down := in.DeviceLinks(i); return down }
-	}
-	if in.Offloader != nil {
-		o, err := offload.DecodeOffloader(in.OffloaderName, in.Offloader)
-		if err != nil {
-			return cfg, err
-		}
-		if o.Classes != in.Bundle.Classes {
-			return cfg, fmt.Errorf("%s: an offloader for %d classes; bundle %s has %d", in.OffloaderName, o.Classes, in.Bundle.Name, in.Bundle.Classes)
-		}
-		// Each device gets its own policy: a Learned keeps scratch space.
-		cfg.NewPolicy = func(int, rand.Source) (offload.Policy, error) { return offload.NewLearned(o), nil }
-	}
-	return cfg, nil
-}
+// Config turns resolved scenario inputs into the simulator's configuration
+// (see sim.ConfigFor).
+func Config(in *scenarios.Inputs) (sim.Config, error) { return sim.ConfigFor(in) }
 
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
