@@ -13,7 +13,8 @@ import (
 // removes the key, so that its default applies (or another key can take
 // its place, as link.trace takes link.uplink_mbps's).
 type Assignment struct {
-	Key, Value string
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 // ParseAssignment reads "KEY=VALUE".

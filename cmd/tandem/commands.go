@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/profilecmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/scenariocmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/sweepcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/traincmd"
 )
 
@@ -28,5 +29,6 @@ func commands() []*cobra.Command {
 		offloadcmd.NewCmd(),
 		hilcmd.NewCmd(),
 		comparecmd.NewCmd(),
+		sweepcmd.NewCmd(),
 	}
 }

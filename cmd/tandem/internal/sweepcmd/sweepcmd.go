@@ -1,0 +1,138 @@
+// Package sweepcmd is `tandem sweep`: running a parameter sweep, whole or one
+// shard of it, and merging shards.
+package sweepcmd
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/sweep"
+)
+
+// NewCmd builds `tandem sweep` and `tandem sweep merge`.
+func NewCmd() *cobra.Command {
+	var out, shardFlag string
+	cmd := &cobra.Command{
+		Use:   "sweep SWEEP.yaml --out DIR",
+		Short: "Simulate every combination of a scenario's varied keys",
+		Long: `Run a parameter sweep: a sweep file names a scenario and the keys to vary,
+
+  name: fleet-size
+  scenario: builtin:default        # or a path, relative to the sweep file
+  requests: 20000                  # optional: replaces the scenario's
+  seeds: [1, 2, 3]                 # optional: every point once per seed
+  vary:                            # every combination is a point
+    edge.count: [10, 20, 50, 100]
+    cloud.servers: [1, 2]
+
+and every point is simulated (the keys are a scenario's, set as in a file, and
+checked as one). Writes DIR/results.jsonl (one point a line, with its summary)
+and DIR/results.csv (a column per key and per figure); 'tandem report DIR'
+turns them into a report.
+
+--shard I/N runs only the points whose index is I modulo N, so that N machines
+(a Kubernetes Indexed Job, a Slurm array) share a sweep; 'tandem sweep merge'
+joins their folders into exactly what one run writes.`,
+		Example: `  tandem sweep fleet.yaml --out out/fleet
+  tandem sweep fleet.yaml --shard $JOB_COMPLETION_INDEX/8 --out out/shard-$JOB_COMPLETION_INDEX
+  tandem sweep merge out/shard-* --out out/fleet`,
+		Args: cli.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return cli.BadInputf("sweep: --out is required (see 'tandem sweep --help')")
+			}
+			shard, err := sweep.ParseShard(shardFlag)
+			if err != nil {
+				return cli.BadInput(err)
+			}
+			raw, err := os.ReadFile(args[0])
+			if err != nil {
+				return cli.BadInput(err)
+			}
+			spec, err := sweep.Decode(args[0], raw)
+			if err != nil {
+				return cli.BadInput(err)
+			}
+			stderr := cmd.ErrOrStderr()
+			results, err := sweep.Run(spec, shard, func(done, total int) {
+				if done == total || done%max(total/20, 1) == 0 {
+					fmt.Fprintf(stderr, "sweep: %d of %d points\n", done, total)
+				}
+			})
+			if err != nil {
+				return cli.BadInput(err)
+			}
+			return write(cmd.OutOrStdout(), out, results)
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "write results.jsonl and results.csv into `DIR`")
+	cmd.Flags().StringVar(&shardFlag, "shard", "0/1", "run shard `I/N` only")
+	cmd.AddCommand(newMerge())
+	return cmd
+}
+
+func newMerge() *cobra.Command {
+	var out string
+	return func() *cobra.Command {
+		cmd := &cobra.Command{
+			Use:     "merge DIR... --out DIR",
+			Short:   "Join the folders of a sweep's shards into the sweep's results",
+			Example: "  tandem sweep merge out/shard-0 out/shard-1 out/shard-2 --out out/fleet",
+			Args:    cli.RangeArgs(1, 1<<20),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if out == "" {
+					return cli.BadInputf("sweep merge: --out is required")
+				}
+				var parts [][]sweep.Result
+				for _, dir := range args {
+					path := filepath.Join(dir, sweep.ResultsJSONL)
+					f, err := os.Open(path)
+					if err != nil {
+						return cli.BadInput(err)
+					}
+					r, err := sweep.ReadJSONL(path, f)
+					f.Close()
+					if err != nil {
+						return cli.BadInput(err)
+					}
+					parts = append(parts, r)
+				}
+				results, err := sweep.Merge(parts...)
+				if err != nil {
+					return cli.BadInput(err)
+				}
+				return write(cmd.OutOrStdout(), out, results)
+			},
+		}
+		cmd.Flags().StringVar(&out, "out", "", "write the merged results.jsonl and results.csv into `DIR`")
+		return cmd
+	}()
+}
+
+// write puts results.jsonl and results.csv into dir, together or not at all.
+func write(stdout io.Writer, dir string, results []sweep.Result) error {
+	o, err := cli.NewOutput(dir)
+	if err != nil {
+		return err
+	}
+	defer o.Abort()
+	for name, enc := range map[string]func(io.Writer, []sweep.Result) error{sweep.ResultsJSONL: sweep.WriteJSONL, sweep.ResultsCSV: sweep.WriteCSV} {
+		f, err := o.Create(name)
+		if err != nil {
+			return err
+		}
+		if err := enc(f, results); err != nil {
+			return err
+		}
+	}
+	if err := o.Commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d points: wrote %s and %s\n", len(results), filepath.Join(dir, sweep.ResultsJSONL), filepath.Join(dir, sweep.ResultsCSV))
+	return nil
+}
