@@ -112,3 +112,36 @@ func assign(root *yaml.Node, a Assignment) error {
 	}
 	return nil
 }
+
+// Get returns the value of key in s as its YAML scalar, defaults filled in;
+// "" when the key is not set.
+func Get(s *Scenario, key string) (string, error) {
+	b, err := Marshal(s)
+	if err != nil {
+		return "", err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return "", err
+	}
+	n := doc.Content[0]
+	for _, k := range strings.Split(key, ".") {
+		if n.Kind != yaml.MappingNode {
+			return "", fmt.Errorf("scenarios: %s: not a key of a scenario", key)
+		}
+		var next *yaml.Node
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == k {
+				next = n.Content[j+1]
+			}
+		}
+		if next == nil {
+			return "", nil
+		}
+		n = next
+	}
+	if n.Kind != yaml.ScalarNode {
+		return "", fmt.Errorf("scenarios: %s is a section, not a value", key)
+	}
+	return n.Value, nil
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/hilcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/offloadcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/ortcmd"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/plancmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/profilecmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/scenariocmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
@@ -30,5 +31,6 @@ func commands() []*cobra.Command {
 		hilcmd.NewCmd(),
 		comparecmd.NewCmd(),
 		sweepcmd.NewCmd(),
+		plancmd.NewCmd(),
 	}
 }
