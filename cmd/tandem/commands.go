@@ -11,6 +11,7 @@ import (
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/ortcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/plancmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/profilecmd"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/reportcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/scenariocmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/sweepcmd"
@@ -32,5 +33,6 @@ func commands() []*cobra.Command {
 		comparecmd.NewCmd(),
 		sweepcmd.NewCmd(),
 		plancmd.NewCmd(),
+		reportcmd.NewCmd(),
 	}
 }

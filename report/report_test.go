@@ -1,0 +1,101 @@
+package report
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tandem-edge/tandem/sweep"
+)
+
+func TestSweepReport(t *testing.T) {
+	spec, err := sweep.Decode("s.yaml", []byte("scenario: builtin:threshold\nrequests: 500\nseeds: [1, 2]\nvary:\n  workload.rate: [5, 10]\n  cloud.servers: [1, 2]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := sweep.Run(spec, sweep.All, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var b bytes.Buffer
+	if err := sweep.WriteJSONL(&b, results); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, sweep.ResultsJSONL), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Build(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(rep.Markdown())
+	for _, want := range []string{"# Sweep of threshold: 8 points", "| workload.rate | cloud.servers | accuracy |", "\n| 10 | 2 | ", "![p95 latency against workload.rate](p95.svg)"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md lacks %q:\n%s", want, md)
+		}
+	}
+	// Two seeds a point: four rows.
+	if rows := strings.Count(md, "\n| 5 |") + strings.Count(md, "\n| 10 |"); rows != 4 {
+		t.Errorf("%d table rows, want 4 (points averaged over seeds)", rows)
+	}
+	html, err := rep.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(html), "<svg"); n != len(rep.Plots) || n != 5 {
+		t.Errorf("report.html has %d inline SVGs, %d plots, want 5", n, len(rep.Plots))
+	}
+	if strings.Contains(string(html), "<?xml") {
+		t.Error("report.html carries an XML prologue inside the page")
+	}
+}
+
+const summary = `{"scenario":"mine","mode":"hil","seed":1,"requests":4,"completed":3,"failed":1,"accuracy":0.6667,"offload_rate":0.3333,
+"latency_ms":{"mean":5,"p50":1,"p95":12,"p99":12,"max":12},"throughput_rps":3,"utilization":{"edge":0.1,"uplink":0.2,"cloud":0.3},"events":0,"wall_seconds":1}`
+
+const requests = `id,device,sample,arrival_ms,decision,edge_ms,uplink_ms,cloud_queue_ms,cloud_ms,latency_ms,correct,status,edge_queue_ms,downlink_ms,batch
+0,0,5,0,edge,1,0,0,0,1,true,ok,0,0,0
+1,0,6,10,edge,2,0,0,0,2,false,ok,0,0,0
+2,1,7,20,cloud,1,6,1,2,12,true,ok,0,2,1
+3,1,8,30,cloud,1,0,0,0,3,false,failed,0,0,0
+`
+
+func TestRunReport(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "summary.json"), []byte(summary), 0o644)
+	os.WriteFile(filepath.Join(dir, "requests.csv"), []byte(requests), 0o644)
+	rep, err := Build(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(rep.Markdown())
+	for _, want := range []string{"# Hardware-in-the-loop run of mine", "| edge | 2 | 1.500 | 0.000 |", "| cloud | 1 | 1.000 | 6.000 | 1.000 | 2.000 | 2.000 | 12.000 |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md lacks %q:\n%s", want, md)
+		}
+	}
+	if len(rep.Plots) != 1 {
+		t.Errorf("%d plots, want the latency distribution", len(rep.Plots))
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	empty := t.TempDir()
+	badSummary := t.TempDir()
+	os.WriteFile(filepath.Join(badSummary, "summary.json"), []byte(`{"mode":"guess"}`), 0o644)
+	badCSV := t.TempDir()
+	os.WriteFile(filepath.Join(badCSV, "summary.json"), []byte(summary), 0o644)
+	os.WriteFile(filepath.Join(badCSV, "requests.csv"), []byte("id,latency\n1,2\n"), 0o644)
+	for _, tc := range []struct{ dir, want string }{
+		{empty, "holds neither results.jsonl"},
+		{badSummary, "not a summary.json"},
+		{badCSV, `no column "decision": not a requests.csv`},
+	} {
+		if _, err := Build(tc.dir); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Build(%s): %v, want %q", tc.dir, err, tc.want)
+		}
+	}
+}
