@@ -83,10 +83,11 @@ func sweepReport(results []sweep.Result) (*Report, error) {
 	for i, a := range results[0].Values {
 		keys[i] = a.Key
 	}
+	// A point's figures, summed over its seeds.
 	type agg struct {
 		values []string
 		n      float64
-		s      sim.Summary
+		sum    []float64 // by sim.Figures
 	}
 	var order []string
 	groups := map[string]*agg{}
@@ -98,37 +99,38 @@ func sweepReport(results []sweep.Result) (*Report, error) {
 		id := strings.Join(vals, "\x00")
 		g := groups[id]
 		if g == nil {
-			g = &agg{values: vals}
+			g = &agg{values: vals, sum: make([]float64, len(sim.Figures))}
 			groups[id] = g
 			order = append(order, id)
 		}
 		g.n++
-		add(&g.s, r.Summary)
+		for i, f := range sim.Figures {
+			g.sum[i] += f.Of(r.Summary)
+		}
 	}
+	mean := func(g *agg, figure string) float64 { return g.sum[sim.FigureIndex(figure)] / g.n }
+	scenario := results[0].Summary.Scenario
 	rep := &Report{
-		Title: fmt.Sprintf("Sweep of %s: %d points", results[0].Summary.Scenario, len(results)),
+		Title: fmt.Sprintf("Sweep of %s: %d points", scenario, len(results)),
 		Intro: fmt.Sprintf("Each point is a simulation of scenario %s with %s set as shown; figures are means over the %d seed(s) of each point.",
-			results[0].Summary.Scenario, strings.Join(keys, ", "), len(results)/len(order)),
+			scenario, strings.Join(keys, ", "), len(results)/len(order)),
 	}
 	t := Table{Title: "Points", Header: append(slices.Clone(keys), "accuracy", "offload rate", "mean ms", "p95 ms", "p99 ms", "throughput rps", "cloud busy")}
 	for _, id := range order {
 		g := groups[id]
-		s := scale(g.s, 1/g.n)
-		t.Rows = append(t.Rows, append(slices.Clone(g.values), pct(s.Accuracy), pct(s.OffloadRate),
-			f3(s.LatencyMS.Mean), f3(s.LatencyMS.P95), f3(s.LatencyMS.P99), f1(s.ThroughputRPS), pct(s.Utilization.Cloud)))
+		t.Rows = append(t.Rows, append(slices.Clone(g.values), pct(mean(g, "accuracy")), pct(mean(g, "offload_rate")),
+			f3(mean(g, "latency_mean_ms")), f3(mean(g, "latency_p95_ms")), f3(mean(g, "latency_p99_ms")),
+			f1(mean(g, "throughput_rps")), pct(mean(g, "utilization_cloud"))))
 	}
 	rep.Tables = append(rep.Tables, t)
 
 	// Lines: x is the first key, one line per value of the others.
-	for _, fig := range []struct {
-		title, y, file string
-		get            func(*sim.Summary) float64
-	}{
-		{"p95 latency", "ms", "p95.svg", func(s *sim.Summary) float64 { return s.LatencyMS.P95 }},
-		{"mean latency", "ms", "mean.svg", func(s *sim.Summary) float64 { return s.LatencyMS.Mean }},
-		{"accuracy", "fraction", "accuracy.svg", func(s *sim.Summary) float64 { return s.Accuracy }},
-		{"offload rate", "fraction", "offload.svg", func(s *sim.Summary) float64 { return s.OffloadRate }},
-		{"cloud utilization", "fraction", "cloud.svg", func(s *sim.Summary) float64 { return s.Utilization.Cloud }},
+	for _, fig := range []struct{ title, figure, y, file string }{
+		{"p95 latency", "latency_p95_ms", "ms", "p95.svg"},
+		{"mean latency", "latency_mean_ms", "ms", "mean.svg"},
+		{"accuracy", "accuracy", "fraction", "accuracy.svg"},
+		{"offload rate", "offload_rate", "fraction", "offload.svg"},
+		{"cloud utilization", "utilization_cloud", "fraction", "cloud.svg"},
 	} {
 		lines := map[string]*series{}
 		var names []string
@@ -148,8 +150,7 @@ func sweepReport(results []sweep.Result) (*Report, error) {
 				lines[name] = &series{name: name}
 				names = append(names, name)
 			}
-			s := scale(g.s, 1/g.n)
-			lines[name].xy = append(lines[name].xy, plotter.XY{X: x, Y: fig.get(&s)})
+			lines[name].xy = append(lines[name].xy, plotter.XY{X: x, Y: mean(g, fig.figure)})
 		}
 		if !numeric {
 			continue // a categorical first key: the table says it better
@@ -165,37 +166,6 @@ func sweepReport(results []sweep.Result) (*Report, error) {
 		rep.Plots = append(rep.Plots, Plot{Title: fig.title + " against " + keys[0], File: fig.file, SVG: svg})
 	}
 	return rep, nil
-}
-
-// add accumulates the figures of b into a.
-func add(a, b *sim.Summary) {
-	a.Scenario = b.Scenario
-	a.Accuracy += b.Accuracy
-	a.OffloadRate += b.OffloadRate
-	a.LatencyMS.Mean += b.LatencyMS.Mean
-	a.LatencyMS.P50 += b.LatencyMS.P50
-	a.LatencyMS.P95 += b.LatencyMS.P95
-	a.LatencyMS.P99 += b.LatencyMS.P99
-	a.LatencyMS.Max += b.LatencyMS.Max
-	a.ThroughputRPS += b.ThroughputRPS
-	a.Utilization.Edge += b.Utilization.Edge
-	a.Utilization.Uplink += b.Utilization.Uplink
-	a.Utilization.Cloud += b.Utilization.Cloud
-}
-
-func scale(s sim.Summary, k float64) sim.Summary {
-	s.Accuracy *= k
-	s.OffloadRate *= k
-	s.LatencyMS.Mean *= k
-	s.LatencyMS.P50 *= k
-	s.LatencyMS.P95 *= k
-	s.LatencyMS.P99 *= k
-	s.LatencyMS.Max *= k
-	s.ThroughputRPS *= k
-	s.Utilization.Edge *= k
-	s.Utilization.Uplink *= k
-	s.Utilization.Cloud *= k
-	return s
 }
 
 func pct(v float64) string { return strconv.FormatFloat(100*v, 'f', 2, 64) + "%" }

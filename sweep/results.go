@@ -83,27 +83,6 @@ func Merge(parts ...[]Result) ([]Result, error) {
 	return all, nil
 }
 
-// figures are the summary's numbers results.csv holds, in column order.
-var figures = []struct {
-	name string
-	get  func(*sim.Summary) float64
-}{
-	{"requests", func(s *sim.Summary) float64 { return float64(s.Requests) }},
-	{"completed", func(s *sim.Summary) float64 { return float64(s.Completed) }},
-	{"failed", func(s *sim.Summary) float64 { return float64(s.Failed) }},
-	{"accuracy", func(s *sim.Summary) float64 { return s.Accuracy }},
-	{"offload_rate", func(s *sim.Summary) float64 { return s.OffloadRate }},
-	{"latency_mean_ms", func(s *sim.Summary) float64 { return s.LatencyMS.Mean }},
-	{"latency_p50_ms", func(s *sim.Summary) float64 { return s.LatencyMS.P50 }},
-	{"latency_p95_ms", func(s *sim.Summary) float64 { return s.LatencyMS.P95 }},
-	{"latency_p99_ms", func(s *sim.Summary) float64 { return s.LatencyMS.P99 }},
-	{"latency_max_ms", func(s *sim.Summary) float64 { return s.LatencyMS.Max }},
-	{"throughput_rps", func(s *sim.Summary) float64 { return s.ThroughputRPS }},
-	{"utilization_edge", func(s *sim.Summary) float64 { return s.Utilization.Edge }},
-	{"utilization_uplink", func(s *sim.Summary) float64 { return s.Utilization.Uplink }},
-	{"utilization_cloud", func(s *sim.Summary) float64 { return s.Utilization.Cloud }},
-}
-
 // WriteCSV writes results as a table: point, seed, a column per varied key
 // (named by the first result's keys), then the summary's figures.
 func WriteCSV(w io.Writer, results []Result) error {
@@ -114,8 +93,8 @@ func WriteCSV(w io.Writer, results []Result) error {
 			header = append(header, a.Key)
 		}
 	}
-	for _, f := range figures {
-		header = append(header, f.name)
+	for _, f := range sim.Figures {
+		header = append(header, f.Name)
 	}
 	if err := cw.Write(header); err != nil {
 		return err
@@ -125,8 +104,8 @@ func WriteCSV(w io.Writer, results []Result) error {
 		for _, a := range r.Values {
 			row = append(row, a.Value)
 		}
-		for _, f := range figures {
-			row = append(row, strconv.FormatFloat(f.get(r.Summary), 'g', -1, 64))
+		for _, f := range sim.Figures {
+			row = append(row, strconv.FormatFloat(f.Of(r.Summary), 'g', -1, 64))
 		}
 		if err := cw.Write(row); err != nil {
 			return err

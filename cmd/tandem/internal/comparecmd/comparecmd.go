@@ -80,27 +80,9 @@ func Compare(a, b string) (*Comparison, error) {
 		return nil, err
 	}
 	c := &Comparison{A: a, B: b}
-	for _, m := range []struct {
-		name string
-		get  func(*sim.Summary) float64
-	}{
-		{"requests", func(s *sim.Summary) float64 { return float64(s.Requests) }},
-		{"completed", func(s *sim.Summary) float64 { return float64(s.Completed) }},
-		{"failed", func(s *sim.Summary) float64 { return float64(s.Failed) }},
-		{"accuracy", func(s *sim.Summary) float64 { return s.Accuracy }},
-		{"offload_rate", func(s *sim.Summary) float64 { return s.OffloadRate }},
-		{"latency_ms.mean", func(s *sim.Summary) float64 { return s.LatencyMS.Mean }},
-		{"latency_ms.p50", func(s *sim.Summary) float64 { return s.LatencyMS.P50 }},
-		{"latency_ms.p95", func(s *sim.Summary) float64 { return s.LatencyMS.P95 }},
-		{"latency_ms.p99", func(s *sim.Summary) float64 { return s.LatencyMS.P99 }},
-		{"latency_ms.max", func(s *sim.Summary) float64 { return s.LatencyMS.Max }},
-		{"throughput_rps", func(s *sim.Summary) float64 { return s.ThroughputRPS }},
-		{"utilization.edge", func(s *sim.Summary) float64 { return s.Utilization.Edge }},
-		{"utilization.uplink", func(s *sim.Summary) float64 { return s.Utilization.Uplink }},
-		{"utilization.cloud", func(s *sim.Summary) float64 { return s.Utilization.Cloud }},
-	} {
-		x, y := m.get(sa), m.get(sb)
-		mt := Metric{Name: m.name, A: x, B: y, Diff: y - x}
+	for _, f := range sim.Figures {
+		x, y := f.Of(sa), f.Of(sb)
+		mt := Metric{Name: f.Name, A: x, B: y, Diff: y - x}
 		if x != 0 {
 			r := (y - x) / x
 			mt.Rel = &r

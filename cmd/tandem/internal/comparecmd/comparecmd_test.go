@@ -44,7 +44,7 @@ func TestCompare(t *testing.T) {
 		}
 		return *got[name].Rel
 	}
-	if rel("latency_ms.mean") != 0.25 || rel("latency_ms.p95") != 0.1 || rel("accuracy") != 0 || got["failed"].Rel != nil || got["failed"].Diff != 1 {
+	if rel("latency_mean_ms") != 0.25 || rel("latency_p95_ms") != 0.1 || rel("accuracy") != 0 || got["failed"].Rel != nil || got["failed"].Diff != 1 {
 		t.Errorf("metrics %+v", c.Metrics)
 	}
 	if len(c.Notes) != 0 {
