@@ -9,66 +9,9 @@ import (
 	"github.com/tandem-edge/tandem/dnn"
 )
 
-// ConvGroups lists the Conv layers of g whose output channels can be
-// pruned, grouped by the ties between them: convolutions whose outputs meet
-// at an Add (directly or through BatchNormalization, activations and
-// pooling, which keep the channel count) must keep equal widths. Groups and
-// their members are in node order. A group tied to the graph input, whose
-// channels are the data's, is left out.
-func ConvGroups(g *dnn.Graph) [][]string {
-	parent := map[string]string{}
-	var find func(string) string
-	find = func(x string) string {
-		if p, ok := parent[x]; ok && p != x {
-			r := find(p)
-			parent[x] = r
-			return r
-		}
-		return x
-	}
-	union := func(a, b string) {
-		ra, rb := find(a), find(b)
-		if ra != rb {
-			parent[rb] = ra
-		}
-	}
-	// source: the Conv (or the graph input) that sets each node's channels.
-	source := map[string]string{g.Input: g.Input}
-	parent[g.Input] = g.Input
-	var convs []string
-	for _, n := range g.Nodes {
-		switch n.Op {
-		case dnn.OpConv:
-			source[n.Name] = n.Name
-			parent[n.Name] = n.Name
-			convs = append(convs, n.Name)
-		case dnn.OpAdd:
-			union(source[n.Inputs[0]], source[n.Inputs[1]])
-			source[n.Name] = source[n.Inputs[0]]
-		case dnn.OpFlatten, dnn.OpDense:
-			// Features, not channels: nothing downstream ties to a Conv.
-		default:
-			source[n.Name] = source[n.Inputs[0]]
-		}
-	}
-	fixed := find(g.Input)
-	byRoot := map[string]int{}
-	var groups [][]string
-	for _, c := range convs {
-		r := find(c)
-		if r == fixed {
-			continue
-		}
-		i, ok := byRoot[r]
-		if !ok {
-			i = len(groups)
-			byRoot[r] = i
-			groups = append(groups, nil)
-		}
-		groups[i] = append(groups[i], c)
-	}
-	return groups
-}
+// ConvGroups lists g's prunable Conv layers by the ties between them (see
+// dnn.Graph.ConvGroups).
+func ConvGroups(g *dnn.Graph) [][]string { return g.ConvGroups() }
 
 // RandomWidths draws a width for each group of ConvGroups(g): the group's
 // channel count times a keep ratio uniform in [lo, hi], rounded, at least 1.
