@@ -1,0 +1,163 @@
+package compress
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/data"
+	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/profiles"
+)
+
+func hilPredict(d *profiles.Device, g *dnn.Graph) (time.Duration, error) { return hil.PredictGraph(d, g, 1) }
+
+// halves is a two-class 8x8 set: class 0 bright on top, class 1 below.
+func halves(n int, seed uint64) *data.Set {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	s := &data.Set{Name: "halves", Shape: []int{1, 8, 8}, Classes: 2}
+	for i := range n {
+		y := i % 2
+		s.Y = append(s.Y, int32(y))
+		for p := range 64 {
+			v := 0.25 * rng.Float32()
+			if (p < 32) == (y == 0) {
+				v += 0.6
+			}
+			s.X = append(s.X, v)
+		}
+	}
+	return s
+}
+
+func trained(t *testing.T) (*dnn.Graph, *data.Splits) {
+	t.Helper()
+	sp := &data.Splits{Train: halves(300, 1), Val: halves(60, 2), Test: halves(100, 3)}
+	g, err := dnn.Zoo("vgg", []int{1, 8, 8}, 2, 0.5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dnn.Train(g, sp.Train, sp.Val, dnn.TrainConfig{Epochs: 2, BatchSize: 32, Seed: 1, CropPad: -1, NoFlip: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return g, sp
+}
+
+func TestChooseMeetsTheBudget(t *testing.T) {
+	g, _ := trained(t)
+	base, _ := g.FLOPs()
+	for _, m := range Methods {
+		for _, frac := range []float64{0.2, 0.5} {
+			c, err := Choose(g, m, Budget{FLOPs: frac}, 1)
+			if err != nil {
+				t.Fatalf("%s at %g: %v", m, frac, err)
+			}
+			f, _ := c.Graph.FLOPs()
+			if float64(f) > frac*float64(base) {
+				t.Errorf("%s at %g: %d FLOPs, over %g of %d", m, frac, f, frac, base)
+			}
+			// The largest model that fits: within a few percent of the budget.
+			if float64(f) < 0.75*frac*float64(base) {
+				t.Errorf("%s at %g: %d FLOPs, far under the budget %g·%d", m, frac, f, frac, base)
+			}
+			if len(c.Ratios) != len(g.ConvGroups()) {
+				t.Errorf("%s: %d ratios for %d groups", m, len(c.Ratios), len(g.ConvGroups()))
+			}
+		}
+	}
+	// The same seed chooses the same random model.
+	a, _ := Choose(g, Random, Budget{FLOPs: 0.3}, 7)
+	b, _ := Choose(g, Random, Budget{FLOPs: 0.3}, 7)
+	if a.Graph.Params() != b.Graph.Params() || len(a.Keep) != len(b.Keep) {
+		t.Error("two random choices with one seed differ")
+	}
+}
+
+func TestRunReports(t *testing.T) {
+	g, sp := trained(t)
+	measured := 0
+	rep, best, err := Run(Config{Heavy: g, Splits: sp, Budget: Budget{FLOPs: 0.3}, Seed: 1,
+		Finetune: dnn.TrainConfig{Epochs: 1, BatchSize: 32, CropPad: -1, NoFlip: true, LR: 0.01},
+		Measure:  func(*dnn.Graph) (time.Duration, error) { measured++; return time.Millisecond, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Methods) != 3 || measured != 3 || best == nil || rep.Best == "" {
+		t.Fatalf("report %+v", rep)
+	}
+	for _, r := range rep.Methods {
+		if float64(r.FLOPs) > 0.3*float64(rep.Heavy.FLOPs) || r.Params >= rep.Heavy.Params || r.LatencyMSMeasured != 1 {
+			t.Errorf("%+v", r)
+		}
+		if r.Method == rep.Best && best.Meta["compress_method"] != r.Method {
+			t.Errorf("best model is %s, report says %s", best.Meta["compress_method"], rep.Best)
+		}
+	}
+	for _, r := range rep.Methods {
+		if r.Accuracy > rep.Methods[0].Accuracy && rep.Best == rep.Methods[0].Method {
+			t.Errorf("%s is more accurate than the best, %s", r.Method, rep.Best)
+		}
+	}
+}
+
+func TestBudgetErrors(t *testing.T) {
+	g, _ := trained(t)
+	cases := []struct {
+		b    Budget
+		want string
+	}{
+		{Budget{}, "no budget"},
+		{Budget{FLOPs: 1.5}, "want (0, 1]"},
+		{Budget{Latency: time.Millisecond}, "needs a device profile with a latency predictor"},
+		{Budget{Latency: time.Millisecond, Device: &profiles.Device{Name: "x"}}, "needs a device profile with a latency predictor"},
+		{Budget{FLOPs: 1e-9}, "even one channel a layer exceeds the budget"},
+	}
+	for _, tc := range cases {
+		if _, err := Choose(g, Uniform, tc.b, 1); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Choose(%+v): %v, want %q", tc.b, err, tc.want)
+		}
+	}
+	if _, err := Choose(g, "rl", Budget{FLOPs: 0.5}, 1); err == nil || !strings.Contains(err.Error(), `unknown method "rl"`) {
+		t.Errorf("Choose(rl): %v", err)
+	}
+}
+
+func TestLatencyBudget(t *testing.T) {
+	g, _ := trained(t)
+	d, err := profiles.LoadDevice("edge-cpu-1t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := hilPredict(d, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Halfway between one channel a layer and the whole model: fixed
+	// per-layer costs dominate a model this small.
+	one := map[string][]int{}
+	for _, gr := range g.ConvGroups() {
+		setGroup(one, gr, dnn.L1Channels(g, gr, 1))
+	}
+	thin, err := dnn.Prune(g, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	least, err := hilPredict(d, thin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	budget := (least + full) / 2
+	c, err := Choose(g, Uniform, Budget{Latency: budget, Device: d}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := hilPredict(d, c.Graph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got > budget || got <= least {
+		t.Errorf("predicted %v for a budget of %v (the heavy model: %v)", got, budget, full)
+	}
+}

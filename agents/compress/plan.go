@@ -1,0 +1,247 @@
+// Package compress owns the derivation of the edge model from the heavy one:
+// structured channel pruning under the edge device's budget (FLOPs, or
+// latency from the device profile's predictor), by the baseline methods
+// (uniform keep ratios, global L1 magnitude, random ratios) and, where
+// DESIGN.md places it, the DDPG agent that learns per-layer keep ratios;
+// then fine-tuning and the report that says how each method did.
+package compress
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/profiles"
+)
+
+// Methods of choosing what to keep.
+const (
+	Uniform = "uniform" // one keep ratio for every layer, channels by L1 norm
+	L1      = "l1"      // channels ranked by L1 norm across the whole network
+	Random  = "random"  // random per-layer ratios, scaled to the budget, random channels
+)
+
+// minShare is the smallest relative width the random method draws for a
+// layer before scaling to the budget.
+const minShare = 0.3
+
+// Methods lists the methods this package runs, in report order.
+var Methods = []string{Uniform, L1, Random}
+
+// Budget is what the edge model may cost. Zero fields are no limit; at
+// least one must be set.
+type Budget struct {
+	FLOPs   float64       `json:"flops_fraction,omitempty"` // of the heavy model's FLOPs, in (0, 1]
+	Latency time.Duration `json:"-"`                        // predicted on Device at batch 1
+	Device  *profiles.Device
+}
+
+// Check reports a budget that limits nothing or cannot be met by anything.
+func (b Budget) Check() error {
+	switch {
+	case b.FLOPs == 0 && b.Latency == 0:
+		return errors.New("compress: no budget: give a FLOPs fraction, a latency, or both")
+	case b.FLOPs < 0 || b.FLOPs > 1:
+		return fmt.Errorf("compress: FLOPs fraction %g: want (0, 1]", b.FLOPs)
+	case b.Latency < 0:
+		return fmt.Errorf("compress: latency budget %v is negative", b.Latency)
+	case b.Latency > 0 && (b.Device == nil || b.Device.Predictor == nil):
+		return errors.New("compress: a latency budget needs a device profile with a latency predictor (tandem profile --sweep-widths)")
+	}
+	return nil
+}
+
+// meets reports whether a pruned graph fits the budget, given the heavy
+// model's FLOPs.
+func (b Budget) meets(g *dnn.Graph, baseFLOPs int64) (bool, error) {
+	if b.FLOPs > 0 {
+		f, err := g.FLOPs()
+		if err != nil {
+			return false, err
+		}
+		if float64(f) > b.FLOPs*float64(baseFLOPs) {
+			return false, nil
+		}
+	}
+	if b.Latency > 0 {
+		l, err := hil.PredictGraph(b.Device, g, 1)
+		if err != nil {
+			return false, err
+		}
+		if l > b.Latency {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// Choice is a method's pruning of the heavy model.
+type Choice struct {
+	Method string
+	Keep   map[string][]int // kept channels per Conv
+	Ratios []float64        // kept fraction per ConvGroups group, in order
+	Graph  *dnn.Graph       // the pruned model, before fine-tuning
+}
+
+// Choose prunes g by method to the largest model that fits the budget,
+// searching the method's one free parameter by bisection. seed drives the
+// random method.
+func Choose(g *dnn.Graph, method string, b Budget, seed uint64) (*Choice, error) {
+	if err := b.Check(); err != nil {
+		return nil, err
+	}
+	groups := g.ConvGroups()
+	if len(groups) == 0 {
+		return nil, fmt.Errorf("compress: %s has no prunable convolution", g.Name)
+	}
+	base, err := g.FLOPs()
+	if err != nil {
+		return nil, err
+	}
+	var keepAt func(x float64) map[string][]int
+	switch method {
+	case Uniform:
+		keepAt = func(r float64) map[string][]int {
+			keep := map[string][]int{}
+			for _, gr := range groups {
+				k := max(1, int(math.Round(r*float64(g.Node(gr[0]).Out))))
+				setGroup(keep, gr, dnn.L1Channels(g, gr, k))
+			}
+			return keep
+		}
+	case L1:
+		keepAt = globalL1(g, groups)
+	case Random:
+		rng := rand.New(rand.NewPCG(seed, 0x72616e64))
+		shares := make([]float64, len(groups))
+		orders := make([][]int, len(groups))
+		for i, gr := range groups {
+			shares[i] = minShare + (1-minShare)*rng.Float64()
+			orders[i] = rng.Perm(g.Node(gr[0]).Out)
+		}
+		keepAt = func(s float64) map[string][]int {
+			keep := map[string][]int{}
+			for i, gr := range groups {
+				n := g.Node(gr[0]).Out
+				k := max(1, min(n, int(math.Round(s*shares[i]*float64(n)))))
+				idx := slices.Clone(orders[i][:k])
+				slices.Sort(idx)
+				setGroup(keep, gr, idx)
+			}
+			return keep
+		}
+	default:
+		return nil, fmt.Errorf("compress: unknown method %q; want one of %v", method, Methods)
+	}
+	// Bisection on the method's parameter x in [0, hi]: the model grows
+	// with x; find the largest x whose model fits.
+	hi := 1.0
+	if method == Random {
+		hi = 1 / minShare // every group at its full width
+	}
+	fits := func(x float64) (*dnn.Graph, map[string][]int, bool, error) {
+		keep := keepAt(x)
+		p, err := dnn.Prune(g, keep)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		ok, err := b.meets(p, base)
+		return p, keep, ok, err
+	}
+	bestG, bestKeep, ok, err := fits(0)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("compress: %s: even one channel a layer exceeds the budget", method)
+	}
+	lo := 0.0
+	for range 30 {
+		mid := (lo + hi) / 2
+		p, keep, ok, err := fits(mid)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			lo, bestG, bestKeep = mid, p, keep
+		} else {
+			hi = mid
+		}
+		if hi-lo < 1e-4 {
+			break
+		}
+	}
+	c := &Choice{Method: method, Keep: bestKeep, Graph: bestG}
+	for _, gr := range groups {
+		c.Ratios = append(c.Ratios, float64(len(bestKeep[gr[0]]))/float64(g.Node(gr[0]).Out))
+	}
+	return c, nil
+}
+
+func setGroup(keep map[string][]int, group []string, idx []int) {
+	for _, name := range group {
+		keep[name] = idx
+	}
+}
+
+// globalL1 ranks every channel of every group by its L1 norm relative to
+// its group's mean, so that layers of different scales compete fairly, and
+// returns the keep sets for a fraction x of that ranking (every group keeps
+// its best channel at least).
+func globalL1(g *dnn.Graph, groups [][]string) func(x float64) map[string][]int {
+	type ch struct {
+		group, c int
+		score    float64
+	}
+	var all []ch
+	for gi, gr := range groups {
+		norms := channelNorms(g, gr)
+		var mean float64
+		for _, v := range norms {
+			mean += v
+		}
+		mean /= float64(len(norms))
+		for c, v := range norms {
+			all = append(all, ch{gi, c, v / max(mean, 1e-12)})
+		}
+	}
+	sort.SliceStable(all, func(a, b int) bool { return all[a].score > all[b].score })
+	return func(x float64) map[string][]int {
+		n := int(math.Round(x * float64(len(all))))
+		sets := make([][]int, len(groups))
+		for _, c := range all[:n] {
+			sets[c.group] = append(sets[c.group], c.c)
+		}
+		keep := map[string][]int{}
+		for gi, gr := range groups {
+			if len(sets[gi]) == 0 {
+				sets[gi] = dnn.L1Channels(g, gr, 1)
+			}
+			slices.Sort(sets[gi])
+			setGroup(keep, gr, sets[gi])
+		}
+		return keep
+	}
+}
+
+// channelNorms sums the L1 norms of each output channel's filters over a
+// tied group.
+func channelNorms(g *dnn.Graph, group []string) []float64 {
+	norms := make([]float64, g.Node(group[0]).Out)
+	for _, name := range group {
+		w := g.Node(name).W
+		per := len(w.Data) / w.Shape[0]
+		for c := range w.Shape[0] {
+			for _, x := range w.Data[c*per : (c+1)*per] {
+				norms[c] += math.Abs(float64(x))
+			}
+		}
+	}
+	return norms
+}
