@@ -12,7 +12,9 @@ import (
 	"github.com/tandem-edge/tandem/profiles"
 )
 
-func hilPredict(d *profiles.Device, g *dnn.Graph) (time.Duration, error) { return hil.PredictGraph(d, g, 1) }
+func hilPredict(d *profiles.Device, g *dnn.Graph) (time.Duration, error) {
+	return hil.PredictGraph(d, g, 1)
+}
 
 // halves is a two-class 8x8 set: class 0 bright on top, class 1 below.
 func halves(n int, seed uint64) *data.Set {
