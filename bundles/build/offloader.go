@@ -229,10 +229,10 @@ func replaceFiles(dir string, files map[string][]byte) error {
 	return nil
 }
 
-// HeldOut loads the held-out test samples of bundle b, the ones its
-// outcomes.csv describes in order: the test part of its dataset under the
-// split its provenance records. dataset empty means the bundle's own.
-func HeldOut(b *bundles.Bundle, dataset string) (*data.Set, error) {
+// Splits loads the dataset bundle b was built from, split as its provenance
+// records: the training, validation and test parts its models and outcomes
+// came from. dataset empty means the bundle's own.
+func Splits(b *bundles.Bundle, dataset string) (*data.Splits, error) {
 	if dataset == "" {
 		dataset = b.Dataset
 	}
@@ -250,6 +250,16 @@ func HeldOut(b *bundles.Bundle, dataset string) (*data.Set, error) {
 	}
 	if got, want := splits.Test.Len(), len(b.Outcomes); got < want {
 		return nil, fmt.Errorf("bundle %s: %s has %d test samples, its outcomes describe %d", b.Name, dataset, got, want)
+	}
+	return splits, nil
+}
+
+// HeldOut loads the held-out test samples of bundle b, the ones its
+// outcomes.csv describes in order (see Splits).
+func HeldOut(b *bundles.Bundle, dataset string) (*data.Set, error) {
+	splits, err := Splits(b, dataset)
+	if err != nil {
+		return nil, err
 	}
 	return splits.Test, nil
 }

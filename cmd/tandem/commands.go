@@ -5,6 +5,7 @@ import (
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/bundlecmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/comparecmd"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/compresscmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/evalcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/hilcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/offloadcmd"
@@ -28,6 +29,7 @@ func commands() []*cobra.Command {
 		evalcmd.NewCmd(),
 		ortcmd.NewCmd(),
 		profilecmd.NewCmd(),
+		compresscmd.NewCmd(),
 		offloadcmd.NewCmd(),
 		hilcmd.NewCmd(),
 		comparecmd.NewCmd(),

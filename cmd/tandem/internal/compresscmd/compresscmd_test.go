@@ -1,0 +1,119 @@
+package compresscmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tandem-edge/tandem/bundles/build"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/data"
+	"github.com/tandem-edge/tandem/dnn/onnx"
+	"github.com/tandem-edge/tandem/hil/hiltest"
+)
+
+// tinyBundle builds a bundle of two small models on a noisy two-class
+// 8x8 dataset written as CSV.
+func tinyBundle(t *testing.T) string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(3, 4))
+	var b strings.Builder
+	for i := range 400 {
+		label := i % 2
+		fmt.Fprint(&b, label)
+		for p := range 64 {
+			v := rng.IntN(120)
+			if (p < 32) == (label == 0) {
+				v += 100
+			}
+			fmt.Fprintf(&b, ",%d", v)
+		}
+		b.WriteByte('\n')
+	}
+	csv := filepath.Join(t.TempDir(), "halves.csv")
+	if err := os.WriteFile(csv, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "halves")
+	spec := build.ModelSpec{Arch: "vgg", Width: 0.5, Seed: 1, Train: dnn.TrainConfig{Epochs: 2, BatchSize: 32, Seed: 1, CropPad: -1}}
+	if _, err := build.Build(build.Config{Name: "halves", Dataset: csv, Split: data.DefaultSplit, Heavy: spec, Edge: spec, Command: "go test", Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestRunWritesEdgeModelAndReport(t *testing.T) {
+	hiltest.RequireORT(t)
+	dir := tinyBundle(t)
+	out := filepath.Join(t.TempDir(), "c")
+	opts := &Options{Bundle: dir, Out: out, FLOPs: 0.3, Methods: "uniform,l1", Epochs: 1, Seed: 1, Device: "edge-cpu-1t", Measure: true,
+		Stdout: io.Discard, Stderr: io.Discard}
+	if err := Run(opts); err != nil {
+		t.Fatal(err)
+	}
+	g, err := onnx.ReadFile(filepath.Join(out, "edge.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Budget  map[string]any `json:"budget"`
+		Methods []struct {
+			Method                 string    `json:"method"`
+			Params                 int64     `json:"params"`
+			FLOPs                  int64     `json:"flops"`
+			Accuracy               *float64  `json:"accuracy"`
+			AccuracyBeforeFinetune *float64  `json:"accuracy_before_finetune"`
+			Predicted              float64   `json:"latency_ms_predicted"`
+			Measured               float64   `json:"latency_ms_measured"`
+			Keep                   []float64 `json:"keep"`
+		} `json:"methods"`
+		Best string `json:"best"`
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Methods) != 2 || rep.Budget["flops_fraction"] != 0.3 || g.Meta["compress_method"] != rep.Best {
+		t.Fatalf("report.json %s; edge.onnx from %q", raw, g.Meta["compress_method"])
+	}
+	for _, m := range rep.Methods {
+		if m.Accuracy == nil || m.AccuracyBeforeFinetune == nil || m.Predicted <= 0 || m.Measured <= 0 || len(m.Keep) == 0 {
+			t.Errorf("method %+v", m)
+		}
+		if m.Method == rep.Best && m.Params != g.Params() {
+			t.Errorf("edge.onnx has %d params, the best method %d", g.Params(), m.Params)
+		}
+	}
+}
+
+func TestRunBadInput(t *testing.T) {
+	cases := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"no out", Options{FLOPs: 0.5}, "--out is required"},
+		{"unknown method", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Device: "edge-cpu-1t"}, `unknown method "rl"`},
+		{"no budget", Options{Out: "x", Methods: "uniform", Device: "edge-cpu-1t"}, "no budget"},
+		{"bad device", Options{Out: "x", FLOPs: 0.5, Methods: "uniform", Device: "pi9"}, `no built-in device profile "pi9"`},
+		{"unknown bundle", Options{Out: "x", FLOPs: 0.5, Methods: "uniform", Device: "edge-cpu-1t", Bundle: "builtin:nope"}, `no built-in bundle "nope"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Stdout, tc.opts.Stderr = io.Discard, io.Discard
+			err := Run(&tc.opts)
+			if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Run: %v (exit %d), want exit %d and %q", err, cli.ExitCode(err), cli.ExitBadInput, tc.want)
+			}
+		})
+	}
+}
