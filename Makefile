@@ -34,7 +34,7 @@ unit:
 
 # Packages with concurrent code run again under the race detector.
 race:
-	$(GO) test -count=1 -race -short ./sim/ ./hil/... ./dnn/ ./agents/... ./cmd/...
+	$(GO) test -count=1 -race -short ./sim/ ./hil/... ./dnn/ ./agents/... ./sweep/ ./cmd/...
 
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
