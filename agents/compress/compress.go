@@ -20,7 +20,10 @@ type Config struct {
 	Methods []string // default: Methods
 	// Finetune trains each pruned model further; Epochs 0 skips it.
 	Finetune dnn.TrainConfig
-	Seed     uint64
+	// RL sets the reinforcement-learning search, which rewards on
+	// Splits.Val.
+	RL   RLConfig
+	Seed uint64
 	// Device predicts each model's latency for the report (the budget's
 	// device when nil); nil with no budget device: none predicted.
 	Device *profiles.Device
@@ -101,7 +104,16 @@ func Run(cfg Config) (*Report, *dnn.Graph, error) {
 	bestAcc := -1.0
 	for _, m := range methods {
 		logf(cfg.Log, "%s: choosing channels for the budget", m)
-		c, err := Choose(cfg.Heavy, m, cfg.Budget, cfg.Seed)
+		var c *Choice
+		if m == RL {
+			rc := cfg.RL
+			if rc.Log == nil {
+				rc.Log = cfg.Log
+			}
+			c, err = chooseRL(cfg.Heavy, cfg.Budget, cfg.Splits.Val, rc, cfg.Seed)
+		} else {
+			c, err = Choose(cfg.Heavy, m, cfg.Budget, cfg.Seed)
+		}
 		if err != nil {
 			return nil, nil, err
 		}

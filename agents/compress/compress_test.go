@@ -2,6 +2,7 @@ package compress
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func trained(t *testing.T) (*dnn.Graph, *data.Splits) {
 func TestChooseMeetsTheBudget(t *testing.T) {
 	g, _ := trained(t)
 	base, _ := g.FLOPs()
-	for _, m := range Methods {
+	for _, m := range []string{Uniform, L1, Random} {
 		for _, frac := range []float64{0.2, 0.5} {
 			c, err := Choose(g, m, Budget{FLOPs: frac}, 1)
 			if err != nil {
@@ -80,7 +81,7 @@ func TestChooseMeetsTheBudget(t *testing.T) {
 func TestRunReports(t *testing.T) {
 	g, sp := trained(t)
 	measured := 0
-	rep, best, err := Run(Config{Heavy: g, Splits: sp, Budget: Budget{FLOPs: 0.3}, Seed: 1,
+	rep, best, err := Run(Config{Heavy: g, Splits: sp, Budget: Budget{FLOPs: 0.3}, Seed: 1, Methods: []string{Uniform, L1, Random},
 		Finetune: dnn.TrainConfig{Epochs: 1, BatchSize: 32, CropPad: -1, NoFlip: true, LR: 0.01},
 		Measure:  func(*dnn.Graph) (time.Duration, error) { measured++; return time.Millisecond, nil }})
 	if err != nil {
@@ -121,8 +122,8 @@ func TestBudgetErrors(t *testing.T) {
 			t.Errorf("Choose(%+v): %v, want %q", tc.b, err, tc.want)
 		}
 	}
-	if _, err := Choose(g, "rl", Budget{FLOPs: 0.5}, 1); err == nil || !strings.Contains(err.Error(), `unknown method "rl"`) {
-		t.Errorf("Choose(rl): %v", err)
+	if _, err := Choose(g, "amc", Budget{FLOPs: 0.5}, 1); err == nil || !strings.Contains(err.Error(), `unknown method "amc"`) {
+		t.Errorf("Choose(amc): %v", err)
 	}
 }
 
@@ -161,5 +162,30 @@ func TestLatencyBudget(t *testing.T) {
 	}
 	if got > budget || got <= least {
 		t.Errorf("predicted %v for a budget of %v (the heavy model: %v)", got, budget, full)
+	}
+}
+
+// TestRLSearch runs a short DDPG search: every episode's model fits the
+// budget by construction, the best is kept, and a seed repeats the search.
+func TestRLSearch(t *testing.T) {
+	g, sp := trained(t)
+	base, _ := g.FLOPs()
+	run := func() *Choice {
+		c, err := chooseRL(g, Budget{FLOPs: 0.3}, sp.Val, RLConfig{Episodes: 12, Warmup: 6, Samples: 60}, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := run()
+	f, _ := c.Graph.FLOPs()
+	if float64(f) > 0.3*float64(base) {
+		t.Errorf("rl model: %d FLOPs over the budget of 0.3·%d", f, base)
+	}
+	if len(c.Ratios) != len(g.ConvGroups()) || c.Method != RL {
+		t.Errorf("choice %+v", c)
+	}
+	if d := run(); !slices.Equal(d.Ratios, c.Ratios) {
+		t.Errorf("two searches with one seed: %v and %v", c.Ratios, d.Ratios)
 	}
 }

@@ -31,8 +31,9 @@ const (
 // layer before scaling to the budget.
 const minShare = 0.3
 
-// Methods lists the methods this package runs, in report order.
-var Methods = []string{Uniform, L1, Random}
+// Methods lists the methods this package runs, in report order: the
+// learned one first, then the baselines.
+var Methods = []string{RL, Uniform, L1, Random}
 
 // Budget is what the edge model may cost. Zero fields are no limit; at
 // least one must be set.
@@ -136,6 +137,8 @@ func Choose(g *dnn.Graph, method string, b Budget, seed uint64) (*Choice, error)
 			}
 			return keep
 		}
+	case RL:
+		return nil, fmt.Errorf("compress: method %s learns from validation data: use Run", RL)
 	default:
 		return nil, fmt.Errorf("compress: unknown method %q; want one of %v", method, Methods)
 	}

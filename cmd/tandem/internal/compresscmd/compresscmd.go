@@ -29,19 +29,20 @@ import (
 
 // Options are the inputs of `tandem compress`.
 type Options struct {
-	Bundle  string
-	Dataset string
-	Out     string
-	FLOPs   float64
-	Latency time.Duration
-	Device  string
-	Methods string
-	Epochs  int
-	Seed    uint64
-	Measure bool
-	JSON    bool
-	Stdout  io.Writer
-	Stderr  io.Writer
+	Bundle   string
+	Dataset  string
+	Out      string
+	FLOPs    float64
+	Latency  time.Duration
+	Device   string
+	Methods  string
+	Epochs   int
+	Episodes int
+	Seed     uint64
+	Measure  bool
+	JSON     bool
+	Stdout   io.Writer
+	Stderr   io.Writer
 }
 
 // NewCmd builds `tandem compress`.
@@ -56,16 +57,19 @@ runtime runs faster. The budget is a fraction of the heavy model's FLOPs
 (--flops 0.1), a latency predicted by a device profile's predictor (--latency
 2ms --device edge-cpu-1t), or both.
 
-Each method chooses how many channels each layer keeps and which, the largest
-model within the budget by bisection on its one parameter:
+Each method chooses how many channels each layer keeps and which:
 
+  rl        a DDPG agent picks each layer's keep ratio in turn, AMC-style: every
+            episode's model fits the budget, its reward is the accuracy on
+            validation images before fine-tuning; the best episode wins
+            (--episodes after 25 random warm-up episodes)
   uniform   the same fraction of every layer, the channels of largest L1 norm
   l1        channels ranked by L1 norm, relative to their layer's, network-wide
   random    random per-layer fractions scaled to the budget, random channels
 
-The reinforcement-learning agent of DESIGN.md (DDPG over per-layer keep ratios)
-is not part of this command yet; these are the baselines it is measured
-against.
+The three baselines take the largest model within the budget by bisection on
+their one parameter; rl keeps channels by L1 norm within each layer, as uniform
+does.
 
 Each pruned model is fine-tuned for --finetune-epochs on the bundle's training
 split and evaluated on its test split. Writes DIR/edge.onnx (the most accurate
@@ -90,6 +94,7 @@ kept fraction of each layer.`,
 	f.StringVar(&opts.Device, "device", "edge-cpu-1t", "device `PROFILE` (built-in name or file) whose predictor times the models")
 	f.StringVar(&opts.Methods, "methods", strings.Join(compress.Methods, ","), "the `METHODS` to run, comma-separated")
 	f.IntVar(&opts.Epochs, "finetune-epochs", 3, "fine-tune each pruned model `E` epochs (0: none)")
+	f.IntVar(&opts.Episodes, "episodes", 150, "rl: search `N` episodes after the warm-up")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed `S` of the random method and of fine-tuning")
 	f.BoolVar(&opts.Measure, "measure", true, "measure each model's latency with ONNX Runtime")
 	f.BoolVar(&opts.JSON, "json", false, "print report.json's object instead of a table")
@@ -107,8 +112,8 @@ func Run(opts *Options) error {
 			return cli.BadInputf("compress: --methods: unknown method %q; want some of %s", m, strings.Join(compress.Methods, ", "))
 		}
 	}
-	if opts.Epochs < 0 {
-		return cli.BadInputf("compress: --finetune-epochs %d is negative", opts.Epochs)
+	if opts.Epochs < 0 || opts.Episodes < 0 {
+		return cli.BadInputf("compress: --finetune-epochs %d, --episodes %d: want neither negative", opts.Epochs, opts.Episodes)
 	}
 	dev, err := profiles.LoadDevice(opts.Device)
 	if err != nil {
@@ -138,7 +143,7 @@ func Run(opts *Options) error {
 		return cli.BadInput(err)
 	}
 	cfg := compress.Config{Heavy: heavy, Splits: splits, Budget: budget, Methods: methods, Seed: opts.Seed, Device: dev,
-		Finetune: dnn.TrainConfig{Epochs: opts.Epochs, LR: 0.01}, Log: opts.Stderr}
+		Finetune: dnn.TrainConfig{Epochs: opts.Epochs, LR: 0.01}, RL: compress.RLConfig{Episodes: opts.Episodes}, Log: opts.Stderr}
 	bars := map[string]func(dnn.Progress){}
 	cfg.Progress = func(m string, p dnn.Progress) {
 		if bars[m] == nil {

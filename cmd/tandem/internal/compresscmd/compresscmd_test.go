@@ -52,7 +52,7 @@ func TestRunWritesEdgeModelAndReport(t *testing.T) {
 	hiltest.RequireORT(t)
 	dir := tinyBundle(t)
 	out := filepath.Join(t.TempDir(), "c")
-	opts := &Options{Bundle: dir, Out: out, FLOPs: 0.3, Methods: "uniform,l1", Epochs: 1, Seed: 1, Device: "edge-cpu-1t", Measure: true,
+	opts := &Options{Bundle: dir, Out: out, FLOPs: 0.3, Methods: "rl,uniform", Epochs: 1, Episodes: 5, Seed: 1, Device: "edge-cpu-1t", Measure: true,
 		Stdout: io.Discard, Stderr: io.Discard}
 	if err := Run(opts); err != nil {
 		t.Fatal(err)
@@ -102,7 +102,7 @@ func TestRunBadInput(t *testing.T) {
 		want string
 	}{
 		{"no out", Options{FLOPs: 0.5}, "--out is required"},
-		{"unknown method", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Device: "edge-cpu-1t"}, `unknown method "rl"`},
+		{"unknown method", Options{Out: "x", FLOPs: 0.5, Methods: "amc", Device: "edge-cpu-1t"}, `unknown method "amc"`},
 		{"no budget", Options{Out: "x", Methods: "uniform", Device: "edge-cpu-1t"}, "no budget"},
 		{"bad device", Options{Out: "x", FLOPs: 0.5, Methods: "uniform", Device: "pi9"}, `no built-in device profile "pi9"`},
 		{"unknown bundle", Options{Out: "x", FLOPs: 0.5, Methods: "uniform", Device: "edge-cpu-1t", Bundle: "builtin:nope"}, `no built-in bundle "nope"`},

@@ -1,0 +1,335 @@
+package compress
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/data"
+)
+
+// RL is the reinforcement-learning method: a DDPG agent (Lillicrap et al.
+// 2016) that walks the network layer group by layer group and picks each
+// one's keep ratio, as AMC does (He et al., "AMC: AutoML for Model
+// Compression", ECCV 2018). Like AMC's resource-constrained search:
+//
+//   - the state of a step describes the layer (index, channels, kernel,
+//     stride, its share of the FLOPs), how much has been cut so far and how
+//     much is left, and the previous action;
+//   - each action is clipped to the largest keep ratio that still lets the
+//     budget be met with the remaining layers at the smallest ratio, so
+//     every episode's model fits the budget;
+//   - the reward, given to every step of the episode, is the pruned model's
+//     accuracy on a validation subset without fine-tuning, less a moving
+//     average of past rewards; the critic learns it as the return of each
+//     step (no bootstrapping), and the actor follows the critic's gradient;
+//   - exploration is truncated normal noise on the actor's ratio, whose
+//     spread decays each episode after random warm-up episodes.
+//
+// Channels within a layer are chosen by L1 norm, as for the other methods.
+const RL = "rl"
+
+// RLConfig sets the search. Zero fields take AMC-like defaults scaled to
+// small networks.
+type RLConfig struct {
+	Episodes int     // after warm-up; default 150
+	Warmup   int     // episodes of random actions first; default 25
+	MinKeep  float64 // smallest keep ratio an action may take; default 0.1
+	Samples  int     // validation images a reward is measured on; default 1000
+	Log      io.Writer
+}
+
+func (c RLConfig) withDefaults() RLConfig {
+	if c.Episodes == 0 {
+		c.Episodes = 150
+	}
+	if c.Warmup == 0 {
+		c.Warmup = 25
+	}
+	if c.MinKeep == 0 {
+		c.MinKeep = 0.1
+	}
+	if c.Samples == 0 {
+		c.Samples = 1000
+	}
+	return c
+}
+
+// env is the pruning environment of one network and budget.
+type env struct {
+	g      *dnn.Graph
+	groups [][]string
+	b      Budget
+	base   int64     // the heavy model's FLOPs
+	flops  []float64 // each group's share of the convolution FLOPs it produces
+	val    *data.Set
+	min    float64
+	state  []float64 // static features per group, stateDim each
+}
+
+const stateDim = 9
+
+func newEnv(g *dnn.Graph, b Budget, val *data.Set, minKeep float64) (*env, error) {
+	e := &env{g: g, groups: g.ConvGroups(), b: b, val: val, min: minKeep}
+	var err error
+	if e.base, err = g.FLOPs(); err != nil {
+		return nil, err
+	}
+	costs, err := g.Cost()
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]int64{}
+	for i, n := range g.Nodes {
+		byName[n.Name] = costs[i].FLOPs
+	}
+	maxC := 1
+	for _, gr := range e.groups {
+		maxC = max(maxC, g.Node(gr[0]).Out)
+	}
+	for t, gr := range e.groups {
+		var f int64
+		for _, name := range gr {
+			f += byName[name]
+		}
+		e.flops = append(e.flops, float64(f)/float64(e.base))
+		n := g.Node(gr[0])
+		in := n.W.Shape[1]
+		e.state = append(e.state, float64(t)/float64(len(e.groups)), float64(n.Out)/float64(maxC), float64(in)/float64(maxC),
+			float64(n.Kernel[0])/7, float64(max(n.Stride[0], 1))/4, 0, 0, 0, 0)
+		e.state[t*stateDim+5] = e.flops[t]
+	}
+	return e, nil
+}
+
+// observe returns step t's state given the ratios chosen so far.
+func (e *env) observe(t int, ratios []float64) []float64 {
+	s := slices.Clone(e.state[t*stateDim : (t+1)*stateDim])
+	var cut, rest float64
+	for i, r := range ratios {
+		cut += e.flops[i] * (1 - r)
+	}
+	for i := t + 1; i < len(e.groups); i++ {
+		rest += e.flops[i]
+	}
+	s[6], s[7] = cut, rest
+	if t > 0 {
+		s[8] = ratios[t-1]
+	}
+	return s
+}
+
+// build prunes to ratios (channels by L1 norm).
+func (e *env) build(ratios []float64) (*dnn.Graph, error) {
+	keep := map[string][]int{}
+	for t, gr := range e.groups {
+		k := max(1, int(math.Round(ratios[t]*float64(e.g.Node(gr[0]).Out))))
+		setGroup(keep, gr, dnn.L1Channels(e.g, gr, k))
+	}
+	return dnn.Prune(e.g, keep)
+}
+
+// limit returns the largest ratio for group t, given the ratios before it,
+// with which the budget can still be met when every later group keeps the
+// least; 0 when even the least does not fit.
+func (e *env) limit(t int, ratios []float64) (float64, error) {
+	try := func(r float64) (bool, error) {
+		rs := append(slices.Clone(ratios[:t]), r)
+		for len(rs) < len(e.groups) {
+			rs = append(rs, e.min)
+		}
+		p, err := e.build(rs)
+		if err != nil {
+			return false, err
+		}
+		return e.b.meets(p, e.base)
+	}
+	if ok, err := try(1); ok || err != nil {
+		return 1, err
+	}
+	if ok, err := try(e.min); !ok || err != nil {
+		return 0, err
+	}
+	lo, hi := e.min, 1.0
+	for hi-lo > 1e-3 {
+		mid := (lo + hi) / 2
+		ok, err := try(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo, nil
+}
+
+// reward is the accuracy of the pruned model on the validation subset.
+func (e *env) reward(g *dnn.Graph) (float64, error) {
+	acc, _, _, err := dnn.Evaluate(g, e.val, 0)
+	return acc, err
+}
+
+type transition struct {
+	s      []float64
+	a, ret float64
+}
+
+// chooseRL runs the DDPG search and returns the best episode's pruning.
+func chooseRL(g *dnn.Graph, b Budget, val *data.Set, cfg RLConfig, seed uint64) (*Choice, error) {
+	cfg = cfg.withDefaults()
+	if err := b.Check(); err != nil {
+		return nil, err
+	}
+	if val == nil || val.Len() == 0 {
+		return nil, fmt.Errorf("compress: rl: no validation samples to reward with")
+	}
+	if val.Len() > cfg.Samples {
+		sub := *val
+		k := val.SampleSize()
+		sub.X, sub.Y = val.X[:cfg.Samples*k], val.Y[:cfg.Samples]
+		val = &sub
+	}
+	e, err := newEnv(g, b, val, cfg.MinKeep)
+	if err != nil {
+		return nil, err
+	}
+	if len(e.groups) == 0 {
+		return nil, fmt.Errorf("compress: %s has no prunable convolution", g.Name)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x616d63)) // "amc"
+	actor := newMLP(rng, true, stateDim, 64, 64, 1)
+	critic := newMLP(rng, false, stateDim+1, 64, 64, 1)
+	var replay []transition
+	const (
+		capacity  = 2000
+		batch     = 64
+		updates   = 20 // gradient steps per episode
+		actorLR   = 1e-3
+		criticLR  = 1e-3
+		sigmaInit = 0.5
+		decay     = 0.95
+	)
+	sigma, baseline := sigmaInit, 0.0
+	bestR := -1.0
+	var bestRatios []float64
+	for ep := range cfg.Warmup + cfg.Episodes {
+		ratios := make([]float64, 0, len(e.groups))
+		var states [][]float64
+		for t := range e.groups {
+			s := e.observe(t, ratios)
+			var a float64
+			if ep < cfg.Warmup {
+				a = cfg.MinKeep + (1-cfg.MinKeep)*rng.Float64()
+			} else {
+				a = cfg.MinKeep + (1-cfg.MinKeep)*actor.forward(s)[0]
+				a = truncNormal(rng, a, sigma, cfg.MinKeep, 1)
+			}
+			hi, err := e.limit(t, ratios)
+			if err != nil {
+				return nil, err
+			}
+			if hi == 0 {
+				return nil, fmt.Errorf("compress: rl: even %g of every layer exceeds the budget", cfg.MinKeep)
+			}
+			a = min(a, hi)
+			ratios = append(ratios, a)
+			states = append(states, s)
+		}
+		p, err := e.build(ratios)
+		if err != nil {
+			return nil, err
+		}
+		r, err := e.reward(p)
+		if err != nil {
+			return nil, err
+		}
+		if r > bestR {
+			bestR, bestRatios = r, slices.Clone(ratios)
+		}
+		if ep == 0 {
+			baseline = r
+		}
+		adv := r - baseline
+		baseline = 0.95*baseline + 0.05*r
+		for t, s := range states {
+			// The action in the actor's units, [0, 1].
+			replay = append(replay, transition{s: s, a: (ratios[t] - cfg.MinKeep) / (1 - cfg.MinKeep), ret: adv})
+		}
+		if len(replay) > capacity {
+			replay = replay[len(replay)-capacity:]
+		}
+		if ep >= cfg.Warmup {
+			sigma *= decay
+			for range updates {
+				train(actor, critic, replay, batch, rng, actorLR, criticLR)
+			}
+		}
+		if cfg.Log != nil && (ep+1)%25 == 0 {
+			fmt.Fprintf(cfg.Log, "rl: episode %d/%d: reward %.4f, best %.4f, keep %v\n", ep+1, cfg.Warmup+cfg.Episodes, r, bestR, round2(ratios))
+		}
+	}
+	best, err := e.build(bestRatios)
+	if err != nil {
+		return nil, err
+	}
+	c := &Choice{Method: RL, Graph: best, Keep: map[string][]int{}}
+	for _, gr := range e.groups {
+		k := best.Node(gr[0]).Out
+		setGroup(c.Keep, gr, dnn.L1Channels(g, gr, k))
+		c.Ratios = append(c.Ratios, float64(k)/float64(g.Node(gr[0]).Out))
+	}
+	return c, nil
+}
+
+// train does one DDPG update from a random minibatch: the critic regresses
+// each step's return; the actor climbs the critic's gradient in the action.
+func train(actor, critic *mlp, replay []transition, batch int, rng *rand.Rand, actorLR, criticLR float64) {
+	n := min(batch, len(replay))
+	cg, ag := critic.newGrads(), actor.newGrads()
+	in := make([]float64, stateDim+1)
+	for range n {
+		tr := replay[rng.IntN(len(replay))]
+		copy(in, tr.s)
+		in[stateDim] = tr.a
+		q := critic.forward(in)[0]
+		critic.backward(cg, []float64{2 * (q - tr.ret)})
+	}
+	critic.adam(cg, n, criticLR)
+	scratch := critic.newGrads() // the critic's own gradient is not applied here
+	for range n {
+		tr := replay[rng.IntN(len(replay))]
+		a := actor.forward(tr.s)[0]
+		copy(in, tr.s)
+		in[stateDim] = a
+		critic.forward(in)
+		dq := critic.backward(scratch, []float64{1})
+		actor.forward(tr.s)
+		actor.backward(ag, []float64{-dq[stateDim]}) // ascend Q
+	}
+	actor.adam(ag, n, actorLR)
+}
+
+// truncNormal draws from a normal of mean mu and spread sigma, redrawn until
+// it falls in [lo, hi].
+func truncNormal(rng *rand.Rand, mu, sigma, lo, hi float64) float64 {
+	for range 100 {
+		if x := mu + sigma*rng.NormFloat64(); x >= lo && x <= hi {
+			return x
+		}
+	}
+	return min(max(mu, lo), hi)
+}
+
+func round2(xs []float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = math.Round(x*100) / 100
+	}
+	return out
+}
