@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"sort"
+
+	"github.com/tandem-edge/tandem/dnn/data"
 )
 
 // ConvGroups lists the Conv layers of g whose output channels can be
@@ -234,4 +236,28 @@ func L1Channels(g *Graph, group []string, k int) []int {
 	top := slices.Clone(idx[:min(max(k, 1), len(idx))])
 	slices.Sort(top)
 	return top
+}
+
+// RecalibrateBN re-estimates the running statistics of every
+// BatchNormalization in g from batches of batchSize samples of set, taken
+// in order: after pruning, the statistics recorded for the whole network no
+// longer describe the channels' inputs, and a few forward passes fix that
+// without training (the adaptive-BN evaluation of Li et al., "EagleEye",
+// ECCV 2020). It changes g's BatchNormalization statistics only.
+func RecalibrateBN(g *Graph, set *data.Set, batches, batchSize int) error {
+	n := min(batches*batchSize, set.Len())
+	if n == 0 {
+		return nil
+	}
+	net, err := NewNet(g, batchSize)
+	if err != nil {
+		return err
+	}
+	net.Seed(1)
+	k := set.SampleSize()
+	for at := 0; at < n; at += batchSize {
+		m := min(batchSize, n-at)
+		net.Forward(nil, set.X[at*k:(at+m)*k], m, true)
+	}
+	return nil
 }

@@ -110,7 +110,7 @@ func Run(cfg Config) (*Report, *dnn.Graph, error) {
 			if rc.Log == nil {
 				rc.Log = cfg.Log
 			}
-			c, err = chooseRL(cfg.Heavy, cfg.Budget, cfg.Splits.Val, rc, cfg.Seed)
+			c, err = chooseRL(cfg.Heavy, cfg.Budget, cfg.Splits.Val, cfg.Splits.Train, rc, cfg.Seed)
 		} else {
 			c, err = Choose(cfg.Heavy, m, cfg.Budget, cfg.Seed)
 		}

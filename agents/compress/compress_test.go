@@ -171,7 +171,7 @@ func TestRLSearch(t *testing.T) {
 	g, sp := trained(t)
 	base, _ := g.FLOPs()
 	run := func() *Choice {
-		c, err := chooseRL(g, Budget{FLOPs: 0.3}, sp.Val, RLConfig{Episodes: 12, Warmup: 6, Samples: 60}, 5)
+		c, err := chooseRL(g, Budget{FLOPs: 0.3}, sp.Val, sp.Train, RLConfig{Episodes: 12, Warmup: 6, Samples: 60, Calibrate: 2}, 5)
 		if err != nil {
 			t.Fatal(err)
 		}

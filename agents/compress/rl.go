@@ -23,8 +23,9 @@ import (
 //     budget be met with the remaining layers at the smallest ratio, so
 //     every episode's model fits the budget;
 //   - the reward, given to every step of the episode, is the pruned model's
-//     accuracy on a validation subset without fine-tuning, less a moving
-//     average of past rewards; the critic learns it as the return of each
+//     accuracy on a validation subset without fine-tuning, its
+//     BatchNormalization statistics re-estimated on a few training batches
+//     first (EagleEye's adaptive BN), less a moving average of past rewards; the critic learns it as the return of each
 //     step (no bootstrapping), and the actor follows the critic's gradient;
 //   - exploration is truncated normal noise on the actor's ratio, whose
 //     spread decays each episode after random warm-up episodes.
@@ -39,7 +40,11 @@ type RLConfig struct {
 	Warmup   int     // episodes of random actions first; default 25
 	MinKeep  float64 // smallest keep ratio an action may take; default 0.1
 	Samples  int     // validation images a reward is measured on; default 1000
-	Log      io.Writer
+	// Calibrate is how many training batches of 64 re-estimate a pruned
+	// model's BatchNormalization statistics before its reward is measured
+	// (dnn.RecalibrateBN); default 20, negative none.
+	Calibrate int
+	Log       io.Writer
 }
 
 func (c RLConfig) withDefaults() RLConfig {
@@ -55,6 +60,9 @@ func (c RLConfig) withDefaults() RLConfig {
 	if c.Samples == 0 {
 		c.Samples = 1000
 	}
+	if c.Calibrate == 0 {
+		c.Calibrate = 20
+	}
 	return c
 }
 
@@ -66,6 +74,8 @@ type env struct {
 	base   int64     // the heavy model's FLOPs
 	flops  []float64 // each group's share of the convolution FLOPs it produces
 	val    *data.Set
+	train  *data.Set // BatchNormalization recalibration; nil: none
+	calib  int       // batches of it
 	min    float64
 	state  []float64 // static features per group, stateDim each
 }
@@ -169,8 +179,14 @@ func (e *env) limit(t int, ratios []float64) (float64, error) {
 	return lo, nil
 }
 
-// reward is the accuracy of the pruned model on the validation subset.
+// reward is the accuracy of the pruned model on the validation subset,
+// once its BatchNormalization statistics are re-estimated.
 func (e *env) reward(g *dnn.Graph) (float64, error) {
+	if e.train != nil && e.calib > 0 {
+		if err := dnn.RecalibrateBN(g, e.train, e.calib, 64); err != nil {
+			return 0, err
+		}
+	}
 	acc, _, _, err := dnn.Evaluate(g, e.val, 0)
 	return acc, err
 }
@@ -181,7 +197,8 @@ type transition struct {
 }
 
 // chooseRL runs the DDPG search and returns the best episode's pruning.
-func chooseRL(g *dnn.Graph, b Budget, val *data.Set, cfg RLConfig, seed uint64) (*Choice, error) {
+// train, when not nil, recalibrates each episode's model before its reward.
+func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed uint64) (*Choice, error) {
 	cfg = cfg.withDefaults()
 	if err := b.Check(); err != nil {
 		return nil, err
@@ -199,6 +216,7 @@ func chooseRL(g *dnn.Graph, b Budget, val *data.Set, cfg RLConfig, seed uint64) 
 	if err != nil {
 		return nil, err
 	}
+	e.train, e.calib = train, cfg.Calibrate
 	if len(e.groups) == 0 {
 		return nil, fmt.Errorf("compress: %s has no prunable convolution", g.Name)
 	}
@@ -267,7 +285,7 @@ func chooseRL(g *dnn.Graph, b Budget, val *data.Set, cfg RLConfig, seed uint64) 
 		if ep >= cfg.Warmup {
 			sigma *= decay
 			for range updates {
-				train(actor, critic, replay, batch, rng, actorLR, criticLR)
+				update(actor, critic, replay, batch, rng, actorLR, criticLR)
 			}
 		}
 		if cfg.Log != nil && (ep+1)%25 == 0 {
@@ -287,9 +305,9 @@ func chooseRL(g *dnn.Graph, b Budget, val *data.Set, cfg RLConfig, seed uint64) 
 	return c, nil
 }
 
-// train does one DDPG update from a random minibatch: the critic regresses
+// update does one DDPG update from a random minibatch: the critic regresses
 // each step's return; the actor climbs the critic's gradient in the action.
-func train(actor, critic *mlp, replay []transition, batch int, rng *rand.Rand, actorLR, criticLR float64) {
+func update(actor, critic *mlp, replay []transition, batch int, rng *rand.Rand, actorLR, criticLR float64) {
 	n := min(batch, len(replay))
 	cg, ag := critic.newGrads(), actor.newGrads()
 	in := make([]float64, stateDim+1)
