@@ -72,7 +72,7 @@ type env struct {
 	groups [][]string
 	b      Budget
 	base   int64     // the heavy model's FLOPs
-	flops  []float64 // each group's share of the convolution FLOPs it produces
+	flops  []float64 // each group's convolutions' share of the whole model's FLOPs
 	val    *data.Set
 	train  *data.Set // BatchNormalization recalibration; nil: none
 	calib  int       // batches of it
@@ -108,9 +108,10 @@ func newEnv(g *dnn.Graph, b Budget, val *data.Set, minKeep float64) (*env, error
 		e.flops = append(e.flops, float64(f)/float64(e.base))
 		n := g.Node(gr[0])
 		in := n.W.Shape[1]
+		// Layer index, channels out and in, kernel, stride, FLOPs share;
+		// observe fills in the last three: cut so far, left, last action.
 		e.state = append(e.state, float64(t)/float64(len(e.groups)), float64(n.Out)/float64(maxC), float64(in)/float64(maxC),
-			float64(n.Kernel[0])/7, float64(max(n.Stride[0], 1))/4, 0, 0, 0, 0)
-		e.state[t*stateDim+5] = e.flops[t]
+			float64(n.Kernel[0])/7, float64(max(n.Stride[0], 1))/4, e.flops[t], 0, 0, 0)
 	}
 	return e, nil
 }
