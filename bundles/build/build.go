@@ -21,6 +21,11 @@ type ModelSpec struct {
 	Width float64 // channel multiplier; 0 means 1
 	Seed  uint64  // initialisation
 	Train dnn.TrainConfig
+
+	// File, when set, is an ONNX model to take as it is instead of
+	// training one (a model trained elsewhere, or by tandem compress);
+	// Arch, Width, Seed and Train are then unused.
+	File string
 }
 
 // TrainModel builds spec's architecture for the splits' data and trains it

@@ -174,3 +174,55 @@ func TestInstallOffloader(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 }
+
+// TestBuildFromFiles builds a bundle from models trained elsewhere: the
+// files are kept byte for byte, so profiles made on them still match, and
+// the provenance says where they came from.
+func TestBuildFromFiles(t *testing.T) {
+	csv := writeCSV(t, 300)
+	first := filepath.Join(t.TempDir(), "first")
+	spec := ModelSpec{Arch: "tiny", Seed: 1, Train: dnn.TrainConfig{Epochs: 1, BatchSize: 32, Seed: 1, CropPad: -1}}
+	m1, err := Build(Config{Name: "first", Dataset: csv, Split: data.DefaultSplit, Heavy: spec, Edge: spec, Out: first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := filepath.Join(t.TempDir(), "second")
+	heavy, edge := filepath.Join(first, "heavy.onnx"), filepath.Join(first, "edge.onnx")
+	m2, err := Build(Config{Name: "second", Dataset: csv, Split: data.DefaultSplit, Heavy: ModelSpec{File: heavy}, Edge: ModelSpec{File: edge}, Out: second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.Models.Heavy.SHA256 != m1.Models.Heavy.SHA256 || m2.Models.Edge.SHA256 != m1.Models.Edge.SHA256 {
+		t.Errorf("models taken from files changed: %s %s, then %s %s", m1.Models.Heavy.SHA256, m1.Models.Edge.SHA256, m2.Models.Heavy.SHA256, m2.Models.Edge.SHA256)
+	}
+	if m2.Models.Heavy.Accuracy != m1.Models.Heavy.Accuracy {
+		t.Errorf("heavy accuracy %v from the file, %v when trained", m2.Models.Heavy.Accuracy, m1.Models.Heavy.Accuracy)
+	}
+	if p, ok := m2.Provenance["heavy"].(map[string]any); !ok || p["file"] != heavy {
+		t.Errorf("provenance.heavy %v", m2.Provenance["heavy"])
+	}
+	// A model for another dataset shape is refused, naming the file.
+	other := writeCSVShape(t)
+	_, err = Build(Config{Name: "bad", Dataset: other, Split: data.DefaultSplit, Heavy: ModelSpec{File: heavy}, Edge: spec, Out: filepath.Join(t.TempDir(), "bad")})
+	if err == nil || !strings.Contains(err.Error(), heavy) || !strings.Contains(err.Error(), "takes inputs of shape") {
+		t.Errorf("Build with a model of another shape: %v", err)
+	}
+}
+
+// writeCSVShape writes a tiny two-class 4x4 dataset.
+func writeCSVShape(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	for i := range 40 {
+		fmt.Fprint(&b, i%2)
+		for p := range 16 {
+			fmt.Fprintf(&b, ",%d", (i*p)%255)
+		}
+		b.WriteByte('\n')
+	}
+	path := filepath.Join(t.TempDir(), "small.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

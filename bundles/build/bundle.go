@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/tandem-edge/tandem/agents/offload"
@@ -62,10 +63,20 @@ func Build(cfg Config) (*bundles.Manifest, error) {
 
 	models := map[string]*dnn.Graph{}
 	results := map[string]*dnn.TrainResult{}
+	taken := map[string][]byte{} // the files of models taken as they are, kept byte for byte
 	for _, m := range []struct {
 		name string
 		spec ModelSpec
 	}{{bundles.ModelHeavy, cfg.Heavy}, {bundles.ModelEdge, cfg.Edge}} {
+		if m.spec.File != "" {
+			g, raw, err := importModel(m.spec.File, splits, classes)
+			if err != nil {
+				return nil, fmt.Errorf("%s model: %w", m.name, err)
+			}
+			models[m.name], taken[m.name] = g, raw
+			logf(cfg.Log, "%s: taken from %s", m.name, m.spec.File)
+			continue
+		}
 		logf(cfg.Log, "training %s: %s width %g, %d epochs", m.name, m.spec.Arch, orOne(m.spec.Width), m.spec.Train.Epochs)
 		var progress func(dnn.Progress)
 		if cfg.Progress != nil {
@@ -122,10 +133,14 @@ func Build(cfg Config) (*bundles.Manifest, error) {
 		acc   float64
 	}{{bundles.ModelHeavy, &m.Models.Heavy, heavyAcc}, {bundles.ModelEdge, &m.Models.Edge, edgeAcc}} {
 		g := models[e.which]
-		g.Meta["test_accuracy"] = fmt.Sprintf("%.4f", e.acc)
-		b, err := onnx.Encode(g)
-		if err != nil {
-			return nil, fmt.Errorf("export %s model: %w", e.which, err)
+		// A model taken from a file stays that file, so that profiles
+		// measured on it (matched by SHA-256) still apply.
+		b, ok := taken[e.which]
+		if !ok {
+			g.Meta["test_accuracy"] = fmt.Sprintf("%.4f", e.acc)
+			if b, err = onnx.Encode(g); err != nil {
+				return nil, fmt.Errorf("export %s model: %w", e.which, err)
+			}
 		}
 		flops, err := g.FLOPs()
 		if err != nil {
@@ -165,6 +180,27 @@ func Build(cfg Config) (*bundles.Manifest, error) {
 	return m, nil
 }
 
+// importModel reads an ONNX model for the bundle and checks that it fits
+// the dataset: its input shape and its classes. It returns the file's bytes
+// too.
+func importModel(path string, splits *data.Splits, classes int) (*dnn.Graph, []byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := onnx.Decode(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !slices.Equal(g.InputShape, splits.Test.Shape) {
+		return nil, nil, fmt.Errorf("%s takes inputs of shape %v; the dataset's are %v", path, g.InputShape, splits.Test.Shape)
+	}
+	if g.Classes != classes {
+		return nil, nil, fmt.Errorf("%s gives %d classes; the dataset has %d", path, g.Classes, classes)
+	}
+	return g, raw, nil
+}
+
 // Outcomes pairs both models' predictions on every test sample with the
 // edge model's logits and the features the offloader reads.
 func Outcomes(test *data.Set, classes int, heavyPred, edgePred []int32, edgeLogits []float32) []bundles.Outcome {
@@ -189,6 +225,10 @@ func provenance(cfg Config, res map[string]*dnn.TrainResult) map[string]any {
 	}
 	for name, spec := range map[string]ModelSpec{bundles.ModelHeavy: cfg.Heavy, bundles.ModelEdge: cfg.Edge} {
 		r := res[name]
+		if r == nil {
+			p[name] = map[string]any{"file": spec.File, "trained": "elsewhere: taken as it is"}
+			continue
+		}
 		p[name] = map[string]any{
 			"arch": spec.Arch, "width": orOne(spec.Width), "init_seed": spec.Seed,
 			"train_seed": spec.Train.Seed, "epochs": len(r.Epochs), "train_seconds": round(r.Seconds, 1),

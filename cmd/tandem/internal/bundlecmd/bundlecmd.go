@@ -16,6 +16,7 @@ import (
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/trainprogress"
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/data"
+	"github.com/tandem-edge/tandem/dnn/onnx"
 )
 
 // NewCmd builds `tandem bundle` and its subcommands.
@@ -46,11 +47,16 @@ validation part (see 'tandem offload train') and write the bundle folder:
 bundle.yaml, heavy.onnx, edge.onnx, outcomes.csv, offloader.json and
 offload-report.json. The folder is replaced only once everything has succeeded.
 
-Until 'tandem compress' derives the edge model from the heavy one, the edge model
-is the same architecture uniformly reduced in width (--edge-width) and trained
-the same way; bundle.yaml says so.`,
+By default the edge model is the heavy architecture uniformly reduced in width
+(--edge-width) and trained the same way. --heavy-file and --edge-file take
+models made elsewhere instead: trained by another framework and exported to
+ONNX, or the edge.onnx of 'tandem compress'. They must take the dataset's
+inputs as tandem feeds them (pixels in [0, 1], normalised by the model's own
+tandem.input_mean and tandem.input_std metadata when it has them) and give one
+logit per class. bundle.yaml records where each model came from.`,
 		Example: `  tandem bundle build --out bundles/fashion          # the built-in bundle
-  tandem bundle build --dataset mnist --name digits --heavy-epochs 5 --edge-epochs 5 --out digits`,
+  tandem bundle build --dataset mnist --name digits --heavy-epochs 5 --edge-epochs 5 --out digits
+  tandem bundle build --heavy-file bundles/fashion/heavy.onnx --edge-file out/compress/edge.onnx --name pruned --out pruned`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.Out == "" {
@@ -62,7 +68,13 @@ the same way; bundle.yaml says so.`,
 			if cfg.Edge.Arch == "" {
 				cfg.Edge.Arch = cfg.Heavy.Arch
 			}
-			cfg.EdgeNote = fmt.Sprintf("uniformly width-reduced %s (width %g), trained like the heavy model; not yet compressed by RL", cfg.Edge.Arch, cfg.Edge.Width)
+			cfg.EdgeNote = fmt.Sprintf("uniformly width-reduced %s (width %g), trained like the heavy model; not compressed", cfg.Edge.Arch, cfg.Edge.Width)
+			if cfg.Edge.File != "" {
+				cfg.EdgeNote = "taken from " + cfg.Edge.File
+				if g, err := onnx.ReadFile(cfg.Edge.File); err == nil && g.Meta["compress_method"] != "" {
+					cfg.EdgeNote += fmt.Sprintf(", pruned from the heavy model by tandem compress (method %s)", g.Meta["compress_method"])
+				}
+			}
 			cfg.Command = "tandem " + strings.Join(os.Args[1:], " ")
 			cfg.Log = cmd.ErrOrStderr()
 			bars := map[string]func(dnn.Progress){}
@@ -90,6 +102,8 @@ the same way; bundle.yaml says so.`,
 	f.StringVar(&cfg.Edge.Arch, "edge-arch", "", "edge model's architecture `NAME` (default: the heavy one's)")
 	f.Float64Var(&cfg.Edge.Width, "edge-width", 0.25, "edge model's width multiplier `W`")
 	f.IntVar(&cfg.Edge.Train.Epochs, "edge-epochs", 15, "edge model's training epochs `E`")
+	f.StringVar(&cfg.Heavy.File, "heavy-file", "", "take the heavy model from `FILE.onnx` instead of training it")
+	f.StringVar(&cfg.Edge.File, "edge-file", "", "take the edge model from `FILE.onnx` (e.g. tandem compress's edge.onnx) instead of training it")
 	return cmd
 }
 
