@@ -28,7 +28,7 @@ func PrintTable(w io.Writer, in *scenarios.Inputs, s *sim.Summary) {
 	rows := [][]string{
 		{"scenario", s.Scenario},
 		{"fleet", fmt.Sprintf("%d devices × %s req/s (%s)", sc.Edge.Count, f(sc.Workload.Rate, 2), sc.Workload.Arrival)},
-		{"policy", policyString(sc.Policy)},
+		{"policy", policyString(in)},
 		{"bundle", in.Bundle.Name},
 		{"requests / completed / failed", fmt.Sprintf("%d / %d / %d", s.Requests, s.Completed, s.Failed)},
 		{"accuracy", f(100*s.Accuracy, 2) + "%"},
@@ -53,12 +53,15 @@ func PrintTable(w io.Writer, in *scenarios.Inputs, s *sim.Summary) {
 	t.Render()
 }
 
-func policyString(p scenarios.Policy) string {
+func policyString(in *scenarios.Inputs) string {
+	p := in.Scenario.Policy
 	switch p.Kind {
 	case scenarios.PolicyRandom:
 		return fmt.Sprintf("random (p = %g)", p.P)
 	case scenarios.PolicyThreshold:
 		return fmt.Sprintf("threshold (%s vs %g)", p.Feature, p.Threshold)
+	case scenarios.PolicyLearned:
+		return fmt.Sprintf("learned (%s)", in.OffloaderName)
 	}
 	return p.Kind
 }
