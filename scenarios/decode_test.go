@@ -157,6 +157,8 @@ func TestDecodeErrors(t *testing.T) {
 			`mine.yaml:14:19: link.response_bytes: must not be 0 or empty; leave the key out for the default`},
 		{"negative request bytes", edit(t, "  rtt: 20ms", "  rtt: 20ms\n  request_bytes: -1"),
 			`mine.yaml:14:18: link.request_bytes: must be >= 0 (0: the bundle's raw input size), got -1`},
+		{"negative timeout", edit(t, "requests: 100", "requests: 100\ntimeout: -1s"),
+			`mine.yaml:4:10: timeout: must be > 0, got -1s`},
 		{"requests and duration", edit(t, "requests: 100", "requests: 100\nduration: 10s"),
 			`mine.yaml:4:11: duration: give requests or duration, not both`},
 		{"neither requests nor duration", edit(t, "requests: 100", ""),

@@ -15,6 +15,10 @@ type Scenario struct {
 	// Duration of simulated time, whichever is set; then it drains.
 	Requests int      `yaml:"requests,omitempty"`
 	Duration Duration `yaml:"duration,omitempty"`
+	// Timeout, when set, is how long a client waits for an answer: a
+	// request answered later counts as failed (it still used the stages
+	// it crossed). Zero: clients wait for ever.
+	Timeout Duration `yaml:"timeout,omitempty"`
 
 	Bundle   string   `yaml:"bundle"` // builtin:NAME or a path to a bundle folder
 	Workload Workload `yaml:"workload"`

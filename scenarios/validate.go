@@ -43,6 +43,9 @@ func (s *Scenario) check(c *strictyaml.Checker) {
 	if s.Seed == 0 {
 		c.Errorf("seed", "must be >= 1, got 0")
 	}
+	if c.Has("timeout", s.Timeout != 0) {
+		positiveDuration(c, "timeout", s.Timeout)
+	}
 	s.checkBundle(c)
 	s.Workload.check(c, s)
 	s.Edge.check(c, s)

@@ -91,6 +91,7 @@ func New(cfg Config) (*Sim, error) {
 		seed:        sc.Seed,
 		maxRequests: int64(sc.Requests),
 		until:       sc.Duration.D(),
+		timeout:     sc.Timeout.D(),
 		tracer:      cfg.Tracer,
 		col:         NewCollector(),
 		samples:     offload.FromOutcomes(cfg.Outcomes),

@@ -34,6 +34,7 @@ type Sim struct {
 	reqBytes, respBytes int
 	maxRequests         int64         // 0: no limit
 	until               time.Duration // 0: no limit
+	timeout             time.Duration // answers later than this fail; 0: none
 	arrived             int64
 	closed              bool // the fleet reached maxRequests: later arrivals are dropped
 	lastDone            time.Duration
@@ -233,7 +234,13 @@ func (s *Sim) complete(i int32) {
 	if cloud {
 		correct = a.cloudOK
 	}
-	s.col.add(s.now-r.arrival, correct, cloud)
+	status := StatusOK
+	if Late(s.now-r.arrival, s.timeout) {
+		status = StatusFailed
+		s.col.failed++
+	} else {
+		s.col.add(s.now-r.arrival, correct, cloud)
+	}
 	if s.rec != nil {
 		s.record = Record{
 			ID:       r.id,
@@ -243,7 +250,7 @@ func (s *Sim) complete(i int32) {
 			Decision: r.decision,
 			Latency:  s.now - r.arrival,
 			Correct:  correct,
-			Status:   StatusOK,
+			Status:   status,
 		}
 		if s.devices[r.device].edgeFirst {
 			s.record.EdgeQueue = r.edgeStart - r.arrival

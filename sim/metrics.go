@@ -89,6 +89,11 @@ type Record struct {
 	Status     Status
 }
 
+// Late reports whether an answer after latency missed the client's timeout
+// (none when timeout is 0): the one rule the simulator and
+// hardware-in-the-loop both apply.
+func Late(latency, timeout time.Duration) bool { return timeout > 0 && latency > timeout }
+
 // Recorder receives each request's record as the request ends. The record
 // is reused after Record returns.
 type Recorder interface {

@@ -240,3 +240,32 @@ func TestDrain(t *testing.T) {
 		})
 	}
 }
+
+// TestTimeout checks that answers later than the scenario's timeout count as
+// failed, are recorded so, and leave accuracy and latency to the others.
+func TestTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		timeout time.Duration
+		failed  bool
+	}{{0, false}, {5 * time.Millisecond, true}, {20 * time.Millisecond, false}} {
+		sc := baseScenario()
+		sc.Requests = 200
+		sc.Workload.Rate = 1 // no queueing: every answer takes the 10 ms of service
+		sc.Edge.Service = fixed(10 * time.Millisecond)
+		sc.Timeout = scenarios.Duration(tc.timeout)
+		var c collect
+		sum := run(t, Config{Scenario: sc, Outcomes: testOutcomes(50, 1)}, &c)
+		wantFailed := int64(0)
+		if tc.failed {
+			wantFailed = 200
+		}
+		if sum.Failed != wantFailed || sum.Completed != 200-wantFailed || sum.Requests != 200 {
+			t.Errorf("timeout %v: %d completed, %d failed", tc.timeout, sum.Completed, sum.Failed)
+		}
+		for _, r := range c.recs {
+			if (r.Status == StatusFailed) != tc.failed {
+				t.Fatalf("timeout %v: record %+v", tc.timeout, r)
+			}
+		}
+	}
+}

@@ -300,8 +300,12 @@ func (r *run) offload(d *device, rec *sim.Record, x []float32, label int, arrive
 	r.end(rec)
 }
 
-// end records a request that has ended.
+// end records a request that has ended: failed when the cloud failed it
+// or when it came later than the scenario's timeout.
 func (r *run) end(rec *sim.Record) {
+	if rec.Status == sim.StatusOK && sim.Late(rec.Latency, r.cfg.Scenario.Timeout.D()) {
+		rec.Status = sim.StatusFailed
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.col.Add(rec)
