@@ -78,3 +78,22 @@ func (o *Output) Abort() {
 		os.Remove(o.dir) // only succeeds when empty
 	}
 }
+
+// WriteFiles writes files into dir, all of them or none (see Output).
+func WriteFiles(dir string, files map[string][]byte) error {
+	out, err := NewOutput(dir)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	for name, content := range files {
+		f, err := out.Create(name)
+		if err != nil {
+			return err
+		}
+		if _, err := f.Write(content); err != nil {
+			return err
+		}
+	}
+	return out.Commit()
+}

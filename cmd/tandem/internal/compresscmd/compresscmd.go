@@ -167,21 +167,7 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	out, err := cli.NewOutput(opts.Out)
-	if err != nil {
-		return err
-	}
-	defer out.Abort()
-	for name, content := range map[string][]byte{"edge.onnx": model, "report.json": append(rb, '\n')} {
-		f, err := out.Create(name)
-		if err != nil {
-			return err
-		}
-		if _, err := f.Write(content); err != nil {
-			return err
-		}
-	}
-	if err := out.Commit(); err != nil {
+	if err := cli.WriteFiles(opts.Out, map[string][]byte{"edge.onnx": model, "report.json": append(rb, '\n')}); err != nil {
 		return err
 	}
 	if opts.JSON {

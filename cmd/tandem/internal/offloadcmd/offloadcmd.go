@@ -147,21 +147,7 @@ func writeOut(dir string, o *offload.Offloader, rep *offload.Report) error {
 	if err != nil {
 		return err
 	}
-	out, err := cli.NewOutput(dir)
-	if err != nil {
-		return err
-	}
-	defer out.Abort()
-	for name, content := range map[string][]byte{bundles.OffloaderFile: files[bundles.OffloaderFile], "report.json": files[bundles.OffloadReportFile]} {
-		f, err := out.Create(name)
-		if err != nil {
-			return err
-		}
-		if _, err := f.Write(content); err != nil {
-			return err
-		}
-	}
-	return out.Commit()
+	return cli.WriteFiles(dir, map[string][]byte{bundles.OffloaderFile: files[bundles.OffloaderFile], "report.json": files[bundles.OffloadReportFile]})
 }
 
 func printReport(w io.Writer, rep *offload.Report) {

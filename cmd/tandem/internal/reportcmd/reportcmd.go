@@ -41,25 +41,11 @@ hardware; report.md references the plots as SVG files written beside it.`,
 			if err != nil {
 				return err
 			}
-			out, err := cli.NewOutput(dir)
-			if err != nil {
-				return err
-			}
-			defer out.Abort()
 			files := map[string][]byte{"report.md": rep.Markdown(), "report.html": html}
 			for _, p := range rep.Plots {
 				files[p.File] = p.SVG
 			}
-			for name, b := range files {
-				f, err := out.Create(name)
-				if err != nil {
-					return err
-				}
-				if _, err := f.Write(b); err != nil {
-					return err
-				}
-			}
-			if err := out.Commit(); err != nil {
+			if err := cli.WriteFiles(dir, files); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s and %s (%d plots)\n", filepath.Join(dir, "report.md"), filepath.Join(dir, "report.html"), len(rep.Plots))

@@ -3,6 +3,7 @@
 package sweepcmd
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -116,21 +117,14 @@ func newMerge() *cobra.Command {
 
 // write puts results.jsonl and results.csv into dir, together or not at all.
 func write(stdout io.Writer, dir string, results []sweep.Result) error {
-	o, err := cli.NewOutput(dir)
-	if err != nil {
+	var jsonl, csv bytes.Buffer
+	if err := sweep.WriteJSONL(&jsonl, results); err != nil {
 		return err
 	}
-	defer o.Abort()
-	for name, enc := range map[string]func(io.Writer, []sweep.Result) error{sweep.ResultsJSONL: sweep.WriteJSONL, sweep.ResultsCSV: sweep.WriteCSV} {
-		f, err := o.Create(name)
-		if err != nil {
-			return err
-		}
-		if err := enc(f, results); err != nil {
-			return err
-		}
+	if err := sweep.WriteCSV(&csv, results); err != nil {
+		return err
 	}
-	if err := o.Commit(); err != nil {
+	if err := cli.WriteFiles(dir, map[string][]byte{sweep.ResultsJSONL: jsonl.Bytes(), sweep.ResultsCSV: csv.Bytes()}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%d points: wrote %s and %s\n", len(results), filepath.Join(dir, sweep.ResultsJSONL), filepath.Join(dir, sweep.ResultsCSV))
