@@ -170,7 +170,7 @@ func Search(cfg Config) (*Result, error) {
 		if err != nil {
 			return false, nil, err
 		}
-		sum, err := simulate(sc)
+		sum, err := sim.Simulate(sc)
 		if err != nil {
 			return false, nil, fmt.Errorf("plan: %s=%s: %w", cfg.Key, val, err)
 		}
@@ -229,25 +229,4 @@ func Search(cfg Config) (*Result, error) {
 	}
 	res.Value, res.At = format(good), goodSum
 	return res, nil
-}
-
-func simulate(sc *scenarios.Scenario) (*sim.Summary, error) {
-	in, err := scenarios.Resolve(sc)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := sim.ConfigFor(in)
-	if err != nil {
-		return nil, err
-	}
-	s, err := sim.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	sum, err := s.Run(nil)
-	if err != nil {
-		return nil, err
-	}
-	sum.WallSeconds = 0
-	return sum, nil
 }

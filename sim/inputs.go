@@ -38,3 +38,22 @@ func ConfigFor(in *scenarios.Inputs) (Config, error) {
 	}
 	return cfg, nil
 }
+
+// Simulate resolves a scenario, runs it and returns its summary with the
+// wall time left at zero, so that the summary is a function of the scenario
+// alone: what sweeps and plans compute for each point.
+func Simulate(sc *scenarios.Scenario) (*Summary, error) {
+	in, err := scenarios.Resolve(sc)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := ConfigFor(in)
+	if err != nil {
+		return nil, err
+	}
+	s, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s.Run(nil)
+}
