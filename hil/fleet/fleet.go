@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"sync"
 	"time"
 
@@ -95,8 +94,8 @@ type run struct {
 	cloudWG sync.WaitGroup
 }
 
-// spin is how long before an arrival the dispatcher stops sleeping and
-// yields instead, to hand the request over on time.
+// spin is how long before a deadline waitUntil stops sleeping and yields
+// instead, to hand a request over, or end a transfer, on time.
 const spin = 400 * time.Microsecond
 
 // Result is a fleet run's outcome: the summary (mode hil) and how late the
@@ -162,6 +161,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for i, d := range devs {
 		if d.up != nil {
 			d.up.start, d.down.start = r.start, r.start
+			d.up.ctx, d.down.ctx = ctx, ctx
 		}
 		for s := range slots {
 			var m Model
@@ -178,17 +178,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			break
 		}
 		t := r.start.Add(a.At)
-		// Timers wake a few hundred microseconds late on a busy machine:
-		// sleep to just short of the arrival, then yield until it.
-		if d := time.Until(t) - spin; d > 0 {
-			select {
-			case <-time.After(d):
-			case <-ctx.Done():
-			}
-		}
-		for time.Now().Before(t) && ctx.Err() == nil {
-			runtime.Gosched()
-		}
+		waitUntil(ctx, t)
 		if ctx.Err() != nil {
 			break
 		}

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"context"
 	"runtime"
 	"sync"
 	"time"
@@ -15,8 +16,9 @@ import (
 // they join.
 type shapedLink struct {
 	link  profiles.Link
-	half  time.Duration // one-way propagation delay
-	start time.Time     // the run's time zero
+	half  time.Duration   // one-way propagation delay
+	start time.Time       // the run's time zero
+	ctx   context.Context // the run's: a cancelled run stops waiting
 
 	mu     sync.Mutex
 	freeAt time.Duration // when the last transfer ends, since start
@@ -33,7 +35,7 @@ func (l *shapedLink) send(n int) (onWire time.Duration) {
 	l.freeAt = end
 	l.busy += end - begin
 	l.mu.Unlock()
-	sleepUntil(l.start.Add(end + l.half))
+	waitUntil(l.ctx, l.start.Add(end+l.half))
 	return end - begin
 }
 
@@ -43,14 +45,21 @@ func (l *shapedLink) busyTime() time.Duration {
 	return l.busy
 }
 
-// sleepUntil returns at t, or at once when t has passed. Timers wake a few
-// hundred microseconds late on a busy machine, which would add to every
-// shaped transfer: it sleeps to just short of t, then yields until t.
-func sleepUntil(t time.Time) {
+// waitUntil returns at t, at once when t has passed, or when ctx is done.
+// Timers wake a few hundred microseconds late on a busy machine, which
+// would add to every shaped transfer and every arrival: it sleeps to just
+// short of t, then yields until t.
+func waitUntil(ctx context.Context, t time.Time) {
 	if d := time.Until(t) - spin; d > 0 {
-		time.Sleep(d)
+		timer := time.NewTimer(d)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		}
 	}
-	for time.Now().Before(t) {
+	for time.Now().Before(t) && ctx.Err() == nil {
 		runtime.Gosched()
 	}
 }
