@@ -100,6 +100,14 @@ func Evaluate(s *Session, set *data.Set, opts EvalOptions) (*EvalResult, error) 
 	return res, nil
 }
 
+// MeasureLatency times runs of s on one all-zero sample, after warmup
+// untimed ones: a model's latency when no dataset is at hand (timing does
+// not depend on the values).
+func MeasureLatency(s *Session, warmup, runs int) (Latency, error) {
+	zero := &data.Set{Shape: s.SampleShape(), X: make([]float32, s.InputSize()), Y: []int32{0}}
+	return measureLatency(s, zero, &Normalizer{}, warmup, runs)
+}
+
 // measureLatency times runs of one sample each, after warmup untimed ones.
 func measureLatency(s *Session, set *data.Set, norm *Normalizer, warmup, runs int) (Latency, error) {
 	k, n := set.SampleSize(), set.Len()

@@ -191,19 +191,8 @@ func measure(g *dnn.Graph) (time.Duration, error) {
 		return 0, err
 	}
 	defer s.Close()
-	x, y := make([]float32, s.InputSize()), make([]float32, s.OutputSize())
-	times := make([]time.Duration, 0, 200)
-	for i := range 220 {
-		start := time.Now()
-		if err := s.Run(y, x, 1); err != nil {
-			return 0, err
-		}
-		if i >= 20 {
-			times = append(times, time.Since(start))
-		}
-	}
-	slices.Sort(times)
-	return times[len(times)/2], nil
+	l, err := hil.MeasureLatency(s, 20, 200)
+	return l.P50, err
 }
 
 func printReport(w io.Writer, rep *compress.Report) {
