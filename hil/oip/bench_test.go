@@ -2,14 +2,11 @@ package oip_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/hil/hiltest"
-	"github.com/tandem-edge/tandem/hil/oip"
 )
 
 // BenchmarkServeHeavy sends single-sample requests from parallel clients
@@ -23,27 +20,7 @@ func BenchmarkServeHeavy(b *testing.B) {
 		maxWait  time.Duration
 	}{{"batch1", 1, 0}, {"batch8", 8, 500 * time.Microsecond}} {
 		b.Run(bc.name, func(b *testing.B) {
-			sess, err := hil.Open(filepath.Join("..", "..", "bundles", "fashion", "heavy.onnx"), hil.Options{IntraOpThreads: 1})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer sess.Close()
-			cfg, err := oip.SessionConfig(sess, "heavy")
-			if err != nil {
-				b.Fatal(err)
-			}
-			cfg.MaxBatch, cfg.MaxWait = bc.maxBatch, bc.maxWait
-			s, err := oip.NewServer(sess, cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			ts := httptest.NewServer(s)
-			defer ts.Close()
-			c, err := oip.NewClient(context.Background(), ts.URL, "heavy", ts.Client())
-			if err != nil {
-				b.Fatal(err)
-			}
+			c := serve(b, filepath.Join("..", "..", "bundles", "fashion", "heavy.onnx"), "heavy", bc.maxBatch, bc.maxWait)
 			x := make([]float32, c.SampleSize())
 			for i := range x {
 				x[i] = float32(i%255) / 255

@@ -3,14 +3,12 @@ package oip_test
 import (
 	"context"
 	"math/rand/v2"
-	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/hil/hiltest"
-	"github.com/tandem-edge/tandem/hil/oip"
 )
 
 // TestServeORTSession serves a real model through ONNX Runtime and checks
@@ -24,28 +22,7 @@ func TestServeORTSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer direct.Close()
-	served, err := hil.Open(path, hil.Options{IntraOpThreads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer served.Close()
-
-	cfg, err := oip.SessionConfig(served, "tiny")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MaxBatch, cfg.MaxWait = 4, time.Millisecond
-	s, err := oip.NewServer(served, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ts := httptest.NewServer(s)
-	defer ts.Close()
-	c, err := oip.NewClient(context.Background(), ts.URL, "tiny", ts.Client())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := serve(t, path, "tiny", 4, time.Millisecond)
 
 	const n = 3
 	rng := rand.New(rand.NewPCG(1, 2))
