@@ -1,11 +1,10 @@
 package hil
 
 import (
-	"errors"
-	"os"
 	"testing"
 
 	"github.com/tandem-edge/tandem/dnn/data"
+	"github.com/tandem-edge/tandem/dnn/data/datatest"
 )
 
 // centroidModel is the nearest-centroid classifier of a training set as a
@@ -45,14 +44,7 @@ func TestEvaluateFashionMNIST(t *testing.T) {
 		t.Skip("reads all of Fashion-MNIST; runs without -short")
 	}
 	requireORT(t)
-	d, err := data.Load(data.FashionMNIST, data.Options{})
-	var nie *data.NotInstalledError
-	if errors.As(err, &nie) && os.Getenv("CI") != "true" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := datatest.Load(t, data.FashionMNIST)
 	sp, err := d.Split(data.DefaultSplit)
 	if err != nil {
 		t.Fatal(err)

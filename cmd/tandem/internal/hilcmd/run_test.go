@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,30 +14,16 @@ import (
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
 	"github.com/tandem-edge/tandem/dnn/data"
+	"github.com/tandem-edge/tandem/dnn/data/datatest"
 	"github.com/tandem-edge/tandem/hil/hiltest"
 )
-
-// requireFashion skips without Fashion-MNIST, except under CI, where the
-// setup installs it and its absence is a failure.
-func requireFashion(t *testing.T) {
-	t.Helper()
-	_, err := data.Load(data.FashionMNIST, data.Options{})
-	var missing *data.NotInstalledError
-	switch {
-	case err == nil:
-	case errors.As(err, &missing) && os.Getenv("CI") != "true":
-		t.Skip(err)
-	default:
-		t.Fatal(err)
-	}
-}
 
 // TestRunMatchesSim runs builtin:default for real and checks, request by
 // request, that it made the simulator's requests and decisions and got the
 // answers the bundle's outcomes say the models give.
 func TestRunMatchesSim(t *testing.T) {
 	hiltest.RequireORT(t)
-	requireFashion(t)
+	datatest.Load(t, data.FashionMNIST)
 	if testing.Short() {
 		t.Skip("a second of real time and all of Fashion-MNIST")
 	}
