@@ -68,7 +68,7 @@ type probeConfig struct {
 // then global average pooling and a two-class Dense layer, so that it is a
 // valid Graph. It then measures each graph and opts.Variants randomly
 // pruned variants of it whole (keep ratios uniform in [0.2, 1] per
-// ConvGroups group; see sweepNetworks), against which
+// dnn.Graph.ConvGroups group; see sweepNetworks), against which
 // profiles.FitPredictor calibrates the sum of its layers. Input widths range
 // over [1, C] (fixed where the graph input feeds the convolution) and output
 // widths over [1, Out], drawn from seed with a third of the draws on

@@ -9,15 +9,11 @@ import (
 	"github.com/tandem-edge/tandem/dnn"
 )
 
-// ConvGroups lists g's prunable Conv layers by the ties between them (see
-// dnn.Graph.ConvGroups).
-func ConvGroups(g *dnn.Graph) [][]string { return g.ConvGroups() }
-
-// RandomWidths draws a width for each group of ConvGroups(g): the group's
+// RandomWidths draws a width for each group of g.ConvGroups(): the group's
 // channel count times a keep ratio uniform in [lo, hi], rounded, at least 1.
 func RandomWidths(g *dnn.Graph, rng *rand.Rand, lo, hi float64) map[string]int {
 	widths := map[string]int{}
-	for _, group := range ConvGroups(g) {
+	for _, group := range g.ConvGroups() {
 		keep := lo + (hi-lo)*rng.Float64()
 		w := max(1, int(math.Round(keep*float64(g.Node(group[0]).Out))))
 		for _, name := range group {
@@ -31,7 +27,7 @@ func RandomWidths(g *dnn.Graph, rng *rand.Rand, lo, hi float64) map[string]int {
 // many output channels, and every later layer the channel counts that
 // follow: a structurally pruned variant of g for latency measurements. Its
 // weights are new, drawn from seed (He normal); BatchNormalization starts as
-// the identity. Ties between convolutions (see ConvGroups) must be
+// the identity. Ties between convolutions (see dnn.Graph.ConvGroups) must be
 // respected, or the variant fails validation at the Add that joins them.
 func WithWidths(g *dnn.Graph, widths map[string]int, seed uint64) (*dnn.Graph, error) {
 	shapes, err := g.Shapes()

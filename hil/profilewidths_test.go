@@ -28,7 +28,7 @@ func TestConvGroups(t *testing.T) {
 			{"layer2.0.conv2", "layer2.0.down"}, {"layer3.0.conv1"}, {"layer3.0.conv2", "layer3.0.down"}}},
 	}
 	for _, tt := range tests {
-		if got := ConvGroups(zoo(t, tt.arch)); !reflect.DeepEqual(got, tt.want) {
+		if got := zoo(t, tt.arch).ConvGroups(); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: groups %q\nwant %q", tt.arch, got, tt.want)
 		}
 	}
