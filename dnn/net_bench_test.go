@@ -12,9 +12,10 @@ const (
 
 var fashionShape = []int{1, 28, 28}
 
-func BenchmarkTrainStepVGG(b *testing.B)    { benchTrainStep(b, "vgg", benchTrainBatch) }
-func BenchmarkTrainStepResNet(b *testing.B) { benchTrainStep(b, "resnet", benchTrainBatch) }
-func BenchmarkForwardVGG(b *testing.B)      { benchForward(b, "vgg", benchInferBatch) }
+func BenchmarkTrainStepVGG(b *testing.B)      { benchTrainStep(b, "vgg", benchTrainBatch) }
+func BenchmarkTrainStepResNet(b *testing.B)   { benchTrainStep(b, "resnet", benchTrainBatch) }
+func BenchmarkTrainStepResNet20(b *testing.B) { benchTrainStep(b, "resnet20", benchTrainBatch) }
+func BenchmarkForwardVGG(b *testing.B)        { benchForward(b, "vgg", benchInferBatch) }
 func BenchmarkForwardVGGBatch128(b *testing.B) {
 	benchForward(b, "vgg", benchTrainBatch)
 }

@@ -10,9 +10,10 @@ import (
 
 // zooArchs maps each architecture name to its builder.
 var zooArchs = map[string]func(b *builder, classes int){
-	"vgg":    buildVGG,
-	"resnet": buildResNet,
-	"tiny":   buildTiny,
+	"vgg":      buildVGG,
+	"resnet":   buildResNet,
+	"resnet20": buildResNet20,
+	"tiny":     buildTiny,
 }
 
 // ZooArchs lists the architectures Zoo builds, sorted.
@@ -30,10 +31,14 @@ func ZooArchs() []string {
 //
 //   - vgg: the heavy cloud model, four 3x3 Conv-BatchNorm-ReLU stages of
 //     16, 32, 64 and 128 channels with 2x2 max pooling after the second and
-//     third, then Flatten and a Dense classifier;
+//     third, then Flatten and a Dense classifier (the built-in bundle's
+//     heavy model);
 //   - resnet: a ResNet-8, a 3x3 stem of 16 channels and three basic
 //     residual blocks of 16, 32 and 64 channels, the last two halving the
 //     resolution through a strided 1x1 projection shortcut;
+//   - resnet20: He et al.'s ResNet-20 for CIFAR, a 3x3 stem of 16 channels
+//     and three stages of three basic blocks of 16, 32 and 64 channels,
+//     each later stage starting with a strided block;
 //   - tiny: two small Conv-BatchNorm-ReLU stages, for tests and demos.
 //
 // width scales every hidden channel count (rounded, at least 1): width 0.25
@@ -77,7 +82,7 @@ func buildVGG(b *builder, classes int) {
 	b.convBNReLU("3", 64, 1)
 	b.maxPool("pool2")
 	b.convBNReLU("4", 128, 1)
-	b.flatHead(classes, 128, 0.25)
+	b.flatHead(classes)
 }
 
 func buildResNet(b *builder, classes int) {
@@ -85,6 +90,25 @@ func buildResNet(b *builder, classes int) {
 	b.basicBlock("layer1.0", 16, 1)
 	b.basicBlock("layer2.0", 32, 2)
 	b.basicBlock("layer3.0", 64, 2)
+	b.head(classes)
+}
+
+// buildResNet20 is He et al.'s CIFAR ResNet-20: three stages of three basic
+// blocks each. Every block's first convolution is free to take any width,
+// while each stage's residual stream ties its blocks' second convolutions
+// (and the projection) together: twelve independently prunable groups, so
+// how channels are spread over layers matters.
+func buildResNet20(b *builder, classes int) {
+	b.convBNReLU("1", 16, 1)
+	for s, c := range []int{16, 32, 64} {
+		for i := range 3 {
+			stride := 1
+			if s > 0 && i == 0 {
+				stride = 2
+			}
+			b.basicBlock(fmt.Sprintf("layer%d.%d", s+1, i), c, stride)
+		}
+	}
 	b.head(classes)
 }
 
@@ -178,19 +202,13 @@ func (b *builder) head(classes int) {
 	b.add(fc)
 }
 
-// flatHead appends Flatten, a hidden Dense layer of hidden units (before
-// scaling) with ReLU and dropout, and the Dense classifier. Unlike global
+// flatHead appends Flatten and the Dense classifier. Unlike global
 // pooling, flattening keeps where in the image each feature was found.
-func (b *builder) flatHead(classes, hidden int, dropout float32) {
-	in, h := numel(b.shape()), b.scaled(hidden)
+func (b *builder) flatHead(classes int) {
+	in := numel(b.shape())
 	b.add(&Node{Name: "flatten", Op: OpFlatten, Inputs: []string{b.prev}})
-	fc1 := &Node{Name: "fc1", Op: OpDense, Inputs: []string{b.prev}, Out: h, W: NewTensor(h, in), B: NewTensor(h)}
-	b.normal(fc1.W.Data, math.Sqrt(2/float64(in)))
-	b.add(fc1)
-	b.add(&Node{Name: "relu_fc1", Op: OpReLU, Inputs: []string{b.prev}})
-	b.add(&Node{Name: "dropout1", Op: OpDropout, Inputs: []string{b.prev}, Rate: dropout})
-	fc := &Node{Name: "fc", Op: OpDense, Inputs: []string{b.prev}, Out: classes, W: NewTensor(classes, h), B: NewTensor(classes)}
-	b.normal(fc.W.Data, math.Sqrt(1/float64(h)))
+	fc := &Node{Name: "fc", Op: OpDense, Inputs: []string{b.prev}, Out: classes, W: NewTensor(classes, in), B: NewTensor(classes)}
+	b.normal(fc.W.Data, math.Sqrt(1/float64(in)))
 	b.add(fc)
 }
 

@@ -7,7 +7,7 @@ import (
 )
 
 func TestZoo(t *testing.T) {
-	if got := ZooArchs(); !slices.Equal(got, []string{"resnet", "tiny", "vgg"}) {
+	if got := ZooArchs(); !slices.Equal(got, []string{"resnet", "resnet20", "tiny", "vgg"}) {
 		t.Errorf("ZooArchs() = %v", got)
 	}
 	for _, arch := range ZooArchs() {
@@ -62,6 +62,31 @@ func TestZoo(t *testing.T) {
 	}
 	if r.Node("layer1.0.down") != nil {
 		t.Error("resnet: the first block should keep an identity shortcut")
+	}
+	r20, _ := Zoo("resnet20", []int{1, 28, 28}, 10, 1, 1)
+	if got := r20.Params(); got < 250_000 || got > 300_000 {
+		t.Errorf("resnet20: %d params, want about 0.27 M as published", got)
+	}
+	// Each block's first convolution is a group of its own; each stage's
+	// residual stream ties the rest.
+	groups := r20.ConvGroups()
+	if len(groups) != 12 {
+		t.Fatalf("resnet20: %d prunable groups, want 12: %v", len(groups), groups)
+	}
+	want := [][]string{{"conv1", "layer1.0.conv2", "layer1.1.conv2", "layer1.2.conv2"}, {"layer1.0.conv1"}}
+	for i, w := range want {
+		if !slices.Equal(groups[i], w) {
+			t.Errorf("resnet20: group %d is %v, want %v", i, groups[i], w)
+		}
+	}
+	var streams [][]string
+	for _, g := range groups {
+		if len(g) > 1 {
+			streams = append(streams, g)
+		}
+	}
+	if len(streams) != 3 || !slices.Equal(streams[2], []string{"layer3.0.conv2", "layer3.0.down", "layer3.1.conv2", "layer3.2.conv2"}) {
+		t.Errorf("resnet20: residual streams %v, want one per stage", streams)
 	}
 	a, _ := Zoo("vgg", []int{1, 28, 28}, 10, 1, 42)
 	b, _ := Zoo("vgg", []int{1, 28, 28}, 10, 1, 42)

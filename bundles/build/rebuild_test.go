@@ -1,0 +1,77 @@
+package build
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/onnx"
+)
+
+// TestBuiltinModelsMatchTheirProvenance builds, for every model of every
+// built-in bundle, the architecture its provenance names and checks that the
+// shipped file has exactly its layers, weight shapes and parameter count, so
+// that the command the provenance records would make the same network again.
+func TestBuiltinModelsMatchTheirProvenance(t *testing.T) {
+	for _, name := range bundles.Builtins() {
+		b, err := bundles.Load("builtin:" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, which := range []string{bundles.ModelHeavy, bundles.ModelEdge} {
+			t.Run(name+"/"+which, func(t *testing.T) {
+				spec, ok := b.Provenance[which].(map[string]any)
+				if !ok {
+					t.Fatalf("bundle.yaml: provenance.%s is missing", which)
+				}
+				arch, _ := spec["arch"].(string)
+				var width float64
+				switch w := spec["width"].(type) {
+				case float64:
+					width = w
+				case int:
+					width = float64(w)
+				}
+				if arch == "" || width == 0 {
+					t.Fatalf("bundle.yaml: provenance.%s names arch %q width %v", which, arch, spec["width"])
+				}
+				raw, err := b.ReadModel(which)
+				if err != nil {
+					t.Fatal(err)
+				}
+				shipped, err := onnx.Decode(raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				built, err := dnn.Zoo(arch, b.InputShape, b.Classes, width, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := layers(shipped), layers(built); !slices.Equal(got, want) {
+					t.Errorf("the shipped model's layers are not %s at width %g's:\nshipped %v\nzoo     %v", arch, width, got, want)
+				}
+				if got, want := shipped.Params(), built.Params(); got != want {
+					t.Errorf("the shipped model has %d parameters, %s at width %g has %d", got, arch, width, want)
+				}
+				if info, _ := b.ModelInfo(which); info != nil && info.Params != shipped.Params() {
+					t.Errorf("bundle.yaml says %d parameters, the file has %d", info.Params, shipped.Params())
+				}
+			})
+		}
+	}
+}
+
+// layers describes each node by name, operator and weight shape.
+func layers(g *dnn.Graph) []string {
+	var out []string
+	for _, n := range g.Nodes {
+		s := fmt.Sprintf("%s:%s", n.Name, n.Op)
+		if n.W != nil {
+			s += fmt.Sprint(n.W.Shape)
+		}
+		out = append(out, s)
+	}
+	return out
+}
