@@ -55,6 +55,16 @@ type TrainConfig struct {
 	// training images; set it for data whose mirror image is another class,
 	// such as digits.
 	NoFlip bool
+	// Teacher, when set, distils it into the model trained: every step
+	// also runs Teacher in inference mode on the same augmented batch and
+	// minimises DistillCrossEntropy against its logits instead of the
+	// cross-entropy alone. It must take the same inputs and classes.
+	Teacher *Graph
+	// Temperature is distillation's T; 0 means 4.
+	Temperature float64
+	// DistillWeight is distillation's α, the weight of the teacher's soft
+	// targets against the labels, in (0, 1]; 0 means 0.9.
+	DistillWeight float64
 	// Seed drives Train's randomness: shuffling, augmentation and dropout
 	// (the initial weights are the Graph's). Equal seeds give equal runs.
 	Seed uint64
@@ -120,6 +130,20 @@ func (c TrainConfig) withDefaults() (TrainConfig, error) {
 		c.CropPad = 2
 	}
 	c.CropPad = max(c.CropPad, 0)
+	if c.Teacher != nil {
+		if c.Temperature == 0 {
+			c.Temperature = 4
+		}
+		if c.DistillWeight == 0 {
+			c.DistillWeight = 0.9
+		}
+		if !(c.Temperature > 0) || math.IsInf(c.Temperature, 0) {
+			return c, fmt.Errorf("dnn: train: distillation temperature %g, want > 0", c.Temperature)
+		}
+		if !(c.DistillWeight > 0 && c.DistillWeight <= 1) {
+			return c, fmt.Errorf("dnn: train: distillation weight %g, want 0 < α <= 1", c.DistillWeight)
+		}
+	}
 	return c, nil
 }
 

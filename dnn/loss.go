@@ -63,3 +63,65 @@ func SoftmaxCrossEntropy(dlogits, logits []float32, labels []int32, classes int,
 	}
 	return loss * inv, correct
 }
+
+// DistillCrossEntropy is knowledge distillation's loss (Hinton et al.,
+// "Distilling the Knowledge in a Neural Network", 2015) for n rows of
+// student logits z against a teacher's logits t at temperature T, mixed
+// with the hard labels by weight α:
+//
+//	p^T_c = softmax(z/T)_c,   q^T_c = softmax(t/T)_c
+//	loss  = (1 − α)·CE(z, label) + α·T²·Σ_c q^T_c·(log q^T_c − log p^T_c)
+//	∂loss/∂z_c = (1 − α)·(p_c − [c = label])/n + α·T·(p^T_c − q^T_c)/n
+//
+// The T² keeps the soft term's gradient on the scale of the hard one's as T
+// changes. Label smoothing applies to the hard term. correct counts the rows
+// whose largest student logit is the label. It panics as
+// SoftmaxCrossEntropy does.
+func DistillCrossEntropy(dlogits, logits, teacher []float32, labels []int32, classes int, temperature, alpha, smoothing float64) (loss float64, correct int) {
+	n := len(labels)
+	if len(teacher) < n*classes {
+		panic(fmt.Sprintf("dnn: DistillCrossEntropy: %d rows of %d classes need %d teacher logits", n, classes, n*classes))
+	}
+	hard, correct := SoftmaxCrossEntropy(dlogits, logits, labels, classes, smoothing)
+	if alpha == 0 {
+		return hard, correct
+	}
+	if dlogits != nil && alpha != 1 {
+		for i := range dlogits[:n*classes] {
+			dlogits[i] *= float32(1 - alpha)
+		}
+	}
+	invT := 1 / temperature
+	g := alpha * temperature / float64(n)
+	var soft float64
+	for r := range n {
+		z, t := logits[r*classes:][:classes], teacher[r*classes:][:classes]
+		lz, lt := logSumExp(z, invT), logSumExp(t, invT)
+		for c := range classes {
+			lp := float64(z[c])*invT - lz
+			lq := float64(t[c])*invT - lt
+			q := math.Exp(lq)
+			soft += q * (lq - lp)
+			if dlogits != nil {
+				if alpha == 1 {
+					dlogits[r*classes+c] = 0
+				}
+				dlogits[r*classes+c] += float32(g * (math.Exp(lp) - q))
+			}
+		}
+	}
+	return (1-alpha)*hard + alpha*temperature*temperature*soft/float64(n), correct
+}
+
+// logSumExp is log Σ exp(s·x_i), formed around the largest term.
+func logSumExp(x []float32, s float64) float64 {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = max(m, s*float64(v))
+	}
+	var sum float64
+	for _, v := range x {
+		sum += math.Exp(s*float64(v) - m)
+	}
+	return m + math.Log(sum)
+}

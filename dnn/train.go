@@ -52,7 +52,7 @@ const (
 // normalisation, Train first sets InputMean and InputStd to the per-channel
 // mean and standard deviation of the training pixels. Each step draws a
 // shuffled batch, augments it (TrainConfig.CropPad, NoFlip), minimises
-// SoftmaxCrossEntropy and updates with the configured optimizer and
+// SoftmaxCrossEntropy (DistillCrossEntropy with a Teacher) and updates with the configured optimizer and
 // schedule. val may be nil; otherwise it is evaluated after every epoch.
 // progress may be nil. Training is deterministic for a given Graph, sets,
 // config and seed on one machine and build.
@@ -81,6 +81,18 @@ func Train(g *Graph, train, val *data.Set, cfg TrainConfig, progress func(Progre
 		return nil, err
 	}
 	net.Seed(cfg.Seed ^ streamDropout<<56)
+	var teacher *Net
+	var tlogits []float32
+	if t := cfg.Teacher; t != nil {
+		if !slices.Equal(t.InputShape, g.InputShape) || t.Classes != g.Classes {
+			return nil, fmt.Errorf("dnn: train: teacher %q takes %v and gives %d classes, model %q %v and %d",
+				t.Name, t.InputShape, t.Classes, g.Name, g.InputShape, g.Classes)
+		}
+		if teacher, err = NewNet(t, batch); err != nil {
+			return nil, fmt.Errorf("dnn: train: teacher: %w", err)
+		}
+		tlogits = make([]float32, batch*g.Classes)
+	}
 	shuffle := rand.New(rand.NewPCG(cfg.Seed, streamShuffle))
 	aug := rand.New(rand.NewPCG(cfg.Seed, streamAugment))
 	opt := cfg.optimizer()
@@ -110,7 +122,14 @@ func Train(g *Graph, train, val *data.Set, cfg TrainConfig, progress func(Progre
 				yb[i] = train.Y[idx]
 			}
 			net.Forward(logits, xb, batch, true)
-			loss, c := SoftmaxCrossEntropy(dlogits, logits, yb, classes, cfg.LabelSmoothing)
+			var loss float64
+			var c int
+			if teacher != nil {
+				teacher.Forward(tlogits, xb, batch, false)
+				loss, c = DistillCrossEntropy(dlogits, logits, tlogits, yb, classes, cfg.Temperature, cfg.DistillWeight, cfg.LabelSmoothing)
+			} else {
+				loss, c = SoftmaxCrossEntropy(dlogits, logits, yb, classes, cfg.LabelSmoothing)
+			}
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return res, fmt.Errorf("dnn: train: loss diverged to %g at epoch %d step %d (lower the learning rate)", loss, ep+1, st+1)
 			}
