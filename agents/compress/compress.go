@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/tandem-edge/tandem/dnn"
@@ -14,11 +15,17 @@ import (
 
 // Config is a compression run.
 type Config struct {
-	Heavy   *dnn.Graph
-	Splits  *data.Splits // the heavy model's: fine-tune on Train, check on Val, report on Test
-	Budget  Budget
+	Heavy  *dnn.Graph
+	Splits *data.Splits // the heavy model's: fine-tune on Train, select on Val, report on Test
+	// Budget is what every method's model must fit, unless Target is set.
+	Budget Budget
+	// Target, when set, replaces the fixed budget by a search: for each
+	// method, the smallest budget whose fine-tuned model reaches a
+	// validation accuracy (see Target).
+	Target  *Target
 	Methods []string // default: Methods
-	// Finetune trains each pruned model further; Epochs 0 skips it.
+	// Finetune trains each pruned model further; Epochs 0 skips it. Its
+	// Teacher, when set, distils the heavy model (or any other) into each.
 	Finetune dnn.TrainConfig
 	// RL sets the reinforcement-learning search, which rewards on
 	// Splits.Val.
@@ -37,40 +44,79 @@ type Config struct {
 
 // Result is one method's line of report.json.
 type Result struct {
-	Method                 string    `json:"method"`
-	Params                 int64     `json:"params"`
-	FLOPs                  int64     `json:"flops"`
-	Accuracy               float64   `json:"accuracy"`
-	AccuracyBeforeFinetune float64   `json:"accuracy_before_finetune"`
-	LatencyMSPredicted     float64   `json:"latency_ms_predicted"`
-	LatencyMSMeasured      float64   `json:"latency_ms_measured"`
-	Keep                   []float64 `json:"keep"` // kept fraction per prunable layer group
+	Method string `json:"method"`
+	Params int64  `json:"params"`
+	FLOPs  int64  `json:"flops"`
+	// Accuracy is on the test split, measured once, after selection.
+	Accuracy               float64 `json:"accuracy"`
+	AccuracyBeforeFinetune float64 `json:"accuracy_before_finetune"`
+	// ValAccuracy, after fine-tuning, is what methods, budgets and
+	// episodes are selected on.
+	ValAccuracy        float64   `json:"val_accuracy"`
+	LatencyMSPredicted float64   `json:"latency_ms_predicted"`
+	LatencyMSMeasured  float64   `json:"latency_ms_measured"`
+	Keep               []float64 `json:"keep"` // kept fraction per prunable layer group
+	// With a target: the budget found, whether its model reached the
+	// target, and every budget tried on the way.
+	Budget  float64 `json:"budget,omitempty"`
+	Reached *bool   `json:"reached,omitempty"`
+	Probes  []Probe `json:"probes,omitempty"`
 }
 
-// Report is report.json: the budget, the heavy model it started from, and
-// each method, the best first in Best.
+// Probe is one step of a target search: a budget, its fine-tuned model's
+// size and validation accuracy.
+type Probe struct {
+	Budget      float64 `json:"budget"`
+	Params      int64   `json:"params"`
+	FLOPs       int64   `json:"flops"`
+	ValAccuracy float64 `json:"val_accuracy"`
+}
+
+// Report is report.json: the budget or target, the heavy model it started
+// from, and each method, the one whose model is edge.onnx in Best.
 type Report struct {
 	Budget struct {
-		FLOPsFraction float64 `json:"flops_fraction,omitempty"`
-		FLOPs         int64   `json:"flops,omitempty"`
-		LatencyMS     float64 `json:"latency_ms,omitempty"`
-		Device        string  `json:"device,omitempty"`
+		FLOPsFraction  float64 `json:"flops_fraction,omitempty"`
+		FLOPs          int64   `json:"flops,omitempty"`
+		ParamsFraction float64 `json:"params_fraction,omitempty"`
+		Params         int64   `json:"params,omitempty"`
+		LatencyMS      float64 `json:"latency_ms,omitempty"`
+		Device         string  `json:"device,omitempty"`
 	} `json:"budget"`
-	Heavy struct {
-		Params   int64   `json:"params"`
-		FLOPs    int64   `json:"flops"`
-		Accuracy float64 `json:"accuracy"`
+	Target *TargetReport `json:"target,omitempty"`
+	Heavy  struct {
+		Params      int64   `json:"params"`
+		FLOPs       int64   `json:"flops"`
+		Accuracy    float64 `json:"accuracy"`
+		ValAccuracy float64 `json:"val_accuracy"`
 	} `json:"heavy"`
 	Methods []Result `json:"methods"`
-	Best    string   `json:"best"` // the method whose model is edge.onnx: the most accurate
+	// Best is the method whose model is edge.onnx: with a budget, the most
+	// accurate on validation; with a target, the smallest (by the searched
+	// resource) that reached it.
+	Best string `json:"best"`
 	// Samples says what accuracy is measured on.
-	Samples string `json:"samples"`
+	Samples   string `json:"samples"`
+	Selection string `json:"selection"`
+	Finetune  struct {
+		Epochs        int     `json:"epochs"`
+		LR            float64 `json:"lr"`
+		Distill       bool    `json:"distill"`
+		Temperature   float64 `json:"temperature,omitempty"`
+		DistillWeight float64 `json:"distill_weight,omitempty"`
+	} `json:"finetune"`
 }
 
-// Run prunes the heavy model by every method to the budget, fine-tunes each,
-// and returns the report and the most accurate model.
+// Run prunes the heavy model by every method, to the budget or by the
+// target search, fine-tunes each, and returns the report and the chosen
+// model. Every choice is made on the validation split; the test split
+// measures each method's final model once.
 func Run(cfg Config) (*Report, *dnn.Graph, error) {
-	if err := cfg.Budget.Check(); err != nil {
+	if cfg.Target != nil {
+		if err := cfg.Target.check(); err != nil {
+			return nil, nil, err
+		}
+	} else if err := cfg.Budget.Check(); err != nil {
 		return nil, nil, err
 	}
 	methods := cfg.Methods
@@ -80,93 +126,204 @@ func Run(cfg Config) (*Report, *dnn.Graph, error) {
 	if cfg.Splits == nil || cfg.Splits.Test.Len() == 0 {
 		return nil, nil, errors.New("compress: no test samples to measure accuracy on")
 	}
-	dev := cfg.Device
-	if dev == nil {
-		dev = cfg.Budget.Device
+	if cfg.Splits.Val == nil || cfg.Splits.Val.Len() == 0 {
+		return nil, nil, errors.New("compress: no validation samples to select on")
 	}
-	rep := &Report{Samples: fmt.Sprintf("%d test samples of %s", cfg.Splits.Test.Len(), cfg.Splits.Test.Name)}
-	heavyFLOPs, err := cfg.Heavy.FLOPs()
+	rep := &Report{Samples: fmt.Sprintf("%d test samples of %s", cfg.Splits.Test.Len(), cfg.Splits.Test.Name),
+		Selection: fmt.Sprintf("on %d validation samples; the test split measures each method's final model once", cfg.Splits.Val.Len())}
+	base, err := sizeOf(cfg.Heavy)
 	if err != nil {
 		return nil, nil, err
 	}
-	rep.Heavy.Params, rep.Heavy.FLOPs = cfg.Heavy.Params(), heavyFLOPs
+	rep.Heavy.Params, rep.Heavy.FLOPs = base.params, base.flops
 	if rep.Heavy.Accuracy, _, _, err = dnn.Evaluate(cfg.Heavy, cfg.Splits.Test, 0); err != nil {
 		return nil, nil, err
 	}
-	if b := cfg.Budget; b.FLOPs > 0 {
-		rep.Budget.FLOPsFraction, rep.Budget.FLOPs = b.FLOPs, int64(b.FLOPs*float64(heavyFLOPs))
+	if rep.Heavy.ValAccuracy, _, _, err = dnn.Evaluate(cfg.Heavy, cfg.Splits.Val, 0); err != nil {
+		return nil, nil, err
 	}
-	if b := cfg.Budget; b.Latency > 0 {
-		rep.Budget.LatencyMS, rep.Budget.Device = ms(b.Latency), b.Device.Name
+	if cfg.Target == nil {
+		b := cfg.Budget
+		if b.FLOPs > 0 {
+			rep.Budget.FLOPsFraction, rep.Budget.FLOPs = b.FLOPs, int64(b.FLOPs*float64(base.flops))
+		}
+		if b.Params > 0 {
+			rep.Budget.ParamsFraction, rep.Budget.Params = b.Params, int64(b.Params*float64(base.params))
+		}
+		if b.Latency > 0 {
+			rep.Budget.LatencyMS, rep.Budget.Device = ms(b.Latency), b.Device.Name
+		}
+	}
+	ft := cfg.Finetune
+	rep.Finetune.Epochs, rep.Finetune.LR, rep.Finetune.Distill = ft.Epochs, ft.LR, ft.Teacher != nil
+	if ft.Teacher != nil {
+		rep.Finetune.Temperature, rep.Finetune.DistillWeight = orValue(ft.Temperature, 4), orValue(ft.DistillWeight, 0.9)
 	}
 
+	r := &runner{cfg: cfg, base: base}
+	if cfg.Target != nil {
+		if rep.Target, err = r.target(rep.Heavy.ValAccuracy); err != nil {
+			return nil, nil, err
+		}
+	}
 	var best *dnn.Graph
-	bestAcc := -1.0
 	for _, m := range methods {
-		logf(cfg.Log, "%s: choosing channels for the budget", m)
-		var c *Choice
-		if m == RL {
-			rc := cfg.RL
-			if rc.Log == nil {
-				rc.Log = cfg.Log
-			}
-			c, err = chooseRL(cfg.Heavy, cfg.Budget, cfg.Splits.Val, cfg.Splits.Train, rc, cfg.Seed)
+		var c *candidate
+		if cfg.Target != nil {
+			c, err = r.search(m, rep.Target)
 		} else {
-			c, err = Choose(cfg.Heavy, m, cfg.Budget, cfg.Seed)
+			c, err = r.probe(m, cfg.Budget)
 		}
 		if err != nil {
 			return nil, nil, err
 		}
-		g := c.Graph
-		r := Result{Method: m, Params: g.Params(), Keep: c.Ratios}
-		if r.FLOPs, err = g.FLOPs(); err != nil {
+		if err := r.finish(c); err != nil {
 			return nil, nil, err
 		}
-		if r.AccuracyBeforeFinetune, _, _, err = dnn.Evaluate(g, cfg.Splits.Test, 0); err != nil {
-			return nil, nil, err
-		}
-		r.Accuracy = r.AccuracyBeforeFinetune
-		logf(cfg.Log, "%s: %d params, %.2f MFLOPs, accuracy %.4f before fine-tuning", m, r.Params, float64(r.FLOPs)/1e6, r.AccuracyBeforeFinetune)
-		if cfg.Finetune.Epochs > 0 {
-			var progress func(dnn.Progress)
-			if cfg.Progress != nil {
-				progress = func(p dnn.Progress) { cfg.Progress(m, p) }
-			}
-			tc := cfg.Finetune
-			tc.Seed = cfg.Seed
-			if _, err := dnn.Train(g, cfg.Splits.Train, cfg.Splits.Val, tc, progress); err != nil {
-				return nil, nil, fmt.Errorf("compress: fine-tuning the %s model: %w", m, err)
-			}
-			if r.Accuracy, _, _, err = dnn.Evaluate(g, cfg.Splits.Test, 0); err != nil {
-				return nil, nil, err
-			}
-			logf(cfg.Log, "%s: accuracy %.4f after %d epochs of fine-tuning", m, r.Accuracy, tc.Epochs)
-		}
-		if dev != nil && dev.Predictor != nil {
-			l, err := hil.PredictGraph(dev, g, 1)
-			if err != nil {
-				return nil, nil, err
-			}
-			r.LatencyMSPredicted = ms(l)
-		}
-		if cfg.Measure != nil {
-			l, err := cfg.Measure(g)
-			if err != nil {
-				return nil, nil, fmt.Errorf("compress: measuring the %s model: %w", m, err)
-			}
-			r.LatencyMSMeasured = ms(l)
-		}
-		g.Meta["compress_method"] = m
-		g.Meta["test_accuracy"] = fmt.Sprintf("%.4f", r.Accuracy)
-		rep.Methods = append(rep.Methods, r)
-		if r.Accuracy > bestAcc {
-			best, bestAcc, rep.Best = g, r.Accuracy, m
+		rep.Methods = append(rep.Methods, c.Result)
+		if better(c.Result, rep) {
+			best, rep.Best = c.graph, m
 		}
 	}
 	return rep, best, nil
 }
 
+// better reports whether res should replace the report's best so far.
+func better(res Result, rep *Report) bool {
+	if rep.Best == "" {
+		return true
+	}
+	var cur Result
+	for _, r := range rep.Methods {
+		if r.Method == rep.Best {
+			cur = r
+		}
+	}
+	t := rep.Target
+	if t == nil {
+		return res.ValAccuracy > cur.ValAccuracy
+	}
+	switch reached, was := *res.Reached, *cur.Reached; {
+	case reached != was:
+		return reached
+	case !reached:
+		return res.ValAccuracy > cur.ValAccuracy
+	}
+	if a, b := t.cost(res), t.cost(cur); a != b {
+		return a < b
+	}
+	return res.ValAccuracy > cur.ValAccuracy
+}
+
+// runner holds what every method's run shares.
+type runner struct {
+	cfg  Config
+	base size
+}
+
+// candidate is a method's fine-tuned model and its report line so far.
+type candidate struct {
+	Result
+	graph  *dnn.Graph // fine-tuned
+	pruned *dnn.Graph // before fine-tuning
+}
+
+// probe prunes by method to the budget, fine-tunes and measures the model
+// on validation.
+func (r *runner) probe(m string, b Budget) (*candidate, error) {
+	cfg := r.cfg
+	logf(cfg.Log, "%s: choosing channels for the budget", m)
+	var c *Choice
+	var err error
+	if m == RL {
+		rc := cfg.RL
+		if rc.Log == nil {
+			rc.Log = cfg.Log
+		}
+		c, err = chooseRL(cfg.Heavy, b, cfg.Splits.Val, cfg.Splits.Train, rc, cfg.Seed)
+	} else {
+		c, err = Choose(cfg.Heavy, m, b, cfg.Seed)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pruned, g := c.Graph, c.Graph
+	res := Result{Method: m, Params: g.Params(), Keep: c.Ratios}
+	if res.FLOPs, err = g.FLOPs(); err != nil {
+		return nil, err
+	}
+	if cfg.Finetune.Epochs > 0 {
+		g = pruned.Clone()
+		var progress func(dnn.Progress)
+		if cfg.Progress != nil {
+			progress = func(p dnn.Progress) { cfg.Progress(m, p) }
+		}
+		tc := cfg.Finetune
+		tc.Seed = cfg.Seed
+		if _, err := dnn.Train(g, cfg.Splits.Train, nil, tc, progress); err != nil {
+			return nil, fmt.Errorf("compress: fine-tuning the %s model: %w", m, err)
+		}
+	}
+	if res.ValAccuracy, _, _, err = dnn.Evaluate(g, cfg.Splits.Val, 0); err != nil {
+		return nil, err
+	}
+	logf(cfg.Log, "%s: %d params, %.2f MFLOPs, validation accuracy %.4f after %d epochs of fine-tuning",
+		m, res.Params, float64(res.FLOPs)/1e6, res.ValAccuracy, cfg.Finetune.Epochs)
+	return &candidate{Result: res, graph: g, pruned: pruned}, nil
+}
+
+// finish measures a method's final model on the test split, predicts and
+// measures its latency, and tags it.
+func (r *runner) finish(c *candidate) error {
+	cfg := r.cfg
+	var err error
+	if c.AccuracyBeforeFinetune, _, _, err = dnn.Evaluate(c.pruned, cfg.Splits.Test, 0); err != nil {
+		return err
+	}
+	c.Accuracy = c.AccuracyBeforeFinetune
+	if c.graph != c.pruned {
+		if c.Accuracy, _, _, err = dnn.Evaluate(c.graph, cfg.Splits.Test, 0); err != nil {
+			return err
+		}
+	}
+	logf(cfg.Log, "%s: test accuracy %.4f (%.4f before fine-tuning)", c.Method, c.Accuracy, c.AccuracyBeforeFinetune)
+	dev := cfg.Device
+	if dev == nil {
+		dev = cfg.Budget.Device
+	}
+	if dev == nil && cfg.Target != nil {
+		dev = cfg.Target.Device
+	}
+	if dev != nil && dev.Predictor != nil {
+		l, err := hil.PredictGraph(dev, c.graph, 1)
+		if err != nil {
+			return err
+		}
+		c.LatencyMSPredicted = ms(l)
+	}
+	if cfg.Measure != nil {
+		l, err := cfg.Measure(c.graph)
+		if err != nil {
+			return fmt.Errorf("compress: measuring the %s model: %w", c.Method, err)
+		}
+		c.LatencyMSMeasured = ms(l)
+	}
+	c.graph.Meta["compress_method"] = c.Method
+	c.graph.Meta["test_accuracy"] = fmt.Sprintf("%.4f", c.Accuracy)
+	c.graph.Meta["val_accuracy"] = fmt.Sprintf("%.4f", c.ValAccuracy)
+	return nil
+}
+
+func orValue(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func durationMS(v float64) time.Duration { return time.Duration(math.Round(v * 1e6)) }
 
 func logf(w io.Writer, format string, args ...any) {
 	if w != nil {

@@ -38,18 +38,21 @@ var Methods = []string{RL, Uniform, L1, Random}
 // Budget is what the edge model may cost. Zero fields are no limit; at
 // least one must be set.
 type Budget struct {
-	FLOPs   float64       `json:"flops_fraction,omitempty"` // of the heavy model's FLOPs, in (0, 1]
-	Latency time.Duration `json:"-"`                        // predicted on Device at batch 1
+	FLOPs   float64       `json:"flops_fraction,omitempty"`  // of the heavy model's FLOPs, in (0, 1]
+	Params  float64       `json:"params_fraction,omitempty"` // of the heavy model's parameters, in (0, 1]
+	Latency time.Duration `json:"-"`                         // predicted on Device at batch 1
 	Device  *profiles.Device
 }
 
 // Check reports a budget that limits nothing or cannot be met by anything.
 func (b Budget) Check() error {
 	switch {
-	case b.FLOPs == 0 && b.Latency == 0:
-		return errors.New("compress: no budget: give a FLOPs fraction, a latency, or both")
+	case b.FLOPs == 0 && b.Params == 0 && b.Latency == 0:
+		return errors.New("compress: no budget: give a FLOPs fraction, a parameter fraction, a latency, or several")
 	case b.FLOPs < 0 || b.FLOPs > 1:
 		return fmt.Errorf("compress: FLOPs fraction %g: want (0, 1]", b.FLOPs)
+	case b.Params < 0 || b.Params > 1:
+		return fmt.Errorf("compress: parameter fraction %g: want (0, 1]", b.Params)
 	case b.Latency < 0:
 		return fmt.Errorf("compress: latency budget %v is negative", b.Latency)
 	case b.Latency > 0 && (b.Device == nil || b.Device.Predictor == nil):
@@ -59,16 +62,19 @@ func (b Budget) Check() error {
 }
 
 // meets reports whether a pruned graph fits the budget, given the heavy
-// model's FLOPs.
-func (b Budget) meets(g *dnn.Graph, baseFLOPs int64) (bool, error) {
+// model's size.
+func (b Budget) meets(g *dnn.Graph, base size) (bool, error) {
 	if b.FLOPs > 0 {
 		f, err := g.FLOPs()
 		if err != nil {
 			return false, err
 		}
-		if float64(f) > b.FLOPs*float64(baseFLOPs) {
+		if float64(f) > b.FLOPs*float64(base.flops) {
 			return false, nil
 		}
+	}
+	if b.Params > 0 && float64(g.Params()) > b.Params*float64(base.params) {
+		return false, nil
 	}
 	if b.Latency > 0 {
 		l, err := hil.PredictGraph(b.Device, g, 1)
@@ -80,6 +86,19 @@ func (b Budget) meets(g *dnn.Graph, baseFLOPs int64) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// infeasible is the error of a budget that no model of a method fits.
+type infeasible string
+
+func (e infeasible) Error() string { return string(e) }
+
+// size is what the budget's fractions are fractions of.
+type size struct{ flops, params int64 }
+
+func sizeOf(g *dnn.Graph) (size, error) {
+	f, err := g.FLOPs()
+	return size{flops: f, params: g.Params()}, err
 }
 
 // Choice is a method's pruning of the heavy model.
@@ -101,7 +120,7 @@ func Choose(g *dnn.Graph, method string, b Budget, seed uint64) (*Choice, error)
 	if len(groups) == 0 {
 		return nil, fmt.Errorf("compress: %s has no prunable convolution", g.Name)
 	}
-	base, err := g.FLOPs()
+	base, err := sizeOf(g)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +181,7 @@ func Choose(g *dnn.Graph, method string, b Budget, seed uint64) (*Choice, error)
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("compress: %s: even one channel a layer exceeds the budget", method)
+		return nil, infeasible(fmt.Sprintf("compress: %s: even one channel a layer exceeds the budget", method))
 	}
 	lo := 0.0
 	for range 30 {

@@ -71,8 +71,8 @@ type env struct {
 	g      *dnn.Graph
 	groups [][]string
 	b      Budget
-	base   int64     // the heavy model's FLOPs
-	flops  []float64 // each group's convolutions' share of the whole model's FLOPs
+	base   size      // the heavy model's
+	share  []float64 // each group's convolutions' share of the whole model's budgeted resource
 	val    *data.Set
 	train  *data.Set // BatchNormalization recalibration; nil: none
 	calib  int       // batches of it
@@ -85,16 +85,27 @@ const stateDim = 9
 func newEnv(g *dnn.Graph, b Budget, val *data.Set, minKeep float64) (*env, error) {
 	e := &env{g: g, groups: g.ConvGroups(), b: b, val: val, min: minKeep}
 	var err error
-	if e.base, err = g.FLOPs(); err != nil {
+	if e.base, err = sizeOf(g); err != nil {
 		return nil, err
 	}
 	costs, err := g.Cost()
 	if err != nil {
 		return nil, err
 	}
+	// The state describes each layer by its share of what the budget
+	// limits: parameters when only they are limited, FLOPs otherwise (a
+	// latency follows FLOPs more closely than it follows parameters).
+	byParams := b.Params > 0 && b.FLOPs == 0 && b.Latency == 0
+	total := float64(e.base.flops)
+	if byParams {
+		total = float64(e.base.params)
+	}
 	byName := map[string]int64{}
 	for i, n := range g.Nodes {
 		byName[n.Name] = costs[i].FLOPs
+		if byParams && n.W != nil {
+			byName[n.Name] = int64(len(n.W.Data))
+		}
 	}
 	maxC := 1
 	for _, gr := range e.groups {
@@ -105,13 +116,13 @@ func newEnv(g *dnn.Graph, b Budget, val *data.Set, minKeep float64) (*env, error
 		for _, name := range gr {
 			f += byName[name]
 		}
-		e.flops = append(e.flops, float64(f)/float64(e.base))
+		e.share = append(e.share, float64(f)/total)
 		n := g.Node(gr[0])
 		in := n.W.Shape[1]
-		// Layer index, channels out and in, kernel, stride, FLOPs share;
+		// Layer index, channels out and in, kernel, stride, resource share;
 		// observe fills in the last three: cut so far, left, last action.
 		e.state = append(e.state, float64(t)/float64(len(e.groups)), float64(n.Out)/float64(maxC), float64(in)/float64(maxC),
-			float64(n.Kernel[0])/7, float64(max(n.Stride[0], 1))/4, e.flops[t], 0, 0, 0)
+			float64(n.Kernel[0])/7, float64(max(n.Stride[0], 1))/4, e.share[t], 0, 0, 0)
 	}
 	return e, nil
 }
@@ -121,10 +132,10 @@ func (e *env) observe(t int, ratios []float64) []float64 {
 	s := slices.Clone(e.state[t*stateDim : (t+1)*stateDim])
 	var cut, rest float64
 	for i, r := range ratios {
-		cut += e.flops[i] * (1 - r)
+		cut += e.share[i] * (1 - r)
 	}
 	for i := t + 1; i < len(e.groups); i++ {
-		rest += e.flops[i]
+		rest += e.share[i]
 	}
 	s[6], s[7] = cut, rest
 	if t > 0 {
@@ -254,7 +265,7 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 				return nil, err
 			}
 			if hi == 0 {
-				return nil, fmt.Errorf("compress: rl: even %g of every layer exceeds the budget", cfg.MinKeep)
+				return nil, infeasible(fmt.Sprintf("compress: rl: even %g of every layer exceeds the budget", cfg.MinKeep))
 			}
 			a = min(a, hi)
 			ratios = append(ratios, a)

@@ -29,33 +29,54 @@ import (
 
 // Options are the inputs of `tandem compress`.
 type Options struct {
-	Bundle   string
-	Dataset  string
-	Out      string
-	FLOPs    float64
-	Latency  time.Duration
-	Device   string
-	Methods  string
-	Epochs   int
-	Episodes int
-	Seed     uint64
-	Measure  bool
-	JSON     bool
-	Stdout   io.Writer
-	Stderr   io.Writer
+	Bundle  string
+	Dataset string
+	Out     string
+	FLOPs   float64
+	Params  float64
+	Latency time.Duration
+	Device  string
+	Methods string
+	// Target, when not empty, searches for the smallest model reaching an
+	// accuracy instead of pruning to one budget: "heavy-D" (the heavy
+	// model's validation accuracy less D points), a fraction or a
+	// percentage.
+	Target      string
+	Search      string // the resource the target search budgets
+	SearchSteps int
+	SearchMin   float64
+	Epochs      int
+	LR          float64
+	Distill     float64 // weight of the heavy model's soft targets; 0: no distillation
+	Temperature float64
+	Episodes    int
+	Seed        uint64
+	Measure     bool
+	JSON        bool
+	Stdout      io.Writer
+	Stderr      io.Writer
 }
 
 // NewCmd builds `tandem compress`.
 func NewCmd() *cobra.Command {
 	opts := &Options{}
 	cmd := &cobra.Command{
-		Use:   "compress --bundle BUNDLE (--flops F | --latency D) --out DIR",
+		Use:   "compress --bundle BUNDLE (--flops F | --params F | --latency D | --target-accuracy A) --out DIR",
 		Short: "Derive an edge model from the heavy one by pruning channels to a budget",
 		Long: `Prune the bundle's heavy model to the edge device's budget and fine-tune it:
 structured channel pruning, so the result is a smaller dense network that any
 runtime runs faster. The budget is a fraction of the heavy model's FLOPs
-(--flops 0.1), a latency predicted by a device profile's predictor (--latency
-2ms --device edge-cpu-1t), or both.
+(--flops 0.1) or parameters (--params 0.2), a latency predicted by a device
+profile's predictor (--latency 2ms --device edge-cpu-1t), or several.
+
+With --target-accuracy there is no fixed budget: for each method, bisection on
+the budget of --search (params, flops or latency) finds the smallest model
+whose fine-tuned validation accuracy reaches the target, the comparison
+compression papers make (size at equal accuracy). The target is "heavy-1"
+(the heavy model's validation accuracy less one point; the default when the
+flag is given without a value), a fraction (0.92) or a percentage (92%). Each
+of the --search-steps probes is a full pruning and fine-tuning, so a search
+costs that many fixed-budget runs.
 
 Each method chooses how many channels each layer keeps and which:
 
@@ -72,13 +93,22 @@ their one parameter; rl keeps channels by L1 norm within each layer, as uniform
 does.
 
 Each pruned model is fine-tuned for --finetune-epochs on the bundle's training
-split and evaluated on its test split. Writes DIR/edge.onnx (the most accurate
-method's model) and DIR/report.json: the budget, the heavy model, and per
-method its parameters, FLOPs, accuracy before and after fine-tuning, latency
-predicted on --device and measured with ONNX Runtime (one thread), and the
-kept fraction of each layer.`,
+split, the same recipe for every method: SGD from --finetune-lr on a cosine
+schedule, distilling the heavy model (its soft targets at --temperature,
+weighted --distill against the labels; --distill 0 for the labels alone).
+Every choice (the method whose model is written, the budgets of a target
+search, the agent's best episode) is made on the validation split; the test
+split measures each method's final model once.
+
+Writes DIR/edge.onnx (the chosen method's model: the most accurate on
+validation, or with a target the smallest that reached it) and DIR/report.json:
+the budget or target, the heavy model, and per method its parameters, FLOPs,
+accuracy on validation and on test before and after fine-tuning, latency
+predicted on --device and measured with ONNX Runtime (one thread), the kept
+fraction of each layer and, with a target, every budget probed.`,
 		Example: `  tandem compress --bundle builtin:fashion --flops 0.067 --out out/compress
-  tandem compress --bundle bundles/fashion --latency 0.05ms --device edge-cpu-1t --methods uniform,l1 --out out/c`,
+  tandem compress --bundle bundles/fashion --latency 0.05ms --device edge-cpu-1t --methods uniform,l1 --out out/c
+  tandem compress --bundle builtin:fashion --target-accuracy --search params --out out/size-at-accuracy`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Stdout, opts.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -90,10 +120,19 @@ kept fraction of each layer.`,
 	f.StringVar(&opts.Dataset, "dataset", "", "dataset `NAME` or PATH the bundle was built from (default: the bundle's)")
 	f.StringVar(&opts.Out, "out", "", "write edge.onnx and report.json into `DIR` (required)")
 	f.Float64Var(&opts.FLOPs, "flops", 0, "keep at most a fraction `F` of the heavy model's FLOPs")
+	f.Float64Var(&opts.Params, "params", 0, "keep at most a fraction `F` of the heavy model's parameters")
 	f.DurationVar(&opts.Latency, "latency", 0, "keep the predicted batch-1 latency on --device at most `D`")
 	f.StringVar(&opts.Device, "device", "edge-cpu-1t", "device `PROFILE` (built-in name or file) whose predictor times the models")
 	f.StringVar(&opts.Methods, "methods", strings.Join(compress.Methods, ","), "the `METHODS` to run, comma-separated")
+	f.StringVar(&opts.Target, "target-accuracy", "", "search each method's smallest model reaching validation accuracy `A` (heavy-D, a fraction or a percentage)")
+	f.Lookup("target-accuracy").NoOptDefVal = "heavy-1"
+	f.StringVar(&opts.Search, "search", compress.ResourceParams, "with a target: the budget `RESOURCE` searched ("+strings.Join(compress.Resources, ", ")+")")
+	f.IntVar(&opts.SearchSteps, "search-steps", 6, "with a target: `N` probes per method")
+	f.Float64Var(&opts.SearchMin, "search-min", 0.01, "with a target: the smallest budget `F` searched, a fraction of the heavy model's")
 	f.IntVar(&opts.Epochs, "finetune-epochs", 3, "fine-tune each pruned model `E` epochs (0: none)")
+	f.Float64Var(&opts.LR, "finetune-lr", 0.01, "fine-tuning's peak learning `RATE`")
+	f.Float64Var(&opts.Distill, "distill", 0.9, "weight `W` of the heavy model's soft targets in fine-tuning (0: labels alone)")
+	f.Float64Var(&opts.Temperature, "temperature", 4, "distillation temperature `T`")
 	f.IntVar(&opts.Episodes, "episodes", 150, "rl: search `N` episodes after the warm-up")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed `S` of the random method and of fine-tuning")
 	f.BoolVar(&opts.Measure, "measure", true, "measure each model's latency with ONNX Runtime")
@@ -115,15 +154,39 @@ func Run(opts *Options) error {
 	if opts.Epochs < 0 || opts.Episodes < 0 {
 		return cli.BadInputf("compress: --finetune-epochs %d, --episodes %d: want neither negative", opts.Epochs, opts.Episodes)
 	}
+	if !(opts.Distill >= 0 && opts.Distill <= 1) {
+		return cli.BadInputf("compress: --distill %g: want a weight in [0, 1]", opts.Distill)
+	}
+	if !(opts.Temperature > 0) || !(opts.LR > 0) {
+		return cli.BadInputf("compress: --temperature %g, --finetune-lr %g: want both > 0", opts.Temperature, opts.LR)
+	}
 	dev, err := profiles.LoadDevice(opts.Device)
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	budget := compress.Budget{FLOPs: opts.FLOPs, Latency: opts.Latency}
+	budget := compress.Budget{FLOPs: opts.FLOPs, Params: opts.Params, Latency: opts.Latency}
 	if opts.Latency > 0 {
 		budget.Device = dev
 	}
-	if err := budget.Check(); err != nil {
+	var target *compress.Target
+	if opts.Target != "" {
+		if opts.FLOPs != 0 || opts.Params != 0 || opts.Latency != 0 {
+			return cli.BadInputf("compress: --target-accuracy searches the budget: give it without --flops, --params or --latency")
+		}
+		if target, err = parseTarget(opts.Target); err != nil {
+			return cli.BadInput(err)
+		}
+		target.Resource, target.Steps, target.Min, target.Device = opts.Search, opts.SearchSteps, opts.SearchMin, dev
+		if opts.SearchSteps < 1 {
+			return cli.BadInputf("compress: --search-steps %d: want at least 1", opts.SearchSteps)
+		}
+		if !(opts.SearchMin > 0 && opts.SearchMin < 1) {
+			return cli.BadInputf("compress: --search-min %g: want a fraction in (0, 1)", opts.SearchMin)
+		}
+		if !slices.Contains(compress.Resources, opts.Search) {
+			return cli.BadInputf("compress: --search %q: want one of %s", opts.Search, strings.Join(compress.Resources, ", "))
+		}
+	} else if err := budget.Check(); err != nil {
 		return cli.BadInput(err)
 	}
 	b, err := bundles.Load(opts.Bundle)
@@ -142,8 +205,12 @@ func Run(opts *Options) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	cfg := compress.Config{Heavy: heavy, Splits: splits, Budget: budget, Methods: methods, Seed: opts.Seed, Device: dev,
-		Finetune: dnn.TrainConfig{Epochs: opts.Epochs, LR: 0.01}, RL: compress.RLConfig{Episodes: opts.Episodes}, Log: opts.Stderr}
+	ft := dnn.TrainConfig{Epochs: opts.Epochs, LR: opts.LR}
+	if opts.Distill > 0 {
+		ft.Teacher, ft.DistillWeight, ft.Temperature = heavy, opts.Distill, opts.Temperature
+	}
+	cfg := compress.Config{Heavy: heavy, Splits: splits, Budget: budget, Target: target, Methods: methods, Seed: opts.Seed, Device: dev,
+		Finetune: ft, RL: compress.RLConfig{Episodes: opts.Episodes}, Log: opts.Stderr}
 	bars := map[string]func(dnn.Progress){}
 	cfg.Progress = func(m string, p dnn.Progress) {
 		if bars[m] == nil {
@@ -179,6 +246,28 @@ func Run(opts *Options) error {
 	return nil
 }
 
+// parseTarget reads --target-accuracy: heavy-D (points below the heavy
+// model), a fraction in (0, 1], or a percentage.
+func parseTarget(s string) (*compress.Target, error) {
+	bad := fmt.Errorf("compress: --target-accuracy %q: want heavy-D (D points below the heavy model), a fraction such as 0.92, or a percentage such as 92%%", s)
+	if d, ok := strings.CutPrefix(s, "heavy-"); ok {
+		v, err := strconv.ParseFloat(d, 64)
+		if err != nil || !(v > 0 && v < 100) {
+			return nil, bad
+		}
+		return &compress.Target{Drop: v / 100}, nil
+	}
+	scale := 1.0
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		s, scale = p, 100
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(v/scale > 0 && v/scale <= 1) {
+		return nil, bad
+	}
+	return &compress.Target{Accuracy: v / scale}, nil
+}
+
 // measure times a model with ONNX Runtime on one thread: the median of 200
 // batch-1 runs after 20 to warm up.
 func measure(g *dnn.Graph) (time.Duration, error) {
@@ -197,13 +286,25 @@ func measure(g *dnn.Graph) (time.Duration, error) {
 
 func printReport(w io.Writer, rep *compress.Report) {
 	f := func(v float64, p int) string { return strconv.FormatFloat(v, 'f', p, 64) }
-	rows := [][]string{{"heavy", strconv.FormatInt(rep.Heavy.Params, 10), f(float64(rep.Heavy.FLOPs)/1e6, 2), "", f(100*rep.Heavy.Accuracy, 2) + "%", "", ""}}
+	pct := func(v float64) string { return f(100*v, 2) + "%" }
+	if t := rep.Target; t != nil {
+		fmt.Fprintf(w, "smallest model by %s reaching %s on validation (the heavy model: %s), %d probes each\n",
+			t.Resource, pct(t.Accuracy), pct(t.HeavyValAccuracy), t.Steps)
+	}
+	rows := [][]string{{"heavy", strconv.FormatInt(rep.Heavy.Params, 10), f(float64(rep.Heavy.FLOPs)/1e6, 2), "", "", pct(rep.Heavy.ValAccuracy), pct(rep.Heavy.Accuracy), "", ""}}
 	for _, r := range rep.Methods {
-		rows = append(rows, []string{r.Method, strconv.FormatInt(r.Params, 10), f(float64(r.FLOPs)/1e6, 2),
-			f(100*r.AccuracyBeforeFinetune, 2) + "%", f(100*r.Accuracy, 2) + "%", f(r.LatencyMSPredicted, 4), f(r.LatencyMSMeasured, 4)})
+		budget := ""
+		if r.Reached != nil {
+			budget = f(r.Budget, 4)
+			if !*r.Reached {
+				budget += " (not reached)"
+			}
+		}
+		rows = append(rows, []string{r.Method, strconv.FormatInt(r.Params, 10), f(float64(r.FLOPs)/1e6, 2), budget,
+			pct(r.AccuracyBeforeFinetune), pct(r.ValAccuracy), pct(r.Accuracy), f(r.LatencyMSPredicted, 4), f(r.LatencyMSMeasured, 4)})
 	}
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
-	t.Header("model", "params", "MFLOPs", "accuracy pruned", "accuracy fine-tuned", "predicted ms", "measured ms")
+	t.Header("model", "params", "MFLOPs", "budget", "test pruned", "val fine-tuned", "test fine-tuned", "predicted ms", "measured ms")
 	t.Bulk(rows)
 	t.Render()
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -53,7 +54,7 @@ func TestRunWritesEdgeModelAndReport(t *testing.T) {
 	dir := tinyBundle(t)
 	out := filepath.Join(t.TempDir(), "c")
 	opts := &Options{Bundle: dir, Out: out, FLOPs: 0.3, Methods: "rl,uniform", Epochs: 1, Episodes: 5, Seed: 1, Device: "edge-cpu-1t", Measure: true,
-		Stdout: io.Discard, Stderr: io.Discard}
+		LR: 0.01, Distill: 0.9, Temperature: 4, Stdout: io.Discard, Stderr: io.Discard}
 	if err := Run(opts); err != nil {
 		t.Fatal(err)
 	}
@@ -106,14 +107,97 @@ func TestRunBadInput(t *testing.T) {
 		{"no budget", Options{Out: "x", Methods: "uniform", Device: "edge-cpu-1t"}, "no budget"},
 		{"bad device", Options{Out: "x", FLOPs: 0.5, Methods: "uniform", Device: "pi9"}, `no built-in device profile "pi9"`},
 		{"unknown bundle", Options{Out: "x", FLOPs: 0.5, Methods: "uniform", Device: "edge-cpu-1t", Bundle: "builtin:nope"}, `no built-in bundle "nope"`},
+		{"target and budget", Options{Out: "x", FLOPs: 0.5, Target: "heavy-1", Methods: "uniform", Device: "edge-cpu-1t"}, "without --flops"},
+		{"bad target", Options{Out: "x", Target: "high", Methods: "uniform", Device: "edge-cpu-1t"}, `--target-accuracy "high"`},
+		{"target over 100%", Options{Out: "x", Target: "101%", Methods: "uniform", Device: "edge-cpu-1t"}, `--target-accuracy "101%"`},
+		{"unknown resource", Options{Out: "x", Target: "0.9", Search: "energy", SearchSteps: 6, SearchMin: 0.01, Methods: "uniform", Device: "edge-cpu-1t"}, `--search "energy"`},
+		{"no steps", Options{Out: "x", Target: "0.9", Search: "params", Methods: "uniform", Device: "edge-cpu-1t"}, "--search-steps 0"},
+		{"distill weight", Options{Out: "x", FLOPs: 0.5, Distill: 2, Methods: "uniform", Device: "edge-cpu-1t"}, "--distill 2"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.opts.Stdout, tc.opts.Stderr = io.Discard, io.Discard
+			if tc.opts.Temperature == 0 {
+				tc.opts.Temperature, tc.opts.LR = 4, 0.01
+			}
 			err := Run(&tc.opts)
 			if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Run: %v (exit %d), want exit %d and %q", err, cli.ExitCode(err), cli.ExitBadInput, tc.want)
 			}
 		})
+	}
+}
+
+func TestParseTarget(t *testing.T) {
+	cases := []struct {
+		in          string
+		acc, drop   float64
+		wantsFailed bool
+	}{
+		{"heavy-1", 0, 0.01, false},
+		{"heavy-0.5", 0, 0.005, false},
+		{"0.92", 0.92, 0, false},
+		{"92.5%", 0.925, 0, false},
+		{"1", 1, 0, false},
+		{"heavy-", 0, 0, true},
+		{"heavy-0", 0, 0, true},
+		{"0", 0, 0, true},
+		{"93", 0, 0, true},
+		{"x%", 0, 0, true},
+	}
+	for _, c := range cases {
+		got, err := parseTarget(c.in)
+		if c.wantsFailed {
+			if err == nil {
+				t.Errorf("parseTarget(%q): no error", c.in)
+			}
+			continue
+		}
+		if err != nil || math.Abs(got.Accuracy-c.acc) > 1e-12 || math.Abs(got.Drop-c.drop) > 1e-12 {
+			t.Errorf("parseTarget(%q) = %+v, %v; want accuracy %g drop %g", c.in, got, err, c.acc, c.drop)
+		}
+	}
+}
+
+func TestRunTargetWritesTheSearch(t *testing.T) {
+	dir := tinyBundle(t)
+	out := filepath.Join(t.TempDir(), "c")
+	var stdout strings.Builder
+	opts := &Options{Bundle: dir, Out: out, Target: "heavy-5", Search: "flops", SearchSteps: 2, SearchMin: 0.05, Methods: "uniform,l1",
+		Epochs: 1, Seed: 1, Device: "edge-cpu-1t", LR: 0.01, Distill: 0.9, Temperature: 4, Stdout: &stdout, Stderr: io.Discard}
+	if err := Run(opts); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Target *struct {
+			Accuracy, HeavyValAccuracy float64
+			Resource                   string
+		} `json:"target"`
+		Heavy   struct{ ValAccuracy float64 } `json:"heavy"`
+		Methods []struct {
+			Method  string            `json:"method"`
+			Budget  float64           `json:"budget"`
+			Reached *bool             `json:"reached"`
+			Probes  []json.RawMessage `json:"probes"`
+		} `json:"methods"`
+		Finetune struct{ Distill bool } `json:"finetune"`
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Target == nil || rep.Target.Resource != "flops" || !rep.Finetune.Distill || len(rep.Methods) != 2 {
+		t.Fatalf("report.json %s", raw)
+	}
+	for _, m := range rep.Methods {
+		if m.Reached == nil || len(m.Probes) == 0 || m.Budget <= 0 {
+			t.Errorf("method %+v", m)
+		}
+	}
+	if !strings.Contains(stdout.String(), "smallest model by flops reaching") {
+		t.Errorf("the table does not say what was searched:\n%s", stdout.String())
 	}
 }

@@ -1,0 +1,118 @@
+package compress
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/data"
+)
+
+func TestChooseMeetsAParameterBudget(t *testing.T) {
+	g, _ := trained(t)
+	for _, m := range []string{Uniform, L1, Random} {
+		c, err := Choose(g, m, Budget{Params: 0.2}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := c.Graph.Params(); float64(p) > 0.2*float64(g.Params()) || float64(p) < 0.1*float64(g.Params()) {
+			t.Errorf("%s: %d params for a budget of 0.2 of %d", m, p, g.Params())
+		}
+	}
+}
+
+// noisy flips every fifth label, so that no model is right on more than
+// about 80% of it.
+func noisy(s *data.Set) *data.Set {
+	out := *s
+	out.Y = append([]int32(nil), s.Y...)
+	for i := 0; i < len(out.Y); i += 5 {
+		out.Y[i] = 1 - out.Y[i]
+	}
+	return &out
+}
+
+func TestTargetSearch(t *testing.T) {
+	g, sp := trained(t)
+	ft := dnn.TrainConfig{Epochs: 1, BatchSize: 32, CropPad: -1, NoFlip: true, LR: 0.01, Teacher: g}
+	cases := []struct {
+		name    string
+		val     *data.Set
+		target  Target
+		reached bool
+	}{
+		{"reachable", sp.Val, Target{Drop: 0.05, Steps: 4}, true},
+		{"flops", sp.Val, Target{Drop: 0.05, Steps: 3, Resource: ResourceFLOPs}, true},
+		{"above what the labels allow", noisy(sp.Val), Target{Accuracy: 0.95, Steps: 3}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			splits := *sp
+			splits.Val = c.val
+			target := c.target
+			rep, best, err := Run(Config{Heavy: g, Splits: &splits, Target: &target, Seed: 1, Methods: []string{Uniform, L1}, Finetune: ft})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := rep.Target
+			if tr == nil || tr.Steps != c.target.Steps || tr.Min != 0.01 || !rep.Finetune.Distill || rep.Finetune.Temperature != 4 {
+				t.Fatalf("report %+v, target %+v", rep, tr)
+			}
+			if c.target.Accuracy == 0 && math.Abs(tr.Accuracy-(tr.HeavyValAccuracy-0.05)) > 1e-12 {
+				t.Errorf("target %.4f, want the heavy model's %.4f less 0.05", tr.Accuracy, tr.HeavyValAccuracy)
+			}
+			for _, r := range rep.Methods {
+				if r.Reached == nil || *r.Reached != c.reached {
+					t.Fatalf("%s: reached %v, want %v", r.Method, r.Reached, c.reached)
+				}
+				if len(r.Probes) == 0 || len(r.Probes) > tr.Steps {
+					t.Fatalf("%s: %d probes for %d steps", r.Method, len(r.Probes), tr.Steps)
+				}
+				// The answer is the smallest probe that reached the
+				// target, or the most accurate when none did.
+				for _, p := range r.Probes {
+					if c.reached && p.ValAccuracy >= tr.Accuracy && p.Budget < r.Budget {
+						t.Errorf("%s: probe at %.4g reached %.4f, yet the answer is %.4g", r.Method, p.Budget, p.ValAccuracy, r.Budget)
+					}
+					if !c.reached && p.ValAccuracy > r.ValAccuracy {
+						t.Errorf("%s: probe at %.4g was more accurate than the answer", r.Method, p.Budget)
+					}
+				}
+				if c.reached && r.ValAccuracy < tr.Accuracy {
+					t.Errorf("%s: answer at %.4f is under the target %.4f", r.Method, r.ValAccuracy, tr.Accuracy)
+				}
+				limit := r.Budget * float64(rep.Heavy.Params)
+				if tr.Resource == ResourceFLOPs {
+					limit = r.Budget * float64(rep.Heavy.FLOPs)
+				}
+				if got := float64(tr.cost(r)); got > limit {
+					t.Errorf("%s: %g of the resource over its budget %g", r.Method, got, limit)
+				}
+				if r.Accuracy == 0 || r.Params == 0 {
+					t.Errorf("%s: %+v", r.Method, r)
+				}
+			}
+			if best == nil || best.Meta["compress_method"] != rep.Best {
+				t.Fatalf("best %q", rep.Best)
+			}
+		})
+	}
+}
+
+func TestTargetErrors(t *testing.T) {
+	g, sp := trained(t)
+	for _, c := range []struct {
+		target Target
+		want   string
+	}{
+		{Target{Resource: "energy"}, `target resource "energy"`},
+		{Target{Resource: ResourceLatency}, "needs a device profile"},
+		{Target{Accuracy: 1.5}, "target accuracy 1.5"},
+		{Target{Min: 1}, "smallest target budget 1"},
+	} {
+		if _, _, err := Run(Config{Heavy: g, Splits: sp, Target: &c.target}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("target %+v: %v, want %q", c.target, err, c.want)
+		}
+	}
+}
