@@ -75,14 +75,7 @@ type Probe struct {
 // Report is report.json: the budget or target, the heavy model it started
 // from, and each method, the one whose model is edge.onnx in Best.
 type Report struct {
-	Budget struct {
-		FLOPsFraction  float64 `json:"flops_fraction,omitempty"`
-		FLOPs          int64   `json:"flops,omitempty"`
-		ParamsFraction float64 `json:"params_fraction,omitempty"`
-		Params         int64   `json:"params,omitempty"`
-		LatencyMS      float64 `json:"latency_ms,omitempty"`
-		Device         string  `json:"device,omitempty"`
-	} `json:"budget"`
+	Budget BudgetReport  `json:"budget"`
 	Target *TargetReport `json:"target,omitempty"`
 	Heavy  struct {
 		Params      int64   `json:"params"`
@@ -105,6 +98,31 @@ type Report struct {
 		Temperature   float64 `json:"temperature,omitempty"`
 		DistillWeight float64 `json:"distill_weight,omitempty"`
 	} `json:"finetune"`
+}
+
+// BudgetReport is a budget as report.json gives it: each limit as a
+// fraction and in its own units.
+type BudgetReport struct {
+	FLOPsFraction  float64 `json:"flops_fraction,omitempty"`
+	FLOPs          int64   `json:"flops,omitempty"`
+	ParamsFraction float64 `json:"params_fraction,omitempty"`
+	Params         int64   `json:"params,omitempty"`
+	LatencyMS      float64 `json:"latency_ms,omitempty"`
+	Device         string  `json:"device,omitempty"`
+}
+
+func describe(b Budget, base size) BudgetReport {
+	var r BudgetReport
+	if b.FLOPs > 0 {
+		r.FLOPsFraction, r.FLOPs = b.FLOPs, int64(b.FLOPs*float64(base.flops))
+	}
+	if b.Params > 0 {
+		r.ParamsFraction, r.Params = b.Params, int64(b.Params*float64(base.params))
+	}
+	if b.Latency > 0 {
+		r.LatencyMS, r.Device = ms(b.Latency), b.Device.Name
+	}
+	return r
 }
 
 // Run prunes the heavy model by every method, to the budget or by the
@@ -143,16 +161,7 @@ func Run(cfg Config) (*Report, *dnn.Graph, error) {
 		return nil, nil, err
 	}
 	if cfg.Target == nil {
-		b := cfg.Budget
-		if b.FLOPs > 0 {
-			rep.Budget.FLOPsFraction, rep.Budget.FLOPs = b.FLOPs, int64(b.FLOPs*float64(base.flops))
-		}
-		if b.Params > 0 {
-			rep.Budget.ParamsFraction, rep.Budget.Params = b.Params, int64(b.Params*float64(base.params))
-		}
-		if b.Latency > 0 {
-			rep.Budget.LatencyMS, rep.Budget.Device = ms(b.Latency), b.Device.Name
-		}
+		rep.Budget = describe(cfg.Budget, base)
 	}
 	ft := cfg.Finetune
 	rep.Finetune.Epochs, rep.Finetune.LR, rep.Finetune.Distill = ft.Epochs, ft.LR, ft.Teacher != nil
@@ -239,6 +248,9 @@ func (r *runner) probe(m string, b Budget) (*candidate, error) {
 		rc := cfg.RL
 		if rc.Log == nil {
 			rc.Log = cfg.Log
+		}
+		if rc.Recipe.Epochs == 0 {
+			rc.Recipe = cfg.Finetune
 		}
 		c, err = chooseRL(cfg.Heavy, b, cfg.Splits.Val, cfg.Splits.Train, rc, cfg.Seed)
 	} else {

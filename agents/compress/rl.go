@@ -17,16 +17,19 @@ import (
 // Compression", ECCV 2018). Like AMC's resource-constrained search:
 //
 //   - the state of a step describes the layer (index, channels, kernel,
-//     stride, its share of the FLOPs), how much has been cut so far and how
-//     much is left, and the previous action;
+//     stride, its share of the FLOPs, or of the parameters under a
+//     parameter budget), how much has been cut so far and how much is left,
+//     and the previous action;
 //   - each action is clipped to the largest keep ratio that still lets the
 //     budget be met with the remaining layers at the smallest ratio, so
 //     every episode's model fits the budget;
 //   - the reward, given to every step of the episode, is the pruned model's
-//     accuracy on a validation subset without fine-tuning, its
-//     BatchNormalization statistics re-estimated on a few training batches
-//     first (EagleEye's adaptive BN), less a moving average of past rewards; the critic learns it as the return of each
-//     step (no bootstrapping), and the actor follows the critic's gradient;
+//     accuracy on a validation subset without full fine-tuning, after the
+//     repair RLConfig.Reward names (by default its BatchNormalization
+//     statistics re-estimated on a few training batches, EagleEye's
+//     adaptive BN), less a moving average of past rewards; the critic
+//     learns it as the return of each step (no bootstrapping), and the
+//     actor follows the critic's gradient;
 //   - exploration is truncated normal noise on the actor's ratio, whose
 //     spread decays each episode after random warm-up episodes.
 //
@@ -44,7 +47,17 @@ type RLConfig struct {
 	// model's BatchNormalization statistics before its reward is measured
 	// (dnn.RecalibrateBN); default 20, negative none.
 	Calibrate int
-	Log       io.Writer
+	// Reward is what an episode's model is scored by, one of Rewards;
+	// "" means RewardBN.
+	Reward string
+	// Slice is the number of training images RewardFinetune trains on;
+	// default 2048.
+	Slice int
+	// Recipe is how RewardFinetune trains: its augmentation and teacher
+	// (Run sets the fine-tuning's), for one epoch of Slice at a constant
+	// rate.
+	Recipe dnn.TrainConfig
+	Log    io.Writer
 }
 
 func (c RLConfig) withDefaults() RLConfig {
@@ -63,6 +76,12 @@ func (c RLConfig) withDefaults() RLConfig {
 	if c.Calibrate == 0 {
 		c.Calibrate = 20
 	}
+	if c.Reward == "" {
+		c.Reward = RewardBN
+	}
+	if c.Slice == 0 {
+		c.Slice = 2048
+	}
 	return c
 }
 
@@ -74,10 +93,9 @@ type env struct {
 	base   size      // the heavy model's
 	share  []float64 // each group's convolutions' share of the whole model's budgeted resource
 	val    *data.Set
-	train  *data.Set // BatchNormalization recalibration; nil: none
-	calib  int       // batches of it
-	min    float64
-	state  []float64 // static features per group, stateDim each
+	*rewarder
+	min   float64
+	state []float64 // static features per group, stateDim each
 }
 
 const stateDim = 9
@@ -146,12 +164,19 @@ func (e *env) observe(t int, ratios []float64) []float64 {
 
 // build prunes to ratios (channels by L1 norm).
 func (e *env) build(ratios []float64) (*dnn.Graph, error) {
+	g, _, err := e.buildKeep(ratios)
+	return g, err
+}
+
+// buildKeep is build, also returning the channels kept.
+func (e *env) buildKeep(ratios []float64) (*dnn.Graph, map[string][]int, error) {
 	keep := map[string][]int{}
 	for t, gr := range e.groups {
 		k := max(1, int(math.Round(ratios[t]*float64(e.g.Node(gr[0]).Out))))
 		setGroup(keep, gr, dnn.L1Channels(e.g, gr, k))
 	}
-	return dnn.Prune(e.g, keep)
+	g, err := dnn.Prune(e.g, keep)
+	return g, keep, err
 }
 
 // limit returns the largest ratio for group t, given the ratios before it,
@@ -191,18 +216,6 @@ func (e *env) limit(t int, ratios []float64) (float64, error) {
 	return lo, nil
 }
 
-// reward is the accuracy of the pruned model on the validation subset,
-// once its BatchNormalization statistics are re-estimated.
-func (e *env) reward(g *dnn.Graph) (float64, error) {
-	if e.train != nil && e.calib > 0 {
-		if err := dnn.RecalibrateBN(g, e.train, e.calib, 64); err != nil {
-			return 0, err
-		}
-	}
-	acc, _, _, err := dnn.Evaluate(g, e.val, 0)
-	return acc, err
-}
-
 type transition struct {
 	s      []float64
 	a, ret float64
@@ -228,7 +241,9 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 	if err != nil {
 		return nil, err
 	}
-	e.train, e.calib = train, cfg.Calibrate
+	if err := e.setReward(cfg, train, seed); err != nil {
+		return nil, err
+	}
 	if len(e.groups) == 0 {
 		return nil, fmt.Errorf("compress: %s has no prunable convolution", g.Name)
 	}
@@ -271,11 +286,11 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 			ratios = append(ratios, a)
 			states = append(states, s)
 		}
-		p, err := e.build(ratios)
+		p, keep, err := e.buildKeep(ratios)
 		if err != nil {
 			return nil, err
 		}
-		r, err := e.reward(p)
+		r, err := e.reward(p, keep)
 		if err != nil {
 			return nil, err
 		}

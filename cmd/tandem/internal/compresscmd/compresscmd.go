@@ -22,6 +22,7 @@ import (
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/trainprogress"
 	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/data"
 	"github.com/tandem-edge/tandem/dnn/onnx"
 	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/profiles"
@@ -50,6 +51,7 @@ type Options struct {
 	Distill     float64 // weight of the heavy model's soft targets; 0: no distillation
 	Temperature float64
 	Episodes    int
+	Reward      string
 	Seed        uint64
 	Measure     bool
 	JSON        bool
@@ -134,9 +136,11 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.Float64Var(&opts.Distill, "distill", 0.9, "weight `W` of the heavy model's soft targets in fine-tuning (0: labels alone)")
 	f.Float64Var(&opts.Temperature, "temperature", 4, "distillation temperature `T`")
 	f.IntVar(&opts.Episodes, "episodes", 150, "rl: search `N` episodes after the warm-up")
+	f.StringVar(&opts.Reward, "reward", compress.RewardBN, "rl: score each episode's model by `KIND` ("+strings.Join(compress.Rewards, ", ")+"; see 'compress rewards')")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed `S` of the random method and of fine-tuning")
 	f.BoolVar(&opts.Measure, "measure", true, "measure each model's latency with ONNX Runtime")
 	f.BoolVar(&opts.JSON, "json", false, "print report.json's object instead of a table")
+	cmd.AddCommand(newRewardsCmd())
 	return cmd
 }
 
@@ -153,6 +157,12 @@ func Run(opts *Options) error {
 	}
 	if opts.Epochs < 0 || opts.Episodes < 0 {
 		return cli.BadInputf("compress: --finetune-epochs %d, --episodes %d: want neither negative", opts.Epochs, opts.Episodes)
+	}
+	if opts.Reward == "" {
+		opts.Reward = compress.RewardBN
+	}
+	if !slices.Contains(compress.Rewards, opts.Reward) {
+		return cli.BadInputf("compress: --reward %q: want one of %s", opts.Reward, strings.Join(compress.Rewards, ", "))
 	}
 	if !(opts.Distill >= 0 && opts.Distill <= 1) {
 		return cli.BadInputf("compress: --distill %g: want a weight in [0, 1]", opts.Distill)
@@ -189,28 +199,16 @@ func Run(opts *Options) error {
 	} else if err := budget.Check(); err != nil {
 		return cli.BadInput(err)
 	}
-	b, err := bundles.Load(opts.Bundle)
+	b, heavy, splits, err := load(opts.Bundle, opts.Dataset)
 	if err != nil {
-		return cli.BadInput(err)
-	}
-	raw, err := b.ReadModel(bundles.ModelHeavy)
-	if err != nil {
-		return cli.BadInput(err)
-	}
-	heavy, err := onnx.Decode(raw)
-	if err != nil {
-		return cli.BadInput(fmt.Errorf("bundle %s: heavy model: %w", b.Name, err))
-	}
-	splits, err := build.Splits(b, opts.Dataset)
-	if err != nil {
-		return cli.BadInput(err)
+		return err
 	}
 	ft := dnn.TrainConfig{Epochs: opts.Epochs, LR: opts.LR}
 	if opts.Distill > 0 {
 		ft.Teacher, ft.DistillWeight, ft.Temperature = heavy, opts.Distill, opts.Temperature
 	}
 	cfg := compress.Config{Heavy: heavy, Splits: splits, Budget: budget, Target: target, Methods: methods, Seed: opts.Seed, Device: dev,
-		Finetune: ft, RL: compress.RLConfig{Episodes: opts.Episodes}, Log: opts.Stderr}
+		Finetune: ft, RL: compress.RLConfig{Episodes: opts.Episodes, Reward: opts.Reward}, Log: opts.Stderr}
 	bars := map[string]func(dnn.Progress){}
 	cfg.Progress = func(m string, p dnn.Progress) {
 		if bars[m] == nil {
@@ -244,6 +242,27 @@ func Run(opts *Options) error {
 	printReport(opts.Stdout, rep)
 	fmt.Fprintf(opts.Stdout, "wrote %s (%s) and %s\n", filepath.Join(opts.Out, "edge.onnx"), rep.Best, filepath.Join(opts.Out, "report.json"))
 	return nil
+}
+
+// load reads the bundle's heavy model and its dataset's splits.
+func load(bundle, dataset string) (*bundles.Bundle, *dnn.Graph, *data.Splits, error) {
+	b, err := bundles.Load(bundle)
+	if err != nil {
+		return nil, nil, nil, cli.BadInput(err)
+	}
+	raw, err := b.ReadModel(bundles.ModelHeavy)
+	if err != nil {
+		return nil, nil, nil, cli.BadInput(err)
+	}
+	heavy, err := onnx.Decode(raw)
+	if err != nil {
+		return nil, nil, nil, cli.BadInput(fmt.Errorf("bundle %s: heavy model: %w", b.Name, err))
+	}
+	splits, err := build.Splits(b, dataset)
+	if err != nil {
+		return nil, nil, nil, cli.BadInput(err)
+	}
+	return b, heavy, splits, nil
 }
 
 // parseTarget reads --target-accuracy: heavy-D (points below the heavy

@@ -201,3 +201,42 @@ func TestRunTargetWritesTheSearch(t *testing.T) {
 		t.Errorf("the table does not say what was searched:\n%s", stdout.String())
 	}
 }
+
+func TestRunRewards(t *testing.T) {
+	dir := tinyBundle(t)
+	out := filepath.Join(t.TempDir(), "r")
+	var stdout strings.Builder
+	opts := &RewardsOptions{Bundle: dir, Out: out, FLOPs: 0.3, Models: 3, Rewards: "bn,ls", Epochs: 1, LR: 0.01, Distill: 0.9, Temperature: 4, Seed: 1,
+		Stdout: &stdout, Stderr: io.Discard}
+	if err := RunRewards(opts); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "rewards.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Rewards []struct{ Reward string } `json:"rewards"`
+		Sampled []json.RawMessage         `json:"sampled"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Rewards) != 2 || len(st.Sampled) != 3 || !strings.Contains(stdout.String(), "Spearman") {
+		t.Errorf("rewards.json %s\nprinted %s", raw, stdout.String())
+	}
+	for _, bad := range []struct {
+		opts RewardsOptions
+		want string
+	}{
+		{RewardsOptions{FLOPs: 0.3}, "--out is required"},
+		{RewardsOptions{Out: "x", FLOPs: 0.3, Rewards: "luck", Models: 3, Epochs: 1}, `unknown reward "luck"`},
+		{RewardsOptions{Out: "x", FLOPs: 0.3, Rewards: "bn", Models: 2, Epochs: 1}, "--models 2"},
+		{RewardsOptions{Out: "x", Rewards: "bn", Models: 3, Epochs: 1, LR: 0.01, Temperature: 4}, "no budget"},
+	} {
+		bad.opts.Stdout, bad.opts.Stderr = io.Discard, io.Discard
+		if err := RunRewards(&bad.opts); cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("RunRewards(%+v): %v, want exit 2 and %q", bad.opts, err, bad.want)
+		}
+	}
+}

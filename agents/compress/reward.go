@@ -1,0 +1,107 @@
+package compress
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/data"
+)
+
+// What an episode's pruned model can be scored by, cheapest first. Each is
+// its accuracy on the validation subset after some repair short of
+// fine-tuning; what matters is how well it ranks models as fine-tuning
+// will (StudyRewards measures that).
+const (
+	// RewardRaw is the accuracy as pruned.
+	RewardRaw = "raw"
+	// RewardBN re-estimates the BatchNormalization statistics on a few
+	// training batches first (adaptive BN, as EagleEye does).
+	RewardBN = "bn"
+	// RewardLS refits each cut convolution's weights by least squares from
+	// the kept channels (dnn.Reconstruct), then re-estimates the statistics.
+	RewardLS = "ls"
+	// RewardFinetune trains the model briefly on a slice of the training
+	// data, distilling the heavy model, before measuring it.
+	RewardFinetune = "finetune"
+)
+
+// Rewards lists the rewards, cheapest first.
+var Rewards = []string{RewardRaw, RewardBN, RewardLS, RewardFinetune}
+
+// Images and positions per image the least-squares refit samples.
+const (
+	lsImages    = 128
+	lsPositions = 16
+)
+
+// rewarder scores pruned models; setReward configures the environment's.
+type rewarder struct {
+	kind   string
+	heavy  *dnn.Graph
+	train  *data.Set // recalibration and refitting; nil: neither
+	calib  int
+	slice  *data.Set // RewardFinetune's training images
+	recipe dnn.TrainConfig
+	seed   uint64
+	lsData []float32
+	lsN    int
+}
+
+func (e *env) setReward(cfg RLConfig, train *data.Set, seed uint64) error {
+	r, err := newRewarder(e.g, cfg, train, seed)
+	if err != nil {
+		return err
+	}
+	e.rewarder = r
+	return nil
+}
+
+func newRewarder(heavy *dnn.Graph, cfg RLConfig, train *data.Set, seed uint64) (*rewarder, error) {
+	if !slices.Contains(Rewards, cfg.Reward) {
+		return nil, fmt.Errorf("compress: rl: unknown reward %q; want one of %v", cfg.Reward, Rewards)
+	}
+	r := &rewarder{kind: cfg.Reward, heavy: heavy, train: train, calib: cfg.Calibrate, seed: seed, recipe: cfg.Recipe}
+	if train == nil || train.Len() == 0 {
+		if r.kind != RewardRaw && r.kind != RewardBN {
+			return nil, fmt.Errorf("compress: rl: reward %s needs training data", r.kind)
+		}
+		r.train = nil
+		return r, nil
+	}
+	r.lsN = min(lsImages, train.Len())
+	r.lsData = train.X[:r.lsN*train.SampleSize()]
+	sl := *train
+	n := min(cfg.Slice, train.Len())
+	sl.X, sl.Y = train.X[:n*train.SampleSize()], train.Y[:n]
+	r.slice = &sl
+	return r, nil
+}
+
+// reward scores the pruned model g (keep is how it was pruned) in place:
+// the model is changed by the repair it is scored after.
+func (e *env) reward(g *dnn.Graph, keep map[string][]int) (float64, error) {
+	r := e.rewarder
+	switch r.kind {
+	case RewardLS:
+		if err := dnn.Reconstruct(r.heavy, g, keep, r.lsData, r.lsN, lsPositions, r.seed); err != nil {
+			return 0, err
+		}
+	case RewardFinetune:
+		tc := r.recipe
+		tc.Epochs, tc.BatchSize, tc.Schedule, tc.WarmupEpochs, tc.Seed = 1, 64, "constant", 0, r.seed
+		if tc.LR == 0 {
+			tc.LR = 0.01
+		}
+		if _, err := dnn.Train(g, r.slice, nil, tc, nil); err != nil {
+			return 0, err
+		}
+	}
+	if r.kind != RewardRaw && r.kind != RewardFinetune && r.train != nil && r.calib > 0 {
+		if err := dnn.RecalibrateBN(g, r.train, r.calib, 64); err != nil {
+			return 0, err
+		}
+	}
+	acc, _, _, err := dnn.Evaluate(g, e.val, 0)
+	return acc, err
+}
