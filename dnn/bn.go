@@ -18,6 +18,7 @@ const bnMomentum = 0.1
 type batchNorm struct {
 	base
 	c, hw        int
+	planar       bool // feature maps, each channel one run; else flat features
 	scale, bias  *Param
 	mean, invStd []float32 // of the last Forward, per channel
 	train        bool      // mode of the last Forward
@@ -27,7 +28,7 @@ type batchNorm struct {
 }
 
 func newBatchNorm(b base, in []int) *batchNorm {
-	l := &batchNorm{base: b, c: in[0], hw: numel(in) / in[0]}
+	l := &batchNorm{base: b, c: in[0], hw: numel(in) / in[0], planar: len(in) == 3}
 	l.scale = b.net.addParam(b.node, "Scale", b.node.Scale, false)
 	l.bias = b.net.addParam(b.node, "Bias", b.node.Bias, false)
 	l.mean, l.invStd = make([]float32, l.c), make([]float32, l.c)
@@ -61,10 +62,10 @@ func (l *batchNorm) forwardChannel(c int) {
 		// planes. The pivot (a value of the channel) keeps Σx² − (Σx)²/M from
 		// cancelling catastrophically when the mean is far from zero.
 		m := float64(n * l.hw)
-		pivot := x[c*l.hw]
+		pivot := x[l.at(0, c)]
 		var s, ss float64
 		for smp := range n {
-			a, b := moments(x[(smp*l.c+c)*l.hw:][:l.hw], pivot)
+			a, b := moments(x[l.at(smp, c):][:l.hw], pivot)
 			s += float64(a)
 			ss += float64(b)
 		}
@@ -85,7 +86,7 @@ func (l *batchNorm) forwardChannel(c int) {
 	a := float32(is) * nd.Scale.Data[c]
 	b := nd.Bias.Data[c] - float32(mean)*a
 	for smp := range n {
-		off := (smp*l.c + c) * l.hw
+		off := l.at(smp, c)
 		src, dst := x[off:off+l.hw], y[off:off+l.hw]
 		for i, xv := range src {
 			dst[i] = xv*a + b
@@ -104,7 +105,7 @@ func (l *batchNorm) backwardChannel(c int) {
 	mu, is := l.mean[c], l.invStd[c]
 	var sdy, sdyx float64
 	for smp := range n {
-		off := (smp*l.c + c) * l.hw
+		off := l.at(smp, c)
 		xs, ds := x[off:off+l.hw], dy[off:off+l.hw]
 		a, b := gradMoments(ds, xs, mu)
 		sdy += float64(a)
@@ -123,7 +124,7 @@ func (l *batchNorm) backwardChannel(c int) {
 		k2 = -k * is * float32(sdyx/m)
 	}
 	for smp := range n {
-		off := (smp*l.c + c) * l.hw
+		off := l.at(smp, c)
 		xs, ds, dst := x[off:off+l.hw], dy[off:off+l.hw], dx[off:off+l.hw]
 		if l.acc[0] {
 			for i, d := range ds {
@@ -135,6 +136,15 @@ func (l *batchNorm) backwardChannel(c int) {
 			}
 		}
 	}
+}
+
+// at is the offset of the plane (or value) of sample s in channel c
+// during the pass in progress.
+func (l *batchNorm) at(s, c int) int {
+	if l.planar {
+		return (c*l.n + s) * l.hw
+	}
+	return s*l.c + c
 }
 
 // moments returns Σ(x − p) and Σ(x − p)². Four accumulators let the adds

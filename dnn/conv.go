@@ -2,10 +2,11 @@ package dnn
 
 // colBudget bounds the im2col matrix, in float32 values. A convolution
 // lowers as many samples at once as fit, so that one GEMM has many columns
-// (which BLAS needs to run fast) while the matrix stays cache-sized and the
-// scratch memory independent of the batch size. (A variable so that tests
-// can force a batch to be split.)
-var colBudget = 1 << 20
+// (which BLAS needs to run fast) while the matrix stays within a core's L2
+// cache, where the GEMM reads it back, and the scratch memory independent
+// of the batch size. (A variable so that tests can force a batch to be
+// split.)
+var colBudget = 1 << 17
 
 // gradParts is the number of partial weight gradients a convolution's
 // backward pass sums. It is a constant, not the worker count, so that the
@@ -16,17 +17,20 @@ const gradParts = 8
 // workspace is one worker's scratch memory, shared by all layers of a Net
 // (they run one at a time).
 type workspace struct {
-	col, tmp []float32
+	col []float32
 }
 
-// conv is a 2-D convolution lowered to GEMM. For group g and a chunk of nb
+// conv is a 2-D convolution lowered to GEMM. Feature maps are stored
+// channel first ([C][N][H·W], see Net), so for group g and a chunk of nb
 // samples, with P = OH·OW output positions and K = C/G·kH·kW,
 //
 //	Y_g[Out/G, nb·P] = W_g[Out/G, K] · col[K, nb·P]
 //	dW_g = dY_g · colᵀ,   dcol = W_gᵀ · dY_g  (then col2im into dX)
 //
-// where col holds the unrolled input patches (im2col). Chunks run in
-// parallel, one worker each.
+// where col holds the unrolled input patches (im2col) and Y_g, dY_g are
+// column blocks of the output planes, read and written in place. A 1×1
+// convolution of stride 1 without padding multiplies the input planes
+// themselves. Chunks run in parallel, one worker each.
 type conv struct {
 	base
 	c, h, w    int // input
@@ -35,9 +39,11 @@ type conv struct {
 	cg, og     int // channels per group, in and out
 	kh, kw     int
 	sh, sw     int
-	pt, pl     int // top and left padding (bottom and right follow from the sizes)
-	k, p       int // rows of col (cg·kH·kW) and output positions per sample
-	chunk      int // samples lowered together
+	pt, pl     int  // top and left padding (bottom and right follow from the sizes)
+	k, p       int  // rows of col (cg·kH·kW) and output positions per sample
+	chunk      int  // samples lowered together
+	direct     bool // 1×1, stride 1, no padding: col would be the input itself
+	shifted    bool // stride 1, output as large as the input: see shiftRow
 	wp, bp     *Param
 
 	// State of the pass in progress, read by do.
@@ -54,7 +60,11 @@ func newConv(b base, in, out []int) *conv {
 	l.cg, l.og = l.c/l.groups, l.oc/l.groups
 	l.k, l.p = l.cg*l.kh*l.kw, l.oh*l.ow
 	l.chunk = max(1, min(b.net.maxBatch, colBudget/(l.k*l.p)))
-	b.net.needScratch(l.k*l.chunk*l.p, l.og*l.chunk*l.p)
+	l.direct = l.kh == 1 && l.kw == 1 && l.sh == 1 && l.sw == 1 && n.Pad == [4]int{}
+	l.shifted = l.sh == 1 && l.sw == 1 && l.oh == l.h && l.ow == l.w
+	if !l.direct {
+		b.net.needScratch(l.k * l.chunk * l.p)
+	}
 	l.wp = b.net.addParam(n, "W", n.W, true)
 	if n.B != nil {
 		l.bp = b.net.addParam(n, "B", n.B, false)
@@ -84,17 +94,13 @@ func (l *conv) backward(n int) {
 	dw := l.wp.Grad
 	copy(dw, l.dwPart[0])
 	for _, part := range l.dwPart[1:parts] {
-		for i, v := range part[:len(dw)] {
-			dw[i] += v
-		}
+		addTo(dw, part[:len(dw)])
 	}
 	if l.bp != nil {
 		db := l.bp.Grad
 		clear(db)
 		for _, part := range l.dwPart[:parts] {
-			for i, v := range part[len(dw):] {
-				db[i] += v
-			}
+			addTo(db, part[len(dw):])
 		}
 	}
 }
@@ -113,36 +119,34 @@ func (l *conv) do(unit, slot int) {
 	}
 }
 
+// lower returns the GEMM operand col of group g for samples s0..s0+nb-1
+// and its row stride: the input planes themselves for a direct
+// convolution, else the patches unrolled into ws.
+func (l *conv) lower(ws *workspace, s0, nb, g int) ([]float32, int) {
+	x := l.x(0)
+	if l.direct {
+		return x[(g*l.cg*l.n+s0)*l.p:], l.n * l.p
+	}
+	col := ws.col[:l.k*nb*l.p]
+	l.im2col(col, x, s0, nb, g)
+	return col, nb * l.p
+}
+
 func (l *conv) forwardChunk(ws *workspace, ch int) {
-	x, y, wt := l.x(0), l.y(), l.node.W.Data
+	y, wt, n := l.y(), l.node.W.Data, l.n
 	s0 := ch * l.chunk
-	nb := min(l.chunk, l.n-s0)
+	nb := min(l.chunk, n-s0)
 	cols := nb * l.p
-	col := ws.col[:l.k*cols]
 	for g := range l.groups {
-		l.im2col(col, x, s0, nb, g)
+		col, ld := l.lower(ws, s0, nb, g)
 		w := wt[g*l.og*l.k : (g+1)*l.og*l.k]
-		if nb == 1 {
-			// One sample: the GEMM result already is the NCHW output.
-			dst := y[s0*l.oc*l.p+g*l.og*l.p:]
-			sgemm(false, false, l.og, cols, l.k, 1, w, l.k, col, cols, 0, dst, cols)
-			continue
-		}
-		tmp := ws.tmp[:l.og*cols]
-		sgemm(false, false, l.og, cols, l.k, 1, w, l.k, col, cols, 0, tmp, cols)
-		for s := range nb {
-			for o := range l.og {
-				copy(y[((s0+s)*l.oc+g*l.og+o)*l.p:][:l.p], tmp[o*cols+s*l.p:][:l.p])
-			}
-		}
+		sgemm(false, false, l.og, cols, l.k, 1, w, l.k, col, ld, 0, y[(g*l.og*n+s0)*l.p:], n*l.p)
 	}
 	if l.bp != nil {
-		for s := s0; s < s0+nb; s++ {
-			for o, bv := range l.bp.Value {
-				row := y[(s*l.oc+o)*l.p:][:l.p]
-				for i := range row {
-					row[i] += bv
-				}
+		for o, bv := range l.bp.Value {
+			row := y[(o*n+s0)*l.p:][:cols]
+			for i := range row {
+				row[i] += bv
 			}
 		}
 	}
@@ -151,13 +155,14 @@ func (l *conv) forwardChunk(ws *workspace, ch int) {
 // backwardChunk adds (or, unless acc, writes) the chunk's weight and bias
 // gradients into part and writes its input gradient.
 func (l *conv) backwardChunk(ws *workspace, ch int, part []float32, acc bool) {
-	x, dy, dx, wt := l.x(0), l.dy(), l.dx(0), l.node.W.Data
+	dy, dx, wt, n := l.dy(), l.dx(0), l.node.W.Data, l.n
 	s0 := ch * l.chunk
-	nb := min(l.chunk, l.n-s0)
-	cols := nb * l.p
-	col := ws.col[:l.k*cols]
-	if dx != nil && !l.acc[0] {
-		clear(dx[s0*l.c*l.h*l.w : (s0+nb)*l.c*l.h*l.w])
+	nb := min(l.chunk, n-s0)
+	cols, ldy, hw := nb*l.p, n*l.p, l.h*l.w
+	if dx != nil && !l.acc[0] && !l.direct {
+		for c := range l.c {
+			clear(dx[(c*n+s0)*hw:][:nb*hw])
+		}
 	}
 	var beta float32
 	if acc {
@@ -165,26 +170,13 @@ func (l *conv) backwardChunk(ws *workspace, ch int, part []float32, acc bool) {
 	}
 	nw := len(wt)
 	for g := range l.groups {
-		var d []float32
-		if nb == 1 {
-			d = dy[s0*l.oc*l.p+g*l.og*l.p:][:l.og*l.p]
-		} else {
-			d = ws.tmp[:l.og*cols]
-			for s := range nb {
-				for o := range l.og {
-					copy(d[o*cols+s*l.p:][:l.p], dy[((s0+s)*l.oc+g*l.og+o)*l.p:][:l.p])
-				}
-			}
-		}
-		l.im2col(col, x, s0, nb, g)
-		sgemm(false, true, l.og, l.k, cols, 1, d, cols, col, cols, beta, part[g*l.og*l.k:(g+1)*l.og*l.k], l.k)
+		d := dy[(g*l.og*n+s0)*l.p:]
+		col, ld := l.lower(ws, s0, nb, g)
+		sgemm(false, true, l.og, l.k, cols, 1, d, ldy, col, ld, beta, part[g*l.og*l.k:(g+1)*l.og*l.k], l.k)
 		if l.bp != nil {
 			db := part[nw+g*l.og : nw+(g+1)*l.og]
 			for o := range l.og {
-				var sum float32
-				for _, v := range d[o*cols:][:cols] {
-					sum += v
-				}
+				sum := sum32(d[o*ldy:][:cols])
 				if acc {
 					db[o] += sum
 				} else {
@@ -192,12 +184,22 @@ func (l *conv) backwardChunk(ws *workspace, ch int, part []float32, acc bool) {
 				}
 			}
 		}
-		if dx != nil {
-			// col is spent: reuse it for dcol.
-			w := wt[g*l.og*l.k : (g+1)*l.og*l.k]
-			sgemm(true, false, l.k, cols, l.og, 1, w, l.k, d, cols, 0, col, cols)
-			l.col2im(dx, col, s0, nb, g)
+		if dx == nil {
+			continue
 		}
+		w := wt[g*l.og*l.k : (g+1)*l.og*l.k]
+		if l.direct {
+			var b float32
+			if l.acc[0] {
+				b = 1
+			}
+			sgemm(true, false, l.k, cols, l.og, 1, w, l.k, d, ldy, b, dx[(g*l.cg*n+s0)*hw:], n*hw)
+			continue
+		}
+		// col is spent: reuse it for dcol.
+		dcol := ws.col[:l.k*cols]
+		sgemm(true, false, l.k, cols, l.og, 1, w, l.k, d, ldy, 0, dcol, cols)
+		l.col2im(dx, dcol, s0, nb, g)
 	}
 }
 
@@ -208,12 +210,17 @@ func (l *conv) im2col(col, x []float32, s0, nb, g int) {
 	cols := nb * l.p
 	hw := l.h * l.w
 	for ci := range l.cg {
+		plane := (g*l.cg + ci) * l.n
 		for i := range l.kh {
 			for j := range l.kw {
 				row := col[((ci*l.kh+i)*l.kw+j)*cols:][:cols]
+				if l.shifted {
+					l.shiftRow(row, x[plane*hw:][:l.n*hw], s0, nb, i, j)
+					continue
+				}
 				lo, hi := l.validX(j)
 				for s := range nb {
-					src := x[((s0+s)*l.c+g*l.cg+ci)*hw:][:hw]
+					src := x[(plane+s0+s)*hw:][:hw]
 					dst := row[s*l.p:][:l.p]
 					for oy := range l.oh {
 						iy := oy*l.sh - l.pt + i
@@ -241,21 +248,76 @@ func (l *conv) im2col(col, x []float32, s0, nb, g int) {
 	}
 }
 
+// shiftRow is im2col's row for kernel offset (i, j) when the stride is 1
+// and the output as large as the input. Then output position t of a plane
+// reads input position t + (i−pT)·W + j − pL, and since a channel's planes
+// lie one after another (see Net), the row for the whole chunk is one copy
+// of the channel src shifted; only the values that wrapped around a row or
+// plane edge are zeroed afterwards.
+func (l *conv) shiftRow(row, src []float32, s0, nb, i, j int) {
+	at := s0*l.p + (i-l.pt)*l.w + j - l.pl
+	a, b := max(0, -at), min(len(row), len(src)-at)
+	clear(row[:a])
+	copy(row[a:b], src[a+at:b+at])
+	clear(row[b:])
+	l.zeroWrapped(row, nb, i, j)
+}
+
+// zeroWrapped zeroes, in each of the nb planes of row, the positions whose
+// input for kernel offset (i, j) lies in the padding.
+func (l *conv) zeroWrapped(row []float32, nb, i, j int) {
+	lo, hi := l.validX(j)
+	oyLo, oyHi := l.rowsFor(i)
+	if lo >= hi || oyLo >= oyHi {
+		clear(row)
+		return
+	}
+	for s := range nb {
+		d := row[s*l.p:][:l.p]
+		clear(d[:oyLo*l.ow])
+		clear(d[oyHi*l.ow:])
+		if lo == 0 && hi == l.ow {
+			continue
+		}
+		for oy := oyLo; oy < oyHi; oy++ {
+			r := d[oy*l.ow:][:l.ow]
+			for ox := range lo {
+				r[ox] = 0
+			}
+			for ox := hi; ox < len(r); ox++ {
+				r[ox] = 0
+			}
+		}
+	}
+}
+
+// rowsFor is the range [lo, hi) of output rows whose input row for kernel
+// row i lies inside the image, for stride 1.
+func (l *conv) rowsFor(i int) (lo, hi int) {
+	lo, hi = max(0, l.pt-i), min(l.oh, l.h+l.pt-i)
+	return lo, max(lo, hi)
+}
+
 // col2im adds the patch gradients in dcol back onto dx; it is the transpose
-// of im2col.
+// of im2col. It overwrites dcol.
 func (l *conv) col2im(dx, dcol []float32, s0, nb, g int) {
 	cols := nb * l.p
 	hw := l.h * l.w
 	for ci := range l.cg {
+		plane := (g*l.cg + ci) * l.n
 		for i := range l.kh {
 			for j := range l.kw {
 				row := dcol[((ci*l.kh+i)*l.kw+j)*cols:][:cols]
+				if l.shifted {
+					l.unshiftRow(dx[(plane+s0)*hw:][:cols], row, nb, i, j)
+					continue
+				}
 				lo, hi := l.validX(j)
 				if lo >= hi {
 					continue
 				}
 				for s := range nb {
-					dst := dx[((s0+s)*l.c+g*l.cg+ci)*hw:][:hw]
+					dst := dx[(plane+s0+s)*hw:][:hw]
 					src := row[s*l.p:][:l.p]
 					for oy := range l.oh {
 						iy := oy*l.sh - l.pt + i
@@ -280,6 +342,19 @@ func (l *conv) col2im(dx, dcol []float32, s0, nb, g int) {
 	}
 }
 
+// unshiftRow is the transpose of shiftRow onto the chunk's planes dst of
+// one channel. The gradients of wrapped-around positions are zeroed in row
+// first, so that the whole row is one vector add; it never touches
+// another chunk's planes, which another worker may be writing.
+func (l *conv) unshiftRow(dst, row []float32, nb, i, j int) {
+	l.zeroWrapped(row, nb, i, j)
+	at := (i-l.pt)*l.w + j - l.pl
+	a, b := max(0, -at), min(len(row), len(dst)-at)
+	if a < b {
+		addTo(dst[a+at:b+at], row[a:b])
+	}
+}
+
 // validX is the range [lo, hi) of output columns whose input column for
 // kernel column j lies inside the image.
 func (l *conv) validX(j int) (lo, hi int) {
@@ -294,12 +369,4 @@ func (l *conv) validX(j int) (lo, hi int) {
 	hi = min(hi, l.ow)
 	lo = min(lo, hi)
 	return lo, hi
-}
-
-// addTo sets dst[i] += src[i].
-func addTo(dst, src []float32) {
-	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] += v
-	}
 }

@@ -113,17 +113,43 @@ func (l *add) do(u, _ int) {
 	}
 }
 
-// flatten reshapes [C, H, W] to [C·H·W]; in NCHW memory that is a copy.
+// flatten reshapes [C, H, W] to [C·H·W]. Feature maps are stored channel
+// first and flat buffers sample first (see Net), so it moves each plane to
+// its sample's row.
 type flatten struct{ base }
 
 func (l *flatten) forward(n int, _ bool) {
-	k := n * l.net.size[l.out]
-	copy(l.y()[:k], l.x(0)[:k])
+	x, y := l.x(0), l.y()
+	k := l.net.size[l.out]
+	if !l.net.planar(l.in[0]) {
+		copy(y[:n*k], x[:n*k])
+		return
+	}
+	c := l.net.shape[l.in[0]][0]
+	hw := k / c
+	for s := range n {
+		for ci := range c {
+			copy(y[s*k+ci*hw:][:hw], x[(ci*n+s)*hw:][:hw])
+		}
+	}
 }
 
 func (l *flatten) backward(n int) {
-	if dx := l.dx(0); dx != nil {
-		store(dx, l.dy()[:n*l.net.size[l.out]], l.acc[0])
+	dx, dy := l.dx(0), l.dy()
+	if dx == nil {
+		return
+	}
+	k := l.net.size[l.out]
+	if !l.net.planar(l.in[0]) {
+		store(dx, dy[:n*k], l.acc[0])
+		return
+	}
+	c := l.net.shape[l.in[0]][0]
+	hw := k / c
+	for s := range n {
+		for ci := range c {
+			store(dx[(ci*n+s)*hw:][:hw], dy[s*k+ci*hw:][:hw], l.acc[0])
+		}
 	}
 }
 

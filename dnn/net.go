@@ -3,6 +3,7 @@ package dnn
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 )
 
 // Net is a Graph made executable for batches of up to a fixed size. It owns
@@ -20,15 +21,20 @@ type Net struct {
 	params   []*Param
 
 	// Buffer 0 is the normalised graph input; buffer i+1 is node i's output.
-	size []int       // per-sample length of each buffer
-	act  [][]float32 // activations, maxBatch·size each
-	grad [][]float32 // their gradients; nil until the first Backward
+	// A buffer of feature maps ([C, H, W] per sample) is stored channel
+	// first, [C][n][H·W] for a pass of n samples, so that a convolution's
+	// GEMM over the whole batch writes its output in place and every channel
+	// is one contiguous run for BatchNorm; a flat buffer ([F] per sample) is
+	// [n][F], the layout Dense multiplies and Logits returns.
+	size  []int       // per-sample length of each buffer
+	shape [][]int     // per-sample shape of each buffer
+	act   [][]float32 // activations, maxBatch·size each
+	grad  [][]float32 // their gradients; nil until the first Backward
 
 	mean, invStd []float32   // per input channel
 	wantInGrad   bool        // the current Backward computes grad[0]
 	ws           []workspace // one per worker
 	colLen       int
-	tmpLen       int
 	rng          *rand.Rand // dropout masks
 }
 
@@ -83,9 +89,11 @@ func NewNet(g *Graph, maxBatch int) (*Net, error) {
 	net := &Net{g: g, maxBatch: maxBatch, rng: rand.New(rand.NewPCG(0, 0))}
 	index := map[string]int{g.Input: 0}
 	net.size = []int{numel(g.InputShape)}
+	net.shape = [][]int{slices.Clone(g.InputShape)}
 	for i, n := range g.Nodes {
 		index[n.Name] = i + 1
 		net.size = append(net.size, numel(shapes[n.Name]))
+		net.shape = append(net.shape, shapes[n.Name])
 	}
 	for _, k := range net.size {
 		net.act = append(net.act, make([]float32, maxBatch*k))
@@ -148,7 +156,7 @@ func NewNet(g *Graph, maxBatch int) (*Net, error) {
 	}
 	net.ws = make([]workspace, numWorkers())
 	for i := range net.ws {
-		net.ws[i] = workspace{col: make([]float32, net.colLen), tmp: make([]float32, net.tmpLen)}
+		net.ws[i] = workspace{col: make([]float32, net.colLen)}
 	}
 	return net, nil
 }
@@ -160,10 +168,9 @@ func (net *Net) addParam(n *Node, field string, t *Tensor, decay bool) *Param {
 	return p
 }
 
-// needScratch grows every worker's workspace to at least col and tmp values.
-func (net *Net) needScratch(col, tmp int) {
+// needScratch grows every worker's workspace to at least col values.
+func (net *Net) needScratch(col int) {
 	net.colLen = max(net.colLen, col)
-	net.tmpLen = max(net.tmpLen, tmp)
 }
 
 // Graph is the graph the Net runs.
@@ -205,9 +212,8 @@ func (net *Net) Forward(logits, x []float32, n int, train bool) {
 	in := net.act[0]
 	for s := range n {
 		for c := range net.mean {
-			off := s*k + c*hw
 			m, is := net.mean[c], net.invStd[c]
-			src, dst := x[off:off+hw], in[off:off+hw]
+			src, dst := x[s*k+c*hw:][:hw], in[net.planeAt(0, n, s, c):][:hw]
 			for i, v := range src {
 				dst[i] = (v - m) * is
 			}
@@ -261,9 +267,9 @@ func (net *Net) Backward(dx, dlogits []float32, n int) {
 		g0 := net.grad[0]
 		for s := range n {
 			for c, is := range net.invStd {
-				off := s*k + c*hw
-				for i := off; i < off+hw; i++ {
-					dx[i] = g0[i] * is
+				src, dst := g0[net.planeAt(0, n, s, c):][:hw], dx[s*k+c*hw:][:hw]
+				for i, v := range src {
+					dst[i] = v * is
 				}
 			}
 		}
@@ -284,6 +290,19 @@ func (net *Net) allocGrads(input bool) {
 		net.grad[0] = make([]float32, net.maxBatch*net.size[0])
 	}
 }
+
+// planeAt is the offset in buffer b, during a pass of n samples, of the
+// values of sample s in channel c (one plane of a feature map, one value
+// of a flat buffer).
+func (net *Net) planeAt(b, n, s, c int) int {
+	if !net.planar(b) {
+		return s*net.size[b] + c
+	}
+	return (c*n + s) * (net.size[b] / net.shape[b][0])
+}
+
+// planar is whether buffer b holds feature maps, stored channel first.
+func (net *Net) planar(b int) bool { return len(net.shape[b]) == 3 }
 
 // store writes src into dst, or adds it when acc is set.
 func store(dst, src []float32, acc bool) {

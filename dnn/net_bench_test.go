@@ -61,11 +61,14 @@ func benchTrainStep(b *testing.B, arch string, batch int) {
 	step() // allocates gradients and optimizer state
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		step()
 	}
+	cpu := cpuTime() - cpu0
 	b.ReportMetric(3*float64(flops)*float64(batch)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	b.ReportMetric(float64(batch)*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+	b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/op")
 }
 
 func benchForward(b *testing.B, arch string, batch int) {
