@@ -22,8 +22,12 @@ type Config struct {
 	// Target, when set, replaces the fixed budget by a search: for each
 	// method, the smallest budget whose fine-tuned model reaches a
 	// validation accuracy (see Target).
-	Target  *Target
-	Methods []string // default: Methods
+	Target *Target
+	// Deployment, when set, rewards the agent with the latency of a
+	// simulated deployment instead of accuracy, and reports every method's
+	// model in that deployment.
+	Deployment *Deployment
+	Methods    []string // default: Methods
 	// Finetune trains each pruned model further; Epochs 0 skips it. Its
 	// Teacher, when set, distils the heavy model (or any other) into each.
 	Finetune dnn.TrainConfig
@@ -56,6 +60,9 @@ type Result struct {
 	LatencyMSPredicted float64   `json:"latency_ms_predicted"`
 	LatencyMSMeasured  float64   `json:"latency_ms_measured"`
 	Keep               []float64 `json:"keep"` // kept fraction per prunable layer group
+	// Deployment is the model's simulated deployment, with a deployment
+	// objective.
+	Deployment *DeploymentResult `json:"deployment,omitempty"`
 	// With a target: the budget found, whether its model reached the
 	// target, and every budget tried on the way.
 	Budget  float64 `json:"budget,omitempty"`
@@ -75,9 +82,10 @@ type Probe struct {
 // Report is report.json: the budget or target, the heavy model it started
 // from, and each method, the one whose model is edge.onnx in Best.
 type Report struct {
-	Budget BudgetReport  `json:"budget"`
-	Target *TargetReport `json:"target,omitempty"`
-	Heavy  struct {
+	Budget     BudgetReport      `json:"budget"`
+	Target     *TargetReport     `json:"target,omitempty"`
+	Deployment *DeploymentReport `json:"deployment,omitempty"`
+	Heavy      struct {
 		Params      int64   `json:"params"`
 		FLOPs       int64   `json:"flops"`
 		Accuracy    float64 `json:"accuracy"`
@@ -170,6 +178,13 @@ func Run(cfg Config) (*Report, *dnn.Graph, error) {
 	}
 
 	r := &runner{cfg: cfg, base: base}
+	if cfg.Deployment != nil {
+		logf(cfg.Log, "deployment: simulating %s with every input sent to the cloud", cfg.Deployment.Scenario.Name)
+		if r.deploy, err = newDeployer(cfg.Deployment, cfg.Heavy, cfg.Splits); err != nil {
+			return nil, nil, err
+		}
+		rep.Deployment = r.deploy.report
+	}
 	if cfg.Target != nil {
 		if rep.Target, err = r.target(rep.Heavy.ValAccuracy); err != nil {
 			return nil, nil, err
@@ -226,8 +241,9 @@ func better(res Result, rep *Report) bool {
 
 // runner holds what every method's run shares.
 type runner struct {
-	cfg  Config
-	base size
+	cfg    Config
+	base   size
+	deploy *deployer // nil without a deployment objective
 }
 
 // candidate is a method's fine-tuned model and its report line so far.
@@ -252,6 +268,7 @@ func (r *runner) probe(m string, b Budget) (*candidate, error) {
 		if rc.Recipe.Epochs == 0 {
 			rc.Recipe = cfg.Finetune
 		}
+		rc.deploy = r.deploy
 		c, err = chooseRL(cfg.Heavy, b, cfg.Splits.Val, cfg.Splits.Train, rc, cfg.Seed)
 	} else {
 		c, err = Choose(cfg.Heavy, m, b, cfg.Seed)
@@ -319,6 +336,13 @@ func (r *runner) finish(c *candidate) error {
 			return fmt.Errorf("compress: measuring the %s model: %w", c.Method, err)
 		}
 		c.LatencyMSMeasured = ms(l)
+	}
+	if r.deploy != nil {
+		if c.Deployment, err = r.deploy.evaluate(c.graph, cfg.Splits); err != nil {
+			return err
+		}
+		logf(cfg.Log, "%s: deployed, %.2f%% offloaded, accuracy %.4f, %s latency %.3f ms (%.1f%% below cloud-only)", c.Method,
+			100*c.Deployment.OffloadRate, c.Deployment.Accuracy, r.deploy.metric, pick(c.Deployment.LatencyMS, r.deploy.metric), 100*c.Deployment.Reduction)
 	}
 	c.graph.Meta["compress_method"] = c.Method
 	c.graph.Meta["test_accuracy"] = fmt.Sprintf("%.4f", c.Accuracy)

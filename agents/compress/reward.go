@@ -46,6 +46,11 @@ type rewarder struct {
 	seed   uint64
 	lsData []float32
 	lsN    int
+	// deploy, when set, scores the repaired model by its deployment's
+	// latency reduction, with the heavy model's predictions on the
+	// validation subset in heavyVal.
+	deploy   *deployer
+	heavyVal []int32
 }
 
 func (e *env) setReward(cfg RLConfig, train *data.Set, seed uint64) error {
@@ -61,7 +66,7 @@ func newRewarder(heavy *dnn.Graph, cfg RLConfig, train *data.Set, seed uint64) (
 	if !slices.Contains(Rewards, cfg.Reward) {
 		return nil, fmt.Errorf("compress: rl: unknown reward %q; want one of %v", cfg.Reward, Rewards)
 	}
-	r := &rewarder{kind: cfg.Reward, heavy: heavy, train: train, calib: cfg.Calibrate, seed: seed, recipe: cfg.Recipe}
+	r := &rewarder{kind: cfg.Reward, heavy: heavy, train: train, calib: cfg.Calibrate, seed: seed, recipe: cfg.Recipe, deploy: cfg.deploy}
 	if train == nil || train.Len() == 0 {
 		if r.kind != RewardRaw && r.kind != RewardBN {
 			return nil, fmt.Errorf("compress: rl: reward %s needs training data", r.kind)
@@ -101,6 +106,12 @@ func (e *env) reward(g *dnn.Graph, keep map[string][]int) (float64, error) {
 		if err := dnn.RecalibrateBN(g, r.train, r.calib, 64); err != nil {
 			return 0, err
 		}
+	}
+	if r.deploy != nil {
+		if r.heavyVal == nil {
+			r.heavyVal = r.deploy.heavyVal[:e.val.Len()]
+		}
+		return r.deploy.reward(g, e.val, r.heavyVal)
 	}
 	acc, _, _, err := dnn.Evaluate(g, e.val, 0)
 	return acc, err

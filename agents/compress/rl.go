@@ -58,6 +58,8 @@ type RLConfig struct {
 	// rate.
 	Recipe dnn.TrainConfig
 	Log    io.Writer
+
+	deploy *deployer // rewards the deployment's latency instead of accuracy
 }
 
 func (c RLConfig) withDefaults() RLConfig {

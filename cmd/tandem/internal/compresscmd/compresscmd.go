@@ -26,6 +26,7 @@ import (
 	"github.com/tandem-edge/tandem/dnn/onnx"
 	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/profiles"
+	"github.com/tandem-edge/tandem/scenarios"
 )
 
 // Options are the inputs of `tandem compress`.
@@ -52,6 +53,9 @@ type Options struct {
 	Temperature float64
 	Episodes    int
 	Reward      string
+	Objective   string // accuracy | deployment
+	Scenario    string // the deployment objective's scenario
+	SLO         string // the deployment's latency minimised: mean, p50, p95, p99
 	Seed        uint64
 	Measure     bool
 	JSON        bool
@@ -94,6 +98,15 @@ The three baselines take the largest model within the budget by bisection on
 their one parameter; rl keeps channels by L1 norm within each layer, as uniform
 does.
 
+With --objective deployment the agent is rewarded not with accuracy but with
+how much lower the mean (or --slo) latency of --scenario is than with every
+input sent to the cloud: each episode's model runs on the validation images,
+its outcomes and its latency predicted on the scenario's edge device go into
+the simulator, with a max_prob offloading threshold set so that the cascade is
+as accurate as the heavy model alone. The agent so trades edge accuracy (fewer
+offloads) against edge time. Every method's final model, and the bundle's own
+edge model, are then simulated in that deployment on the test images.
+
 Each pruned model is fine-tuned for --finetune-epochs on the bundle's training
 split, the same recipe for every method: SGD from --finetune-lr on a cosine
 schedule, distilling the heavy model (its soft targets at --temperature,
@@ -110,7 +123,8 @@ predicted on --device and measured with ONNX Runtime (one thread), the kept
 fraction of each layer and, with a target, every budget probed.`,
 		Example: `  tandem compress --bundle builtin:fashion --flops 0.067 --out out/compress
   tandem compress --bundle bundles/fashion --latency 0.05ms --device edge-cpu-1t --methods uniform,l1 --out out/c
-  tandem compress --bundle builtin:fashion --target-accuracy --search params --out out/size-at-accuracy`,
+  tandem compress --bundle builtin:fashion --target-accuracy --search params --out out/size-at-accuracy
+  tandem compress --bundle builtin:fashion --flops 0.3 --objective deployment --scenario builtin:default --out out/deploy`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Stdout, opts.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -136,6 +150,9 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.Float64Var(&opts.Distill, "distill", 0.9, "weight `W` of the heavy model's soft targets in fine-tuning (0: labels alone)")
 	f.Float64Var(&opts.Temperature, "temperature", 4, "distillation temperature `T`")
 	f.IntVar(&opts.Episodes, "episodes", 150, "rl: search `N` episodes after the warm-up")
+	f.StringVar(&opts.Objective, "objective", "accuracy", "rl: reward `KIND`: accuracy, or deployment (the latency of --scenario simulated with each model)")
+	f.StringVar(&opts.Scenario, "scenario", "builtin:default", "with --objective deployment: the `SCENARIO` simulated")
+	f.StringVar(&opts.SLO, "slo", "mean", "with --objective deployment: the latency `STAT` minimised ("+strings.Join(compress.Metrics, ", ")+")")
 	f.StringVar(&opts.Reward, "reward", compress.RewardBN, "rl: score each episode's model by `KIND` ("+strings.Join(compress.Rewards, ", ")+"; see 'compress rewards')")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed `S` of the random method and of fine-tuning")
 	f.BoolVar(&opts.Measure, "measure", true, "measure each model's latency with ONNX Runtime")
@@ -163,6 +180,21 @@ func Run(opts *Options) error {
 	}
 	if !slices.Contains(compress.Rewards, opts.Reward) {
 		return cli.BadInputf("compress: --reward %q: want one of %s", opts.Reward, strings.Join(compress.Rewards, ", "))
+	}
+	var deployment *compress.Deployment
+	switch opts.Objective {
+	case "", "accuracy":
+	case "deployment":
+		if !slices.Contains(compress.Metrics, opts.SLO) {
+			return cli.BadInputf("compress: --slo %q: want one of %s", opts.SLO, strings.Join(compress.Metrics, ", "))
+		}
+		sc, err := scenarios.Load(opts.Scenario)
+		if err != nil {
+			return cli.BadInput(err)
+		}
+		deployment = &compress.Deployment{Scenario: sc, Metric: opts.SLO}
+	default:
+		return cli.BadInputf("compress: --objective %q: want accuracy or deployment", opts.Objective)
 	}
 	if !(opts.Distill >= 0 && opts.Distill <= 1) {
 		return cli.BadInputf("compress: --distill %g: want a weight in [0, 1]", opts.Distill)
@@ -207,7 +239,16 @@ func Run(opts *Options) error {
 	if opts.Distill > 0 {
 		ft.Teacher, ft.DistillWeight, ft.Temperature = heavy, opts.Distill, opts.Temperature
 	}
-	cfg := compress.Config{Heavy: heavy, Splits: splits, Budget: budget, Target: target, Methods: methods, Seed: opts.Seed, Device: dev,
+	if deployment != nil {
+		raw, err := b.ReadModel(bundles.ModelEdge)
+		if err != nil {
+			return cli.BadInput(err)
+		}
+		if deployment.Reference, err = onnx.Decode(raw); err != nil {
+			return cli.BadInput(fmt.Errorf("bundle %s: edge model: %w", b.Name, err))
+		}
+	}
+	cfg := compress.Config{Heavy: heavy, Splits: splits, Budget: budget, Target: target, Deployment: deployment, Methods: methods, Seed: opts.Seed, Device: dev,
 		Finetune: ft, RL: compress.RLConfig{Episodes: opts.Episodes, Reward: opts.Reward}, Log: opts.Stderr}
 	bars := map[string]func(dnn.Progress){}
 	cfg.Progress = func(m string, p dnn.Progress) {
@@ -324,6 +365,34 @@ func printReport(w io.Writer, rep *compress.Report) {
 	}
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
 	t.Header("model", "params", "MFLOPs", "budget", "test pruned", "val fine-tuned", "test fine-tuned", "predicted ms", "measured ms")
+	t.Bulk(rows)
+	t.Render()
+	if d := rep.Deployment; d != nil {
+		printDeployment(w, rep)
+	}
+}
+
+// printDeployment tabulates every model in the deployment objective's
+// scenario, cloud-only and the bundle's own edge model first.
+func printDeployment(w io.Writer, rep *compress.Report) {
+	d := rep.Deployment
+	f := func(v float64, p int) string { return strconv.FormatFloat(v, 'f', p, 64) }
+	row := func(name string, r *compress.DeploymentResult) []string {
+		return []string{name, f(100*r.OffloadRate, 1) + "%", f(100*r.Accuracy, 2) + "%", f(r.LatencyMS.Mean, 3), f(r.LatencyMS.P95, 3), f(r.LatencyMS.P99, 3),
+			f(100*r.Reduction, 1) + "%"}
+	}
+	rows := [][]string{row("cloud-only", d.CloudOnly)}
+	if d.Reference != nil {
+		rows = append(rows, row("the bundle's edge model", d.Reference))
+	}
+	for _, m := range rep.Methods {
+		if m.Deployment != nil {
+			rows = append(rows, row(m.Method, m.Deployment))
+		}
+	}
+	fmt.Fprintf(w, "deployed in %s (%d requests, test outcomes, threshold set on validation to match cloud-only accuracy):\n", d.Scenario, d.Requests)
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+	t.Header("edge model", "offloaded", "accuracy (all requests)", "mean ms", "p95 ms", "p99 ms", d.Metric+" below cloud-only")
 	t.Bulk(rows)
 	t.Render()
 }

@@ -240,3 +240,72 @@ func TestRunRewards(t *testing.T) {
 		}
 	}
 }
+
+func TestRunDeploymentObjective(t *testing.T) {
+	dir := tinyBundle(t)
+	scenario := filepath.Join(t.TempDir(), "s.yaml")
+	yaml := fmt.Sprintf(`name: tiny
+seed: 1
+requests: 400
+bundle: %s
+workload: {arrival: poisson, rate: 20}
+edge: {count: 2, device: edge-cpu-1t}
+link: {uplink_mbps: 10, rtt: 20ms}
+cloud: {servers: 1, device: server-cpu, service: {dist: deterministic, mean: 1ms}}
+policy: {kind: cloud-only}
+`, dir)
+	if err := os.WriteFile(scenario, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "c")
+	var stdout strings.Builder
+	opts := &Options{Bundle: dir, Out: out, FLOPs: 0.3, Methods: "rl,uniform", Epochs: 1, Episodes: 3, Seed: 1, Device: "edge-cpu-1t",
+		Objective: "deployment", Scenario: scenario, SLO: "mean", LR: 0.01, Distill: 0.9, Temperature: 4, Stdout: &stdout, Stderr: io.Discard}
+	if err := Run(opts); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		Threshold   float64                `json:"threshold"`
+		OffloadRate float64                `json:"offload_rate"`
+		Reduction   float64                `json:"reduction"`
+		LatencyMS   struct{ Mean float64 } `json:"latency_ms"`
+	}
+	var rep struct {
+		Deployment struct {
+			CloudOnly *result `json:"cloud_only"`
+			Reference *result `json:"reference"`
+		} `json:"deployment"`
+		Methods []struct {
+			Method     string  `json:"method"`
+			Deployment *result `json:"deployment"`
+		} `json:"methods"`
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	d := rep.Deployment
+	if d.CloudOnly == nil || d.Reference == nil || d.CloudOnly.LatencyMS.Mean < 20 || d.CloudOnly.OffloadRate != 1 {
+		t.Fatalf("report.json %s", raw)
+	}
+	for _, m := range rep.Methods {
+		r := m.Deployment
+		if r == nil || r.LatencyMS.Mean <= 0 || r.Threshold < 0 || r.Threshold > 1 {
+			t.Fatalf("%s: deployment %+v", m.Method, r)
+		}
+		// The reduction is against cloud-only's mean.
+		if want := 1 - r.LatencyMS.Mean/d.CloudOnly.LatencyMS.Mean; math.Abs(r.Reduction-want) > 1e-9 {
+			t.Errorf("%s: reduction %v, want %v", m.Method, r.Reduction, want)
+		}
+	}
+	if !strings.Contains(stdout.String(), "below cloud-only") {
+		t.Errorf("no deployment table:\n%s", stdout.String())
+	}
+	opts.SLO = "p42"
+	if err := Run(opts); cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), `--slo "p42"`) {
+		t.Errorf("--slo p42: %v", err)
+	}
+}

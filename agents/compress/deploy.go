@@ -1,0 +1,292 @@
+package compress
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/tandem-edge/tandem/agents/offload"
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/data"
+	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/profiles"
+	"github.com/tandem-edge/tandem/scenarios"
+	"github.com/tandem-edge/tandem/sim"
+)
+
+// Metrics a deployment objective may minimise.
+var Metrics = []string{"mean", "p50", "p95", "p99"}
+
+// Deployment puts the simulator in the loop: the agent's reward becomes
+// how much lower a deployment's latency is with the episode's model on the
+// edge devices than with every input sent to the cloud. Each candidate is
+// run on the validation split, its per-sample outcomes replace the
+// bundle's, its latency comes from the edge device's predictor, and the
+// policy is a max_prob threshold set so that the cascade is as accurate as
+// the cloud alone on those samples. The agent so trades edge accuracy
+// (fewer offloads) against edge time.
+type Deployment struct {
+	// Scenario is the deployment; its bundle's heavy model must be the one
+	// compressed, and its policy is replaced as above.
+	Scenario *scenarios.Scenario
+	// Metric is the latency minimised, one of Metrics; "" means the mean.
+	Metric string
+	// Reference, when set, is another edge model (the bundle's current
+	// one) reported in the same deployment for comparison.
+	Reference *dnn.Graph
+}
+
+// DeploymentResult is a model's deployment, as report.json gives it.
+type DeploymentResult struct {
+	// Threshold is the max_prob below which an input is offloaded, chosen
+	// on validation; OffloadRate, Accuracy and the latencies are the
+	// simulator's on the test split's outcomes.
+	Threshold   float64       `json:"threshold"`
+	OffloadRate float64       `json:"offload_rate"`
+	Accuracy    float64       `json:"accuracy"`
+	LatencyMS   sim.LatencyMS `json:"latency_ms"`
+	EdgeMS      float64       `json:"edge_ms"` // the predicted edge time simulated
+	// Reduction is 1 − latency / cloud-only latency, for the metric.
+	Reduction float64 `json:"reduction"`
+}
+
+// DeploymentReport is report.json's account of the deployment objective.
+type DeploymentReport struct {
+	Scenario  string            `json:"scenario"`
+	Metric    string            `json:"metric"`
+	Requests  int               `json:"requests"`
+	CloudOnly *DeploymentResult `json:"cloud_only"`
+	Reference *DeploymentResult `json:"reference,omitempty"`
+}
+
+// deployer simulates a scenario with candidate edge models.
+type deployer struct {
+	in       *scenarios.Inputs
+	metric   string
+	heavyVal []int32 // the heavy model's predictions on validation
+	heavyTst []int32 // and on test
+	cloudMS  float64 // the cloud-only deployment's metric
+	report   *DeploymentReport
+}
+
+func newDeployer(d *Deployment, heavy *dnn.Graph, splits *data.Splits) (*deployer, error) {
+	if d.Scenario == nil {
+		return nil, errors.New("compress: a deployment objective needs a scenario")
+	}
+	metric := d.Metric
+	if metric == "" {
+		metric = "mean"
+	}
+	if !slices.Contains(Metrics, metric) {
+		return nil, fmt.Errorf("compress: deployment metric %q: want one of %v", metric, Metrics)
+	}
+	sc := *d.Scenario
+	sc.Policy = scenarios.Policy{Kind: offload.KindThreshold, Feature: offload.MaxProb.String(), Threshold: 0.5}
+	if sc.Edge.Service != nil {
+		return nil, fmt.Errorf("%s: edge.service: the deployment objective times each candidate with the edge device's predictor; remove the override", sc.File)
+	}
+	// Every candidate brings its own edge time, so the bundle's edge model
+	// need not be in the edge profile: resolve with a stand-in service.
+	probe := sc
+	probe.Edge.Service = &scenarios.Service{Dist: scenarios.DistDeterministic, Mean: scenarios.Duration(1)}
+	in, err := scenarios.Resolve(&probe)
+	if err != nil {
+		return nil, err
+	}
+	in.Scenario = &sc
+	if in.EdgeDevice, err = sc.EdgeProfile(); err != nil {
+		return nil, fmt.Errorf("%s: edge.device: %w", sc.File, err)
+	}
+	if in.EdgeDevice.Predictor == nil {
+		return nil, fmt.Errorf("%s: edge.device: the deployment objective times each model with the device profile's latency predictor, and %s has none (tandem profile --sweep-widths)", sc.File, in.EdgeDevice.Name)
+	}
+	if in.Bundle.Models.Heavy.Params != 0 && in.Bundle.Models.Heavy.Params != heavy.Params() {
+		return nil, fmt.Errorf("%s: bundle %s's heavy model has %d parameters, the model compressed %d: the scenario must deploy the model being compressed",
+			sc.File, in.Bundle.Name, in.Bundle.Models.Heavy.Params, heavy.Params())
+	}
+	dp := &deployer{in: in, metric: metric, report: &DeploymentReport{Scenario: sc.Name, Metric: metric, Requests: sc.Requests}}
+	if _, dp.heavyVal, _, err = dnn.Evaluate(heavy, splits.Val, 0); err != nil {
+		return nil, err
+	}
+	if _, dp.heavyTst, _, err = dnn.Evaluate(heavy, splits.Test, 0); err != nil {
+		return nil, err
+	}
+	// Cloud-only needs no edge model: any outcomes of the test split do.
+	cloud := *in.Scenario
+	cloud.Policy = scenarios.Policy{Kind: offload.KindCloudOnly}
+	outs := outcomesOf(splits.Test, heavy.Classes, dp.heavyTst, dp.heavyTst, make([]float32, splits.Test.Len()*heavy.Classes))
+	sum, err := dp.simulate(&cloud, outs, nil)
+	if err != nil {
+		return nil, err
+	}
+	dp.cloudMS = pick(sum.LatencyMS, metric)
+	dp.report.CloudOnly = &DeploymentResult{Threshold: 1, OffloadRate: sum.OffloadRate, Accuracy: overRequests(sum), LatencyMS: sum.LatencyMS}
+	if d.Reference != nil {
+		if dp.report.Reference, err = dp.evaluate(d.Reference, splits); err != nil {
+			return nil, fmt.Errorf("compress: the reference edge model: %w", err)
+		}
+	}
+	return dp, nil
+}
+
+// reward is the latency reduction against cloud-only of the deployment
+// with g on validation.
+func (dp *deployer) reward(g *dnn.Graph, val *data.Set, heavyVal []int32) (float64, error) {
+	r, _, err := dp.run(g, val, heavyVal, -1)
+	if err != nil {
+		return 0, err
+	}
+	return r.Reduction, nil
+}
+
+// evaluate sets g's threshold on validation and simulates its deployment on
+// the test split's outcomes.
+func (dp *deployer) evaluate(g *dnn.Graph, splits *data.Splits) (*DeploymentResult, error) {
+	_, t, err := dp.run(g, splits.Val, dp.heavyVal, -1)
+	if err != nil {
+		return nil, err
+	}
+	r, _, err := dp.run(g, splits.Test, dp.heavyTst, t)
+	return r, err
+}
+
+// run simulates the deployment of g on set's outcomes, with threshold t, or
+// with the threshold that makes the cascade as accurate as the heavy model
+// on set when t is negative; it returns the result and the threshold.
+func (dp *deployer) run(g *dnn.Graph, set *data.Set, heavyPred []int32, t float64) (*DeploymentResult, float64, error) {
+	_, preds, logits, err := dnn.Evaluate(g, set, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(heavyPred) != set.Len() {
+		return nil, 0, fmt.Errorf("compress: %d heavy-model predictions for %d samples", len(heavyPred), set.Len())
+	}
+	outs := outcomesOf(set, g.Classes, heavyPred, preds, logits)
+	if t < 0 {
+		t = cloudThreshold(outs)
+	}
+	edge, err := hil.PredictGraph(dp.in.EdgeDevice, g, 1)
+	if err != nil {
+		return nil, 0, err
+	}
+	sc := *dp.in.Scenario
+	sc.Policy.Threshold = t
+	model := &profiles.Model{Name: g.Name, Latency: edge, Spread: dp.spread()}
+	sum, err := dp.simulate(&sc, outs, model)
+	if err != nil {
+		return nil, 0, err
+	}
+	v := pick(sum.LatencyMS, dp.metric)
+	return &DeploymentResult{Threshold: t, OffloadRate: sum.OffloadRate, Accuracy: overRequests(sum), LatencyMS: sum.LatencyMS,
+		EdgeMS: ms(edge), Reduction: 1 - v/dp.cloudMS}, t, nil
+}
+
+// spread is the run-to-run variation of edge times: the bundle's edge
+// model's, where the edge profile has measured it.
+func (dp *deployer) spread() float64 {
+	b := dp.in.Bundle
+	for _, m := range dp.in.EdgeDevice.Models {
+		if m.SHA256 == b.Models.Edge.SHA256 {
+			return m.Spread
+		}
+	}
+	return 0
+}
+
+// simulate runs sc with the outcomes and, when not nil, the edge model's
+// profile in place of the bundle's.
+func (dp *deployer) simulate(sc *scenarios.Scenario, outs []bundles.Outcome, edge *profiles.Model) (*sim.Summary, error) {
+	in := *dp.in
+	in.Scenario = sc
+	cfg, err := sim.ConfigFor(&in)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Outcomes = outs
+	if edge != nil {
+		cfg.EdgeModel = edge
+	}
+	s, err := sim.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s.Run(nil)
+}
+
+// cloudThreshold is the max_prob threshold that offloads the fewest inputs
+// while making the cascade at least as accurate as the heavy model alone on
+// outs: the least sure inputs go first.
+func cloudThreshold(outs []bundles.Outcome) float64 {
+	order := make([]int, len(outs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return outs[order[a]].MaxProb < outs[order[b]].MaxProb })
+	var edge, cloud int
+	for _, o := range outs {
+		if o.EdgeCorrect() {
+			edge++
+		}
+		if o.CloudCorrect() {
+			cloud++
+		}
+	}
+	// correct is the cascade's count with the first k of order offloaded.
+	correct := edge
+	for k := 0; k <= len(order); k++ {
+		if correct >= cloud {
+			switch {
+			case k == 0:
+				return 0
+			case k == len(order):
+				return 1
+			}
+			return (outs[order[k-1]].MaxProb + outs[order[k]].MaxProb) / 2
+		}
+		if k < len(order) {
+			o := outs[order[k]]
+			if o.CloudCorrect() {
+				correct++
+			}
+			if o.EdgeCorrect() {
+				correct--
+			}
+		}
+	}
+	return 1
+}
+
+// outcomesOf pairs a model's predictions on set with the heavy model's.
+func outcomesOf(set *data.Set, classes int, heavyPred, edgePred []int32, edgeLogits []float32) []bundles.Outcome {
+	out := make([]bundles.Outcome, set.Len())
+	for i := range out {
+		logits := edgeLogits[i*classes : (i+1)*classes]
+		mp, margin, ent := offload.Features(logits)
+		out[i] = bundles.Outcome{Sample: i, Label: int(set.Y[i]), EdgePred: int(edgePred[i]), CloudPred: int(heavyPred[i]),
+			MaxProb: mp, Margin: margin, Entropy: ent, Logits: logits}
+	}
+	return out
+}
+
+// overRequests is the accuracy over every request: one that failed (timed
+// out) is not a correct one.
+func overRequests(s *sim.Summary) float64 {
+	if s.Requests == 0 {
+		return 0
+	}
+	return s.Accuracy * float64(s.Completed) / float64(s.Requests)
+}
+
+func pick(l sim.LatencyMS, metric string) float64 {
+	switch metric {
+	case "p50":
+		return l.P50
+	case "p95":
+		return l.P95
+	case "p99":
+		return l.P99
+	}
+	return l.Mean
+}
