@@ -212,6 +212,8 @@ func TestCSV(t *testing.T) {
 		{ID: 1, Device: 0, Sample: 9, Arrival: 12345678901, Decision: offload.Cloud, Edge: 999,
 			Uplink: 3 * time.Millisecond, CloudQueue: 1, Cloud: 10 * time.Millisecond, Downlink: 5 * time.Millisecond,
 			Latency: 18*time.Millisecond + 1000, Batch: 4},
+		{ID: 2, Device: 1, Sample: 5, Arrival: time.Millisecond, Decision: offload.Cloud, Uplink: time.Millisecond,
+			Latency: 2 * time.Millisecond, Status: StatusFailed, Failure: FailureHTTP(503)},
 	}
 	for i := range recs {
 		if err := c.Record(&recs[i]); err != nil {
@@ -222,8 +224,9 @@ func TestCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := CSVHeader + "\n" +
-		"0,3,41,1.500000,edge,2.000000,0.000000,0.000000,0.000000,2.000007,true,ok,0.000007,0.000000,0\n" +
-		"1,0,9,12345.678901,cloud,0.000999,3.000000,0.000001,10.000000,18.001000,false,ok,0.000000,5.000000,4\n"
+		"0,3,41,1.500000,edge,2.000000,0.000000,0.000000,0.000000,2.000007,true,ok,0.000007,0.000000,0,\n" +
+		"1,0,9,12345.678901,cloud,0.000999,3.000000,0.000001,10.000000,18.001000,false,ok,0.000000,5.000000,4,\n" +
+		"2,1,5,1.000000,cloud,0.000000,1.000000,0.000000,0.000000,2.000000,false,failed,0.000000,0.000000,0,http_503\n"
 	if b.String() != want {
 		t.Errorf("CSV:\n%s\nwant:\n%s", b.String(), want)
 	}
@@ -247,9 +250,64 @@ func TestSummaryJSON(t *testing.T) {
 	}
 	want := `{"scenario":"","mode":"","seed":0,"requests":0,"completed":0,"failed":0,"accuracy":0,"offload_rate":0,` +
 		`"latency_ms":{"mean":0,"p50":0,"p95":0,"p99":0,"max":0},"throughput_rps":0,` +
-		`"utilization":{"edge":0,"uplink":0,"cloud":0},"events":0,"wall_seconds":0}`
+		`"utilization":{"edge":0,"uplink":0,"cloud":0},"events":0,"wall_seconds":0,` +
+		`"failures":null,"accuracy_over_requests":0,"accuracy_over_completed":0}`
 	if string(js) != want {
 		t.Errorf("summary JSON\n%s\nwant\n%s", js, want)
+	}
+}
+
+func TestFailureString(t *testing.T) {
+	for _, tc := range []struct {
+		f    Failure
+		want string
+		code int
+	}{
+		{FailureNone, "", 0},
+		{FailureTimeout, "timeout", 0},
+		{FailureRefused, "refused", 0},
+		{FailureConnection, "connection", 0},
+		{FailureBadAnswer, "bad_answer", 0},
+		{FailureError, "error", 0},
+		{FailureHTTP(503), "http_503", 503},
+		{FailureHTTP(401), "http_401", 401},
+		{FailureHTTP(42), "bad_answer", 0}, // not an HTTP status
+		{Failure(77), "Failure(77)", 0},
+	} {
+		if got := tc.f.String(); got != tc.want || tc.f.HTTPStatus() != tc.code {
+			t.Errorf("%d: %q, code %d; want %q, %d", uint16(tc.f), got, tc.f.HTTPStatus(), tc.want, tc.code)
+		}
+	}
+}
+
+// TestCollectorFailures checks that failures are counted by reason, that
+// one without a reason is counted as an error, and how the two accuracies
+// divide.
+func TestCollectorFailures(t *testing.T) {
+	c := NewCollector()
+	recs := []Record{
+		{Correct: true}, {Correct: true}, {Correct: false},
+		{Status: StatusFailed, Failure: FailureHTTP(503)},
+		{Status: StatusFailed, Failure: FailureHTTP(503)},
+		{Status: StatusFailed, Failure: FailureTimeout, Correct: true}, // late: not correct whatever it said
+		{Status: StatusFailed},
+	}
+	for i := range recs {
+		c.Add(&recs[i])
+	}
+	s := &Summary{Requests: 8} // one still in flight when the run stopped
+	c.Fill(s)
+	want := map[string]int64{"http_503": 2, "timeout": 1, "error": 1}
+	if s.Completed != 3 || s.Failed != 4 || len(s.Failures) != len(want) {
+		t.Fatalf("summary %+v", s)
+	}
+	for k, n := range want {
+		if s.Failures[k] != n {
+			t.Errorf("failures %v, want %v", s.Failures, want)
+		}
+	}
+	if s.AccuracyOverRequests != 2.0/8 || s.AccuracyOverCompleted != 2.0/3 || s.Accuracy != s.AccuracyOverCompleted {
+		t.Errorf("accuracy %v over requests, %v over completed (%v)", s.AccuracyOverRequests, s.AccuracyOverCompleted, s.Accuracy)
 	}
 }
 

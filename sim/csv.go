@@ -8,8 +8,9 @@ import (
 )
 
 // CSVHeader is the header line of requests.csv: the columns every driver
-// writes, then the simulator's extra detail.
-const CSVHeader = "id,device,sample,arrival_ms,decision,edge_ms,uplink_ms,cloud_queue_ms,cloud_ms,latency_ms,correct,status,edge_queue_ms,downlink_ms,batch"
+// writes, then the simulator's extra detail, then why a failed request
+// failed (Failure.String(); empty for a request that did not fail).
+const CSVHeader = "id,device,sample,arrival_ms,decision,edge_ms,uplink_ms,cloud_queue_ms,cloud_ms,latency_ms,correct,status,edge_queue_ms,downlink_ms,batch,failure"
 
 // CSVRecorder writes records as requests.csv rows, header first. Times are
 // milliseconds with exactly six decimals, printed from integer nanoseconds,
@@ -57,6 +58,8 @@ func (c *CSVRecorder) Record(r *Record) error {
 	b = appendMS(b, r.Downlink)
 	b = append(b, ',')
 	b = strconv.AppendInt(b, int64(r.Batch), 10)
+	b = append(b, ',')
+	b = append(b, r.Failure.String()...)
 	b = append(b, '\n')
 	c.buf = b
 	_, err := c.w.Write(b)

@@ -234,10 +234,10 @@ func (s *Sim) complete(i int32) {
 	if cloud {
 		correct = a.cloudOK
 	}
-	status := StatusOK
+	status, why := StatusOK, FailureNone
 	if Late(s.now-r.arrival, s.timeout) {
-		status = StatusFailed
-		s.col.failed++
+		status, why = StatusFailed, FailureTimeout
+		s.col.fail(why)
 	} else {
 		s.col.add(s.now-r.arrival, correct, cloud)
 	}
@@ -251,6 +251,7 @@ func (s *Sim) complete(i int32) {
 			Latency:  s.now - r.arrival,
 			Correct:  correct,
 			Status:   status,
+			Failure:  why,
 		}
 		if s.devices[r.device].edgeFirst {
 			s.record.EdgeQueue = r.edgeStart - r.arrival

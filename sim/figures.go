@@ -23,6 +23,7 @@ var Figures = []Figure{
 	{"utilization_edge", func(s *Summary) float64 { return s.Utilization.Edge }},
 	{"utilization_uplink", func(s *Summary) float64 { return s.Utilization.Uplink }},
 	{"utilization_cloud", func(s *Summary) float64 { return s.Utilization.Cloud }},
+	{"accuracy_over_requests", func(s *Summary) float64 { return s.AccuracyOverRequests }},
 }
 
 // FigureIndex returns the position of the named figure in Figures, or -1.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/tandem-edge/tandem/agents/offload"
@@ -22,13 +23,24 @@ type Summary struct {
 	Requests      int64       `json:"requests"`  // arrivals
 	Completed     int64       `json:"completed"` // answered
 	Failed        int64       `json:"failed"`
-	Accuracy      float64     `json:"accuracy"`     // correct answers / completed
+	Accuracy      float64     `json:"accuracy"`     // correct answers / completed (accuracy_over_completed)
 	OffloadRate   float64     `json:"offload_rate"` // answered by the cloud / completed
 	LatencyMS     LatencyMS   `json:"latency_ms"`   // of completed requests, arrival to answer
 	ThroughputRPS float64     `json:"throughput_rps"`
 	Utilization   Utilization `json:"utilization"`
 	Events        int64       `json:"events"`       // events the simulator handled
 	WallSeconds   float64     `json:"wall_seconds"` // set by the caller, who owns the clock
+
+	// Failures counts the failed requests by reason (Failure.String());
+	// the counts sum to Failed.
+	Failures map[string]int64 `json:"failures"`
+	// AccuracyOverRequests is correct answers over all requests: a request
+	// that failed is not a correct one, so a deployment cannot look better
+	// by failing the requests it would get wrong.
+	AccuracyOverRequests float64 `json:"accuracy_over_requests"`
+	// AccuracyOverCompleted is correct answers over completed requests,
+	// the same number as Accuracy under a name that says what it divides by.
+	AccuracyOverCompleted float64 `json:"accuracy_over_completed"`
 }
 
 // LatencyMS is a latency distribution in milliseconds. Percentiles are
@@ -69,6 +81,64 @@ func (s Status) String() string {
 	return fmt.Sprintf("Status(%d)", uint8(s))
 }
 
+// Failure is why a request failed. The HTTP statuses a cloud answers with
+// are failures of their own (FailureHTTP), so that a summary tells an
+// overloaded server (503) from a broken one (500).
+type Failure uint16
+
+// Failures.
+const (
+	FailureNone       Failure = iota // the request did not fail
+	FailureTimeout                   // no answer within the scenario's timeout
+	FailureRefused                   // the cloud refused the connection
+	FailureConnection                // the connection to the cloud broke before the answer
+	FailureBadAnswer                 // the cloud answered what is not the model's output
+	FailureError                     // any other error on the way to the cloud and back
+
+	failureHTTP Failure = 1000 // + the HTTP status code
+)
+
+// FailureHTTP is the failure of a cloud that answered HTTP status code
+// (other than 200).
+func FailureHTTP(code int) Failure {
+	if code < 100 || code > 599 {
+		return FailureBadAnswer
+	}
+	return failureHTTP + Failure(code)
+}
+
+// HTTPStatus is the status code of an HTTP failure, or 0.
+func (f Failure) HTTPStatus() int {
+	if f > failureHTTP {
+		return int(f - failureHTTP)
+	}
+	return 0
+}
+
+// String is the failure's name in requests.csv's failure column and in
+// summary.json's failures: timeout, refused, connection, bad_answer,
+// error, http_503 and the like; "" for FailureNone.
+func (f Failure) String() string {
+	switch f {
+	case FailureNone:
+		return ""
+	case FailureTimeout:
+		return "timeout"
+	case FailureRefused:
+		return "refused"
+	case FailureConnection:
+		return "connection"
+	case FailureBadAnswer:
+		return "bad_answer"
+	case FailureError:
+		return "error"
+	}
+	if c := f.HTTPStatus(); c > 0 {
+		return "http_" + strconv.Itoa(c)
+	}
+	return fmt.Sprintf("Failure(%d)", uint16(f))
+}
+
 // Record is one request's row of requests.csv. Stage times are zero for the
 // stages a request did not cross.
 type Record struct {
@@ -87,6 +157,7 @@ type Record struct {
 	Batch      int           // size of the cloud batch; 0 when the edge answered
 	Correct    bool
 	Status     Status
+	Failure    Failure // why, when Status is StatusFailed
 }
 
 // Late reports whether an answer after latency missed the client's timeout
@@ -105,21 +176,32 @@ type Recorder interface {
 // number of records (see Quantiles).
 type Collector struct {
 	completed, failed, correct, offloaded int64
+	failures                              map[Failure]int64
 	latency                               Quantiles
 }
 
 // NewCollector returns an empty collector.
 func NewCollector() *Collector {
-	return &Collector{latency: Quantiles{Exact: ExactLatencies}}
+	return &Collector{latency: Quantiles{Exact: ExactLatencies}, failures: map[Failure]int64{}}
 }
 
 // Add counts one record. Cost O(1) amortised.
 func (c *Collector) Add(r *Record) {
 	if r.Status != StatusOK {
-		c.failed++
+		c.fail(r.Failure)
 		return
 	}
 	c.add(r.Latency, r.Correct, r.Decision == offload.Cloud)
+}
+
+// fail counts one failed request; a failure without a reason counts as
+// FailureError, so that the reasons always sum to the failures.
+func (c *Collector) fail(why Failure) {
+	if why == FailureNone {
+		why = FailureError
+	}
+	c.failed++
+	c.failures[why]++
 }
 
 // add counts one answered request.
@@ -134,15 +216,25 @@ func (c *Collector) add(latency time.Duration, correct, cloud bool) {
 	c.latency.Add(latency)
 }
 
-// Fill sets the summary's Completed, Failed, Accuracy, OffloadRate and
-// LatencyMS. Cost O(n) in the number of latencies held exactly.
+// Fill sets the summary's Completed, Failed, Failures, the accuracies,
+// OffloadRate and LatencyMS. The accuracy over requests divides by
+// s.Requests, which the caller sets first (by the requests that ended when
+// it is smaller). Cost O(n) in the number of latencies held exactly.
 func (c *Collector) Fill(s *Summary) {
 	s.Completed, s.Failed = c.completed, c.failed
+	s.Failures = make(map[string]int64, len(c.failures))
+	for f, n := range c.failures {
+		s.Failures[f.String()] = n
+	}
+	if all := max(s.Requests, c.completed+c.failed); all > 0 {
+		s.AccuracyOverRequests = float64(c.correct) / float64(all)
+	}
 	if c.completed == 0 {
 		return
 	}
 	n := float64(c.completed)
 	s.Accuracy = float64(c.correct) / n
+	s.AccuracyOverCompleted = s.Accuracy
 	s.OffloadRate = float64(c.offloaded) / n
 	q := c.latency.Quantiles(0.50, 0.95, 0.99)
 	s.LatencyMS = LatencyMS{

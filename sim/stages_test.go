@@ -262,10 +262,23 @@ func TestTimeout(t *testing.T) {
 		if sum.Failed != wantFailed || sum.Completed != 200-wantFailed || sum.Requests != 200 {
 			t.Errorf("timeout %v: %d completed, %d failed", tc.timeout, sum.Completed, sum.Failed)
 		}
+		if sum.Failures["timeout"] != wantFailed || len(sum.Failures) != min(int(wantFailed), 1) {
+			t.Errorf("timeout %v: failures %v, want %d timeouts", tc.timeout, sum.Failures, wantFailed)
+		}
+		correct := 0
 		for _, r := range c.recs {
-			if (r.Status == StatusFailed) != tc.failed {
+			if (r.Status == StatusFailed) != tc.failed || (r.Failure == FailureTimeout) != tc.failed {
 				t.Fatalf("timeout %v: record %+v", tc.timeout, r)
 			}
+			if r.Correct && r.Status == StatusOK {
+				correct++
+			}
+		}
+		if got := sum.AccuracyOverRequests; got != float64(correct)/200 {
+			t.Errorf("timeout %v: accuracy over requests %v, want %d/200", tc.timeout, got, correct)
+		}
+		if sum.AccuracyOverCompleted != sum.Accuracy {
+			t.Errorf("timeout %v: accuracy over completed %v, accuracy %v", tc.timeout, sum.AccuracyOverCompleted, sum.Accuracy)
 		}
 	}
 }

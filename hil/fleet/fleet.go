@@ -257,16 +257,31 @@ func (r *run) work(d *device, m Model) {
 }
 
 // offload carries a request up the device's link, through the cloud and
-// back.
+// back. The scenario's timeout bounds the cloud call: a request its client
+// has given up on is not waited for, however long the cloud takes.
 func (r *run) offload(d *device, rec *sim.Record, x []float32, label int, arrived time.Time) {
 	t := time.Now()
 	d.up.send(r.cfg.RequestBytes)
 	rec.Uplink = time.Since(t)
+	ctx := r.ctx
+	if to := r.cfg.Scenario.Timeout.D(); to > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, arrived.Add(to))
+		defer cancel()
+	}
 	t = time.Now()
-	ans, err := r.cfg.Cloud.InferAnswer(r.ctx, x, 1)
+	ans, err := r.cfg.Cloud.InferAnswer(ctx, x, 1)
 	roundTrip := time.Since(t)
-	if err != nil || len(ans.Y) != r.cfg.Classes {
-		rec.Status = sim.StatusFailed
+	if err == nil && len(ans.Y) != r.cfg.Classes {
+		err = fmt.Errorf("fleet: %d output values, want %d: %w", len(ans.Y), r.cfg.Classes, oip.ErrBadAnswer)
+	}
+	if err != nil {
+		rec.Status, rec.Failure = sim.StatusFailed, classify(err)
+		if r.ctx.Err() == nil && ctx.Err() != nil {
+			// The deadline passed, whatever the transport made of it.
+			rec.Failure = sim.FailureTimeout
+		}
+		rec.Cloud = roundTrip
 		rec.Latency = time.Since(arrived)
 		r.end(rec)
 		return
@@ -294,7 +309,7 @@ func (r *run) offload(d *device, rec *sim.Record, x []float32, label int, arrive
 // or when it came later than the scenario's timeout.
 func (r *run) end(rec *sim.Record) {
 	if rec.Status == sim.StatusOK && sim.Late(rec.Latency, r.cfg.Scenario.Timeout.D()) {
-		rec.Status = sim.StatusFailed
+		rec.Status, rec.Failure = sim.StatusFailed, sim.FailureTimeout
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

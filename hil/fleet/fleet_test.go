@@ -2,9 +2,18 @@ package fleet
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,9 +63,14 @@ type keep struct{ recs []sim.Record }
 
 func (k *keep) Record(r *sim.Record) error { k.recs = append(k.recs, *r); return nil }
 
-func testRun(t *testing.T, kind string, cloud *fakeCloud) (*sim.Summary, []sim.Record) {
+func testRun(t *testing.T, kind string, cloud Cloud) (*sim.Summary, []sim.Record) {
 	t.Helper()
-	sc := &scenarios.Scenario{Name: "fleet", Seed: 3, Requests: 60,
+	return testRunTimeout(t, kind, cloud, 0)
+}
+
+func testRunTimeout(t *testing.T, kind string, cloud Cloud, timeout time.Duration) (*sim.Summary, []sim.Record) {
+	t.Helper()
+	sc := &scenarios.Scenario{Timeout: scenarios.Duration(timeout), Name: "fleet", Seed: 3, Requests: 60,
 		Workload: scenarios.Workload{Arrival: scenarios.ArrivalPoisson, Rate: 100},
 		Edge:     scenarios.Edge{Count: 3, Concurrency: 1},
 		Link:     scenarios.Link{RTT: scenarios.Duration(2 * time.Millisecond), UplinkMbps: 8},
@@ -100,6 +114,13 @@ func testRun(t *testing.T, kind string, cloud *fakeCloud) (*sim.Summary, []sim.R
 	if kind == scenarios.PolicyEdgeOnly {
 		cfg.Uplink, cfg.Cloud = nil, nil
 	}
+	return runChecked(t, cfg), k.recs
+}
+
+// runChecked runs cfg and checks what every run must hold: one record per
+// request, and every request counted once, as completed or failed.
+func runChecked(t *testing.T, cfg Config) *sim.Summary {
+	t.Helper()
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +128,15 @@ func testRun(t *testing.T, kind string, cloud *fakeCloud) (*sim.Summary, []sim.R
 	if res.Lateness.Len() != 60 {
 		t.Errorf("lateness of %d arrivals, want 60", res.Lateness.Len())
 	}
-	return res.Summary, k.recs
+	sum := res.Summary
+	var byReason int64
+	for _, n := range sum.Failures {
+		byReason += n
+	}
+	if sum.Completed+sum.Failed != sum.Requests || byReason != sum.Failed {
+		t.Errorf("%d requests: %d completed + %d failed (%v by reason)", sum.Requests, sum.Completed, sum.Failed, sum.Failures)
+	}
+	return sum
 }
 
 func TestRunThreshold(t *testing.T) {
@@ -167,12 +196,183 @@ func TestRunEdgeOnly(t *testing.T) {
 func TestRunCloudFailures(t *testing.T) {
 	cloud := &fakeCloud{fail: true}
 	sum, recs := testRun(t, scenarios.PolicyCloudOnly, cloud)
-	if sum.Failed != 60 || sum.Completed != 0 {
+	if sum.Failed != 60 || sum.Completed != 0 || sum.Failures["error"] != 60 || sum.AccuracyOverRequests != 0 {
 		t.Errorf("summary %+v", sum)
 	}
 	for _, r := range recs {
-		if r.Status != sim.StatusFailed {
-			t.Fatalf("record %+v not failed", r)
+		if r.Status != sim.StatusFailed || r.Failure != sim.FailureError {
+			t.Fatalf("record %+v not failed with an error", r)
 		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want sim.Failure
+	}{
+		{nil, sim.FailureNone},
+		{&oip.StatusError{Code: 503}, sim.FailureHTTP(503)},
+		{fmt.Errorf("call: %w", &oip.StatusError{Code: 401}), sim.FailureHTTP(401)},
+		{context.DeadlineExceeded, sim.FailureTimeout},
+		{&url.Error{Op: "Post", Err: timeoutErr{}}, sim.FailureTimeout},
+		{fmt.Errorf("x: %w", oip.ErrBadAnswer), sim.FailureBadAnswer},
+		{&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, sim.FailureRefused},
+		{&net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, sim.FailureConnection},
+		{&url.Error{Op: "Post", Err: io.EOF}, sim.FailureConnection},
+		{&url.Error{Op: "Post", Err: &net.OpError{Op: "write", Err: net.ErrClosed}}, sim.FailureConnection},
+		{&url.Error{Op: "Post", Err: errors.New("http: server closed idle connection")}, sim.FailureConnection},
+		{&url.Error{Op: "Post", Err: errors.New("net/http: HTTP/1.x transport connection broken: unexpected EOF")}, sim.FailureConnection},
+		{errors.New("disk on fire"), sim.FailureError},
+	} {
+		if got := classify(tc.err); got != tc.want {
+			t.Errorf("classify(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+// faultServer is an Open Inference Protocol server on loopback that
+// describes the fake models truthfully and answers inference requests
+// with infer. kill, when called, stops it at once: its listener and every
+// connection are closed.
+func faultServer(t *testing.T, infer http.HandlerFunc) (c *oip.Client, kill func()) {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v2/models/fake", func(w http.ResponseWriter, _ *http.Request) {
+		json.NewEncoder(w).Encode(oip.ModelMetadata{Name: "fake",
+			Inputs:  []oip.MetadataTensor{{Name: "x", Datatype: oip.DatatypeFP32, Shape: []int64{-1, 3}}},
+			Outputs: []oip.MetadataTensor{{Name: "y", Datatype: oip.DatatypeFP32, Shape: []int64{-1, 3}}}})
+	})
+	mux.HandleFunc("POST /v2/models/fake/infer", infer)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	var once sync.Once
+	kill = func() { once.Do(func() { srv.Close() }) }
+	t.Cleanup(kill)
+	hc := &http.Client{Timeout: 10 * time.Second}
+	c, err = oip.NewClient(context.Background(), "http://"+ln.Addr().String(), "fake", hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, kill
+}
+
+// answer answers the fake models' right answer for the one sample of an
+// inference request: x[0] is its label.
+func answer(w http.ResponseWriter, r *http.Request) {
+	var req oip.InferRequest
+	var x []float32
+	if json.NewDecoder(r.Body).Decode(&req) != nil || len(req.Inputs) != 1 || json.Unmarshal(req.Inputs[0].Data, &x) != nil || len(x) != 3 {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	y := make([]float32, 3)
+	y[int(x[0])] = 5
+	json.NewEncoder(w).Encode(oip.InferResponse{ModelName: "fake", Outputs: []oip.ResponseOutput{{Name: "y", Shape: []int64{1, 3}, Datatype: oip.DatatypeFP32, Data: y}}})
+}
+
+// TestRunCloudFaults runs the fleet against clouds that fail in the ways
+// real ones do, over loopback HTTP, and checks that every failed request
+// says why, that completed and failed requests add up, that a hung cloud
+// does not outlast the scenario's timeout, and that accuracy over all
+// requests does not reward failing.
+func TestRunCloudFaults(t *testing.T) {
+	_, edgeRecs := testRun(t, scenarios.PolicyEdgeOnly, nil)
+	edgeRight := 0
+	for _, r := range edgeRecs {
+		if r.Correct {
+			edgeRight++
+		}
+	}
+	edgeOnly := float64(edgeRight) / 60
+
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	var served atomic.Int64
+	cases := []struct {
+		name    string
+		infer   http.HandlerFunc
+		killAt  int64         // kill the server once it has answered this many; 0: never
+		timeout time.Duration // the scenario's
+		// what is wanted: every request failed for this reason, or (killed)
+		// some completed and the others failed as a dead server fails them
+		reason    string
+		someAlive bool
+	}{
+		{name: "503", infer: func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"error": "overloaded"}`)
+		}, reason: "http_503"},
+		{name: "hang", infer: func(_ http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-stop:
+			}
+		}, timeout: 50 * time.Millisecond, reason: "timeout"},
+		{name: "garbage", infer: func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "<html>hello</html>") }, reason: "bad_answer"},
+		{name: "wrong classes", infer: func(w http.ResponseWriter, _ *http.Request) {
+			json.NewEncoder(w).Encode(oip.InferResponse{Outputs: []oip.ResponseOutput{{Name: "y", Data: []float32{1}}}})
+		}, reason: "bad_answer"},
+		{name: "killed", infer: func(w http.ResponseWriter, r *http.Request) {
+			answer(w, r)
+			served.Add(1)
+		}, killAt: 10, someAlive: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			served.Store(0)
+			c, kill := faultServer(t, tc.infer)
+			if tc.killAt > 0 {
+				go func() {
+					for served.Load() < tc.killAt {
+						select {
+						case <-stop:
+							return
+						case <-time.After(time.Millisecond):
+						}
+					}
+					kill()
+				}()
+			}
+			start := time.Now()
+			sum, recs := testRunTimeout(t, scenarios.PolicyCloudOnly, c, tc.timeout)
+			if tc.timeout > 0 && time.Since(start) > 2*time.Second {
+				t.Errorf("the run took %v with a %v timeout", time.Since(start), tc.timeout)
+			}
+			if sum.Requests != 60 || len(recs) != 60 {
+				t.Fatalf("summary %+v with %d records", sum, len(recs))
+			}
+			for _, r := range recs {
+				if (r.Status == sim.StatusFailed) != (r.Failure != sim.FailureNone) {
+					t.Fatalf("record %+v: status and reason disagree", r)
+				}
+				if tc.reason != "" && r.Failure.String() != tc.reason {
+					t.Fatalf("record %+v: failed for %q, want %q", r, r.Failure, tc.reason)
+				}
+			}
+			if tc.someAlive {
+				if sum.Completed < tc.killAt || sum.Failed == 0 || sum.Failures["refused"]+sum.Failures["connection"] != sum.Failed {
+					t.Errorf("killed after %d: %d completed, failures %v", tc.killAt, sum.Completed, sum.Failures)
+				}
+				if sum.AccuracyOverCompleted != 1 || sum.AccuracyOverRequests >= edgeOnly {
+					t.Errorf("killed: accuracy %v over completed, %v over requests, against %v edge-only", sum.AccuracyOverCompleted, sum.AccuracyOverRequests, edgeOnly)
+				}
+				return
+			}
+			if sum.Failures[tc.reason] != 60 || sum.Completed != 0 || sum.AccuracyOverRequests != 0 || edgeOnly == 0 {
+				t.Errorf("summary %+v: want 60 failed for %s", sum, tc.reason)
+			}
+		})
 	}
 }

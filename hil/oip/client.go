@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,12 +13,35 @@ import (
 
 // Client calls one model on an Open Inference Protocol server.
 type Client struct {
-	Base   *url.URL     // the server, e.g. http://10.0.0.2:8000
-	Model  string       // the model's name
-	Input  string       // the model's input tensor name
-	HTTP   *http.Client // nil: http.DefaultClient
-	sample []int64
+	Base  *url.URL     // the server, e.g. http://10.0.0.2:8000
+	Model string       // the model's name
+	Input string       // the model's input tensor name
+	HTTP  *http.Client // nil: http.DefaultClient
+	// Metadata is what the server said of the model when the client was
+	// made.
+	Metadata ModelMetadata
+	sample   []int64
 }
+
+// StatusError is a server's answer with an HTTP status other than 200.
+type StatusError struct {
+	Method, Path string
+	Code         int
+	Status       string // e.g. "503 Service Unavailable"
+	Message      string // the protocol's error message; empty when none came
+	RetryAfter   string // the Retry-After header, when the server sent one
+}
+
+func (e *StatusError) Error() string {
+	if e.Message != "" {
+		return fmt.Sprintf("oip: %s %s: %s: %s", e.Method, e.Path, e.Status, e.Message)
+	}
+	return fmt.Sprintf("oip: %s %s: %s", e.Method, e.Path, e.Status)
+}
+
+// ErrBadAnswer is wrapped by the errors of answers that are not what the
+// protocol and the model's metadata say they are.
+var ErrBadAnswer = errors.New("not the model's answer")
 
 // NewClient returns a client of model on the server at base, reading the
 // model's input name and sample shape from its metadata.
@@ -34,8 +58,60 @@ func NewClient(ctx context.Context, base, model string, hc *http.Client) (*Clien
 	if len(md.Inputs) != 1 || len(md.Inputs[0].Shape) < 1 {
 		return nil, fmt.Errorf("oip: model %q at %s: want one input with a batch dimension, metadata says %+v", model, base, md.Inputs)
 	}
+	c.Metadata = md
 	c.Input, c.sample = md.Inputs[0].Name, md.Inputs[0].Shape[1:]
 	return c, nil
+}
+
+// Expect checks the model's metadata against the model a caller means to
+// send to: FP32 input samples of shape sample (without the batch
+// dimension) and one FP32 output of classes values a sample. A dimension
+// the server leaves variable (-1) matches any.
+func (c *Client) Expect(sample []int, classes int) error {
+	md := &c.Metadata
+	in := md.Inputs[0]
+	where := fmt.Sprintf("oip: model %q at %s", c.Model, c.Base)
+	if in.Datatype != DatatypeFP32 {
+		return fmt.Errorf("%s: input %q is %s, want %s", where, in.Name, in.Datatype, DatatypeFP32)
+	}
+	if !dimsMatch(in.Shape[1:], sample) {
+		return fmt.Errorf("%s: input %q has shape %v, the bundle's model takes [-1 %s]", where, in.Name, in.Shape, dimsInt(sample))
+	}
+	if len(md.Outputs) != 1 {
+		return fmt.Errorf("%s: %d outputs, want 1", where, len(md.Outputs))
+	}
+	out := md.Outputs[0]
+	if out.Datatype != DatatypeFP32 {
+		return fmt.Errorf("%s: output %q is %s, want %s", where, out.Name, out.Datatype, DatatypeFP32)
+	}
+	size := int64(1)
+	for _, d := range out.Shape[min(1, len(out.Shape)):] {
+		size *= d
+	}
+	if len(out.Shape) < 2 || size != int64(classes) {
+		return fmt.Errorf("%s: output %q has shape %v, the bundle has %d classes", where, out.Name, out.Shape, classes)
+	}
+	return nil
+}
+
+func dimsMatch(server []int64, want []int) bool {
+	if len(server) != len(want) {
+		return false
+	}
+	for i, d := range server {
+		if d != -1 && d != int64(want[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func dimsInt(shape []int) string {
+	s := make([]int64, len(shape))
+	for i, d := range shape {
+		s[i] = int64(d)
+	}
+	return dims(s)
 }
 
 // Answer is a server's answer to one inference request.
@@ -68,7 +144,7 @@ func (c *Client) InferAnswer(ctx context.Context, x []float32, n int) (*Answer, 
 		return nil, err
 	}
 	if len(resp.Outputs) != 1 {
-		return nil, fmt.Errorf("oip: model %q answered %d outputs, want 1", c.Model, len(resp.Outputs))
+		return nil, fmt.Errorf("oip: model %q answered %d outputs: %w", c.Model, len(resp.Outputs), ErrBadAnswer)
 	}
 	return &Answer{Y: resp.Outputs[0].Data, Server: resp.Parameters}, nil
 }
@@ -105,14 +181,15 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return fmt.Errorf("oip: %s %s: %w", method, path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
+		se := &StatusError{Method: method, Path: path, Code: resp.StatusCode, Status: resp.Status, RetryAfter: resp.Header.Get("Retry-After")}
 		var e ErrorResponse
-		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
-			return fmt.Errorf("oip: %s %s: %s: %s", method, path, resp.Status, e.Error)
+		if json.Unmarshal(raw, &e) == nil {
+			se.Message = e.Error
 		}
-		return fmt.Errorf("oip: %s %s: %s", method, path, resp.Status)
+		return se
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("oip: %s %s: answer: %w", method, path, err)
+		return fmt.Errorf("oip: %s %s: answer: %w (%w)", method, path, ErrBadAnswer, err)
 	}
 	return nil
 }

@@ -13,7 +13,23 @@ const (
 	ExitOK       = 0
 	ExitFailure  = 1 // the work itself failed
 	ExitBadInput = 2 // bad usage or bad input (flags, scenario, profile, model, dataset)
+	// ExitTooManyFailed: the run finished and wrote its outputs, but more of
+	// its requests failed than the command allows (hil run --max-failure-rate).
+	ExitTooManyFailed = 3
 )
+
+// FailedRequestsError marks a run that finished with more failed requests
+// than allowed. The binary exits with ExitTooManyFailed for it.
+type FailedRequestsError struct {
+	Failed, Requests int64
+	Allowed          float64 // the largest failed share allowed
+	Reasons          string  // the failures by reason, most first
+}
+
+func (e *FailedRequestsError) Error() string {
+	return fmt.Sprintf("%d of %d requests failed (%.2f%%, more than the %.2f%% allowed by --max-failure-rate): %s",
+		e.Failed, e.Requests, 100*float64(e.Failed)/float64(max(e.Requests, 1)), 100*e.Allowed, e.Reasons)
+}
 
 // InputError marks an error caused by what the user gave tandem: a flag, a
 // file, a value. The binary exits with ExitBadInput for it.
@@ -43,6 +59,10 @@ func ExitCode(err error) int {
 	var ie *InputError
 	if errors.As(err, &ie) {
 		return ExitBadInput
+	}
+	var fe *FailedRequestsError
+	if errors.As(err, &fe) {
+		return ExitTooManyFailed
 	}
 	return ExitFailure
 }

@@ -43,6 +43,10 @@ type RunOptions struct {
 	Seed     uint64
 	SeedSet  bool
 	JSON     bool
+	// MaxFailureRate is the largest share of requests that may fail before
+	// the run exits with cli.ExitTooManyFailed (its outputs written all the
+	// same).
+	MaxFailureRate float64
 
 	Stdout, Stderr io.Writer
 }
@@ -69,7 +73,16 @@ model.
 Writes DIR/summary.json (mode "hil") and DIR/requests.csv, the schema 'tandem sim'
 writes, so 'tandem compare' can say how far the simulation was off. The run takes
 real time: the scenario's requests at its rates (--requests shortens it). The held
--out inputs come from the bundle's dataset, which must be installed.`,
+-out inputs come from the bundle's dataset, which must be installed.
+
+A request fails when the cloud does not answer it within the scenario's timeout
+(none: within a minute), refuses or drops the connection, answers an HTTP error or
+answers what is not the model's output; requests.csv's failure column and
+summary.json's failures say which. summary.json's accuracy_over_requests counts a
+failed request as a wrong one, accuracy_over_completed (and accuracy) leaves it
+out. A --cloud server's model must take the bundle's input shape and give its
+classes, checked before the first request. When more than --max-failure-rate of
+the requests fail, the command still writes its outputs, then exits with status 3.`,
 		Example: `  tandem hil run builtin:default --requests 2000 --out out/hil
   tandem sim builtin:default --requests 2000 --out out/sim
   tandem compare out/sim/summary.json out/hil/summary.json
@@ -92,6 +105,7 @@ real time: the scenario's requests at its rates (--requests shortens it). The he
 	f.IntVar(&opts.Requests, "requests", 0, "run `N` arrivals over the fleet, replacing the scenario's requests or duration")
 	f.Uint64Var(&opts.Seed, "seed", 0, "seed `S`, replacing the scenario's")
 	f.BoolVar(&opts.JSON, "json", false, "print summary.json's object instead of a table")
+	f.Float64Var(&opts.MaxFailureRate, "max-failure-rate", 0, "exit with status 3 when more than this share `R` of requests fail (0 to 1)")
 	return cmd
 }
 
@@ -102,6 +116,9 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	}
 	if opts.Requests < 0 {
 		return cli.BadInputf("hil run: --requests %d: want a positive count", opts.Requests)
+	}
+	if !(opts.MaxFailureRate >= 0 && opts.MaxFailureRate <= 1) {
+		return cli.BadInputf("hil run: --max-failure-rate %g: want a share from 0 to 1", opts.MaxFailureRate)
 	}
 	sc, err := scenarios.Load(opts.Scenario)
 	if err != nil {
@@ -230,13 +247,22 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	if err := out.Commit(); err != nil {
 		return err
 	}
+	if sum.Failed > 0 {
+		fmt.Fprintf(opts.Stderr, "hil run: %d of %d requests failed: %s\n", sum.Failed, sum.Requests, simcmd.FailureString(sum.Failures))
+	}
 	if opts.JSON {
 		enc := json.NewEncoder(opts.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
+		if err := enc.Encode(sum); err != nil {
+			return err
+		}
+	} else {
+		simcmd.PrintTable(opts.Stdout, in, sum)
+		fmt.Fprintf(opts.Stdout, "wrote %s and %s\n", filepath.Join(opts.Out, "summary.json"), filepath.Join(opts.Out, "requests.csv"))
 	}
-	simcmd.PrintTable(opts.Stdout, in, sum)
-	fmt.Fprintf(opts.Stdout, "wrote %s and %s\n", filepath.Join(opts.Out, "summary.json"), filepath.Join(opts.Out, "requests.csv"))
+	if float64(sum.Failed) > opts.MaxFailureRate*float64(sum.Requests) {
+		return &cli.FailedRequestsError{Failed: sum.Failed, Requests: sum.Requests, Allowed: opts.MaxFailureRate, Reasons: simcmd.FailureString(sum.Failures)}
+	}
 	return nil
 }
 
@@ -247,6 +273,9 @@ func startCloud(ctx context.Context, opts *RunOptions, b *bundles.Bundle, sc *sc
 		c, err := oip.NewClient(ctx, opts.Cloud, opts.Model, httpClient())
 		if err != nil {
 			return nil, nil, cli.BadInputf("hil run: --cloud %s: %v", opts.Cloud, err)
+		}
+		if err := c.Expect(edge.SampleShape(), b.Classes); err != nil {
+			return nil, nil, cli.BadInputf("hil run: --cloud %s: %v (bundle %s)", opts.Cloud, err, b.Name)
 		}
 		return c, func() {}, nil
 	}

@@ -6,16 +6,26 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
 	"github.com/tandem-edge/tandem/dnn/data"
 	"github.com/tandem-edge/tandem/dnn/data/datatest"
+	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/hil/hiltest"
+	"github.com/tandem-edge/tandem/hil/oip"
+	"github.com/tandem-edge/tandem/sim"
 )
 
 // TestRunMatchesSim runs builtin:default for real and checks, request by
@@ -94,6 +104,8 @@ func TestRunBadInput(t *testing.T) {
 		{"no out", RunOptions{Scenario: "builtin:default"}, "--out is required"},
 		{"unknown scenario", RunOptions{Scenario: "builtin:nope", Out: "x"}, `no built-in scenario "nope"`},
 		{"too many devices", RunOptions{Scenario: "builtin:many-devices", Out: "x"}, "at most 64"},
+		{"failure rate over 1", RunOptions{Scenario: "builtin:default", Out: "x", MaxFailureRate: 1.5}, "--max-failure-rate 1.5: want a share from 0 to 1"},
+		{"negative failure rate", RunOptions{Scenario: "builtin:default", Out: "x", MaxFailureRate: -0.1}, "--max-failure-rate -0.1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,4 +116,217 @@ func TestRunBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// faultScenario is builtin:cloud-only, shortened, with a timeout: every
+// request goes to the cloud, so a failing cloud fails them all.
+const faultScenario = `name: faults
+seed: 1
+requests: 40
+bundle: builtin:fashion
+timeout: 400ms
+workload: {arrival: poisson, rate: 10}
+edge: {count: 20, device: edge-cpu-1t}
+link: {uplink_mbps: 10, rtt: 20ms}
+cloud: {servers: 1, device: server-cpu}
+policy: {kind: cloud-only}
+`
+
+// faultCloud serves the heavy model's metadata (input [-1 1 28 28], 10
+// classes, unless input says otherwise) on loopback and answers inference
+// with infer; kill closes it and its connections at once.
+func faultCloud(t *testing.T, input []int64, infer http.Handler) (url string, kill func()) {
+	t.Helper()
+	if input == nil {
+		input = []int64{-1, 1, 28, 28}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v2/models/heavy", func(w http.ResponseWriter, _ *http.Request) {
+		json.NewEncoder(w).Encode(oip.ModelMetadata{Name: "heavy",
+			Inputs:  []oip.MetadataTensor{{Name: "input", Datatype: oip.DatatypeFP32, Shape: input}},
+			Outputs: []oip.MetadataTensor{{Name: "logits", Datatype: oip.DatatypeFP32, Shape: []int64{-1, 10}}}})
+	})
+	mux.Handle("POST /v2/models/heavy/infer", infer)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	var once sync.Once
+	kill = func() { once.Do(func() { srv.Close() }) }
+	t.Cleanup(kill)
+	return "http://" + ln.Addr().String(), kill
+}
+
+// heavyHandler serves the bundle's real heavy model, as 'tandem hil serve'
+// does.
+func heavyHandler(t *testing.T) http.Handler {
+	t.Helper()
+	b, err := bundles.Load("builtin:fashion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	heavy, err := b.ReadModel(bundles.ModelHeavy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := hil.OpenBytes("heavy", heavy, hil.Options{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.Close() })
+	cfg, err := oip.SessionConfig(sess, "heavy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := oip.NewServer(sess, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// TestRunCloudFaults runs a cloud-only scenario for real against clouds
+// that fail: every request is accounted for as completed or failed with
+// its reason, the run exits with ExitTooManyFailed (its outputs written),
+// a hung cloud is cut off by the scenario's timeout, and accuracy over all
+// requests falls below edge-only's instead of rising above it.
+func TestRunCloudFaults(t *testing.T) {
+	hiltest.RequireORT(t)
+	datatest.Load(t, data.FashionMNIST)
+	if testing.Short() && raceEnabled {
+		t.Skip("five real runs take minutes under the race detector; hil/fleet's fault tests race the same code")
+	}
+	dir := t.TempDir()
+	scenario := filepath.Join(dir, "faults.yaml")
+	if err := os.WriteFile(scenario, []byte(faultScenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	edgeOut := filepath.Join(dir, "edge-only")
+	if err := Run(context.Background(), &RunOptions{Scenario: "builtin:edge-only", Requests: 40, Out: edgeOut, Stdout: io.Discard, Stderr: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	edgeOnly := readSummary(t, edgeOut)
+	if edgeOnly.AccuracyOverRequests < 0.5 {
+		t.Fatalf("edge-only accuracy %v over all requests", edgeOnly.AccuracyOverRequests)
+	}
+
+	stop := make(chan struct{})
+	defer close(stop)
+	var served atomic.Int64
+	cases := []struct {
+		name   string
+		infer  http.Handler
+		killAt int64    // kill the server once it has answered this many
+		want   []string // the only failure reasons allowed
+	}{
+		{name: "503", infer: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, `{"error": "overloaded"}`, http.StatusServiceUnavailable)
+		}), want: []string{"http_503"}},
+		{name: "hang", infer: http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-stop:
+			}
+		}), want: []string{"timeout"}},
+		{name: "killed", killAt: 5, want: []string{"refused", "connection"}},
+	}
+	heavy := heavyHandler(t)
+	var fastFail time.Duration // how long the run took against the 503 cloud
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			served.Store(0)
+			infer := tc.infer
+			if infer == nil {
+				infer = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					heavy.ServeHTTP(w, r)
+					served.Add(1)
+				})
+			}
+			url, kill := faultCloud(t, nil, infer)
+			if tc.killAt > 0 {
+				go func() {
+					for served.Load() < tc.killAt {
+						select {
+						case <-stop:
+							return
+						case <-time.After(time.Millisecond):
+						}
+					}
+					kill()
+				}()
+			}
+			out := filepath.Join(dir, tc.name)
+			var stderr bytes.Buffer
+			start := time.Now()
+			err := Run(context.Background(), &RunOptions{Scenario: scenario, Cloud: url, Model: "heavy", Out: out, Stdout: io.Discard, Stderr: &stderr})
+			// Without the timeout a hung cloud would hold every request for the
+			// HTTP client's minute.
+			switch took := time.Since(start); tc.name {
+			case "503":
+				fastFail = took
+			case "hang":
+				if took > fastFail+10*time.Second {
+					t.Errorf("the run took %v against a hung cloud, %v against one that answered 503", took, fastFail)
+				}
+			}
+			if cli.ExitCode(err) != cli.ExitTooManyFailed || !strings.Contains(err.Error(), "--max-failure-rate") {
+				t.Fatalf("Run: %v (exit %d), want exit %d\n%s", err, cli.ExitCode(err), cli.ExitTooManyFailed, stderr.String())
+			}
+			sum := readSummary(t, out)
+			rows := readCSV(t, filepath.Join(out, "requests.csv"))
+			if sum.Requests != 40 || sum.Completed+sum.Failed != 40 || len(rows) != 40 || sum.Failed == 0 {
+				t.Fatalf("%d requests: %d completed, %d failed, %d rows", sum.Requests, sum.Completed, sum.Failed, len(rows))
+			}
+			var byReason int64
+			for reason, n := range sum.Failures {
+				if !slices.Contains(tc.want, reason) {
+					t.Errorf("failures %v, want only %v", sum.Failures, tc.want)
+				}
+				byReason += n
+			}
+			if byReason != sum.Failed {
+				t.Errorf("failures %v do not add up to %d", sum.Failures, sum.Failed)
+			}
+			for id, r := range rows {
+				if failed := r["status"] == "failed"; failed != (r["failure"] != "") || failed && !slices.Contains(tc.want, r["failure"]) {
+					t.Errorf("request %s: status %s, failure %q", id, r["status"], r["failure"])
+				}
+			}
+			if sum.AccuracyOverRequests >= edgeOnly.AccuracyOverRequests {
+				t.Errorf("accuracy over all requests %v, edge-only's %v", sum.AccuracyOverRequests, edgeOnly.AccuracyOverRequests)
+			}
+			if tc.killAt > 0 && sum.Completed < tc.killAt {
+				t.Errorf("%d completed before the kill, want at least %d", sum.Completed, tc.killAt)
+			}
+		})
+	}
+}
+
+func TestRunCloudMetadataMismatch(t *testing.T) {
+	hiltest.RequireORT(t)
+	datatest.Load(t, data.FashionMNIST)
+	var calls atomic.Int64
+	url, _ := faultCloud(t, []int64{-1, 3, 32, 32}, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { calls.Add(1) }))
+	err := Run(context.Background(), &RunOptions{Scenario: "builtin:cloud-only", Requests: 5, Cloud: url, Model: "heavy",
+		Out: t.TempDir(), Stdout: io.Discard, Stderr: io.Discard})
+	if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), "has shape [-1 3 32 32], the bundle's model takes [-1 1 28 28]") || calls.Load() != 0 {
+		t.Errorf("Run: %v (exit %d) after %d inference calls", err, cli.ExitCode(err), calls.Load())
+	}
+}
+
+func readSummary(t *testing.T, dir string) *sim.Summary {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s sim.Summary
+	if err := json.Unmarshal(raw, &s); err != nil {
+		t.Fatal(err)
+	}
+	return &s
 }

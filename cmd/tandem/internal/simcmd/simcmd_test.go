@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -114,7 +115,7 @@ func TestRunWritesOutputs(t *testing.T) {
 		}
 		s[i].WallSeconds = 0
 	}
-	if s[0] != s[1] {
+	if !reflect.DeepEqual(s[0], s[1]) {
 		t.Errorf("summaries differ:\n%+v\n%+v", s[0], s[1])
 	}
 	if !bytes.Equal(runs[0][1], runs[1][1]) {

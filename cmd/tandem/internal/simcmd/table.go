@@ -1,9 +1,13 @@
 package simcmd
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/olekukonko/tablewriter"
 
@@ -31,7 +35,7 @@ func PrintTable(w io.Writer, in *scenarios.Inputs, s *sim.Summary) {
 		{"policy", policyString(in)},
 		{"bundle", in.Bundle.Name},
 		{"requests / completed / failed", fmt.Sprintf("%d / %d / %d", s.Requests, s.Completed, s.Failed)},
-		{"accuracy", f(100*s.Accuracy, 2) + "%"},
+		{"accuracy over completed / all requests", f(100*s.AccuracyOverCompleted, 2) + "% / " + f(100*s.AccuracyOverRequests, 2) + "%"},
 		{"offload rate", pct(s.OffloadRate)},
 		{"latency mean (ms)", f(s.LatencyMS.Mean, 3)},
 		{"latency p50 / p95 / p99 (ms)", fmt.Sprintf("%s / %s / %s", f(s.LatencyMS.P50, 3), f(s.LatencyMS.P95, 3), f(s.LatencyMS.P99, 3))},
@@ -39,6 +43,9 @@ func PrintTable(w io.Writer, in *scenarios.Inputs, s *sim.Summary) {
 		{"throughput (req/s)", f(s.ThroughputRPS, 1)},
 		{"utilization edge / uplink / cloud", fmt.Sprintf("%s / %s / %s", util(s.Utilization.Edge), util(s.Utilization.Uplink), util(s.Utilization.Cloud))},
 		{"wall time (s)", f(s.WallSeconds, 3)},
+	}
+	if s.Failed > 0 {
+		rows = slices.Insert(rows, 5, []string{"failed by reason", FailureString(s.Failures)})
 	}
 	if s.Mode != sim.ModeHIL {
 		rows = append(rows[:len(rows)-1], []string{"events", strconv.FormatInt(s.Events, 10)}, rows[len(rows)-1])
@@ -51,6 +58,23 @@ func PrintTable(w io.Writer, in *scenarios.Inputs, s *sim.Summary) {
 	}
 	t.Bulk(rows)
 	t.Render()
+}
+
+// FailureString lists a summary's failures by reason, most first, ties by
+// name: "http_503 12, timeout 3".
+func FailureString(failures map[string]int64) string {
+	names := slices.Collect(maps.Keys(failures))
+	slices.SortFunc(names, func(a, b string) int {
+		if c := cmp.Compare(failures[b], failures[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s %d", n, failures[n])
+	}
+	return strings.Join(parts, ", ")
 }
 
 func policyString(in *scenarios.Inputs) string {

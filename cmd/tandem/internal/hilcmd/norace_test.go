@@ -1,0 +1,5 @@
+//go:build !race
+
+package hilcmd
+
+const raceEnabled = false
