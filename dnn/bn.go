@@ -85,9 +85,18 @@ func (l *batchNorm) forwardChannel(c int) {
 	l.mean[c], l.invStd[c] = float32(mean), float32(is)
 	a := float32(is) * nd.Scale.Data[c]
 	b := nd.Bias.Data[c] - float32(mean)*a
+	if l.relu != 0 {
+		y = l.net.act[l.relu]
+	}
 	for smp := range n {
 		off := l.at(smp, c)
 		src, dst := x[off:off+l.hw], y[off:off+l.hw]
+		if l.relu != 0 {
+			for i, xv := range src {
+				dst[i] = relu32(xv*a + b)
+			}
+			continue
+		}
 		for i, xv := range src {
 			dst[i] = xv*a + b
 		}
@@ -107,6 +116,14 @@ func (l *batchNorm) backwardChannel(c int) {
 	for smp := range n {
 		off := l.at(smp, c)
 		xs, ds := x[off:off+l.hw], dy[off:off+l.hw]
+		if l.relu != 0 {
+			// Apply the fused ReLU's gradient on the way, into dy (this
+			// layer's own gradient buffer, otherwise unused).
+			dr, yr := l.net.grad[l.relu][off:off+l.hw], l.net.act[l.relu][off:off+l.hw]
+			for i, v := range yr {
+				ds[i] = reluGrad(dr[i], v)
+			}
+		}
 		a, b := gradMoments(ds, xs, mu)
 		sdy += float64(a)
 		sdyx += float64(b)

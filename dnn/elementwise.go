@@ -27,19 +27,24 @@ func (s *sampleSplit) valueRange(u int) (lo, hi int) {
 	return a * s.size, b * s.size
 }
 
-// relu is y = max(x, 0); its gradient passes where y > 0.
+// relu is y = max(x, 0); its gradient passes where y > 0. A fused ReLU
+// does nothing itself: its producer applies it (see Net.fuseReLUs).
 type relu struct {
 	base
 	sampleSplit
+	fused bool
 }
 
 func (l *relu) forward(n int, _ bool) {
+	if l.fused {
+		return
+	}
 	l.start(n, l.net.size[l.out], false)
 	parallel(l, l.units)
 }
 
 func (l *relu) backward(n int) {
-	if l.dx(0) == nil {
+	if l.fused || l.dx(0) == nil {
 		return
 	}
 	l.start(n, l.net.size[l.out], true)
@@ -56,21 +61,32 @@ func (l *relu) do(u, _ int) {
 	y := l.y()[lo:hi]
 	if !l.inBackward {
 		for i, v := range l.x(0)[lo:hi] {
-			b := math.Float32bits(v)
-			y[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
+			y[i] = relu32(v)
 		}
 		return
 	}
 	dy, dx := l.dy()[lo:hi], l.dx(0)[lo:hi]
 	if l.acc[0] {
 		for i, v := range y {
-			dx[i] += math.Float32frombits(math.Float32bits(dy[i]) & positive(v))
+			dx[i] += reluGrad(dy[i], v)
 		}
 		return
 	}
 	for i, v := range y {
-		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & positive(v))
+		dx[i] = reluGrad(dy[i], v)
 	}
+}
+
+// relu32 is max(v, 0), with -0 and negative NaNs mapped to 0.
+func relu32(v float32) float32 {
+	b := math.Float32bits(v)
+	return math.Float32frombits(b &^ uint32(int32(b)>>31))
+}
+
+// reluGrad is d where y, a ReLU output, is above zero and 0 where it is
+// zero.
+func reluGrad(d, y float32) float32 {
+	return math.Float32frombits(math.Float32bits(d) & positive(y))
 }
 
 // positive is all ones when y, a ReLU output, is above zero and zero when
@@ -99,13 +115,29 @@ func (l *add) backward(n int) {
 func (l *add) do(u, _ int) {
 	lo, hi := l.valueRange(u)
 	if !l.inBackward {
-		a, b, y := l.x(0)[lo:hi], l.x(1)[lo:hi], l.y()[lo:hi]
+		a, b := l.x(0)[lo:hi], l.x(1)[lo:hi]
+		if l.relu != 0 {
+			y := l.net.act[l.relu][lo:hi]
+			for i := range y {
+				y[i] = relu32(a[i] + b[i])
+			}
+			return
+		}
+		y := l.y()[lo:hi]
 		for i := range y {
 			y[i] = a[i] + b[i]
 		}
 		return
 	}
 	dy := l.dy()[lo:hi]
+	if l.relu != 0 {
+		// The ReLU's input gradient goes to this layer's own, otherwise
+		// unused, gradient buffer, then on to both inputs.
+		dr, y := l.net.grad[l.relu][lo:hi], l.net.act[l.relu][lo:hi]
+		for i, v := range y {
+			dy[i] = reluGrad(dr[i], v)
+		}
+	}
 	for i := range 2 {
 		if dx := l.dx(i); dx != nil {
 			store(dx[lo:hi], dy, l.acc[i])

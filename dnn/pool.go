@@ -71,27 +71,24 @@ func (l *pool) do(s, _ int) {
 	}
 }
 
+// max2x2 compares within each row's pair first and then the two winners,
+// turning each compare into a 0 or 1 index offset rather than a branch: on
+// real activations a branch per compare mispredicts too often. Ties go to the
+// first value in row order, as in forwardPlane.
 func (l *pool) max2x2(p int) {
 	src := l.x(0)[p*l.planeIn:][:l.planeIn]
 	dst := l.y()[p*l.planeOut:][:l.planeOut]
 	arg := l.argmax[p*l.planeOut:][:l.planeOut]
 	for oy := range l.oh {
 		i0 := 2 * oy * l.w
-		r0, r1 := src[i0:][:l.w], src[i0+l.w:][:l.w]
 		d, a := dst[oy*l.ow:][:l.ow], arg[oy*l.ow:][:l.ow]
+		r0, r1 := src[i0:][:2*len(d)], src[i0+l.w:][:2*len(d)]
 		for ox := range d {
 			j := 2 * ox
-			best, at := r0[j], i0+j
-			if v := r0[j+1]; v > best {
-				best, at = v, i0+j+1
-			}
-			if v := r1[j]; v > best {
-				best, at = v, i0+l.w+j
-			}
-			if v := r1[j+1]; v > best {
-				best, at = v, i0+l.w+j+1
-			}
-			d[ox], a[ox] = best, int32(at)
+			t := j + b2i(r0[j+1] > r0[j])
+			u := j + b2i(r1[j+1] > r1[j])
+			at := i0 + t + b2i(r1[u] > r0[t])*(l.w+u-t)
+			d[ox], a[ox] = src[at], int32(at)
 		}
 	}
 }
@@ -183,4 +180,13 @@ func (l *globalAvgPool) backward(n int) {
 			}
 		}
 	}
+}
+
+// b2i is 1 for true and 0 for false; the compiler makes it a SETcc, not a
+// branch.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
