@@ -78,9 +78,9 @@ profile's predictor (--latency 2ms --device edge-cpu-1t), or several.
 With --target-accuracy there is no fixed budget: for each method, bisection on
 the budget of --search (params, flops or latency) finds the smallest model
 whose fine-tuned validation accuracy reaches the target, the comparison
-compression papers make (size at equal accuracy). The target is "heavy-1"
-(the heavy model's validation accuracy less one point; the default when the
-flag is given without a value), a fraction (0.92) or a percentage (92%). Each
+compression papers make (size at equal accuracy). The target is "heavy" (the
+heavy model's validation accuracy less one point), "heavy-D" (less D points),
+a fraction (0.92) or a percentage (92%). Each
 of the --search-steps probes is a full pruning and fine-tuning, so a search
 costs that many fixed-budget runs.
 
@@ -123,7 +123,7 @@ predicted on --device and measured with ONNX Runtime (one thread), the kept
 fraction of each layer and, with a target, every budget probed.`,
 		Example: `  tandem compress --bundle builtin:fashion --flops 0.067 --out out/compress
   tandem compress --bundle bundles/fashion --latency 0.05ms --device edge-cpu-1t --methods uniform,l1 --out out/c
-  tandem compress --bundle builtin:fashion --target-accuracy --search params --out out/size-at-accuracy
+  tandem compress --bundle builtin:fashion --target-accuracy heavy --search params --out out/size-at-accuracy
   tandem compress --bundle builtin:fashion --flops 0.3 --objective deployment --scenario builtin:default --out out/deploy`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -140,8 +140,7 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.DurationVar(&opts.Latency, "latency", 0, "keep the predicted batch-1 latency on --device at most `D`")
 	f.StringVar(&opts.Device, "device", "edge-cpu-1t", "device `PROFILE` (built-in name or file) whose predictor times the models")
 	f.StringVar(&opts.Methods, "methods", strings.Join(compress.Methods, ","), "the `METHODS` to run, comma-separated")
-	f.StringVar(&opts.Target, "target-accuracy", "", "search each method's smallest model reaching validation accuracy `A` (heavy-D, a fraction or a percentage)")
-	f.Lookup("target-accuracy").NoOptDefVal = "heavy-1"
+	f.StringVar(&opts.Target, "target-accuracy", "", "search each method's smallest model reaching validation accuracy `A`: heavy (the heavy model's less one point), heavy-D, a fraction or a percentage")
 	f.StringVar(&opts.Search, "search", compress.ResourceParams, "with a target: the budget `RESOURCE` searched ("+strings.Join(compress.Resources, ", ")+")")
 	f.IntVar(&opts.SearchSteps, "search-steps", 6, "with a target: `N` probes per method")
 	f.Float64Var(&opts.SearchMin, "search-min", 0.01, "with a target: the smallest budget `F` searched, a fraction of the heavy model's")
@@ -306,10 +305,13 @@ func load(bundle, dataset string) (*bundles.Bundle, *dnn.Graph, *data.Splits, er
 	return b, heavy, splits, nil
 }
 
-// parseTarget reads --target-accuracy: heavy-D (points below the heavy
-// model), a fraction in (0, 1], or a percentage.
+// parseTarget reads --target-accuracy: heavy (one point below the heavy
+// model), heavy-D (D points below), a fraction in (0, 1], or a percentage.
 func parseTarget(s string) (*compress.Target, error) {
-	bad := fmt.Errorf("compress: --target-accuracy %q: want heavy-D (D points below the heavy model), a fraction such as 0.92, or a percentage such as 92%%", s)
+	bad := fmt.Errorf("compress: --target-accuracy %q: want heavy (one point below the heavy model), heavy-D (D points below), a fraction such as 0.92, or a percentage such as 92%%", s)
+	if s == "heavy" {
+		return &compress.Target{Drop: 0.01}, nil
+	}
 	if d, ok := strings.CutPrefix(s, "heavy-"); ok {
 		v, err := strconv.ParseFloat(d, 64)
 		if err != nil || !(v > 0 && v < 100) {

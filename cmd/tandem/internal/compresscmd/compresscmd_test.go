@@ -134,6 +134,7 @@ func TestParseTarget(t *testing.T) {
 		acc, drop   float64
 		wantsFailed bool
 	}{
+		{"heavy", 0, 0.01, false},
 		{"heavy-1", 0, 0.01, false},
 		{"heavy-0.5", 0, 0.005, false},
 		{"0.92", 0.92, 0, false},
