@@ -96,6 +96,8 @@ type Report struct {
 	// accurate on validation; with a target, the smallest (by the searched
 	// resource) that reached it.
 	Best string `json:"best"`
+	// Command is the command line that made the report, when one did.
+	Command string `json:"command,omitempty"`
 	// Samples says what accuracy is measured on.
 	Samples   string `json:"samples"`
 	Selection string `json:"selection"`

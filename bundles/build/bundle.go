@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/tandem-edge/tandem/agents/offload"
@@ -31,8 +33,13 @@ type Config struct {
 	// EdgeNote says what the edge model is, for the provenance (e.g. that
 	// it is uniformly width-reduced rather than compressed).
 	EdgeNote string
-	Command  string // the command line that asked for the build, recorded verbatim
-	Out      string // the bundle folder to write
+	// CompressReport, when set, is the report.json of the tandem compress
+	// run that made the edge model: the bundle keeps it as
+	// compress-report.json and records its method, budget or target and
+	// command.
+	CompressReport []byte
+	Command        string // the command line that asked for the build, recorded verbatim
+	Out            string // the bundle folder to write
 
 	// Offloader sets how the bundle's offloader is trained on the
 	// validation split once both models are.
@@ -157,7 +164,15 @@ func Build(cfg Config) (*bundles.Manifest, error) {
 		return nil, err
 	}
 	files[bundles.OutcomesFile] = oc.Bytes()
-	m.Provenance = provenance(cfg, results)
+	m.Provenance = provenance(cfg, results, models)
+	if cfg.CompressReport != nil {
+		cp, err := compressProvenance(cfg.CompressReport, models[bundles.ModelEdge])
+		if err != nil {
+			return nil, err
+		}
+		m.Provenance["compress"] = cp
+		files[bundles.CompressReportFile] = cfg.CompressReport
+	}
 	if off != nil {
 		offFiles, err := OffloaderFiles(off, offReport)
 		if err != nil {
@@ -214,7 +229,7 @@ func Outcomes(test *data.Set, classes int, heavyPred, edgePred []int32, edgeLogi
 	return out
 }
 
-func provenance(cfg Config, res map[string]*dnn.TrainResult) map[string]any {
+func provenance(cfg Config, res map[string]*dnn.TrainResult, models map[string]*dnn.Graph) map[string]any {
 	p := map[string]any{
 		"command":      cfg.Command,
 		"built":        time.Now().UTC().Format(time.RFC3339),
@@ -226,7 +241,20 @@ func provenance(cfg Config, res map[string]*dnn.TrainResult) map[string]any {
 	for name, spec := range map[string]ModelSpec{bundles.ModelHeavy: cfg.Heavy, bundles.ModelEdge: cfg.Edge} {
 		r := res[name]
 		if r == nil {
-			p[name] = map[string]any{"file": spec.File, "trained": "elsewhere: taken as it is"}
+			q := map[string]any{"file": spec.File, "trained": "elsewhere: taken as it is"}
+			// What the model says of itself, when tandem made it: the
+			// architecture, seed and training or compression that did.
+			if meta := models[name].Meta; meta != nil {
+				for _, k := range []string{"arch", "seed", "val_accuracy", "test_accuracy", "train_seconds", "compress_method"} {
+					if v, ok := meta[k]; ok {
+						q[k] = v
+					}
+				}
+				if w, err := strconv.ParseFloat(meta["width"], 64); err == nil {
+					q["width"] = w
+				}
+			}
+			p[name] = q
 			continue
 		}
 		p[name] = map[string]any{
@@ -239,6 +267,46 @@ func provenance(cfg Config, res map[string]*dnn.TrainResult) map[string]any {
 		p["edge_note"] = cfg.EdgeNote
 	}
 	return p
+}
+
+// compressProvenance checks that a compression report made the edge model
+// and returns what the provenance records of it.
+func compressProvenance(raw []byte, edge *dnn.Graph) (map[string]any, error) {
+	var rep struct {
+		Command string          `json:"command"`
+		Best    string          `json:"best"`
+		Budget  json.RawMessage `json:"budget"`
+		Target  json.RawMessage `json:"target"`
+		Methods []struct {
+			Method string    `json:"method"`
+			Params int64     `json:"params"`
+			Keep   []float64 `json:"keep"`
+		} `json:"methods"`
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		return nil, fmt.Errorf("compress report: %w", err)
+	}
+	if method := edge.Meta["compress_method"]; method != rep.Best {
+		return nil, fmt.Errorf("compress report: its chosen method is %q, the edge model was made by %q", rep.Best, method)
+	}
+	for _, m := range rep.Methods {
+		if m.Method != rep.Best {
+			continue
+		}
+		if m.Params != edge.Params() {
+			return nil, fmt.Errorf("compress report: method %s's model has %d parameters, the edge model %d", m.Method, m.Params, edge.Params())
+		}
+		p := map[string]any{"method": m.Method, "keep": m.Keep, "command": rep.Command, "report": bundles.CompressReportFile}
+		var budget, target any
+		if json.Unmarshal(rep.Budget, &budget) == nil && budget != nil {
+			p["budget"] = budget
+		}
+		if json.Unmarshal(rep.Target, &target) == nil && target != nil {
+			p["target"] = target
+		}
+		return p, nil
+	}
+	return nil, fmt.Errorf("compress report: no line for its chosen method %q", rep.Best)
 }
 
 // writeFolder writes files into a fresh temporary folder beside dir, then

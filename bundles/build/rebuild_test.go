@@ -22,21 +22,6 @@ func TestBuiltinModelsMatchTheirProvenance(t *testing.T) {
 		}
 		for _, which := range []string{bundles.ModelHeavy, bundles.ModelEdge} {
 			t.Run(name+"/"+which, func(t *testing.T) {
-				spec, ok := b.Provenance[which].(map[string]any)
-				if !ok {
-					t.Fatalf("bundle.yaml: provenance.%s is missing", which)
-				}
-				arch, _ := spec["arch"].(string)
-				var width float64
-				switch w := spec["width"].(type) {
-				case float64:
-					width = w
-				case int:
-					width = float64(w)
-				}
-				if arch == "" || width == 0 {
-					t.Fatalf("bundle.yaml: provenance.%s names arch %q width %v", which, arch, spec["width"])
-				}
 				raw, err := b.ReadModel(which)
 				if err != nil {
 					t.Fatal(err)
@@ -45,21 +30,28 @@ func TestBuiltinModelsMatchTheirProvenance(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				built, err := dnn.Zoo(arch, b.InputShape, b.Classes, width, 1)
+				built, err := Architecture(b, which)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got, want := layers(shipped), layers(built); !slices.Equal(got, want) {
-					t.Errorf("the shipped model's layers are not %s at width %g's:\nshipped %v\nzoo     %v", arch, width, got, want)
-				}
-				if got, want := shipped.Params(), built.Params(); got != want {
-					t.Errorf("the shipped model has %d parameters, %s at width %g has %d", got, arch, width, want)
-				}
+				checkArchitecture(t, shipped, built)
 				if info, _ := b.ModelInfo(which); info != nil && info.Params != shipped.Params() {
 					t.Errorf("bundle.yaml says %d parameters, the file has %d", info.Params, shipped.Params())
 				}
 			})
 		}
+	}
+}
+
+// checkArchitecture compares a shipped model with the architecture its
+// provenance names.
+func checkArchitecture(t *testing.T, shipped, built *dnn.Graph) {
+	t.Helper()
+	if got, want := layers(shipped), layers(built); !slices.Equal(got, want) {
+		t.Errorf("the shipped model's layers are not those its provenance names:\nshipped %v\nrebuilt %v", got, want)
+	}
+	if got, want := shipped.Params(), built.Params(); got != want {
+		t.Errorf("the shipped model has %d parameters, the architecture its provenance names %d", got, want)
 	}
 }
 

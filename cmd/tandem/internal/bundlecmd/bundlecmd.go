@@ -38,6 +38,7 @@ reports is a real one.`,
 func newBuild() *cobra.Command {
 	cfg := build.Config{Split: data.DefaultSplit}
 	var seed uint64
+	var compressReport string
 	cmd := &cobra.Command{
 		Use:   "build --out DIR",
 		Short: "Train a heavy and an edge model and write a bundle",
@@ -53,10 +54,15 @@ models made elsewhere instead: trained by another framework and exported to
 ONNX, or the edge.onnx of 'tandem compress'. They must take the dataset's
 inputs as tandem feeds them (pixels in [0, 1], normalised by the model's own
 tandem.input_mean and tandem.input_std metadata when it has them) and give one
-logit per class. bundle.yaml records where each model came from.`,
+logit per class. bundle.yaml records where each model came from. With
+--compress-report, the report.json of the 'tandem compress' run that made
+--edge-file, the bundle keeps it as compress-report.json and its provenance
+records the method, the budget or target, the kept fraction of each layer
+group and the command.`,
 		Example: `  tandem bundle build --out bundles/fashion          # the built-in bundle
   tandem bundle build --dataset mnist --name digits --heavy-epochs 5 --edge-epochs 5 --out digits
-  tandem bundle build --heavy-file bundles/fashion/heavy.onnx --edge-file out/compress/edge.onnx --name pruned --out pruned`,
+  tandem bundle build --heavy-file bundles/fashion/heavy.onnx --edge-file out/compress/edge.onnx --name pruned --out pruned
+  tandem bundle build --heavy-file heavy.onnx --edge-file out/c/edge.onnx --compress-report out/c/report.json --out bundles/fashion`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.Out == "" {
@@ -74,6 +80,16 @@ logit per class. bundle.yaml records where each model came from.`,
 				if g, err := onnx.ReadFile(cfg.Edge.File); err == nil && g.Meta["compress_method"] != "" {
 					cfg.EdgeNote += fmt.Sprintf(", pruned from the heavy model by tandem compress (method %s)", g.Meta["compress_method"])
 				}
+			}
+			if compressReport != "" {
+				if cfg.Edge.File == "" {
+					return cli.BadInputf("bundle build: --compress-report describes an --edge-file; give both")
+				}
+				raw, err := os.ReadFile(compressReport)
+				if err != nil {
+					return cli.BadInputf("bundle build: --compress-report: %v", err)
+				}
+				cfg.CompressReport = raw
 			}
 			cfg.Command = "tandem " + strings.Join(os.Args[1:], " ")
 			cfg.Log = cmd.ErrOrStderr()
@@ -104,6 +120,7 @@ logit per class. bundle.yaml records where each model came from.`,
 	f.IntVar(&cfg.Edge.Train.Epochs, "edge-epochs", 15, "edge model's training epochs `E`")
 	f.StringVar(&cfg.Heavy.File, "heavy-file", "", "take the heavy model from `FILE.onnx` instead of training it")
 	f.StringVar(&cfg.Edge.File, "edge-file", "", "take the edge model from `FILE.onnx` (e.g. tandem compress's edge.onnx) instead of training it")
+	f.StringVar(&compressReport, "compress-report", "", "the `REPORT.json` of the tandem compress run that made --edge-file, kept in the bundle")
 	return cmd
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -31,7 +32,10 @@ import (
 
 // Options are the inputs of `tandem compress`.
 type Options struct {
-	Bundle  string
+	Bundle string
+	// Heavy, when set, is the heavy model's ONNX file, compressed instead
+	// of a bundle's, on Dataset split as bundle build splits it.
+	Heavy   string
 	Dataset string
 	Out     string
 	FLOPs   float64
@@ -59,6 +63,7 @@ type Options struct {
 	Seed        uint64
 	Measure     bool
 	JSON        bool
+	Command     string // recorded in report.json
 	Stdout      io.Writer
 	Stderr      io.Writer
 }
@@ -128,12 +133,17 @@ fraction of each layer and, with a target, every budget probed.`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Stdout, opts.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			if opts.Heavy != "" && cmd.Flags().Changed("bundle") && !cmd.Flags().Changed("objective") {
+				return cli.BadInputf("compress: give --bundle or --heavy, not both (--bundle only names the reference edge model of --objective deployment)")
+			}
+			opts.Command = "tandem " + strings.Join(os.Args[1:], " ")
 			return Run(opts)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Bundle, "bundle", "builtin:fashion", "the `BUNDLE` whose heavy model is pruned")
 	f.StringVar(&opts.Dataset, "dataset", "", "dataset `NAME` or PATH the bundle was built from (default: the bundle's)")
+	f.StringVar(&opts.Heavy, "heavy", "", "compress the heavy model `FILE.onnx` (trained on --dataset, split as 'bundle build' splits it) instead of a bundle's")
 	f.StringVar(&opts.Out, "out", "", "write edge.onnx and report.json into `DIR` (required)")
 	f.Float64Var(&opts.FLOPs, "flops", 0, "keep at most a fraction `F` of the heavy model's FLOPs")
 	f.Float64Var(&opts.Params, "params", 0, "keep at most a fraction `F` of the heavy model's parameters")
@@ -230,7 +240,14 @@ func Run(opts *Options) error {
 	} else if err := budget.Check(); err != nil {
 		return cli.BadInput(err)
 	}
-	b, heavy, splits, err := load(opts.Bundle, opts.Dataset)
+	var b *bundles.Bundle
+	var heavy *dnn.Graph
+	var splits *data.Splits
+	if opts.Heavy != "" {
+		heavy, splits, err = loadFile(opts.Heavy, opts.Dataset)
+	} else {
+		b, heavy, splits, err = load(opts.Bundle, opts.Dataset)
+	}
 	if err != nil {
 		return err
 	}
@@ -238,7 +255,7 @@ func Run(opts *Options) error {
 	if opts.Distill > 0 {
 		ft.Teacher, ft.DistillWeight, ft.Temperature = heavy, opts.Distill, opts.Temperature
 	}
-	if deployment != nil {
+	if deployment != nil && b != nil {
 		raw, err := b.ReadModel(bundles.ModelEdge)
 		if err != nil {
 			return cli.BadInput(err)
@@ -263,7 +280,8 @@ func Run(opts *Options) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	best.Name = b.Name + "-edge"
+	rep.Command = opts.Command
+	best.Name = strings.TrimSuffix(heavy.Name, "-heavy") + "-edge"
 	model, err := onnx.Encode(best)
 	if err != nil {
 		return err
@@ -303,6 +321,27 @@ func load(bundle, dataset string) (*bundles.Bundle, *dnn.Graph, *data.Splits, er
 		return nil, nil, nil, cli.BadInput(err)
 	}
 	return b, heavy, splits, nil
+}
+
+// loadFile reads a heavy model's file and the splits of its dataset, split
+// as bundle build splits it.
+func loadFile(path, dataset string) (*dnn.Graph, *data.Splits, error) {
+	if dataset == "" {
+		return nil, nil, cli.BadInputf("compress: --heavy %s: give --dataset, the data the model was trained on", path)
+	}
+	g, err := onnx.ReadFile(path)
+	if err != nil {
+		return nil, nil, cli.BadInput(err)
+	}
+	ds, err := data.Load(dataset, data.Options{})
+	if err != nil {
+		return nil, nil, cli.BadInput(err)
+	}
+	splits, err := ds.Split(data.DefaultSplit)
+	if err != nil {
+		return nil, nil, cli.BadInput(err)
+	}
+	return g, splits, nil
 }
 
 // parseTarget reads --target-accuracy: heavy (one point below the heavy

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/bundles/build"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/dnn"
@@ -308,5 +309,67 @@ policy: {kind: cloud-only}
 	opts.SLO = "p42"
 	if err := Run(opts); cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), `--slo "p42"`) {
 		t.Errorf("--slo p42: %v", err)
+	}
+}
+
+// TestCompressedBundleNamesItsArchitecture compresses a bundle's heavy model
+// from its file, bundles the result with its report, and checks that the
+// new bundle's provenance rebuilds the edge model's exact architecture.
+func TestCompressedBundleNamesItsArchitecture(t *testing.T) {
+	dir := tinyBundle(t)
+	src, err := bundles.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := src.Dataset // the CSV the bundle was built from
+	out := filepath.Join(t.TempDir(), "c")
+	heavyFile := filepath.Join(dir, "heavy.onnx")
+	opts := &Options{Heavy: heavyFile, Dataset: csv, Out: out, FLOPs: 0.3, Methods: "uniform,l1", Epochs: 1, Seed: 1, Device: "edge-cpu-1t",
+		LR: 0.01, Distill: 0.9, Temperature: 4, Command: "tandem compress (test)", Stdout: io.Discard, Stderr: io.Discard}
+	if err := Run(opts); err != nil {
+		t.Fatal(err)
+	}
+	report, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundleDir := filepath.Join(t.TempDir(), "pruned")
+	cfg := build.Config{Name: "pruned", Dataset: csv, Split: data.DefaultSplit, Heavy: build.ModelSpec{File: heavyFile},
+		Edge: build.ModelSpec{File: filepath.Join(out, "edge.onnx")}, CompressReport: report, Command: "go test", Out: bundleDir}
+	if _, err := build.Build(cfg); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bundles.Load(bundleDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ok := b.Provenance["compress"].(map[string]any)
+	if !ok || c["command"] != "tandem compress (test)" || !b.Has(bundles.CompressReportFile) {
+		t.Fatalf("provenance %v", b.Provenance)
+	}
+	for _, which := range []string{bundles.ModelHeavy, bundles.ModelEdge} {
+		built, err := build.Architecture(b, which)
+		if err != nil {
+			t.Fatalf("%s: %v", which, err)
+		}
+		raw, _ := b.ReadModel(which)
+		shipped, err := onnx.Decode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if shipped.Params() != built.Params() || len(shipped.Nodes) != len(built.Nodes) {
+			t.Errorf("%s: shipped %d params in %d nodes, provenance rebuilds %d in %d", which, shipped.Params(), len(shipped.Nodes), built.Params(), len(built.Nodes))
+		}
+	}
+	// A report of another compression is refused.
+	var rep map[string]any
+	if err := json.Unmarshal(report, &rep); err != nil {
+		t.Fatal(err)
+	}
+	rep["best"] = "random"
+	cfg.CompressReport, _ = json.Marshal(rep)
+	cfg.Out = filepath.Join(t.TempDir(), "wrong")
+	if _, err := build.Build(cfg); err == nil || !strings.Contains(err.Error(), `its chosen method is "random"`) {
+		t.Errorf("a report of another method: %v", err)
 	}
 }
