@@ -21,8 +21,10 @@ type StudyConfig struct {
 	Heavy  *dnn.Graph
 	Splits *data.Splits
 	Budget Budget
-	// Models is how many pruned models are sampled, as the agent's random
-	// warm-up episodes draw them (every one within the budget); default 24.
+	// Models is how many pruned models are sampled, each with random
+	// relative widths scaled to the largest model within the budget, so
+	// that they differ in how they spend it rather than in how much they
+	// spend; default 24.
 	Models   int
 	Rewards  []string        // default Rewards
 	Finetune dnn.TrainConfig // the full fine-tuning each model then gets
@@ -123,16 +125,9 @@ func StudyRewards(cfg StudyConfig) (*Study, error) {
 	seconds := map[string]float64{}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7374)) // "st"
 	for i := range cfg.Models {
-		ratios := make([]float64, 0, len(e.groups))
-		for t := range e.groups {
-			hi, err := e.limit(t, ratios)
-			if err != nil {
-				return nil, err
-			}
-			if hi == 0 {
-				return nil, infeasible(fmt.Sprintf("compress: even %g of every layer exceeds the budget", rc.MinKeep))
-			}
-			ratios = append(ratios, min(rc.MinKeep+(1-rc.MinKeep)*rng.Float64(), hi))
+		ratios, err := e.sample(rng, rc.MinKeep)
+		if err != nil {
+			return nil, err
 		}
 		p, keep, err := e.buildKeep(ratios)
 		if err != nil {
@@ -186,6 +181,52 @@ func StudyRewards(cfg StudyConfig) (*Study, error) {
 		st.Rewards = append(st.Rewards, fit)
 	}
 	return st, nil
+}
+
+// sample draws a relative width per layer group and returns the ratios of
+// the largest model with those proportions that fits the budget. (The
+// agent's own random warm-up, clipped step by step, gives the first layers
+// all they ask and the rest the least, so at a tight budget it draws the
+// same few models again and again.)
+func (e *env) sample(rng *rand.Rand, minKeep float64) ([]float64, error) {
+	shares := make([]float64, len(e.groups))
+	for i := range shares {
+		shares[i] = minKeep + (1-minKeep)*rng.Float64()
+	}
+	at := func(s float64) []float64 {
+		r := make([]float64, len(shares))
+		for i, v := range shares {
+			r[i] = min(1, max(minKeep, s*v))
+		}
+		return r
+	}
+	fits := func(s float64) (bool, error) {
+		p, err := e.build(at(s))
+		if err != nil {
+			return false, err
+		}
+		return e.b.meets(p, e.base)
+	}
+	if ok, err := fits(0); err != nil || !ok {
+		if err == nil {
+			err = infeasible(fmt.Sprintf("compress: even %g of every layer exceeds the budget", minKeep))
+		}
+		return nil, err
+	}
+	lo, hi := 0.0, 1/minKeep
+	for hi-lo > 1e-3 {
+		mid := (lo + hi) / 2
+		ok, err := fits(mid)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return at(lo), nil
 }
 
 // Spearman is the rank correlation of x and y: Pearson's correlation of

@@ -1,6 +1,7 @@
 package compress
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -48,6 +49,17 @@ func TestStudyRewards(t *testing.T) {
 			t.Errorf("sampled %+v", m)
 		}
 		accs = append(accs, m.ValAccuracy)
+	}
+	// Models differ in how they spend the budget, and each spends most of it.
+	distinct := map[string]bool{}
+	for _, m := range st.Sampled {
+		distinct[fmt.Sprint(m.Keep)] = true
+		if float64(m.FLOPs) < 0.6*0.3*float64(base) {
+			t.Errorf("sampled %v: %d FLOPs, far under the budget", m.Keep, m.FLOPs)
+		}
+	}
+	if len(distinct) < 3 {
+		t.Errorf("only %d distinct models among %d sampled", len(distinct), len(st.Sampled))
 	}
 	for _, r := range st.Rewards {
 		if !slices.Contains(accs, r.PickedValAccuracy) || r.PickedValAccuracy > st.BestValAccuracy || r.SecondsPerModel <= 0 {
