@@ -14,6 +14,8 @@ type metrics struct {
 	computeSeconds prometheus.Histogram
 	batchSamples   prometheus.Histogram
 	samples        prometheus.Counter
+	dropped        *prometheus.CounterVec // queued jobs not run, by reason
+	rejected       *prometheus.CounterVec // requests refused before queueing, by reason
 }
 
 func newMetrics(reg prometheus.Registerer, model string) *metrics {
@@ -43,6 +45,14 @@ func newMetrics(reg prometheus.Registerer, model string) *metrics {
 			Name: "tandem_server_inferred_samples_total", Help: "Samples the model has answered.", ConstLabels: labels,
 		}),
 	}
-	reg.MustRegister(m.requests, m.requestSeconds, m.queued, m.queueSeconds, m.computeSeconds, m.batchSamples, m.samples)
+	m.dropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tandem_server_dropped_requests_total", ConstLabels: labels,
+		Help: "Queued inference requests (or parts of split ones) not run because their client had gone (cancelled) or their time was up (deadline).",
+	}, []string{"reason"})
+	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tandem_server_rejected_requests_total", ConstLabels: labels,
+		Help: "Inference requests refused before queueing: queue_full (answered 503), too_many_samples (413), closed (503 while draining).",
+	}, []string{"reason"})
+	reg.MustRegister(m.requests, m.requestSeconds, m.queued, m.queueSeconds, m.computeSeconds, m.batchSamples, m.samples, m.dropped, m.rejected)
 	return m
 }

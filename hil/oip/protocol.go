@@ -88,16 +88,20 @@ type ServerMetadata struct {
 	Extensions []string `json:"extensions"`
 }
 
-// maxSamples bounds the samples one request may carry, so that a request's
-// claimed shape cannot make the server allocate without limit.
-const maxSamples = 1 << 16
+// tooManySamplesError is a request of more samples than the server takes.
+type tooManySamplesError struct{ n, limit int64 }
+
+func (e *tooManySamplesError) Error() string {
+	return fmt.Sprintf("inputs[0].shape: %d samples; this server takes at most %d a request (split it)", e.n, e.limit)
+}
 
 // decodeInput reads the one FP32 input of a request for a model whose input
 // is called name and holds sampleSize values a sample of shape sample. It
 // returns the values and the number of samples. Data may be flat or nested
 // (the protocol allows both); either way it must hold exactly the values
-// the shape claims.
-func decodeInput(req *InferRequest, name string, sample []int64, sampleSize int) ([]float32, int, error) {
+// the shape claims, and at most maxSamples samples, so that a request's
+// claimed shape cannot make the server allocate without limit.
+func decodeInput(req *InferRequest, name string, sample []int64, sampleSize, maxSamples int) ([]float32, int, error) {
 	if len(req.Inputs) != 1 {
 		return nil, 0, fmt.Errorf("inputs: the model takes 1 input (%q), the request has %d", name, len(req.Inputs))
 	}
@@ -117,8 +121,11 @@ func decodeInput(req *InferRequest, name string, sample []int64, sampleSize int)
 		}
 	}
 	n := in.Shape[0]
-	if n < 1 || n > maxSamples {
+	if n < 1 {
 		return nil, 0, fmt.Errorf("inputs[0].shape: %d samples; want 1 to %d", n, maxSamples)
+	}
+	if n > int64(maxSamples) {
+		return nil, 0, &tooManySamplesError{n: n, limit: int64(maxSamples)}
 	}
 	want := int(n) * sampleSize
 	// Size the buffer by what the body can hold (every value takes at least

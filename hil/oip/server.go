@@ -1,6 +1,7 @@
 package oip
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,12 +26,33 @@ type Config struct {
 	MaxBatch int           // the most samples the model runs at once; 0 or 1: no batching
 	MaxWait  time.Duration // how long a batch waits to fill; 0: it runs with what is queued
 
+	// MaxQueue bounds the samples waiting for a batch; a request that
+	// finds as many waiting is answered 503 with Retry-After at once.
+	// 0: DefaultMaxQueue.
+	MaxQueue int
+	// MaxRequestSamples bounds the samples of one request (413 past it);
+	// 0: DefaultMaxRequestSamples.
+	MaxRequestSamples int
+	// RequestTimeout bounds how long a request waits for its answer (503
+	// past it); 0: as long as its client waits.
+	RequestTimeout time.Duration
+
 	// MaxBodyBytes bounds a request body; 0: 64 MiB.
 	MaxBodyBytes int64
 	// Registry receives the server's metrics; nil: a registry of its own.
 	// Either way /metrics serves them.
 	Registry *prometheus.Registry
 }
+
+// DefaultMaxRequestSamples is the largest request a server takes unless
+// configured otherwise.
+const DefaultMaxRequestSamples = 1024
+
+// DefaultMaxQueue is the queue bound of a pool of servers models running
+// batches of up to maxBatch samples: eight batches a model, so that a
+// request admitted waits a few batch times, not for ever, and at least 16
+// samples.
+func DefaultMaxQueue(maxBatch, servers int) int { return max(16, 8*max(maxBatch, 1)*servers) }
 
 // Server is an Open Inference Protocol server for one model.
 type Server struct {
@@ -72,16 +94,24 @@ func NewPool(models []Model, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("oip: %d output values a sample configured, the model gives %d", cfg.Classes, m.OutputSize())
 	case cfg.MaxBatch < 0 || cfg.MaxWait < 0:
 		return nil, fmt.Errorf("oip: max batch %d, max wait %v: want neither negative", cfg.MaxBatch, cfg.MaxWait)
+	case cfg.MaxQueue < 0 || cfg.MaxRequestSamples < 0 || cfg.RequestTimeout < 0:
+		return nil, fmt.Errorf("oip: max queue %d, max request samples %d, request timeout %v: want none negative", cfg.MaxQueue, cfg.MaxRequestSamples, cfg.RequestTimeout)
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 64 << 20
+	}
+	if cfg.MaxQueue == 0 {
+		cfg.MaxQueue = DefaultMaxQueue(cfg.MaxBatch, len(models))
+	}
+	if cfg.MaxRequestSamples == 0 {
+		cfg.MaxRequestSamples = DefaultMaxRequestSamples
 	}
 	reg := cfg.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
 	s := &Server{cfg: cfg, reg: reg, m: newMetrics(reg, cfg.Name), size: size}
-	s.b = newBatcher(models, cfg.MaxBatch, cfg.MaxWait, s.m)
+	s.b = newBatcher(models, cfg.MaxBatch, cfg.MaxQueue, cfg.MaxWait, s.m)
 	s.routes()
 	return s, nil
 }
@@ -159,9 +189,20 @@ func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) int {
 	return http.StatusOK
 }
 
+// retryAfter is what a refused client is told to wait, in seconds: the
+// header's unit, and more than any queue here takes to drain.
+const retryAfter = "1"
+
 func (s *Server) infer(w http.ResponseWriter, r *http.Request) int {
 	if code, ok := s.model(w, r); !ok {
 		return code
+	}
+	// Refuse before reading the body: under overload the cheapest answer
+	// is the one that comes at once.
+	if s.b.full() {
+		s.m.rejected.WithLabelValues("queue_full").Inc()
+		w.Header().Set("Retry-After", retryAfter)
+		return writeError(w, http.StatusServiceUnavailable, "the queue is full (%d samples wait); retry later", s.b.queuedSamples())
 	}
 	var req InferRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
@@ -177,14 +218,37 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) int {
 			return writeError(w, http.StatusBadRequest, "outputs: the model's output is %q, the request asks for %q", s.cfg.Output, o.Name)
 		}
 	}
-	x, n, err := decodeInput(&req, s.cfg.Input, s.cfg.SampleShape, s.size)
-	if err != nil {
+	x, n, err := decodeInput(&req, s.cfg.Input, s.cfg.SampleShape, s.size, s.cfg.MaxRequestSamples)
+	var tooMany *tooManySamplesError
+	switch {
+	case errors.As(err, &tooMany):
+		s.m.rejected.WithLabelValues("too_many_samples").Inc()
+		return writeError(w, http.StatusRequestEntityTooLarge, "%v", err)
+	case err != nil:
 		return writeError(w, http.StatusBadRequest, "%v", err)
 	}
-	res := s.b.submit(x, n)
+	ctx := r.Context()
+	if s.cfg.RequestTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.RequestTimeout)
+		defer cancel()
+	}
+	res := s.b.submit(ctx, x, n)
 	switch {
+	case errors.Is(res.err, errFull):
+		s.m.rejected.WithLabelValues("queue_full").Inc()
+		w.Header().Set("Retry-After", retryAfter)
+		return writeError(w, http.StatusServiceUnavailable, "%v; retry later", res.err)
 	case errors.Is(res.err, errClosed):
+		s.m.rejected.WithLabelValues("closed").Inc()
 		return writeError(w, http.StatusServiceUnavailable, "%v", res.err)
+	case r.Context().Err() != nil:
+		// The client has gone: nobody reads the answer. 499 is nginx's
+		// code for it, so that the metrics tell it apart.
+		return writeError(w, statusClientClosed, "the client closed the request")
+	case errors.Is(res.err, context.DeadlineExceeded):
+		w.Header().Set("Retry-After", retryAfter)
+		return writeError(w, http.StatusServiceUnavailable, "not answered within the server's request timeout of %v", s.cfg.RequestTimeout)
 	case res.err != nil:
 		return writeError(w, http.StatusInternalServerError, "model %q: %v", s.cfg.Name, res.err)
 	}
@@ -195,6 +259,10 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) int {
 		Parameters: &ResponseParameters{QueueMS: ms(res.queue), ComputeMS: ms(res.compute), BatchSamples: res.batch},
 		Outputs:    []ResponseOutput{{Name: s.cfg.Output, Shape: []int64{int64(n), int64(s.cfg.Classes)}, Datatype: DatatypeFP32, Data: res.y}}})
 }
+
+// statusClientClosed is what a request whose client went away is counted
+// as.
+const statusClientClosed = 499
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 

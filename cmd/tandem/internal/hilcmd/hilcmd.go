@@ -47,6 +47,11 @@ type ServeOptions struct {
 	Threads  int    // ONNX Runtime intra-op threads; 0: its default
 	MaxBatch int
 	MaxWait  time.Duration
+	// MaxQueue, MaxRequestSamples and RequestTimeout are oip.Config's;
+	// 0 leaves its default.
+	MaxQueue          int
+	MaxRequestSamples int
+	RequestTimeout    time.Duration
 
 	Log io.Writer
 	// Ready, when set, is called with the address the server listens on
@@ -69,8 +74,17 @@ Protocol (KServe v2 REST):
 
 Requests that arrive together are run as one batch of up to --max-batch samples,
 waiting at most --max-wait for a batch to fill: the cloud stage's batching keys
-of a scenario. It runs until interrupted (SIGINT or SIGTERM), then finishes the
-requests it has.`,
+of a scenario. A request of more samples is run a batch at a time, each part
+queued behind the requests that came meanwhile, so that it cannot hold them up;
+one of more than --max-request-samples is refused (413).
+
+Under overload the server sheds load instead of queueing without end: when
+--max-queue samples wait already, a request is answered 503 with Retry-After at
+once, before its body is read. A queued request whose client has gone, or that
+has waited --request-timeout (503), is dropped before it is computed.
+tandem_server_rejected_requests_total and tandem_server_dropped_requests_total
+on /metrics count both. It runs until interrupted (SIGINT or SIGTERM), then
+finishes the requests it has.`,
 		Example: `  tandem hil serve --model bundles/fashion/heavy.onnx --listen :8000
   tandem hil serve --model heavy.onnx --name fashion --max-batch 8 --max-wait 2ms
   curl -s localhost:8000/v2/models/heavy`,
@@ -89,6 +103,9 @@ requests it has.`,
 	f.IntVar(&opts.Threads, "threads", 0, "ONNX Runtime threads `T` per operator (0: one per core)")
 	f.IntVar(&opts.MaxBatch, "max-batch", 1, "run up to `B` samples at once")
 	f.DurationVar(&opts.MaxWait, "max-wait", 0, "wait at most `D` for a batch to fill (e.g. 2ms)")
+	f.IntVar(&opts.MaxQueue, "max-queue", 0, "answer 503 when `N` samples wait (0: eight batches a model, at least 16)")
+	f.IntVar(&opts.MaxRequestSamples, "max-request-samples", 0, fmt.Sprintf("refuse requests of more than `N` samples (0: %d)", oip.DefaultMaxRequestSamples))
+	f.DurationVar(&opts.RequestTimeout, "request-timeout", 0, "answer 503 to a request not answered within `D` (0: as long as its client waits)")
 	return cmd
 }
 
@@ -99,6 +116,9 @@ func Serve(ctx context.Context, opts *ServeOptions) error {
 	}
 	if opts.MaxBatch < 1 || opts.MaxWait < 0 || opts.Threads < 0 {
 		return cli.BadInputf("hil serve: --max-batch %d, --max-wait %v, --threads %d: want a batch of at least 1 and nothing negative", opts.MaxBatch, opts.MaxWait, opts.Threads)
+	}
+	if opts.MaxQueue < 0 || opts.MaxRequestSamples < 0 || opts.RequestTimeout < 0 {
+		return cli.BadInputf("hil serve: --max-queue %d, --max-request-samples %d, --request-timeout %v: want none negative", opts.MaxQueue, opts.MaxRequestSamples, opts.RequestTimeout)
 	}
 	name := opts.Name
 	if name == "" {
@@ -114,6 +134,7 @@ func Serve(ctx context.Context, opts *ServeOptions) error {
 		return cli.BadInput(err)
 	}
 	cfg.MaxBatch, cfg.MaxWait = opts.MaxBatch, opts.MaxWait
+	cfg.MaxQueue, cfg.MaxRequestSamples, cfg.RequestTimeout = opts.MaxQueue, opts.MaxRequestSamples, opts.RequestTimeout
 	s, err := oip.NewServer(sess, cfg)
 	if err != nil {
 		return cli.BadInput(err)

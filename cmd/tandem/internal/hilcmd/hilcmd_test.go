@@ -67,6 +67,9 @@ func TestServeBadInput(t *testing.T) {
 		{"no model", ServeOptions{Listen: "127.0.0.1:0", MaxBatch: 1}, "--model is required"},
 		{"zero batch", ServeOptions{Listen: "127.0.0.1:0", Model: tinyModel}, "--max-batch 0"},
 		{"missing model file", ServeOptions{Listen: "127.0.0.1:0", Model: "nope.onnx", MaxBatch: 1}, "nope.onnx"},
+		{"negative queue", ServeOptions{Listen: "127.0.0.1:0", Model: tinyModel, MaxBatch: 1, MaxQueue: -1}, "--max-queue -1"},
+		{"negative request samples", ServeOptions{Listen: "127.0.0.1:0", Model: tinyModel, MaxBatch: 1, MaxRequestSamples: -2}, "--max-request-samples -2"},
+		{"negative timeout", ServeOptions{Listen: "127.0.0.1:0", Model: tinyModel, MaxBatch: 1, RequestTimeout: -time.Second}, "--request-timeout -1s"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -314,6 +314,9 @@ func startCloud(ctx context.Context, opts *RunOptions, b *bundles.Bundle, sc *sc
 	if bt := sc.Cloud.Batching; bt != nil {
 		cfg.MaxBatch, cfg.MaxWait = bt.MaxBatch, bt.MaxWait.D()
 	}
+	// The simulator's cloud queues without bound: so does this one, as far
+	// as any run's requests go.
+	cfg.MaxQueue = 1 << 20
 	srv, err := oip.NewPool(models, cfg)
 	if err != nil {
 		closeAll()
