@@ -272,21 +272,31 @@ func (l *conv) zeroWrapped(row []float32, nb, i, j int) {
 		clear(row)
 		return
 	}
-	for s := range nb {
-		d := row[s*l.p:][:l.p]
-		clear(d[:oyLo*l.ow])
-		clear(d[oyHi*l.ow:])
-		if lo == 0 && hi == l.ow {
-			continue
+	if oyLo > 0 || oyHi < l.oh {
+		for s := range nb {
+			d := row[s*l.p:][:l.p]
+			clear(d[:oyLo*l.ow])
+			clear(d[oyHi*l.ow:])
 		}
-		for oy := oyLo; oy < oyHi; oy++ {
-			r := d[oy*l.ow:][:l.ow]
-			for ox := range lo {
-				r[ox] = 0
-			}
-			for ox := hi; ox < len(r); ox++ {
-				r[ox] = 0
-			}
+	}
+	// The columns, over all rows of all planes at once (rows already
+	// cleared included: cheaper than skipping them).
+	ow := l.ow
+	switch {
+	case lo == 0 && hi == ow:
+	case lo == 1 && hi == ow:
+		for t := 0; t < len(row); t += ow {
+			row[t] = 0
+		}
+	case lo == 0 && hi == ow-1:
+		for t := ow - 1; t < len(row); t += ow {
+			row[t] = 0
+		}
+	default:
+		for t := 0; t < len(row); t += ow {
+			r := row[t : t+ow]
+			clear(r[:lo])
+			clear(r[hi:])
 		}
 	}
 }
