@@ -63,11 +63,29 @@ type Result struct {
 	// Deployment is the model's simulated deployment, with a deployment
 	// objective.
 	Deployment *DeploymentResult `json:"deployment,omitempty"`
+	// Seconds is where the method's wall time went, over every probe of a
+	// target search.
+	Seconds Seconds `json:"seconds"`
 	// With a target: the budget found, whether its model reached the
 	// target, and every budget tried on the way.
 	Budget  float64 `json:"budget,omitempty"`
 	Reached *bool   `json:"reached,omitempty"`
 	Probes  []Probe `json:"probes,omitempty"`
+}
+
+// Seconds splits a method's wall time: choosing the channels (the agent's
+// whole search for rl), fine-tuning, and measuring (validation and test
+// accuracy, latency, the deployment).
+type Seconds struct {
+	Choose   float64 `json:"choose"`
+	Finetune float64 `json:"finetune"`
+	Measure  float64 `json:"measure"`
+}
+
+func (s *Seconds) add(o Seconds) {
+	s.Choose += o.Choose
+	s.Finetune += o.Finetune
+	s.Measure += o.Measure
 }
 
 // Probe is one step of a target search: a budget, its fine-tuned model's
@@ -262,6 +280,8 @@ func (r *runner) probe(m string, b Budget) (*candidate, error) {
 	logf(cfg.Log, "%s: choosing channels for the budget", m)
 	var c *Choice
 	var err error
+	var secs Seconds
+	t0 := time.Now()
 	if m == RL {
 		rc := cfg.RL
 		if rc.Log == nil {
@@ -278,11 +298,13 @@ func (r *runner) probe(m string, b Budget) (*candidate, error) {
 	if err != nil {
 		return nil, err
 	}
+	secs.Choose = time.Since(t0).Seconds()
 	pruned, g := c.Graph, c.Graph
 	res := Result{Method: m, Params: g.Params(), Keep: c.Ratios}
 	if res.FLOPs, err = g.FLOPs(); err != nil {
 		return nil, err
 	}
+	t0 = time.Now()
 	if cfg.Finetune.Epochs > 0 {
 		g = pruned.Clone()
 		var progress func(dnn.Progress)
@@ -295,9 +317,13 @@ func (r *runner) probe(m string, b Budget) (*candidate, error) {
 			return nil, fmt.Errorf("compress: fine-tuning the %s model: %w", m, err)
 		}
 	}
+	secs.Finetune = time.Since(t0).Seconds()
+	t0 = time.Now()
 	if res.ValAccuracy, _, _, err = dnn.Evaluate(g, cfg.Splits.Val, 0); err != nil {
 		return nil, err
 	}
+	secs.Measure = time.Since(t0).Seconds()
+	res.Seconds = secs
 	logf(cfg.Log, "%s: %d params, %.2f MFLOPs, validation accuracy %.4f after %d epochs of fine-tuning",
 		m, res.Params, float64(res.FLOPs)/1e6, res.ValAccuracy, cfg.Finetune.Epochs)
 	return &candidate{Result: res, graph: g, pruned: pruned}, nil
@@ -308,6 +334,8 @@ func (r *runner) probe(m string, b Budget) (*candidate, error) {
 func (r *runner) finish(c *candidate) error {
 	cfg := r.cfg
 	var err error
+	t0 := time.Now()
+	defer func() { c.Seconds.Measure += time.Since(t0).Seconds() }()
 	if c.AccuracyBeforeFinetune, _, _, err = dnn.Evaluate(c.pruned, cfg.Splits.Test, 0); err != nil {
 		return err
 	}

@@ -121,6 +121,7 @@ func (r *runner) search(m string, tr *TargetReport) (*candidate, error) {
 	lo, hi := math.Log(tr.Min), 0.0
 	var best, closest *candidate
 	var probes []Probe
+	var secs Seconds
 	for step := range tr.Steps {
 		x := math.Exp((lo + hi) / 2)
 		logf(r.cfg.Log, "%s: probe %d/%d: budget %.4g of the heavy model's %s", m, step+1, tr.Steps, x, tr.Resource)
@@ -134,6 +135,7 @@ func (r *runner) search(m string, tr *TargetReport) (*candidate, error) {
 		if err != nil {
 			return nil, err
 		}
+		secs.add(c.Seconds)
 		c.Budget = x
 		probes = append(probes, Probe{Budget: x, Params: c.Params, FLOPs: c.FLOPs, ValAccuracy: c.ValAccuracy})
 		if closest == nil || c.ValAccuracy > closest.ValAccuracy {
@@ -152,7 +154,7 @@ func (r *runner) search(m string, tr *TargetReport) (*candidate, error) {
 	if best == nil {
 		return nil, fmt.Errorf("compress: %s: no budget down to %g of the heavy model's %s could be met", m, math.Exp(lo), tr.Resource)
 	}
-	best.Reached, best.Probes = &reached, probes
+	best.Reached, best.Probes, best.Seconds = &reached, probes, secs
 	logf(r.cfg.Log, "%s: smallest model reaching %.4f on validation: budget %.4g, %d params (reached: %v)", m, tr.Accuracy, best.Budget, best.Params, reached)
 	return best, nil
 }

@@ -89,6 +89,9 @@ func TestTargetSearch(t *testing.T) {
 				if got := float64(tr.cost(r)); got > limit {
 					t.Errorf("%s: %g of the resource over its budget %g", r.Method, got, limit)
 				}
+				if r.Seconds.Finetune <= 0 || r.Seconds.Measure <= 0 {
+					t.Errorf("%s: seconds %+v", r.Method, r.Seconds)
+				}
 				if r.Accuracy == 0 || r.Params == 0 {
 					t.Errorf("%s: %+v", r.Method, r)
 				}
@@ -114,5 +117,14 @@ func TestTargetErrors(t *testing.T) {
 		if _, _, err := Run(Config{Heavy: g, Splits: sp, Target: &c.target}); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("target %+v: %v, want %q", c.target, err, c.want)
 		}
+	}
+}
+
+func TestSecondsAccumulate(t *testing.T) {
+	var s Seconds
+	s.add(Seconds{Choose: 1, Finetune: 2, Measure: 3})
+	s.add(Seconds{Choose: 0.5, Finetune: 0.5, Measure: 0.5})
+	if s != (Seconds{Choose: 1.5, Finetune: 2.5, Measure: 3.5}) {
+		t.Errorf("%+v", s)
 	}
 }

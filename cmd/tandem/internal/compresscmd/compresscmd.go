@@ -392,7 +392,7 @@ func printReport(w io.Writer, rep *compress.Report) {
 		fmt.Fprintf(w, "smallest model by %s reaching %s on validation (the heavy model: %s), %d probes each\n",
 			t.Resource, pct(t.Accuracy), pct(t.HeavyValAccuracy), t.Steps)
 	}
-	rows := [][]string{{"heavy", strconv.FormatInt(rep.Heavy.Params, 10), f(float64(rep.Heavy.FLOPs)/1e6, 2), "", "", pct(rep.Heavy.ValAccuracy), pct(rep.Heavy.Accuracy), "", ""}}
+	rows := [][]string{{"heavy", strconv.FormatInt(rep.Heavy.Params, 10), f(float64(rep.Heavy.FLOPs)/1e6, 2), "", "", pct(rep.Heavy.ValAccuracy), pct(rep.Heavy.Accuracy), "", "", ""}}
 	for _, r := range rep.Methods {
 		budget := ""
 		if r.Reached != nil {
@@ -402,10 +402,11 @@ func printReport(w io.Writer, rep *compress.Report) {
 			}
 		}
 		rows = append(rows, []string{r.Method, strconv.FormatInt(r.Params, 10), f(float64(r.FLOPs)/1e6, 2), budget,
-			pct(r.AccuracyBeforeFinetune), pct(r.ValAccuracy), pct(r.Accuracy), f(r.LatencyMSPredicted, 4), f(r.LatencyMSMeasured, 4)})
+			pct(r.AccuracyBeforeFinetune), pct(r.ValAccuracy), pct(r.Accuracy), f(r.LatencyMSPredicted, 4), f(r.LatencyMSMeasured, 4),
+			f(r.Seconds.Choose+r.Seconds.Finetune+r.Seconds.Measure, 0)})
 	}
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
-	t.Header("model", "params", "MFLOPs", "budget", "test pruned", "val fine-tuned", "test fine-tuned", "predicted ms", "measured ms")
+	t.Header("model", "params", "MFLOPs", "budget", "test pruned", "val fine-tuned", "test fine-tuned", "predicted ms", "measured ms", "seconds")
 	t.Bulk(rows)
 	t.Render()
 	if d := rep.Deployment; d != nil {
