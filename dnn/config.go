@@ -60,6 +60,12 @@ type TrainConfig struct {
 	// minimises DistillCrossEntropy against its logits instead of the
 	// cross-entropy alone. It must take the same inputs and classes.
 	Teacher *Graph
+	// TeacherLogits, when set instead of Teacher, are the teacher's logits
+	// on every training sample as it is, without augmentation (n·Classes
+	// values, computed once: TeacherLogitsOf), used as the soft targets of
+	// each augmented view of it. It saves the teacher's forward pass at
+	// every step, at the price of soft targets of the unshifted image.
+	TeacherLogits []float32
 	// Temperature is distillation's T; 0 means 4.
 	Temperature float64
 	// DistillWeight is distillation's α, the weight of the teacher's soft
@@ -130,7 +136,10 @@ func (c TrainConfig) withDefaults() (TrainConfig, error) {
 		c.CropPad = 2
 	}
 	c.CropPad = max(c.CropPad, 0)
-	if c.Teacher != nil {
+	if c.Teacher != nil && c.TeacherLogits != nil {
+		return c, fmt.Errorf("dnn: train: a teacher and precomputed teacher logits: give one")
+	}
+	if c.Teacher != nil || c.TeacherLogits != nil {
 		if c.Temperature == 0 {
 			c.Temperature = 4
 		}

@@ -126,3 +126,68 @@ func TestTrainDistils(t *testing.T) {
 		t.Error("Train with a teacher of 4 classes for a model of 3: no error")
 	}
 }
+
+// TestTrainDistilsFromCachedLogits: soft targets computed once give the
+// student its teacher's answers too, and differ from live distillation only
+// by the augmentation they do not follow.
+func TestTrainDistilsFromCachedLogits(t *testing.T) {
+	train, val := barSet(384, 1), barSet(128, 2)
+	teacher, err := Zoo("tiny", train.Shape, 3, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shifted := *train
+	shifted.Y = make([]int32, len(train.Y))
+	for i, y := range train.Y {
+		shifted.Y[i] = (y + 1) % 3
+	}
+	if _, err := Train(teacher, &shifted, nil, TrainConfig{Epochs: 6, BatchSize: 32, NoFlip: true, Seed: 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cached, err := TeacherLogitsOf(teacher, train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	student0, _ := Zoo("tiny", train.Shape, 3, 0.5, 2)
+	for _, c := range []struct {
+		name string
+		cfg  TrainConfig
+	}{
+		{"no augmentation", TrainConfig{CropPad: -1}},
+		{"augmented", TrainConfig{CropPad: 1}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := c.cfg
+			cfg.Epochs, cfg.BatchSize, cfg.NoFlip, cfg.Seed, cfg.DistillWeight, cfg.Temperature = 6, 32, true, 3, 1, 2
+			live, fixed := cfg, cfg
+			live.Teacher, fixed.TeacherLogits = teacher, cached
+			a, b := student0.Clone(), student0.Clone()
+			if _, err := Train(a, train, nil, live, nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Train(b, train, nil, fixed, nil); err != nil {
+				t.Fatal(err)
+			}
+			same := slices.Equal(a.Nodes[0].W.Data, b.Nodes[0].W.Data)
+			if want := cfg.CropPad < 0; same != want {
+				t.Errorf("live and cached soft targets trained the same weights: %v, want %v", same, want)
+			}
+			_, preds, _, _ := Evaluate(b, val, 0)
+			agree := 0
+			for i, p := range preds {
+				if p == (val.Y[i]+1)%3 {
+					agree++
+				}
+			}
+			if frac := float64(agree) / float64(len(preds)); frac < 0.85 {
+				t.Errorf("the student answers as its teacher on %.2f of validation images", frac)
+			}
+		})
+	}
+	if _, err := Train(student0.Clone(), train, nil, TrainConfig{Epochs: 1, TeacherLogits: cached[:5]}, nil); err == nil {
+		t.Error("5 teacher logits for 384 samples: no error")
+	}
+	if _, err := Train(student0.Clone(), train, nil, TrainConfig{Epochs: 1, Teacher: teacher, TeacherLogits: cached}, nil); err == nil {
+		t.Error("a teacher and cached logits together: no error")
+	}
+}

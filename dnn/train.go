@@ -93,6 +93,13 @@ func Train(g *Graph, train, val *data.Set, cfg TrainConfig, progress func(Progre
 		}
 		tlogits = make([]float32, batch*g.Classes)
 	}
+	cached := cfg.TeacherLogits
+	if cached != nil {
+		if len(cached) != train.Len()*g.Classes {
+			return nil, fmt.Errorf("dnn: train: %d teacher logits for %d training samples of %d classes", len(cached), train.Len(), g.Classes)
+		}
+		tlogits = make([]float32, batch*g.Classes)
+	}
 	shuffle := rand.New(rand.NewPCG(cfg.Seed, streamShuffle))
 	aug := rand.New(rand.NewPCG(cfg.Seed, streamAugment))
 	opt := cfg.optimizer()
@@ -120,12 +127,17 @@ func Train(g *Graph, train, val *data.Set, cfg TrainConfig, progress func(Progre
 			for i, idx := range order[st*batch : (st+1)*batch] {
 				augment(xb[i*k:(i+1)*k], train.Sample(idx), train.Shape, cfg.CropPad, !cfg.NoFlip, aug)
 				yb[i] = train.Y[idx]
+				if cached != nil {
+					copy(tlogits[i*classes:(i+1)*classes], cached[idx*classes:])
+				}
 			}
 			net.Forward(logits, xb, batch, true)
 			var loss float64
 			var c int
-			if teacher != nil {
-				teacher.Forward(tlogits, xb, batch, false)
+			if teacher != nil || cached != nil {
+				if teacher != nil {
+					teacher.Forward(tlogits, xb, batch, false)
+				}
 				loss, c = DistillCrossEntropy(dlogits, logits, tlogits, yb, classes, cfg.Temperature, cfg.DistillWeight, cfg.LabelSmoothing)
 			} else {
 				loss, c = SoftmaxCrossEntropy(dlogits, logits, yb, classes, cfg.LabelSmoothing)
@@ -160,6 +172,13 @@ func Train(g *Graph, train, val *data.Set, cfg TrainConfig, progress func(Progre
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
+}
+
+// TeacherLogitsOf runs teacher over every sample of set, as it is, for
+// TrainConfig.TeacherLogits.
+func TeacherLogitsOf(teacher *Graph, set *data.Set) ([]float32, error) {
+	_, _, logits, err := Evaluate(teacher, set, 0)
+	return logits, err
 }
 
 // Evaluate runs g in inference mode over set in batches of batch samples

@@ -29,7 +29,8 @@ type Config struct {
 	Deployment *Deployment
 	Methods    []string // default: Methods
 	// Finetune trains each pruned model further; Epochs 0 skips it. Its
-	// Teacher, when set, distils the heavy model (or any other) into each.
+	// Teacher (or TeacherLogits, on the training split), when set, distils
+	// the heavy model (or any other) into each.
 	Finetune dnn.TrainConfig
 	// RL sets the reinforcement-learning search, which rewards on
 	// Splits.Val.
@@ -125,6 +126,10 @@ type Report struct {
 		Distill       bool    `json:"distill"`
 		Temperature   float64 `json:"temperature,omitempty"`
 		DistillWeight float64 `json:"distill_weight,omitempty"`
+		// CachedTeacher: the soft targets are the heavy model's logits on
+		// each training image as it is, computed once, not on each
+		// augmented view.
+		CachedTeacher bool `json:"cached_teacher,omitempty"`
 	} `json:"finetune"`
 }
 
@@ -192,8 +197,9 @@ func Run(cfg Config) (*Report, *dnn.Graph, error) {
 		rep.Budget = describe(cfg.Budget, base)
 	}
 	ft := cfg.Finetune
-	rep.Finetune.Epochs, rep.Finetune.LR, rep.Finetune.Distill = ft.Epochs, ft.LR, ft.Teacher != nil
-	if ft.Teacher != nil {
+	rep.Finetune.Epochs, rep.Finetune.LR, rep.Finetune.Distill = ft.Epochs, ft.LR, distils(ft)
+	rep.Finetune.CachedTeacher = ft.TeacherLogits != nil
+	if distils(ft) {
 		rep.Finetune.Temperature, rep.Finetune.DistillWeight = orValue(ft.Temperature, 4), orValue(ft.DistillWeight, 0.9)
 	}
 
@@ -379,6 +385,8 @@ func (r *runner) finish(c *candidate) error {
 	c.graph.Meta["val_accuracy"] = fmt.Sprintf("%.4f", c.ValAccuracy)
 	return nil
 }
+
+func distils(tc dnn.TrainConfig) bool { return tc.Teacher != nil || tc.TeacherLogits != nil }
 
 func orValue(v, def float64) float64 {
 	if v == 0 {

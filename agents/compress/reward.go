@@ -80,6 +80,9 @@ func newRewarder(heavy *dnn.Graph, cfg RLConfig, train *data.Set, seed uint64) (
 	n := min(cfg.Slice, train.Len())
 	sl.X, sl.Y = train.X[:n*train.SampleSize()], train.Y[:n]
 	r.slice = &sl
+	if t := r.recipe.TeacherLogits; t != nil {
+		r.recipe.TeacherLogits = t[:n*heavy.Classes] // the slice's
+	}
 	return r, nil
 }
 

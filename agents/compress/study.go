@@ -121,7 +121,7 @@ func StudyRewards(cfg StudyConfig) (*Study, error) {
 	}
 	st := &Study{Budget: describe(cfg.Budget, e.base), Models: cfg.Models, Seed: cfg.Seed,
 		Samples: fmt.Sprintf("rewards on %d validation samples; fine-tuned accuracy on all %d", val.Len(), cfg.Splits.Val.Len())}
-	st.Finetune.Epochs, st.Finetune.LR, st.Finetune.Distill = cfg.Finetune.Epochs, cfg.Finetune.LR, cfg.Finetune.Teacher != nil
+	st.Finetune.Epochs, st.Finetune.LR, st.Finetune.Distill = cfg.Finetune.Epochs, cfg.Finetune.LR, distils(cfg.Finetune)
 	seconds := map[string]float64{}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7374)) // "st"
 	for i := range cfg.Models {

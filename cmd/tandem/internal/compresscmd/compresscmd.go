@@ -55,17 +55,20 @@ type Options struct {
 	LR          float64
 	Distill     float64 // weight of the heavy model's soft targets; 0: no distillation
 	Temperature float64
-	Episodes    int
-	Reward      string
-	Objective   string // accuracy | deployment
-	Scenario    string // the deployment objective's scenario
-	SLO         string // the deployment's latency minimised: mean, p50, p95, p99
-	Seed        uint64
-	Measure     bool
-	JSON        bool
-	Command     string // recorded in report.json
-	Stdout      io.Writer
-	Stderr      io.Writer
+	// CachedTeacher computes the heavy model's soft targets once per
+	// training image instead of on every augmented view.
+	CachedTeacher bool
+	Episodes      int
+	Reward        string
+	Objective     string // accuracy | deployment
+	Scenario      string // the deployment objective's scenario
+	SLO           string // the deployment's latency minimised: mean, p50, p95, p99
+	Seed          uint64
+	Measure       bool
+	JSON          bool
+	Command       string // recorded in report.json
+	Stdout        io.Writer
+	Stderr        io.Writer
 }
 
 // NewCmd builds `tandem compress`.
@@ -158,6 +161,7 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.Float64Var(&opts.LR, "finetune-lr", 0.01, "fine-tuning's peak learning `RATE`")
 	f.Float64Var(&opts.Distill, "distill", 0.9, "weight `W` of the heavy model's soft targets in fine-tuning (0: labels alone)")
 	f.Float64Var(&opts.Temperature, "temperature", 4, "distillation temperature `T`")
+	f.BoolVar(&opts.CachedTeacher, "cached-teacher", true, "distil from the heavy model's logits on each training image computed once (false: on every augmented view, about twice the fine-tuning time)")
 	f.IntVar(&opts.Episodes, "episodes", 150, "rl: search `N` episodes after the warm-up")
 	f.StringVar(&opts.Objective, "objective", "accuracy", "rl: reward `KIND`: accuracy, or deployment (the latency of --scenario simulated with each model)")
 	f.StringVar(&opts.Scenario, "scenario", "builtin:default", "with --objective deployment: the `SCENARIO` simulated")
@@ -253,7 +257,14 @@ func Run(opts *Options) error {
 	}
 	ft := dnn.TrainConfig{Epochs: opts.Epochs, LR: opts.LR}
 	if opts.Distill > 0 {
-		ft.Teacher, ft.DistillWeight, ft.Temperature = heavy, opts.Distill, opts.Temperature
+		ft.DistillWeight, ft.Temperature = opts.Distill, opts.Temperature
+		if ft.Teacher = heavy; opts.CachedTeacher {
+			fmt.Fprintf(opts.Stderr, "computing the heavy model's soft targets on %d training images\n", splits.Train.Len())
+			if ft.TeacherLogits, err = dnn.TeacherLogitsOf(heavy, splits.Train); err != nil {
+				return err
+			}
+			ft.Teacher = nil
+		}
 	}
 	if deployment != nil && b != nil {
 		raw, err := b.ReadModel(bundles.ModelEdge)

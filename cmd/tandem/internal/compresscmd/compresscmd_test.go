@@ -166,7 +166,7 @@ func TestRunTargetWritesTheSearch(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "c")
 	var stdout strings.Builder
 	opts := &Options{Bundle: dir, Out: out, Target: "heavy-5", Search: "flops", SearchSteps: 2, SearchMin: 0.05, Methods: "uniform,l1",
-		Epochs: 1, Seed: 1, Device: "edge-cpu-1t", LR: 0.01, Distill: 0.9, Temperature: 4, Stdout: &stdout, Stderr: io.Discard}
+		Epochs: 1, Seed: 1, Device: "edge-cpu-1t", LR: 0.01, Distill: 0.9, Temperature: 4, CachedTeacher: true, Stdout: &stdout, Stderr: io.Discard}
 	if err := Run(opts); err != nil {
 		t.Fatal(err)
 	}
@@ -186,12 +186,15 @@ func TestRunTargetWritesTheSearch(t *testing.T) {
 			Reached *bool             `json:"reached"`
 			Probes  []json.RawMessage `json:"probes"`
 		} `json:"methods"`
-		Finetune struct{ Distill bool } `json:"finetune"`
+		Finetune struct {
+			Distill bool `json:"distill"`
+			Cached  bool `json:"cached_teacher"`
+		} `json:"finetune"`
 	}
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Target == nil || rep.Target.Resource != "flops" || !rep.Finetune.Distill || len(rep.Methods) != 2 {
+	if rep.Target == nil || rep.Target.Resource != "flops" || !rep.Finetune.Distill || !rep.Finetune.Cached || len(rep.Methods) != 2 {
 		t.Fatalf("report.json %s", raw)
 	}
 	for _, m := range rep.Methods {
@@ -208,8 +211,8 @@ func TestRunRewards(t *testing.T) {
 	dir := tinyBundle(t)
 	out := filepath.Join(t.TempDir(), "r")
 	var stdout strings.Builder
-	opts := &RewardsOptions{Bundle: dir, Out: out, FLOPs: 0.3, Models: 3, Rewards: "bn,ls", Epochs: 1, LR: 0.01, Distill: 0.9, Temperature: 4, Seed: 1,
-		Stdout: &stdout, Stderr: io.Discard}
+	opts := &RewardsOptions{Bundle: dir, Out: out, FLOPs: 0.3, Models: 3, Rewards: "bn,finetune", Epochs: 1, LR: 0.01, Distill: 0.9, Temperature: 4, Seed: 1,
+		CachedTeacher: true, Stdout: &stdout, Stderr: io.Discard}
 	if err := RunRewards(opts); err != nil {
 		t.Fatal(err)
 	}

@@ -31,10 +31,13 @@ type RewardsOptions struct {
 	LR          float64
 	Distill     float64
 	Temperature float64
-	Seed        uint64
-	JSON        bool
-	Stdout      io.Writer
-	Stderr      io.Writer
+	// CachedTeacher computes the heavy model's soft targets once per
+	// training image instead of on every augmented view.
+	CachedTeacher bool
+	Seed          uint64
+	JSON          bool
+	Stdout        io.Writer
+	Stderr        io.Writer
 }
 
 func newRewardsCmd() *cobra.Command {
@@ -77,6 +80,7 @@ Writes DIR/rewards.json with every sampled model.`,
 	f.Float64Var(&opts.LR, "finetune-lr", 0.01, "fine-tuning's peak learning `RATE`")
 	f.Float64Var(&opts.Distill, "distill", 0.9, "weight `W` of the heavy model's soft targets in fine-tuning (0: labels alone)")
 	f.Float64Var(&opts.Temperature, "temperature", 4, "distillation temperature `T`")
+	f.BoolVar(&opts.CachedTeacher, "cached-teacher", true, "distil from the heavy model's logits on each training image computed once (false: on every augmented view, about twice the fine-tuning time)")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed `S` of the sampling and fine-tuning")
 	f.BoolVar(&opts.JSON, "json", false, "print rewards.json's object instead of a table")
 	return cmd
@@ -109,7 +113,14 @@ func RunRewards(opts *RewardsOptions) error {
 	}
 	ft := dnn.TrainConfig{Epochs: opts.Epochs, LR: opts.LR}
 	if opts.Distill > 0 {
-		ft.Teacher, ft.DistillWeight, ft.Temperature = heavy, opts.Distill, opts.Temperature
+		ft.DistillWeight, ft.Temperature = opts.Distill, opts.Temperature
+		if ft.Teacher = heavy; opts.CachedTeacher {
+			fmt.Fprintf(opts.Stderr, "computing the heavy model's soft targets on %d training images\n", splits.Train.Len())
+			if ft.TeacherLogits, err = dnn.TeacherLogitsOf(heavy, splits.Train); err != nil {
+				return err
+			}
+			ft.Teacher = nil
+		}
 	}
 	st, err := compress.StudyRewards(compress.StudyConfig{Heavy: heavy, Splits: splits, Budget: budget, Models: opts.Models,
 		Rewards: rewards, Finetune: ft, Seed: opts.Seed, Log: opts.Stderr})
