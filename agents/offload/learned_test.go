@@ -69,6 +69,19 @@ func TestTrainBeatsThreshold(t *testing.T) {
 	if rep.DecisionAccuracy < 0.7 || rep.OffloadRecall < 0.9 {
 		t.Errorf("decision accuracy %.3f, recall %.3f: want at least 0.7 and 0.9", rep.DecisionAccuracy, rep.OffloadRecall)
 	}
+	// The rankings say the same without a threshold: the learned score
+	// finds the cases offloading helps better than max_prob does.
+	if len(rep.Rankings) != 5 || rep.Rankings[0].Score != KindLearned || rep.Rankings[1].Score != "max_prob" {
+		t.Fatalf("rankings %+v", rep.Rankings)
+	}
+	lr, mp := rep.Rankings[0], rep.Rankings[1]
+	t.Logf("AUC learned %.3f, max_prob %.3f; AP %.3f, %.3f", *lr.AUC, *mp.AUC, *lr.AP, *mp.AP)
+	if *lr.AUC <= *mp.AUC || *lr.AP <= *mp.AP || lr.RateForCloudAccuracy >= mp.RateForCloudAccuracy {
+		t.Errorf("learned AUC %.3f AP %.3f rate %.3f, max_prob %.3f %.3f %.3f", *lr.AUC, *lr.AP, lr.RateForCloudAccuracy, *mp.AUC, *mp.AP, mp.RateForCloudAccuracy)
+	}
+	if d := rep.DecisionAccuracyNeverOffload; d <= 0 || d >= 1 {
+		t.Errorf("never offloading is right on %.3f", d)
+	}
 }
 
 func TestTrainBudget(t *testing.T) {

@@ -46,8 +46,13 @@ func Evaluate(p Policy, setting string, samples []Sample) Result {
 type Report struct {
 	// DecisionAccuracy is the fraction of samples on which the offloader
 	// decided what Helps says it should: offload exactly when the edge model
-	// is wrong and the cloud model right.
+	// is wrong and the cloud model right. Offloading helps few samples, so
+	// never offloading scores high too: read it beside
+	// DecisionAccuracyNeverOffload, and rank offloaders by Rankings.
 	DecisionAccuracy float64 `json:"decision_accuracy"`
+	// DecisionAccuracyNeverOffload is the same figure for never
+	// offloading: the share of samples offloading does not help.
+	DecisionAccuracyNeverOffload float64 `json:"decision_accuracy_never_offload"`
 	// OffloadPrecision is the fraction of offloaded samples that offloading
 	// helped; OffloadRecall the fraction of samples it would help that were
 	// offloaded.
@@ -56,6 +61,9 @@ type Report struct {
 	Samples          int      `json:"samples"`
 	Threshold        float64  `json:"threshold"`
 	Policies         []Result `json:"policies"` // learned first, then the baselines
+	// Rankings says, for the learned score and each baseline's, how well
+	// it orders the samples for offloading at every rate.
+	Rankings []Ranking `json:"rankings"`
 	// Data says where the samples come from.
 	Data string `json:"data,omitempty"`
 }
@@ -95,6 +103,7 @@ func NewReport(o *Offloader, samples []Sample, seed uint64) (*Report, error) {
 	}
 	n := float64(len(samples))
 	r.DecisionAccuracy = float64(agree) / n
+	r.DecisionAccuracyNeverOffload = 1 - float64(helps)/n
 	r.OffloadPrecision = ratio(tp, offloaded)
 	r.OffloadRecall = ratio(tp, helps)
 
@@ -117,6 +126,7 @@ func NewReport(o *Offloader, samples []Sample, seed uint64) (*Report, error) {
 		Evaluate(th, fmt.Sprintf("max_prob < %.4g, the learned offload rate", t), samples),
 		Evaluate(Oracle{}, "", samples),
 	}
+	r.Rankings = Rankings(o, samples)
 	return r, nil
 }
 

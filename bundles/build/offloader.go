@@ -113,8 +113,12 @@ func trainAndReport(samples []offload.Sample, outcomes []bundles.Outcome, datase
 		return nil, nil, err
 	}
 	rep.Data = fmt.Sprintf("the bundle's %d held-out test samples (outcomes.csv), unseen in training and in choosing the threshold", len(outcomes))
-	logf(cfg.Log, "offloader: decision accuracy %.4f, offloads %.1f%% for %.2f%% accuracy on the test samples",
-		rep.DecisionAccuracy, 100*rep.Policies[0].OffloadRate, 100*rep.Policies[0].Accuracy)
+	auc := "undefined"
+	if a := rep.Rankings[0].AUC; a != nil {
+		auc = fmt.Sprintf("%.4f", *a)
+	}
+	logf(cfg.Log, "offloader: ROC AUC %s; offloads %.1f%% for %.2f%% accuracy on the test samples",
+		auc, 100*rep.Policies[0].OffloadRate, 100*rep.Policies[0].Accuracy)
 	return o, rep, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
 	"github.com/tandem-edge/tandem/agents/offload"
@@ -160,6 +161,25 @@ func printReport(w io.Writer, rep *offload.Report) {
 	t.Header("policy", "setting", "offloaded", "accuracy")
 	t.Bulk(rows)
 	t.Render()
-	fmt.Fprintf(w, "on %d test samples: decisions right %s of the time (offload precision %s, recall %s)\n",
-		rep.Samples, pct(rep.DecisionAccuracy), pct(rep.OffloadPrecision), pct(rep.OffloadRecall))
+	num := func(v *float64) string {
+		if v == nil {
+			return "—"
+		}
+		return strconv.FormatFloat(*v, 'f', 4, 64)
+	}
+	rows = rows[:0]
+	for _, r := range rep.Rankings {
+		row := []string{r.Score, num(r.AUC), num(r.AP), pct(r.RateForCloudAccuracy)}
+		for _, rate := range offload.RankingRates {
+			row = append(row, pct(r.AccuracyAt[offload.RateKey(rate)]))
+		}
+		rows = append(rows, row)
+	}
+	fmt.Fprintf(w, "ranking the %d test samples for offloading (those it helps: edge wrong, cloud right):\n", rep.Samples)
+	t = tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+	t.Header("score", "ROC AUC", "average precision", "offloaded for cloud-only accuracy", "accuracy at 5%", "at 10%", "at 20%")
+	t.Bulk(rows)
+	t.Render()
+	fmt.Fprintf(w, "decisions right %s of the time (never offloading: %s; offload precision %s, recall %s)\n",
+		pct(rep.DecisionAccuracy), pct(rep.DecisionAccuracyNeverOffload), pct(rep.OffloadPrecision), pct(rep.OffloadRecall))
 }
