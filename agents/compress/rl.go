@@ -31,7 +31,8 @@ import (
 //     learns it as the return of each step (no bootstrapping), and the
 //     actor follows the critic's gradient;
 //   - exploration is truncated normal noise on the actor's ratio, whose
-//     spread decays each episode after random warm-up episodes.
+//     spread decays each episode after random warm-up episodes (each of
+//     which spends the budget in random proportions across the layers).
 //
 // Channels within a layer are chosen by L1 norm, as for the other methods.
 const RL = "rl"
@@ -268,11 +269,22 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 	for ep := range cfg.Warmup + cfg.Episodes {
 		ratios := make([]float64, 0, len(e.groups))
 		var states [][]float64
+		// A warm-up episode spends the budget in random proportions. Uniform
+		// actions clipped step by step would give the first layers all they
+		// draw and the rest the least, so that at a tight budget the critic
+		// would first see a few models only.
+		var warm []float64
+		if ep < cfg.Warmup {
+			var err error
+			if warm, err = e.sample(rng, cfg.MinKeep); err != nil {
+				return nil, err
+			}
+		}
 		for t := range e.groups {
 			s := e.observe(t, ratios)
 			var a float64
-			if ep < cfg.Warmup {
-				a = cfg.MinKeep + (1-cfg.MinKeep)*rng.Float64()
+			if warm != nil {
+				a = warm[t]
 			} else {
 				a = cfg.MinKeep + (1-cfg.MinKeep)*actor.forward(s)[0]
 				a = truncNormal(rng, a, sigma, cfg.MinKeep, 1)

@@ -3,6 +3,7 @@ package compress
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -90,5 +91,31 @@ func TestRLRewards(t *testing.T) {
 	}
 	if _, err := chooseRL(g, Budget{FLOPs: 0.3}, sp.Val, sp.Train, RLConfig{Reward: "luck"}, 5); err == nil {
 		t.Error("an unknown reward: no error")
+	}
+}
+
+// TestRLWarmupExplores: at a tight budget the warm-up episodes still try
+// many different models, each within the budget.
+func TestRLWarmupExplores(t *testing.T) {
+	g, sp := trained(t)
+	e, err := newEnv(g, Budget{FLOPs: 0.1}, sp.Val, 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	seen := map[string]bool{}
+	for range 10 {
+		r, err := e.sample(rng, 0.1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := e.build(r)
+		if ok, _ := e.b.meets(p, e.base); !ok {
+			t.Errorf("sampled %v is over the budget", r)
+		}
+		seen[fmt.Sprint(round2(r))] = true
+	}
+	if len(seen) < 8 {
+		t.Errorf("10 samples gave %d distinct models", len(seen))
 	}
 }
