@@ -67,8 +67,9 @@ type batcher struct {
 	m        *metrics
 	samples  atomic.Int64 // queued and not yet taken by a loop
 
-	mu     sync.RWMutex // held to send on jobs; Lock marks closed
-	closed bool
+	mu        sync.RWMutex // held to send on jobs; Lock marks closed
+	closed    bool
+	closeOnce sync.Once
 }
 
 func newBatcher(models []Model, maxBatch, maxQueue int, maxWait time.Duration, met *metrics) *batcher {
@@ -147,15 +148,20 @@ func (b *batcher) enqueue(j *job, bounded bool) error {
 }
 
 // close stops taking jobs, answers those still queued with errClosed and
-// waits for the running batch to finish.
+// waits for the running batches to finish. Calls after the first wait for
+// nothing.
 func (b *batcher) close() {
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
-	// No job is sent from here on: the loop drains what was.
-	close(b.stop)
-	b.loops.Wait()
-	b.drain()
+	b.closeOnce.Do(func() {
+		b.mu.Lock()
+		b.closed = true
+		b.mu.Unlock()
+		// No job is sent from here on. What is queued is answered now, not
+		// after the batches that run; the loops take the rest.
+		close(b.stop)
+		b.drain()
+		b.loops.Wait()
+		b.drain()
+	})
 }
 
 // take is a job leaving the queue.

@@ -98,8 +98,9 @@ func (e *tooManySamplesError) Error() string {
 // decodeInput reads the one FP32 input of a request for a model whose input
 // is called name and holds sampleSize values a sample of shape sample. It
 // returns the values and the number of samples. Data may be flat or nested
-// (the protocol allows both); either way it must hold exactly the values
-// the shape claims, and at most maxSamples samples, so that a request's
+// (the protocol allows both); nested, every level must have the length its
+// dimension of the shape says (no ragged arrays); either way it must hold
+// exactly the values the shape claims, and at most maxSamples samples, so that a request's
 // claimed shape cannot make the server allocate without limit.
 func decodeInput(req *InferRequest, name string, sample []int64, sampleSize, maxSamples int) ([]float32, int, error) {
 	if len(req.Inputs) != 1 {
@@ -131,7 +132,7 @@ func decodeInput(req *InferRequest, name string, sample []int64, sampleSize, max
 	// Size the buffer by what the body can hold (every value takes at least
 	// two bytes: a digit and a comma), not by what the shape claims.
 	x := make([]float32, 0, min(want, len(in.Data)/2+1))
-	x, err := appendValues(x, in.Data, want)
+	x, err := appendValues(x, in.Data, in.Shape, 0, want)
 	if err != nil {
 		return nil, 0, fmt.Errorf("inputs[0].data: %w", err)
 	}
@@ -141,10 +142,12 @@ func decodeInput(req *InferRequest, name string, sample []int64, sampleSize, max
 	return x, int(n), nil
 }
 
-// appendValues appends the numbers of a flat or nested JSON array to x,
-// refusing to let x grow past limit values and anything that is not a
-// finite float32.
-func appendValues(x []float32, raw json.RawMessage, limit int) ([]float32, error) {
+// appendValues appends the numbers of the JSON array raw to x, refusing to
+// let x grow past limit values and anything that is not a finite float32.
+// raw is level's array of a tensor of shape: at level 0 it may be flat (all
+// the values) or nested; below, its length must be its dimension's, and
+// only the last level holds numbers.
+func appendValues(x []float32, raw json.RawMessage, shape []int64, level, limit int) ([]float32, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '[' {
 		return nil, errors.New("want an array of numbers")
@@ -153,6 +156,9 @@ func appendValues(x []float32, raw json.RawMessage, limit int) ([]float32, error
 	if err := json.Unmarshal(raw, &flat); err == nil {
 		if len(x)+len(flat) > limit {
 			return nil, fmt.Errorf("more than the %d values the shape claims", limit)
+		}
+		if level > 0 && (level != len(shape)-1 || int64(len(flat)) != shape[level]) {
+			return nil, ragged(shape, level, len(flat))
 		}
 		start := len(x)
 		for _, v := range flat {
@@ -165,12 +171,29 @@ func appendValues(x []float32, raw json.RawMessage, limit int) ([]float32, error
 		return nil, errors.New("want an array of numbers")
 	}
 	for _, e := range nested {
+		if e = bytes.TrimSpace(e); len(e) == 0 || e[0] != '[' {
+			return nil, errors.New("want an array of numbers") // a string, an object, a mix
+		}
+	}
+	if level >= len(shape)-1 {
+		return nil, fmt.Errorf("nested deeper than shape %v", shape)
+	}
+	if int64(len(nested)) != shape[level] {
+		return nil, ragged(shape, level, len(nested))
+	}
+	for _, e := range nested {
 		var err error
-		if x, err = appendValues(x, e, limit); err != nil {
+		if x, err = appendValues(x, e, shape, level+1, limit); err != nil {
 			return nil, err
 		}
 	}
 	return x, nil
+}
+
+// ragged is the error of nested data whose array at level has n elements
+// where shape says otherwise.
+func ragged(shape []int64, level, n int) error {
+	return fmt.Errorf("nested data does not match shape %v: an array of dimension %d has %d elements, want %d", shape, level, n, shape[level])
 }
 
 // checkFinite reports the first value of x that is not a finite float32;

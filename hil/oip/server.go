@@ -5,11 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -39,8 +44,10 @@ type Config struct {
 
 	// MaxBodyBytes bounds a request body; 0: 64 MiB.
 	MaxBodyBytes int64
-	// Registry receives the server's metrics; nil: a registry of its own.
-	// Either way /metrics serves them.
+	// Registry receives the server's metrics; nil: a registry of its own,
+	// with the Go runtime's (go_) and the process's (process_) collectors
+	// too, so that memory and threads are watchable. Either way /metrics
+	// serves them.
 	Registry *prometheus.Registry
 }
 
@@ -62,6 +69,8 @@ type Server struct {
 	m    *metrics
 	mux  *http.ServeMux
 	size int // input values a sample
+
+	draining atomic.Bool
 }
 
 // NewServer starts a server of model m. Close stops it.
@@ -109,6 +118,7 @@ func NewPool(models []Model, cfg Config) (*Server, error) {
 	reg := cfg.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s := &Server{cfg: cfg, reg: reg, m: newMetrics(reg, cfg.Name), size: size}
 	s.b = newBatcher(models, cfg.MaxBatch, cfg.MaxQueue, cfg.MaxWait, s.m)
@@ -116,8 +126,14 @@ func NewPool(models []Model, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the batcher: queued requests are answered with 503.
+// Close stops the batcher: queued requests are answered with 503. It may
+// be called more than once.
 func (s *Server) Close() { s.b.close() }
+
+// Drain marks the server as going away: readiness answers 503, so that a
+// load balancer stops sending, while requests are still served until
+// Close.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // ServeHTTP serves the protocol's health, metadata and inference endpoints,
 // and /metrics.
@@ -126,7 +142,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
 	s.handle("GET /v2/health/live", "live", func(w http.ResponseWriter, _ *http.Request) int { return http.StatusOK })
-	s.handle("GET /v2/health/ready", "ready", func(w http.ResponseWriter, _ *http.Request) int { return http.StatusOK })
+	s.handle("GET /v2/health/ready", "ready", func(w http.ResponseWriter, _ *http.Request) int { return s.ready(w) })
 	s.handle("GET /v2", "server_metadata", s.serverMetadata)
 	for _, v := range []string{"", "/versions/{version}"} {
 		s.handle("GET /v2/models/{model}"+v, "model_metadata", s.modelMetadata)
@@ -134,9 +150,36 @@ func (s *Server) routes() {
 		s.handle("POST /v2/models/{model}"+v+"/infer", "infer", s.infer)
 	}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
-	s.handle("/", "other", func(w http.ResponseWriter, r *http.Request) int {
-		return writeError(w, http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
-	})
+	s.handle("/", "other", s.other)
+}
+
+// other answers what no endpoint takes: 405 with Allow when the path is an
+// endpoint's and the method is not, 404 otherwise.
+func (s *Server) other(w http.ResponseWriter, r *http.Request) int {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		if slices.Contains(allow, http.MethodGet) {
+			allow = append(allow, http.MethodHead)
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return writeError(w, http.StatusMethodNotAllowed, "%s %s: method not allowed; use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))
+	}
+	return writeError(w, http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
+}
+
+// ready answers readiness: 503 while draining.
+func (s *Server) ready(w http.ResponseWriter) int {
+	if s.draining.Load() {
+		return writeError(w, http.StatusServiceUnavailable, "the server is draining")
+	}
+	return http.StatusOK
 }
 
 // handle registers a handler that returns its status code, and counts and
@@ -186,7 +229,7 @@ func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) int {
 	if code, ok := s.model(w, r); !ok {
 		return code
 	}
-	return http.StatusOK
+	return s.ready(w)
 }
 
 // retryAfter is what a refused client is told to wait, in seconds: the
@@ -204,9 +247,19 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) int {
 		w.Header().Set("Retry-After", retryAfter)
 		return writeError(w, http.StatusServiceUnavailable, "the queue is full (%d samples wait); retry later", s.b.queuedSamples())
 	}
+	if r.Header.Get("Inference-Header-Content-Length") != "" {
+		return writeError(w, http.StatusBadRequest, "the binary tensor data extension (Inference-Header-Content-Length) is not supported: send the tensor as JSON data")
+	}
 	var req InferRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	if err := dec.Decode(&req); err != nil {
+	err := dec.Decode(&req)
+	if err == nil {
+		// One JSON value and nothing after it, as the protocol has it.
+		if _, tail := dec.Token(); tail != io.EOF {
+			err = errors.New("data after the JSON object")
+		}
+	}
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return writeError(w, http.StatusRequestEntityTooLarge, "request body over %d bytes", tooBig.Limit)

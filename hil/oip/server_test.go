@@ -108,6 +108,19 @@ func TestEndpoints(t *testing.T) {
 		{"two inputs", "POST", "/v2/models/sum/infer", `{"inputs": [{"name": "x"}, {"name": "z"}]}`, 400, `the request has 2`},
 		{"unknown output", "POST", "/v2/models/sum/infer", strings.Replace(oneSample, `"id": "a1",`, `"outputs": [{"name": "probs"}],`, 1), 400, `the request asks for \"probs\"`},
 		{"no such endpoint", "GET", "/v1/models/sum", "", 404, `no such endpoint: GET /v1/models/sum`},
+		{"GET infer", "GET", "/v2/models/sum/infer", "", 405, `GET /v2/models/sum/infer: method not allowed; use POST`},
+		{"PUT infer", "PUT", "/v2/models/sum/versions/1/infer", oneSample, 405, `method not allowed; use POST`},
+		{"POST metadata", "POST", "/v2/models/sum", oneSample, 405, `use GET or HEAD`},
+		{"DELETE ready", "DELETE", "/v2/health/ready", "", 405, `use GET or HEAD`},
+		{"trailing data", "POST", "/v2/models/sum/infer", oneSample + `{"inputs": []}`, 400, `request body: data after the JSON object`},
+		{"trailing garbage", "POST", "/v2/models/sum/infer", oneSample + `x`, 400, `request body: data after the JSON object`},
+		{"trailing space", "POST", "/v2/models/sum/infer", oneSample + " \n", 200, `"data":[10,20,30]`},
+		{"ragged nested data", "POST", "/v2/models/sum/infer",
+			`{"inputs": [{"name": "x", "shape": [2, 1, 2, 2], "datatype": "FP32", "data": [[[[1, 1, 1], [1]]], [[[0, 0], [0, 0.5]]]]}]}`, 400, `nested data does not match shape [2 1 2 2]: an array of dimension 3 has 3 elements, want 2`},
+		{"nested the wrong way", "POST", "/v2/models/sum/infer",
+			`{"inputs": [{"name": "x", "shape": [2, 1, 2, 2], "datatype": "FP32", "data": [[1, 1, 1, 1], [0, 0, 0, 0.5]]}]}`, 400, `an array of dimension 1 has 4 elements, want 1`},
+		{"too deep", "POST", "/v2/models/sum/infer",
+			`{"inputs": [{"name": "x", "shape": [1, 1, 2, 2], "datatype": "FP32", "data": [[[[[1], [2]], [[3], [4]]]]]}]}`, 400, `nested deeper than shape [1 1 2 2]`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,6 +129,45 @@ func TestEndpoints(t *testing.T) {
 				t.Errorf("%s %s: %d %s\nwant %d and a body containing %s", tc.method, tc.path, code, body, tc.code, tc.want)
 			}
 		})
+	}
+}
+
+func TestBinaryExtensionRefused(t *testing.T) {
+	s := newTestServer(t, &sumModel{}, testConfig)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/v2/models/sum/infer", strings.NewReader(oneSample))
+	req.Header.Set("Inference-Header-Content-Length", "20")
+	s.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "binary tensor data extension (Inference-Header-Content-Length) is not supported") {
+		t.Errorf("%d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestDrain checks that readiness turns 503 while the server drains, and
+// that it still answers inference until closed.
+func TestDrain(t *testing.T) {
+	s := newTestServer(t, &sumModel{}, testConfig)
+	s.Drain()
+	for _, path := range []string{"/v2/health/ready", "/v2/models/sum/ready"} {
+		if code, body := call(t, s, "GET", path, ""); code != http.StatusServiceUnavailable || !strings.Contains(body, "draining") {
+			t.Errorf("GET %s while draining: %d %s", path, code, body)
+		}
+	}
+	if code, _ := call(t, s, "GET", "/v2/health/live", ""); code != http.StatusOK {
+		t.Errorf("liveness while draining: %d", code)
+	}
+	if code, body := call(t, s, "POST", "/v2/models/sum/infer", oneSample); code != http.StatusOK {
+		t.Errorf("inference while draining: %d %s", code, body)
+	}
+}
+
+func TestRuntimeMetrics(t *testing.T) {
+	s := newTestServer(t, &sumModel{}, testConfig)
+	_, body := call(t, s, "GET", "/metrics", "")
+	for _, want := range []string{"go_goroutines ", "go_memstats_heap_inuse_bytes ", "process_resident_memory_bytes "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }
 

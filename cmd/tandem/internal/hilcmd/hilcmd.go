@@ -52,6 +52,13 @@ type ServeOptions struct {
 	MaxQueue          int
 	MaxRequestSamples int
 	RequestTimeout    time.Duration
+	// DrainTimeout bounds how long a stopping server waits for the
+	// requests it has; those left then are answered 503.
+	DrainTimeout time.Duration
+	// DrainDelay is how long a stopping server keeps accepting, readiness
+	// answering 503, before it closes its listener: the time a load
+	// balancer that polls readiness needs to stop sending.
+	DrainDelay time.Duration
 
 	Log io.Writer
 	// Ready, when set, is called with the address the server listens on
@@ -83,8 +90,13 @@ Under overload the server sheds load instead of queueing without end: when
 once, before its body is read. A queued request whose client has gone, or that
 has waited --request-timeout (503), is dropped before it is computed.
 tandem_server_rejected_requests_total and tandem_server_dropped_requests_total
-on /metrics count both. It runs until interrupted (SIGINT or SIGTERM), then
-finishes the requests it has.`,
+on /metrics count both.
+
+It runs until interrupted (SIGINT or SIGTERM). Then it drains: readiness answers
+503 (for --drain-delay it still accepts, so that a load balancer polling readiness
+sees it and stops sending), then new connections are refused and the requests it
+has are finished, for at most --drain-timeout; any still queued after that are
+answered 503. It exits 0 once drained.`,
 		Example: `  tandem hil serve --model bundles/fashion/heavy.onnx --listen :8000
   tandem hil serve --model heavy.onnx --name fashion --max-batch 8 --max-wait 2ms
   curl -s localhost:8000/v2/models/heavy`,
@@ -106,6 +118,8 @@ finishes the requests it has.`,
 	f.IntVar(&opts.MaxQueue, "max-queue", 0, "answer 503 when `N` samples wait (0: eight batches a model, at least 16)")
 	f.IntVar(&opts.MaxRequestSamples, "max-request-samples", 0, fmt.Sprintf("refuse requests of more than `N` samples (0: %d)", oip.DefaultMaxRequestSamples))
 	f.DurationVar(&opts.RequestTimeout, "request-timeout", 0, "answer 503 to a request not answered within `D` (0: as long as its client waits)")
+	f.DurationVar(&opts.DrainTimeout, "drain-timeout", 10*time.Second, "on SIGINT or SIGTERM, finish the requests in flight for at most `D`")
+	f.DurationVar(&opts.DrainDelay, "drain-delay", 0, "on SIGINT or SIGTERM, keep accepting for `D` with readiness answering 503")
 	return cmd
 }
 
@@ -117,8 +131,9 @@ func Serve(ctx context.Context, opts *ServeOptions) error {
 	if opts.MaxBatch < 1 || opts.MaxWait < 0 || opts.Threads < 0 {
 		return cli.BadInputf("hil serve: --max-batch %d, --max-wait %v, --threads %d: want a batch of at least 1 and nothing negative", opts.MaxBatch, opts.MaxWait, opts.Threads)
 	}
-	if opts.MaxQueue < 0 || opts.MaxRequestSamples < 0 || opts.RequestTimeout < 0 {
-		return cli.BadInputf("hil serve: --max-queue %d, --max-request-samples %d, --request-timeout %v: want none negative", opts.MaxQueue, opts.MaxRequestSamples, opts.RequestTimeout)
+	if opts.MaxQueue < 0 || opts.MaxRequestSamples < 0 || opts.RequestTimeout < 0 || opts.DrainTimeout < 0 || opts.DrainDelay < 0 {
+		return cli.BadInputf("hil serve: --max-queue %d, --max-request-samples %d, --request-timeout %v, --drain-timeout %v, --drain-delay %v: want none negative",
+			opts.MaxQueue, opts.MaxRequestSamples, opts.RequestTimeout, opts.DrainTimeout, opts.DrainDelay)
 	}
 	name := opts.Name
 	if name == "" {
@@ -145,29 +160,46 @@ func Serve(ctx context.Context, opts *ServeOptions) error {
 	if err != nil {
 		return cli.BadInputf("hil serve: --listen %s: %v", opts.Listen, err)
 	}
+	if opts.Log != nil {
+		fmt.Fprintf(opts.Log, "serving model %q (input %q %v, output %q of %d) at http://%s/v2/models/%s; metrics at /metrics\n",
+			name, cfg.Input, cfg.SampleShape, cfg.Output, cfg.Classes, ln.Addr(), name)
+	}
+	return serveOn(ctx, ln, s, opts)
+}
+
+// serveOn serves s on ln until ctx is done, then drains: readiness turns
+// 503, the listener closes, and the requests in flight have DrainTimeout
+// to finish before the queue is answered 503 and the connections closed.
+// A drain, however it ends, is a clean stop.
+func serveOn(ctx context.Context, ln net.Listener, s *oip.Server, opts *ServeOptions) error {
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	addr := ln.Addr().String()
-	if opts.Log != nil {
-		fmt.Fprintf(opts.Log, "serving model %q (input %q %v, output %q of %d) at http://%s/v2/models/%s; metrics at /metrics\n",
-			name, cfg.Input, cfg.SampleShape, cfg.Output, cfg.Classes, addr, name)
-	}
 	if opts.Ready != nil {
-		opts.Ready(addr)
+		opts.Ready(ln.Addr().String())
 	}
 	select {
 	case err := <-done:
-		return err
+		return fmt.Errorf("hil serve: %w", err)
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	s.Drain()
+	if opts.DrainDelay > 0 {
+		time.Sleep(opts.DrainDelay)
+	}
+	drain, cancel := context.WithTimeout(context.Background(), opts.DrainTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("hil serve: shutting down: %w", err)
+	if err := srv.Shutdown(drain); err != nil {
+		// Past the drain timeout: answer what is queued, let the batch that
+		// runs finish, then cut what is left.
+		s.Close()
+		srv.Close()
+		if opts.Log != nil {
+			fmt.Fprintf(opts.Log, "hil serve: requests still in flight after --drain-timeout %v were answered 503\n", opts.DrainTimeout)
+		}
 	}
 	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
-		return err
+		return fmt.Errorf("hil serve: %w", err)
 	}
 	return nil
 }

@@ -3,7 +3,10 @@ package hilcmd
 import (
 	"context"
 	"io"
+	"net"
+	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +89,106 @@ func TestServeBadListen(t *testing.T) {
 	err := Serve(context.Background(), &ServeOptions{Listen: "127.0.0.1:99999", Model: tinyModel, MaxBatch: 1})
 	if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), "--listen 127.0.0.1:99999") {
 		t.Errorf("Serve: %v (exit %d)", err, cli.ExitCode(err))
+	}
+}
+
+// slowModel answers zeros for samples of four values, each batch once its
+// gate opens.
+type slowModel struct{ gate chan struct{} }
+
+func (m slowModel) InputSize() int  { return 4 }
+func (m slowModel) OutputSize() int { return 2 }
+func (m slowModel) Run(dst, _ []float32, _ int) error {
+	<-m.gate
+	clear(dst)
+	return nil
+}
+
+// TestServeDrains stops a server with a request in the model and one
+// queued: readiness turns 503 during the drain delay; within the drain
+// timeout both are answered; past it the queued one is answered 503 at
+// once and the running one still finishes. The server stops cleanly.
+func TestServeDrains(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		timeout     time.Duration
+		openAfter   time.Duration // when the model's gate opens, after the stop
+		wantRunning []int         // the running request's status (0: its connection cut)
+		wantQueued  int
+	}{
+		{"finishes", 5 * time.Second, 200 * time.Millisecond, []int{http.StatusOK}, http.StatusOK},
+		{"cut off", 100 * time.Millisecond, 1500 * time.Millisecond, []int{http.StatusOK, 0}, http.StatusServiceUnavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := slowModel{gate: make(chan struct{})}
+			s, err := oip.NewServer(m, oip.Config{Name: "slow", Input: "x", Output: "y", SampleShape: []int64{4}, Classes: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			base := "http://" + ln.Addr().String()
+			ctx, stop := context.WithCancel(context.Background())
+			defer stop()
+			done := make(chan error, 1)
+			go func() {
+				done <- serveOn(ctx, ln, s, &ServeOptions{DrainTimeout: tc.timeout, DrainDelay: 300 * time.Millisecond, Log: io.Discard})
+			}()
+			send := func() chan int {
+				answered := make(chan int, 1)
+				go func() {
+					resp, err := http.Post(base+"/v2/models/slow/infer", "application/json",
+						strings.NewReader(`{"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]}`))
+					if err != nil {
+						answered <- 0
+						return
+					}
+					resp.Body.Close()
+					answered <- resp.StatusCode
+				}()
+				return answered
+			}
+			running := send()
+			time.Sleep(100 * time.Millisecond) // in the model
+			queued := send()
+			time.Sleep(100 * time.Millisecond) // in the queue
+			stop()
+			stopped := time.Now()
+			time.Sleep(50 * time.Millisecond)
+			if resp, err := http.Get(base + "/v2/health/ready"); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+				t.Errorf("readiness while draining: %v %v", resp, err)
+			} else {
+				resp.Body.Close()
+			}
+			time.AfterFunc(tc.openAfter, func() { close(m.gate) })
+			for _, r := range []struct {
+				name string
+				c    chan int
+				want []int
+			}{{"queued", queued, []int{tc.wantQueued}}, {"running", running, tc.wantRunning}} {
+				select {
+				case code := <-r.c:
+					if !slices.Contains(r.want, code) {
+						t.Errorf("the %s request: %d after %v, want one of %v", r.name, code, time.Since(stopped), r.want)
+					}
+					if r.name == "queued" && tc.wantQueued != http.StatusOK && time.Since(stopped) > tc.openAfter {
+						t.Errorf("the queued request waited for the model (%v)", time.Since(stopped))
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatalf("the %s request was never answered", r.name)
+				}
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("serveOn: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("serveOn did not return")
+			}
+		})
 	}
 }

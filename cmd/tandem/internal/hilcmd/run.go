@@ -21,6 +21,7 @@ import (
 	"github.com/tandem-edge/tandem/bundles/build"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
+	"github.com/tandem-edge/tandem/dnn/data"
 	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/hil/fleet"
 	"github.com/tandem-edge/tandem/hil/oip"
@@ -146,11 +147,6 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	held, err := build.HeldOut(b, opts.Dataset)
-	if err != nil {
-		return cli.BadInput(err)
-	}
-
 	edgeFile, err := b.ReadModel(bundles.ModelEdge)
 	if err != nil {
 		return cli.BadInput(err)
@@ -164,9 +160,6 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	if got := held.SampleSize(); got != probe.InputSize() {
-		return cli.BadInputf("bundle %s: its edge model takes %d values a sample, the held-out set has %d", b.Name, probe.InputSize(), got)
-	}
 
 	var sessions []*hil.Session
 	defer func() {
@@ -174,6 +167,7 @@ func Run(ctx context.Context, opts *RunOptions) error {
 			s.Close()
 		}
 	}()
+	var held *data.Set // read once the cloud is known to serve the bundle's model
 	cfg := fleet.Config{
 		Scenario: sc, Arrivals: arrivals, Outcomes: b.Outcomes, Classes: b.Classes,
 		Input: func(sample int) []float32 {
@@ -199,6 +193,8 @@ func Run(ctx context.Context, opts *RunOptions) error {
 			return offload.New(sc.Policy, offload.Options{Src: src})
 		}
 	}
+	// The cloud first: a --cloud server that does not serve the bundle's
+	// model is told before the dataset is read.
 	if sc.Policy.Kind != scenarios.PolicyEdgeOnly {
 		cloud, stop, err := startCloud(ctx, opts, b, sc, probe)
 		if err != nil {
@@ -206,6 +202,13 @@ func Run(ctx context.Context, opts *RunOptions) error {
 		}
 		defer stop()
 		cfg.Cloud = cloud
+	}
+	held, err = build.HeldOut(b, opts.Dataset)
+	if err != nil {
+		return cli.BadInput(err)
+	}
+	if got := held.SampleSize(); got != probe.InputSize() {
+		return cli.BadInputf("bundle %s: its edge model takes %d values a sample, the held-out set has %d", b.Name, probe.InputSize(), got)
 	}
 
 	out, err := cli.NewOutput(opts.Out)

@@ -195,10 +195,10 @@ func heavyHandler(t *testing.T) http.Handler {
 // requests falls below edge-only's instead of rising above it.
 func TestRunCloudFaults(t *testing.T) {
 	hiltest.RequireORT(t)
-	datatest.Load(t, data.FashionMNIST)
 	if testing.Short() && raceEnabled {
 		t.Skip("five real runs take minutes under the race detector; hil/fleet's fault tests race the same code")
 	}
+	datatest.Load(t, data.FashionMNIST)
 	dir := t.TempDir()
 	scenario := filepath.Join(dir, "faults.yaml")
 	if err := os.WriteFile(scenario, []byte(faultScenario), 0o644); err != nil {
@@ -306,9 +306,11 @@ func TestRunCloudFaults(t *testing.T) {
 	}
 }
 
+// TestRunCloudMetadataMismatch checks that a --cloud model that is not
+// the bundle's is refused before any request, and before the dataset is
+// read (none is needed).
 func TestRunCloudMetadataMismatch(t *testing.T) {
 	hiltest.RequireORT(t)
-	datatest.Load(t, data.FashionMNIST)
 	var calls atomic.Int64
 	url, _ := faultCloud(t, []int64{-1, 3, 32, 32}, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { calls.Add(1) }))
 	err := Run(context.Background(), &RunOptions{Scenario: "builtin:cloud-only", Requests: 5, Cloud: url, Model: "heavy",
