@@ -58,14 +58,16 @@ func (l *batchNorm) forwardChannel(c int) {
 	nd, eps := l.node, float64(l.node.eps())
 	var mean, v float64
 	if l.train {
-		// One pass over x − pivot, float32 within a plane and float64 across
-		// planes. The pivot (a value of the channel) keeps Σx² − (Σx)²/M from
+		// One pass over x − pivot, float32 within a run and float64 across
+		// runs. The pivot (a value of the channel) keeps Σx² − (Σx)²/M from
 		// cancelling catastrophically when the mean is far from zero.
 		m := float64(n * l.hw)
-		pivot := x[l.at(0, c)]
+		first, _ := l.run(c, 0)
+		pivot := x[first]
 		var s, ss float64
-		for smp := range n {
-			a, b := moments(x[l.at(smp, c):][:l.hw], pivot)
+		for r := range l.runs() {
+			off, nv := l.run(c, r)
+			a, b := moments(x[off:off+nv], pivot)
 			s += float64(a)
 			ss += float64(b)
 		}
@@ -88,18 +90,9 @@ func (l *batchNorm) forwardChannel(c int) {
 	if l.relu != 0 {
 		y = l.net.act[l.relu]
 	}
-	for smp := range n {
-		off := l.at(smp, c)
-		src, dst := x[off:off+l.hw], y[off:off+l.hw]
-		if l.relu != 0 {
-			for i, xv := range src {
-				dst[i] = relu32(xv*a + b)
-			}
-			continue
-		}
-		for i, xv := range src {
-			dst[i] = xv*a + b
-		}
+	for r := range l.runs() {
+		off, nv := l.run(c, r)
+		affine(y[off:off+nv], x[off:off+nv], a, b, l.relu != 0)
 	}
 }
 
@@ -113,16 +106,13 @@ func (l *batchNorm) backwardChannel(c int) {
 	m := float64(n * l.hw)
 	mu, is := l.mean[c], l.invStd[c]
 	var sdy, sdyx float64
-	for smp := range n {
-		off := l.at(smp, c)
-		xs, ds := x[off:off+l.hw], dy[off:off+l.hw]
+	for r := range l.runs() {
+		off, nv := l.run(c, r)
+		xs, ds := x[off:off+nv], dy[off:off+nv]
 		if l.relu != 0 {
 			// Apply the fused ReLU's gradient on the way, into dy (this
 			// layer's own gradient buffer, otherwise unused).
-			dr, yr := l.net.grad[l.relu][off:off+l.hw], l.net.act[l.relu][off:off+l.hw]
-			for i, v := range yr {
-				ds[i] = reluGrad(dr[i], v)
-			}
+			reluGradTo(ds, l.net.grad[l.relu][off:off+nv], l.net.act[l.relu][off:off+nv])
 		}
 		a, b := gradMoments(ds, xs, mu)
 		sdy += float64(a)
@@ -140,63 +130,31 @@ func (l *batchNorm) backwardChannel(c int) {
 		k1 = -k * float32(sdy/m)
 		k2 = -k * is * float32(sdyx/m)
 	}
-	for smp := range n {
-		off := l.at(smp, c)
-		xs, ds, dst := x[off:off+l.hw], dy[off:off+l.hw], dx[off:off+l.hw]
-		if l.acc[0] {
-			for i, d := range ds {
-				dst[i] += k*d + k1 + k2*(xs[i]-mu)
-			}
-		} else {
-			for i, d := range ds {
-				dst[i] = k*d + k1 + k2*(xs[i]-mu)
-			}
-		}
+	for r := range l.runs() {
+		off, nv := l.run(c, r)
+		bnGrad(dx[off:off+nv], dy[off:off+nv], x[off:off+nv], k, k1, k2, mu, l.acc[0])
 	}
 }
 
-// at is the offset of the plane (or value) of sample s in channel c
-// during the pass in progress.
-func (l *batchNorm) at(s, c int) int {
+// bnRun is how many values of a channel's feature maps are reduced in
+// float32 before the sum moves on to float64.
+const bnRun = 4096
+
+// runs is the number of runs of a channel in the pass in progress: the
+// values of one channel are contiguous for feature maps (see Net) and cut
+// into runs of bnRun, and are one value per sample apart for flat features.
+func (l *batchNorm) runs() int {
 	if l.planar {
-		return (c*l.n + s) * l.hw
+		return (l.n*l.hw + bnRun - 1) / bnRun
 	}
-	return s*l.c + c
+	return l.n
 }
 
-// moments returns Σ(x − p) and Σ(x − p)². Four accumulators let the adds
-// overlap instead of waiting on each other.
-func moments(x []float32, p float32) (s, ss float32) {
-	var s0, s1, s2, s3, q0, q1, q2, q3 float32
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		d0, d1, d2, d3 := x[i]-p, x[i+1]-p, x[i+2]-p, x[i+3]-p
-		s0, s1, s2, s3 = s0+d0, s1+d1, s2+d2, s3+d3
-		q0, q1, q2, q3 = q0+d0*d0, q1+d1*d1, q2+d2*d2, q3+d3*d3
+// run is the offset and length of run r of channel c.
+func (l *batchNorm) run(c, r int) (off, k int) {
+	if !l.planar {
+		return r*l.c + c, 1
 	}
-	for ; i < len(x); i++ {
-		d := x[i] - p
-		s0 += d
-		q0 += d * d
-	}
-	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
-}
-
-// gradMoments returns Σ dy and Σ dy·(x − mu), with four accumulators each.
-func gradMoments(dy, x []float32, mu float32) (s, sx float32) {
-	x = x[:len(dy)]
-	var s0, s1, s2, s3, q0, q1, q2, q3 float32
-	i := 0
-	for ; i+4 <= len(dy); i += 4 {
-		s0, s1, s2, s3 = s0+dy[i], s1+dy[i+1], s2+dy[i+2], s3+dy[i+3]
-		q0 += dy[i] * (x[i] - mu)
-		q1 += dy[i+1] * (x[i+1] - mu)
-		q2 += dy[i+2] * (x[i+2] - mu)
-		q3 += dy[i+3] * (x[i+3] - mu)
-	}
-	for ; i < len(dy); i++ {
-		s0 += dy[i]
-		q0 += dy[i] * (x[i] - mu)
-	}
-	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
+	m := l.n * l.hw
+	return c*m + r*bnRun, min(bnRun, m-r*bnRun)
 }

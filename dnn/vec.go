@@ -1,5 +1,7 @@
 package dnn
 
+import "github.com/tandem-edge/tandem/dnn/internal/f32"
+
 // addTo sets dst[i] += src[i]. Long vectors go to gonum's assembly AXPY
 // (with alpha 1, so every sum is rounded exactly as the plain loop would
 // round it); short ones are not worth the call.
@@ -26,4 +28,79 @@ func sum32(x []float32) float32 {
 		s0 += x[i]
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// The BatchNorm and ReLU loops below run their first len &^ 7 values
+// through the 8-lane kernels of package f32 and the rest here, with the
+// same operations; the float32 conversions keep a compiler from fusing a
+// multiply and an add, which the kernels never do.
+
+// moments returns Σ(x − p) and Σ(x − p)².
+func moments(x []float32, p float32) (s, ss float32) {
+	n := len(x) &^ 7
+	s, ss = f32.Sums8(x[:n], p)
+	for _, v := range x[n:] {
+		d := v - p
+		s += d
+		ss += float32(d * d)
+	}
+	return s, ss
+}
+
+// gradMoments returns Σ dy and Σ dy·(x − mu).
+func gradMoments(dy, x []float32, mu float32) (s, sx float32) {
+	x = x[:len(dy)]
+	n := len(dy) &^ 7
+	s, sx = f32.GradSums8(dy[:n], x[:n], mu)
+	for i, d := range dy[n:] {
+		s += d
+		sx += float32(d * (x[n+i] - mu))
+	}
+	return s, sx
+}
+
+// affine sets dst = x·a + b, or max(x·a + b, 0) when relu is set.
+func affine(dst, x []float32, a, b float32, relu bool) {
+	x = x[:len(dst)]
+	n := len(dst) &^ 7
+	if relu {
+		f32.AffineReLU8(dst[:n], x[:n], a, b)
+		for i, v := range x[n:] {
+			dst[n+i] = relu32(float32(v*a) + b)
+		}
+		return
+	}
+	f32.Affine8(dst[:n], x[:n], a, b)
+	for i, v := range x[n:] {
+		dst[n+i] = float32(v*a) + b
+	}
+}
+
+// bnGrad sets (or, when acc, adds to) dst the BatchNorm input gradient
+// (k·dy + k1) + k2·(x − mu).
+func bnGrad(dst, dy, x []float32, k, k1, k2, mu float32, acc bool) {
+	dy, x = dy[:len(dst)], x[:len(dst)]
+	n := len(dst) &^ 7
+	if acc {
+		f32.BnGradAcc8(dst[:n], dy[:n], x[:n], k, k1, k2, mu)
+		for i, d := range dy[n:] {
+			dst[n+i] += (float32(k*d) + k1) + float32(k2*(x[n+i]-mu))
+		}
+		return
+	}
+	f32.BnGrad8(dst[:n], dy[:n], x[:n], k, k1, k2, mu)
+	for i, d := range dy[n:] {
+		dst[n+i] = (float32(k*d) + k1) + float32(k2*(x[n+i]-mu))
+	}
+}
+
+// reluGradTo sets dst = d where y, a ReLU output, is above zero and 0
+// elsewhere.
+func reluGradTo(dst, d, y []float32) {
+	d, y = d[:len(dst)], y[:len(dst)]
+	n := len(dst) &^ 7
+	f32.ReluGrad8(dst[:n], d[:n], y[:n])
+	for i, v := range y[n:] {
+		dst[n+i] = reluGrad(d[n+i], v)
+	}
 }
