@@ -219,6 +219,7 @@ func (l *conv) im2col(col, x []float32, s0, nb, g int) {
 					continue
 				}
 				lo, hi := l.validX(j)
+				ix := lo*l.sw - l.pl + j
 				for s := range nb {
 					src := x[(plane+s0+s)*hw:][:hw]
 					dst := row[s*l.p:][:l.p]
@@ -229,18 +230,18 @@ func (l *conv) im2col(col, x []float32, s0, nb, g int) {
 							clear(d)
 							continue
 						}
-						clear(d[:lo])
-						clear(d[hi:])
-						r := src[iy*l.w:][:l.w]
-						ix := lo*l.sw - l.pl + j
+						for ox := range lo {
+							d[ox] = 0
+						}
+						for ox := hi; ox < len(d); ox++ {
+							d[ox] = 0
+						}
+						r := src[iy*l.w+ix:]
 						if l.sw == 1 {
-							copy(d[lo:hi], r[ix:])
+							copy(d[lo:hi], r)
 							continue
 						}
-						for ox := lo; ox < hi; ox++ {
-							d[ox] = r[ix]
-							ix += l.sw
-						}
+						gather(d[lo:hi], r, l.sw)
 					}
 				}
 			}
@@ -326,6 +327,7 @@ func (l *conv) col2im(dx, dcol []float32, s0, nb, g int) {
 				if lo >= hi {
 					continue
 				}
+				ix := lo*l.sw - l.pl + j
 				for s := range nb {
 					dst := dx[(plane+s0+s)*hw:][:hw]
 					src := row[s*l.p:][:l.p]
@@ -335,16 +337,12 @@ func (l *conv) col2im(dx, dcol []float32, s0, nb, g int) {
 							continue
 						}
 						d := src[oy*l.ow:][lo:hi]
-						ix := lo*l.sw - l.pl + j
+						r := dst[iy*l.w+ix:]
 						if l.sw == 1 {
-							addTo(dst[iy*l.w+ix:][:len(d)], d)
+							addTo(r[:len(d)], d)
 							continue
 						}
-						r := dst[iy*l.w:][:l.w]
-						for _, v := range d {
-							r[ix] += v
-							ix += l.sw
-						}
+						scatterAdd(r, d, l.sw)
 					}
 				}
 			}
@@ -379,4 +377,31 @@ func (l *conv) validX(j int) (lo, hi int) {
 	hi = min(hi, l.ow)
 	lo = min(lo, hi)
 	return lo, hi
+}
+
+// gather sets dst[t] = src[t·stride]. Inlined into im2col's loops it
+// would have its counters spilled to the stack.
+//
+//go:noinline
+func gather(dst, src []float32, stride int) {
+	if len(dst) == 0 {
+		return
+	}
+	src = src[:(len(dst)-1)*stride+1]
+	for t := range dst {
+		dst[t] = src[t*stride]
+	}
+}
+
+// scatterAdd adds src[t] to dst[t·stride].
+//
+//go:noinline
+func scatterAdd(dst, src []float32, stride int) {
+	if len(src) == 0 {
+		return
+	}
+	dst = dst[:(len(src)-1)*stride+1]
+	for t, v := range src {
+		dst[t*stride] += v
+	}
 }

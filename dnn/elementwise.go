@@ -117,10 +117,7 @@ func (l *add) do(u, _ int) {
 	if !l.inBackward {
 		a, b := l.x(0)[lo:hi], l.x(1)[lo:hi]
 		if l.relu != 0 {
-			y := l.net.act[l.relu][lo:hi]
-			for i := range y {
-				y[i] = relu32(a[i] + b[i])
-			}
+			addReLU(l.net.act[l.relu][lo:hi], a, b)
 			return
 		}
 		y := l.y()[lo:hi]
@@ -133,10 +130,7 @@ func (l *add) do(u, _ int) {
 	if l.relu != 0 {
 		// The ReLU's input gradient goes to this layer's own, otherwise
 		// unused, gradient buffer, then on to both inputs.
-		dr, y := l.net.grad[l.relu][lo:hi], l.net.act[l.relu][lo:hi]
-		for i, v := range y {
-			dy[i] = reluGrad(dr[i], v)
-		}
+		reluGradTo(dy, l.net.grad[l.relu][lo:hi], l.net.act[l.relu][lo:hi])
 	}
 	for i := range 2 {
 		if dx := l.dx(i); dx != nil {

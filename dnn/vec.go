@@ -104,3 +104,13 @@ func reluGradTo(dst, d, y []float32) {
 		dst[n+i] = reluGrad(d[n+i], v)
 	}
 }
+
+// addReLU sets dst = max(a + b, 0).
+func addReLU(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	n := len(dst) &^ 7
+	f32.AddReLU8(dst[:n], a[:n], b[:n])
+	for i, v := range a[n:] {
+		dst[n+i] = relu32(v + b[n+i])
+	}
+}

@@ -86,6 +86,11 @@ func TestKernels(t *testing.T) {
 		for i := range r {
 			r[i] = refRelu(y[i])
 		}
+		AddReLU8(got, x, y)
+		for i, v := range x {
+			want[i] = refRelu(v + y[i])
+		}
+		same("AddReLU8", got, want)
 		ReluGrad8(got, d, r)
 		for i, v := range d {
 			want[i] = 0

@@ -25,3 +25,6 @@ func BnGradAcc8(dst, dy, x []float32, k, k1, k2, mu float32)
 
 //go:noescape
 func ReluGrad8(dst, d, y []float32)
+
+//go:noescape
+func AddReLU8(dst, a, b []float32)

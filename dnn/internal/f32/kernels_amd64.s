@@ -271,3 +271,36 @@ relugrad_loop:
 
 relugrad_done:
 	RET
+
+// func AddReLU8(dst, a, b []float32)
+TEXT ·AddReLU8(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ a_base+24(FP), SI
+	MOVQ b_base+48(FP), BX
+	SHRQ $3, CX
+	JZ   addrelu_done
+
+addrelu_loop:
+	MOVUPS (SI), X0
+	MOVUPS 16(SI), X1
+	MOVUPS (BX), X2
+	MOVUPS 16(BX), X3
+	ADDPS  X2, X0
+	ADDPS  X3, X1
+	MOVAPS X0, X2
+	MOVAPS X1, X3
+	PSRAL  $31, X2
+	PSRAL  $31, X3
+	PANDN  X0, X2
+	PANDN  X1, X3
+	MOVUPS X2, (DI)
+	MOVUPS X3, 16(DI)
+	ADDQ   $32, SI
+	ADDQ   $32, BX
+	ADDQ   $32, DI
+	DECQ   CX
+	JNZ    addrelu_loop
+
+addrelu_done:
+	RET

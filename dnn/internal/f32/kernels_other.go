@@ -69,6 +69,14 @@ func ReluGrad8(dst, d, y []float32) {
 	}
 }
 
+func AddReLU8(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i, v := range a {
+		u := math.Float32bits(v + b[i])
+		dst[i] = math.Float32frombits(u &^ uint32(int32(u)>>31))
+	}
+}
+
 // hsum8 adds the lanes of a: lanes j and j+4 first, then as
 // (l0 + l1) + (l2 + l3).
 func hsum8(a *[8]float32) float32 {
