@@ -17,6 +17,8 @@ type Client struct {
 	Model string       // the model's name
 	Input string       // the model's input tensor name
 	HTTP  *http.Client // nil: http.DefaultClient
+	// Token, when set, is sent as "Authorization: Bearer Token".
+	Token string
 	// Metadata is what the server said of the model when the client was
 	// made.
 	Metadata ModelMetadata
@@ -46,11 +48,16 @@ var ErrBadAnswer = errors.New("not the model's answer")
 // NewClient returns a client of model on the server at base, reading the
 // model's input name and sample shape from its metadata.
 func NewClient(ctx context.Context, base, model string, hc *http.Client) (*Client, error) {
+	return NewClientToken(ctx, base, model, hc, "")
+}
+
+// NewClientToken is NewClient for a server that wants a bearer token.
+func NewClientToken(ctx context.Context, base, model string, hc *http.Client, token string) (*Client, error) {
 	u, err := url.Parse(base)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("oip: server URL %q: want http://HOST:PORT", base)
 	}
-	c := &Client{Base: u, Model: model, HTTP: hc}
+	c := &Client{Base: u, Model: model, HTTP: hc, Token: token}
 	var md ModelMetadata
 	if err := c.do(ctx, http.MethodGet, "v2/models/"+url.PathEscape(model), nil, &md); err != nil {
 		return nil, err
@@ -166,6 +173,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
 	hc := c.HTTP
 	if hc == nil {

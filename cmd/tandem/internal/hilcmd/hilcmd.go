@@ -5,11 +5,14 @@ package hilcmd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -60,6 +63,18 @@ type ServeOptions struct {
 	// balancer that polls readiness needs to stop sending.
 	DrainDelay time.Duration
 
+	// TLSCert and TLSKey, both set, serve HTTPS with that certificate.
+	TLSCert, TLSKey string
+	// AuthTokenFile holds the bearer token every request but health checks
+	// (and /metrics, unless MetricsAuth) must carry.
+	AuthTokenFile string
+	MetricsAuth   bool
+	// ReadTimeout bounds reading a request, body included; IdleTimeout how
+	// long a kept-alive connection may sit idle; MaxConns the connections
+	// open at once. 0: none.
+	ReadTimeout, IdleTimeout time.Duration
+	MaxConns                 int
+
 	Log io.Writer
 	// Ready, when set, is called with the address the server listens on
 	// once it accepts connections.
@@ -96,10 +111,18 @@ It runs until interrupted (SIGINT or SIGTERM). Then it drains: readiness answers
 503 (for --drain-delay it still accepts, so that a load balancer polling readiness
 sees it and stops sending), then new connections are refused and the requests it
 has are finished, for at most --drain-timeout; any still queued after that are
-answered 503. It exits 0 once drained.`,
-		Example: `  tandem hil serve --model bundles/fashion/heavy.onnx --listen :8000
+answered 503. It exits 0 once drained.
+
+It listens on loopback unless --listen says otherwise. Off loopback, serve HTTPS
+(--tls-cert, --tls-key) and ask for a bearer token (--auth-token-file: requests
+without one are answered 401, with another 403; health checks stay open, and
+/metrics unless --metrics-auth). A request must be read within --read-timeout, an
+idle kept-alive connection is closed after --idle-timeout, and at most --max-conns
+connections are open at once (more wait to be accepted).`,
+		Example: `  tandem hil serve --model bundles/fashion/heavy.onnx
   tandem hil serve --model heavy.onnx --name fashion --max-batch 8 --max-wait 2ms
-  curl -s localhost:8000/v2/models/heavy`,
+  curl -s localhost:8000/v2/models/heavy
+  tandem hil serve --model heavy.onnx --listen :8443 --tls-cert cert.pem --tls-key key.pem --auth-token-file token`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
@@ -120,6 +143,13 @@ answered 503. It exits 0 once drained.`,
 	f.DurationVar(&opts.RequestTimeout, "request-timeout", 0, "answer 503 to a request not answered within `D` (0: as long as its client waits)")
 	f.DurationVar(&opts.DrainTimeout, "drain-timeout", 10*time.Second, "on SIGINT or SIGTERM, finish the requests in flight for at most `D`")
 	f.DurationVar(&opts.DrainDelay, "drain-delay", 0, "on SIGINT or SIGTERM, keep accepting for `D` with readiness answering 503")
+	f.StringVar(&opts.TLSCert, "tls-cert", "", "serve HTTPS with the PEM certificate (chain) in `FILE`; needs --tls-key")
+	f.StringVar(&opts.TLSKey, "tls-key", "", "the PEM private key of --tls-cert, in `FILE`")
+	f.StringVar(&opts.AuthTokenFile, "auth-token-file", "", "ask every request for the bearer token in `FILE` (health checks excepted)")
+	f.BoolVar(&opts.MetricsAuth, "metrics-auth", false, "ask /metrics for the bearer token too")
+	f.DurationVar(&opts.ReadTimeout, "read-timeout", 30*time.Second, "close a connection whose request, body included, is not read within `D`")
+	f.DurationVar(&opts.IdleTimeout, "idle-timeout", 60*time.Second, "close a kept-alive connection idle for `D`")
+	f.IntVar(&opts.MaxConns, "max-conns", 1024, "hold at most `N` connections open at once (0: no limit)")
 	return cmd
 }
 
@@ -134,6 +164,13 @@ func Serve(ctx context.Context, opts *ServeOptions) error {
 	if opts.MaxQueue < 0 || opts.MaxRequestSamples < 0 || opts.RequestTimeout < 0 || opts.DrainTimeout < 0 || opts.DrainDelay < 0 {
 		return cli.BadInputf("hil serve: --max-queue %d, --max-request-samples %d, --request-timeout %v, --drain-timeout %v, --drain-delay %v: want none negative",
 			opts.MaxQueue, opts.MaxRequestSamples, opts.RequestTimeout, opts.DrainTimeout, opts.DrainDelay)
+	}
+	if opts.ReadTimeout < 0 || opts.IdleTimeout < 0 || opts.MaxConns < 0 {
+		return cli.BadInputf("hil serve: --read-timeout %v, --idle-timeout %v, --max-conns %d: want none negative", opts.ReadTimeout, opts.IdleTimeout, opts.MaxConns)
+	}
+	sec, err := loadSecurity(opts)
+	if err != nil {
+		return err
 	}
 	name := opts.Name
 	if name == "" {
@@ -161,18 +198,93 @@ func Serve(ctx context.Context, opts *ServeOptions) error {
 		return cli.BadInputf("hil serve: --listen %s: %v", opts.Listen, err)
 	}
 	if opts.Log != nil {
-		fmt.Fprintf(opts.Log, "serving model %q (input %q %v, output %q of %d) at http://%s/v2/models/%s; metrics at /metrics\n",
-			name, cfg.Input, cfg.SampleShape, cfg.Output, cfg.Classes, ln.Addr(), name)
+		scheme, auth := "http", ""
+		if sec.tls != nil {
+			scheme = "https"
+		}
+		if sec.token != "" {
+			auth = " (bearer token required)"
+		}
+		fmt.Fprintf(opts.Log, "serving model %q (input %q %v, output %q of %d) at %s://%s/v2/models/%s%s; metrics at /metrics\n",
+			name, cfg.Input, cfg.SampleShape, cfg.Output, cfg.Classes, scheme, ln.Addr(), name, auth)
 	}
-	return serveOn(ctx, ln, s, opts)
+	return serveOn(ctx, ln, s, opts, sec)
+}
+
+// security is what serving safely off loopback takes: a TLS configuration
+// and a bearer token, either absent.
+type security struct {
+	tls   *tls.Config
+	token string
+}
+
+func loadSecurity(opts *ServeOptions) (security, error) {
+	var sec security
+	switch {
+	case (opts.TLSCert == "") != (opts.TLSKey == ""):
+		return sec, cli.BadInputf("hil serve: --tls-cert %q, --tls-key %q: give both or neither", opts.TLSCert, opts.TLSKey)
+	case opts.TLSCert != "":
+		cert, err := tls.LoadX509KeyPair(opts.TLSCert, opts.TLSKey)
+		if err != nil {
+			return sec, cli.BadInputf("hil serve: --tls-cert %s, --tls-key %s: %v", opts.TLSCert, opts.TLSKey, err)
+		}
+		sec.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if opts.MetricsAuth && opts.AuthTokenFile == "" {
+		return sec, cli.BadInputf("hil serve: --metrics-auth needs --auth-token-file")
+	}
+	if opts.AuthTokenFile != "" {
+		tok, err := readToken(opts.AuthTokenFile)
+		if err != nil {
+			return sec, cli.BadInputf("hil serve: --auth-token-file: %v", err)
+		}
+		sec.token = tok
+	}
+	return sec, nil
+}
+
+// readToken reads a bearer token: the file's content, surrounding white
+// space trimmed; an empty one is refused, as it would let anyone in.
+func readToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("%s holds no token", path)
+	}
+	if strings.ContainsAny(tok, " \t\r\n") {
+		return "", fmt.Errorf("%s: a token is one line without spaces", path)
+	}
+	return tok, nil
 }
 
 // serveOn serves s on ln until ctx is done, then drains: readiness turns
 // 503, the listener closes, and the requests in flight have DrainTimeout
 // to finish before the queue is answered 503 and the connections closed.
 // A drain, however it ends, is a clean stop.
-func serveOn(ctx context.Context, ln net.Listener, s *oip.Server, opts *ServeOptions) error {
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+func serveOn(ctx context.Context, ln net.Listener, s *oip.Server, opts *ServeOptions, sec security) error {
+	var h http.Handler = s
+	if sec.token != "" {
+		h = oip.BearerAuth(s, sec.token, opts.MetricsAuth)
+	}
+	if opts.MaxConns > 0 {
+		ln = oip.LimitListener(ln, opts.MaxConns)
+	}
+	if sec.tls != nil {
+		ln = tls.NewListener(ln, sec.tls)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: opts.ReadTimeout, IdleTimeout: opts.IdleTimeout,
+		ErrorLog: log.New(io.Discard, "", 0)}
+	if opts.Log != nil {
+		// Failed handshakes and timed-out reads are the clients' trouble;
+		// they go with the server's other lines.
+		srv.ErrorLog = log.New(opts.Log, "hil serve: ", 0)
+	}
+	if opts.ReadTimeout > 0 {
+		srv.ReadHeaderTimeout = min(srv.ReadHeaderTimeout, opts.ReadTimeout)
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	if opts.Ready != nil {

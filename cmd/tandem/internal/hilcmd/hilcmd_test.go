@@ -135,7 +135,7 @@ func TestServeDrains(t *testing.T) {
 			defer stop()
 			done := make(chan error, 1)
 			go func() {
-				done <- serveOn(ctx, ln, s, &ServeOptions{DrainTimeout: tc.timeout, DrainDelay: 300 * time.Millisecond, Log: io.Discard})
+				done <- serveOn(ctx, ln, s, &ServeOptions{DrainTimeout: tc.timeout, DrainDelay: 300 * time.Millisecond, Log: io.Discard}, security{})
 			}()
 			send := func() chan int {
 				answered := make(chan int, 1)

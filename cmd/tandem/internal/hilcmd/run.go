@@ -2,12 +2,15 @@ package hilcmd
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -37,13 +40,17 @@ const MaxDevices = 64
 type RunOptions struct {
 	Scenario string
 	Cloud    string // the server's URL; empty: start one on loopback
-	Model    string // the model's name on that server
-	Dataset  string // where the held-out inputs come from; empty: the bundle's dataset
-	Out      string
-	Requests int
-	Seed     uint64
-	SeedSet  bool
-	JSON     bool
+	// CloudTokenFile holds the bearer token the --cloud server asks for;
+	// CloudCA the PEM certificates an https --cloud server's is checked
+	// against instead of the system's.
+	CloudTokenFile, CloudCA string
+	Model                   string // the model's name on that server
+	Dataset                 string // where the held-out inputs come from; empty: the bundle's dataset
+	Out                     string
+	Requests                int
+	Seed                    uint64
+	SeedSet                 bool
+	JSON                    bool
 	// MaxFailureRate is the largest share of requests that may fail before
 	// the run exits with cli.ExitTooManyFailed (its outputs written all the
 	// same).
@@ -87,7 +94,7 @@ the requests fail, the command still writes its outputs, then exits with status 
 		Example: `  tandem hil run builtin:default --requests 2000 --out out/hil
   tandem sim builtin:default --requests 2000 --out out/sim
   tandem compare out/sim/summary.json out/hil/summary.json
-  tandem hil run mine.yaml --cloud http://10.0.0.2:8000 --out out/hil`,
+  tandem hil run mine.yaml --cloud https://10.0.0.2:8443 --cloud-token-file token --cloud-ca cert.pem --out out/hil`,
 		Args: cli.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Scenario = args[0]
@@ -102,6 +109,8 @@ the requests fail, the command still writes its outputs, then exits with status 
 	f.StringVar(&opts.Out, "out", "", "write summary.json and requests.csv into `DIR` (required)")
 	f.StringVar(&opts.Cloud, "cloud", "", "send offloaded inputs to the server at `URL` (default: start one on loopback)")
 	f.StringVar(&opts.Model, "model", "heavy", "the heavy model's `NAME` on the --cloud server")
+	f.StringVar(&opts.CloudTokenFile, "cloud-token-file", "", "send the --cloud server the bearer token in `FILE`")
+	f.StringVar(&opts.CloudCA, "cloud-ca", "", "trust the PEM certificates in `FILE` for an https --cloud server")
 	f.StringVar(&opts.Dataset, "dataset", "", "dataset `NAME` or PATH of the held-out inputs (default: the bundle's)")
 	f.IntVar(&opts.Requests, "requests", 0, "run `N` arrivals over the fleet, replacing the scenario's requests or duration")
 	f.Uint64Var(&opts.Seed, "seed", 0, "seed `S`, replacing the scenario's")
@@ -273,7 +282,27 @@ func Run(ctx context.Context, opts *RunOptions) error {
 // scenario's server pool on loopback and returns its client and its stop.
 func startCloud(ctx context.Context, opts *RunOptions, b *bundles.Bundle, sc *scenarios.Scenario, edge *hil.Session) (*oip.Client, func(), error) {
 	if opts.Cloud != "" {
-		c, err := oip.NewClient(ctx, opts.Cloud, opts.Model, httpClient())
+		hc := httpClient()
+		if opts.CloudCA != "" {
+			pem, err := os.ReadFile(opts.CloudCA)
+			if err != nil {
+				return nil, nil, cli.BadInputf("hil run: --cloud-ca: %v", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, nil, cli.BadInputf("hil run: --cloud-ca %s: no PEM certificate in it", opts.CloudCA)
+			}
+			hc.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		}
+		var token string
+		if opts.CloudTokenFile != "" {
+			t, err := readToken(opts.CloudTokenFile)
+			if err != nil {
+				return nil, nil, cli.BadInputf("hil run: --cloud-token-file: %v", err)
+			}
+			token = t
+		}
+		c, err := oip.NewClientToken(ctx, opts.Cloud, opts.Model, hc, token)
 		if err != nil {
 			return nil, nil, cli.BadInputf("hil run: --cloud %s: %v", opts.Cloud, err)
 		}

@@ -320,6 +320,34 @@ func TestRunCloudMetadataMismatch(t *testing.T) {
 	}
 }
 
+func TestRunCloudFlags(t *testing.T) {
+	hiltest.RequireORT(t)
+	dir := t.TempDir()
+	empty, notPEM := filepath.Join(dir, "empty"), filepath.Join(dir, "ca.pem")
+	os.WriteFile(empty, nil, 0o600)
+	os.WriteFile(notPEM, []byte("hello"), 0o600)
+	cases := []struct {
+		name string
+		opts RunOptions
+		want string
+	}{
+		{"missing CA", RunOptions{CloudCA: filepath.Join(dir, "nope.pem")}, "--cloud-ca: open"},
+		{"CA not PEM", RunOptions{CloudCA: notPEM}, "no PEM certificate in it"},
+		{"empty token", RunOptions{CloudTokenFile: empty}, "--cloud-token-file: " + empty + " holds no token"},
+		{"no server", RunOptions{}, "connection refused"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Scenario, tc.opts.Requests, tc.opts.Cloud, tc.opts.Model = "builtin:cloud-only", 5, "http://127.0.0.1:1", "heavy"
+			tc.opts.Out, tc.opts.Stdout, tc.opts.Stderr = t.TempDir(), io.Discard, io.Discard
+			err := Run(context.Background(), &tc.opts)
+			if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Run: %v (exit %d), want exit 2 and %q", err, cli.ExitCode(err), tc.want)
+			}
+		})
+	}
+}
+
 func readSummary(t *testing.T, dir string) *sim.Summary {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, "summary.json"))

@@ -1,0 +1,115 @@
+package oip
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBearerAuth(t *testing.T) {
+	s := newTestServer(t, &sumModel{}, testConfig)
+	cases := []struct {
+		name, method, path, auth string
+		protectMetrics           bool
+		code                     int
+		want                     string
+	}{
+		{"no token", "POST", "/v2/models/sum/infer", "", false, 401, "wants a bearer token"},
+		{"basic auth", "GET", "/v2/models/sum", "Basic dXNlcjpwYXNz", false, 401, "wants a bearer token"},
+		{"wrong token", "POST", "/v2/models/sum/infer", "Bearer s3cret-not", false, 403, "not this server's"},
+		{"prefix of the token", "GET", "/v2", "Bearer s3cre", false, 403, "not this server's"},
+		{"right token", "POST", "/v2/models/sum/infer", "Bearer s3cret", false, 200, `"data":[10,20,30]`},
+		{"metadata", "GET", "/v2/models/sum", "Bearer s3cret", false, 200, `"name":"sum"`},
+		{"liveness open", "GET", "/v2/health/live", "", false, 200, ""},
+		{"readiness open", "GET", "/v2/health/ready", "", false, 200, ""},
+		{"metrics open", "GET", "/metrics", "", false, 200, "tandem_server_"},
+		{"metrics protected", "GET", "/metrics", "", true, 401, "wants a bearer token"},
+		{"metrics with token", "GET", "/metrics", "Bearer s3cret", true, 200, "tandem_server_"},
+		{"unknown path", "GET", "/v2/repository", "", false, 401, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := BearerAuth(s, "s3cret", tc.protectMetrics)
+			var body *strings.Reader
+			if tc.method == "POST" {
+				body = strings.NewReader(oneSample)
+			} else {
+				body = strings.NewReader("")
+			}
+			req := httptest.NewRequest(tc.method, tc.path, body)
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.code || !strings.Contains(rec.Body.String(), tc.want) {
+				t.Errorf("%d %.200s; want %d and %q", rec.Code, rec.Body, tc.code, tc.want)
+			}
+			if (rec.Code == 401) != (rec.Header().Get("WWW-Authenticate") != "") {
+				t.Errorf("%d with WWW-Authenticate %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
+			}
+		})
+	}
+}
+
+func TestClientSendsToken(t *testing.T) {
+	s := newTestServer(t, &sumModel{}, testConfig)
+	ts := httptest.NewServer(BearerAuth(s, "tok", false))
+	defer ts.Close()
+	if _, err := NewClient(context.Background(), ts.URL, "sum", ts.Client()); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("NewClient without the token: %v", err)
+	}
+	c, err := NewClientToken(context.Background(), ts.URL, "sum", ts.Client(), "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y, err := c.Infer(context.Background(), []float32{1, 1, 1, 1}, 1); err != nil || y[0] != 4 {
+		t.Errorf("Infer with the token: %v %v", y, err)
+	}
+}
+
+// TestLimitListener holds the only connection a listener allows open and
+// checks that a second is served only once the first has closed.
+func TestLimitListener(t *testing.T) {
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := LimitListener(raw, 1)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	get := func(c net.Conn) error {
+		if _, err := c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+			return err
+		}
+		c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		_, err := http.ReadResponse(bufio.NewReader(c), nil)
+		return err
+	}
+	first, err := net.Dial("tcp", raw.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := get(first); err != nil {
+		t.Fatalf("the first connection: %v", err)
+	}
+	second, err := net.Dial("tcp", raw.Addr().String()) // the kernel accepts it; the server does not
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if err := get(second); err == nil {
+		t.Fatal("a second connection was served while the first was open")
+	}
+	first.Close()
+	second.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := http.ReadResponse(bufio.NewReader(second), nil); err != nil {
+		t.Errorf("the second connection after the first closed: %v", err)
+	}
+}
