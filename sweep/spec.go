@@ -28,6 +28,7 @@ import (
 type Spec struct {
 	Name     string
 	File     string // where it was read from
+	SHA256   string // of the file's bytes, hex: what a shard's manifest names the sweep by
 	Scenario string
 	Requests int
 	Seeds    []uint64
@@ -60,7 +61,7 @@ func Decode(name string, b []byte) (*Spec, error) {
 	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s: want a mapping of keys (name, scenario, requests, seeds, vary)", name)
 	}
-	s := &Spec{File: name}
+	s := &Spec{File: name, SHA256: sum(b)}
 	errf := func(n *yaml.Node, key, format string, args ...any) error {
 		return fmt.Errorf("%s:%d:%d: %s: %s", name, n.Line, n.Column, key, fmt.Sprintf(format, args...))
 	}
@@ -150,6 +151,11 @@ func (s *Spec) Len() int {
 		n *= len(ax.Values)
 	}
 	return n
+}
+
+// ShardLen is the number of points in shard sh.
+func (s *Spec) ShardLen(sh Shard) int {
+	return (s.Len() - sh.I + sh.N - 1) / sh.N
 }
 
 // Points lists the sweep's points in order.

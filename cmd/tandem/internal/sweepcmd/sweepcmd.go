@@ -4,8 +4,10 @@ package sweepcmd
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -33,12 +35,17 @@ func NewCmd() *cobra.Command {
 
 and every point is simulated (the keys are a scenario's, set as in a file, and
 checked as one). Writes DIR/results.jsonl (one point a line, with its summary)
-and DIR/results.csv (a column per key and per figure); 'tandem report DIR'
-turns them into a report.
+and DIR/results.csv (a column per key and per figure), then DIR/shard.json
+(the sweep file's SHA-256, the shard, its number of points, each file's
+SHA-256 and the tandem build); 'tandem report DIR' turns them into a report.
+A rerun into a folder whose shard.json matches does nothing; one that did not
+finish, or holds another sweep, shard or build, is run again.
 
 --shard I/N runs only the points whose index is I modulo N, so that N machines
 (a Kubernetes Indexed Job, a Slurm array) share a sweep; 'tandem sweep merge'
-joins their folders into exactly what one run writes.`,
+joins their folders into exactly what one run writes, and refuses a shard
+missing, given twice, unfinished, or of another sweep file, shard count or
+tandem build.`,
 		Example: `  tandem sweep fleet.yaml --out out/fleet
   tandem sweep fleet.yaml --shard $JOB_COMPLETION_INDEX/8 --out out/shard-$JOB_COMPLETION_INDEX
   tandem sweep merge out/shard-* --out out/fleet`,
@@ -59,16 +66,7 @@ joins their folders into exactly what one run writes.`,
 			if err != nil {
 				return cli.BadInput(err)
 			}
-			stderr := cmd.ErrOrStderr()
-			results, err := sweep.Run(spec, shard, func(done, total int) {
-				if done == total || done%max(total/20, 1) == 0 {
-					fmt.Fprintf(stderr, "sweep: %d of %d points\n", done, total)
-				}
-			})
-			if err != nil {
-				return cli.BadInput(err)
-			}
-			return write(cmd.OutOrStdout(), out, results)
+			return runShard(cmd.OutOrStdout(), cmd.ErrOrStderr(), spec, shard, out)
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "write results.jsonl and results.csv into `DIR`")
@@ -89,25 +87,19 @@ func newMerge() *cobra.Command {
 				if out == "" {
 					return cli.BadInputf("sweep merge: --out is required")
 				}
-				var parts [][]sweep.Result
+				var parts []*sweep.Part
 				for _, dir := range args {
-					path := filepath.Join(dir, sweep.ResultsJSONL)
-					f, err := os.Open(path)
+					p, err := sweep.LoadPart(dir)
 					if err != nil {
-						return cli.BadInput(err)
+						return cli.BadInputf("sweep merge: %v", err)
 					}
-					r, err := sweep.ReadJSONL(path, f)
-					f.Close()
-					if err != nil {
-						return cli.BadInput(err)
-					}
-					parts = append(parts, r)
+					parts = append(parts, p)
 				}
-				results, err := sweep.Merge(parts...)
+				results, m, err := sweep.MergeParts(parts)
 				if err != nil {
 					return cli.BadInput(err)
 				}
-				return write(cmd.OutOrStdout(), out, results)
+				return write(cmd.OutOrStdout(), out, results, m)
 			},
 		}
 		cmd.Flags().StringVar(&out, "out", "", "write the merged results.jsonl and results.csv into `DIR`")
@@ -115,8 +107,53 @@ func newMerge() *cobra.Command {
 	}()
 }
 
-// write puts results.jsonl and results.csv into dir, together or not at all.
-func write(stdout io.Writer, dir string, results []sweep.Result) error {
+// runShard runs one shard of spec into dir, unless dir already holds it.
+func runShard(stdout, stderr io.Writer, spec *sweep.Spec, shard sweep.Shard, dir string) error {
+	want := sweep.NewManifest(spec, shard, spec.ShardLen(shard), sweep.BuildVersion())
+	switch why := finished(dir, want); why {
+	case "":
+		fmt.Fprintf(stdout, "sweep: %s: shard %v of %s is complete (%d points, %s matches): nothing to do\n", dir, shard, spec.File, want.Points, sweep.ManifestFile)
+		return nil
+	case "empty":
+	default:
+		fmt.Fprintf(stderr, "sweep: %s: running shard %v again: %s\n", dir, shard, why)
+	}
+	results, err := sweep.Run(spec, shard, func(done, total int) {
+		if done == total || done%max(total/20, 1) == 0 {
+			fmt.Fprintf(stderr, "sweep: %d of %d points\n", done, total)
+		}
+	})
+	if err != nil {
+		return cli.BadInput(err)
+	}
+	return write(stdout, dir, results, want)
+}
+
+// finished says why dir does not hold the finished run that want describes:
+// "" when it does, "empty" when it holds no run at all.
+func finished(dir string, want sweep.Manifest) string {
+	p, err := sweep.LoadPart(dir)
+	switch {
+	case errors.Is(err, sweep.ErrNoManifest):
+		for _, name := range []string{sweep.ResultsJSONL, sweep.ResultsCSV} {
+			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+				return fmt.Sprintf("%s but no %s: a run that did not finish", name, sweep.ManifestFile)
+			}
+		}
+		return "empty"
+	case err != nil:
+		return err.Error()
+	}
+	if d := p.Manifest.Differs(want); d != "" {
+		return "it holds " + d
+	}
+	return ""
+}
+
+// write puts results.jsonl and results.csv into dir, together or not at
+// all, then the manifest describing them: a folder with a matching manifest
+// is a finished run.
+func write(stdout io.Writer, dir string, results []sweep.Result, m sweep.Manifest) error {
 	var jsonl, csv bytes.Buffer
 	if err := sweep.WriteJSONL(&jsonl, results); err != nil {
 		return err
@@ -124,9 +161,17 @@ func write(stdout io.Writer, dir string, results []sweep.Result) error {
 	if err := sweep.WriteCSV(&csv, results); err != nil {
 		return err
 	}
-	if err := cli.WriteFiles(dir, map[string][]byte{sweep.ResultsJSONL: jsonl.Bytes(), sweep.ResultsCSV: csv.Bytes()}); err != nil {
+	if err := os.Remove(filepath.Join(dir, sweep.ManifestFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d points: wrote %s and %s\n", len(results), filepath.Join(dir, sweep.ResultsJSONL), filepath.Join(dir, sweep.ResultsCSV))
+	files := map[string][]byte{sweep.ResultsJSONL: jsonl.Bytes(), sweep.ResultsCSV: csv.Bytes()}
+	if err := cli.WriteFiles(dir, files); err != nil {
+		return err
+	}
+	m.SetFiles(files)
+	if err := cli.WriteFiles(dir, map[string][]byte{sweep.ManifestFile: m.Encode()}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d points: wrote %s and %s, then %s\n", len(results), filepath.Join(dir, sweep.ResultsJSONL), filepath.Join(dir, sweep.ResultsCSV), sweep.ManifestFile)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
@@ -38,7 +39,8 @@ func TestShardAndMerge(t *testing.T) {
 			t.Fatalf("%v: %v", args, err)
 		}
 	}
-	for _, name := range []string{"results.jsonl", "results.csv"} {
+	// shard.json too: the merge's manifest is the whole run's.
+	for _, name := range []string{"results.jsonl", "results.csv", "shard.json"} {
 		x, err1 := os.ReadFile(filepath.Join(whole, name))
 		y, err2 := os.ReadFile(filepath.Join(merged, name))
 		if err1 != nil || err2 != nil || !bytes.Equal(x, y) {
@@ -72,5 +74,143 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "o")); !os.IsNotExist(err) {
 		t.Error("a failed sweep left its --out folder")
+	}
+}
+
+// run executes the command and returns what it printed.
+func run(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	cmd := NewCmd()
+	cmd.SetArgs(args)
+	var o, e bytes.Buffer
+	cmd.SetOut(&o)
+	cmd.SetErr(&e)
+	err = cmd.Execute()
+	return o.String(), e.String(), err
+}
+
+const small = "name: small\nscenario: builtin:threshold\nrequests: 200\nvary:\n  edge.count: [2, 4, 6]\n"
+
+// TestRerun: a finished shard is left alone; one that did not finish, was
+// changed, or is of another sweep or shard is run again.
+func TestRerun(t *testing.T) {
+	cases := []struct {
+		name  string
+		spoil func(t *testing.T, spec, dir string)
+		want  string // on stderr; "" for nothing to do
+	}{
+		{"finished", func(*testing.T, string, string) {}, ""},
+		{"no manifest", func(t *testing.T, _, dir string) { remove(t, filepath.Join(dir, "shard.json")) }, "results.jsonl but no shard.json: a run that did not finish"},
+		{"truncated", func(t *testing.T, _, dir string) {
+			if err := os.Truncate(filepath.Join(dir, "results.csv"), 3); err != nil {
+				t.Fatal(err)
+			}
+		}, "results.csv does not match shard.json"},
+		{"sweep edited", func(t *testing.T, spec, _ string) { writeFile(t, spec, small+"# edited\n") }, "it holds another sweep file"},
+		{"another shard", func(t *testing.T, spec, dir string) {
+			remove(t, dir)
+			if _, _, err := run(t, spec, "--shard", "1/2", "--out", dir); err != nil {
+				t.Fatal(err)
+			}
+		}, "it holds shard 1/2, not 0/2"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			spec, dir := filepath.Join(root, "s.yaml"), filepath.Join(root, "shard-0")
+			writeFile(t, spec, small)
+			if _, _, err := run(t, spec, "--shard", "0/2", "--out", dir); err != nil {
+				t.Fatal(err)
+			}
+			tc.spoil(t, spec, dir)
+			stdout, stderr, err := run(t, spec, "--shard", "0/2", "--out", dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == "" {
+				if !strings.Contains(stdout, "shard 0/2 of "+spec+" is complete (2 points, shard.json matches): nothing to do") || stderr != "" {
+					t.Errorf("rerun of a finished shard printed\n%s%s", stdout, stderr)
+				}
+				return
+			}
+			if !strings.Contains(stderr, dir+": running shard 0/2 again: ") || !strings.Contains(stderr, tc.want) || !strings.Contains(stdout, "2 points: wrote") {
+				t.Errorf("rerun printed\n%s%s\nwant %q", stdout, stderr, tc.want)
+			}
+			if _, _, err := run(t, "merge", dir, "--out", filepath.Join(root, "m")); err == nil || !strings.Contains(err.Error(), "shard 1/2 of sweep small is missing") {
+				t.Errorf("the shard run again is not shard 0/2 of the sweep: merge says %v", err)
+			}
+		})
+	}
+}
+
+// TestMergeRefuses: merge names the folder that does not belong, and writes
+// nothing.
+func TestMergeRefuses(t *testing.T) {
+	root := t.TempDir()
+	spec, other := filepath.Join(root, "s.yaml"), filepath.Join(root, "other.yaml")
+	writeFile(t, spec, small)
+	writeFile(t, other, strings.Replace(small, "small", "other", 1))
+	dir := func(name string) string { return filepath.Join(root, name) }
+	for _, args := range [][]string{
+		{spec, "--shard", "0/2", "--out", dir("a")},
+		{spec, "--shard", "1/2", "--out", dir("b")},
+		{spec, "--shard", "1/3", "--out", dir("b3")},
+		{other, "--shard", "1/2", "--out", dir("b-other")},
+		{spec, "--shard", "1/2", "--out", dir("b-unfinished")},
+		{spec, "--shard", "1/2", "--out", dir("b-old")},
+	} {
+		if _, _, err := run(t, args...); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+	}
+	remove(t, filepath.Join(dir("b-unfinished"), "shard.json"))
+	// As if another build had written it: only the manifest says which.
+	m := filepath.Join(dir("b-old"), "shard.json")
+	b, err := os.ReadFile(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, m, strings.Replace(string(b), `"module": "`, `"module": "old-`, 1))
+
+	for _, tc := range []struct {
+		name  string
+		parts []string
+		want  string
+	}{
+		{"missing", []string{"a"}, "shard 1/2 of sweep small is missing"},
+		{"twice", []string{"a", "b", "b"}, dir("b") + " and " + dir("b") + " are both shard 1/2"},
+		{"another count", []string{"a", "b3"}, dir("b3") + ": shard 1/3, of 3 shards, not 2"},
+		{"another sweep", []string{"a", "b-other"}, dir("b-other") + ": another sweep file"},
+		{"unfinished", []string{"a", "b-unfinished"}, dir("b-unfinished") + ": no shard.json"},
+		{"another build", []string{"a", "b-old"}, dir("b-old") + ": written by tandem old-"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(root, "merged-"+tc.name)
+			args := []string{"merge"}
+			for _, p := range tc.parts {
+				args = append(args, dir(p))
+			}
+			_, _, err := run(t, append(args, "--out", out)...)
+			if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("merge: %v (exit %d), want exit 2 and %q", err, cli.ExitCode(err), tc.want)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("merge left %s behind", out)
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func remove(t *testing.T, path string) {
+	t.Helper()
+	if err := os.RemoveAll(path); err != nil {
+		t.Fatal(err)
 	}
 }
