@@ -214,3 +214,75 @@ func remove(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+func TestEmit(t *testing.T) {
+	root := t.TempDir()
+	spec := filepath.Join(root, "s.yaml")
+	writeFile(t, spec, small)
+	rel := filepath.Join(root, "rel.yaml")
+	writeFile(t, rel, strings.Replace(small, "builtin:threshold", "mine.yaml", 1))
+	out := filepath.Join(root, "job")
+
+	stdout, _, err := run(t, spec, "--emit", "slurm", "--shards", "3", "--tandem", "/opt/tandem/bin/tandem", "--time", "0:10:00", "--sbatch", "--account=lab", "--out", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "slurm job tandem-small, 3 shards of 3 points: wrote ") {
+		t.Errorf("printed %q", stdout)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "sweep.sbatch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"#SBATCH --job-name=tandem-small\n", "#SBATCH --time=0:10:00\n", "#SBATCH --cpus-per-task=1\n", "#SBATCH --account=lab\n", "#SBATCH --array=0-2\n",
+		"exec /opt/tandem/bin/tandem sweep " + spec + ` --shard "${SLURM_ARRAY_TASK_ID}/3" --out ` + out + `"/shard-${SLURM_ARRAY_TASK_ID}"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("sweep.sbatch lacks %q:\n%s", want, b)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(out, "submit.sh")); err != nil || fi.Mode().Perm()&0o100 == 0 {
+		t.Errorf("submit.sh: %v, %v", fi, err)
+	}
+	// Without --tandem, this binary, by absolute path.
+	if _, _, err := run(t, spec, "--emit", "slurm", "--shards", "2", "--out", filepath.Join(root, "self")); err != nil {
+		t.Fatal(err)
+	}
+	self, _ := os.Executable()
+	self, _ = filepath.EvalSymlinks(self)
+	if b, _ := os.ReadFile(filepath.Join(root, "self", "merge.sbatch")); !strings.Contains(string(b), "exec "+self+" sweep merge") {
+		t.Errorf("merge.sbatch does not run %s:\n%s", self, b)
+	}
+	if _, _, err := run(t, spec, "--emit", "k8s", "--shards", "3", "--image", "tandem:1", "--claim", "sweeps", "--out", filepath.Join(root, "k8s")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"k8s-sweep.yaml", "k8s-merge.yaml", "submit.sh"} {
+		if _, err := os.Stat(filepath.Join(root, "k8s", name)); err != nil {
+			t.Error(err)
+		}
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{spec, "--emit", "slurm"}, "--emit needs --shards N"},
+		{[]string{spec, "--emit", "slurm", "--shards", "4"}, "--shards 4: " + spec + " has only 3 points"},
+		{[]string{spec, "--emit", "pbs", "--shards", "2"}, `--emit "pbs": want slurm or k8s`},
+		{[]string{spec, "--emit", "slurm", "--shards", "2", "--shard", "1/2"}, "--shard is for one of them"},
+		{[]string{spec, "--emit", "slurm", "--shards", "2", "--cpus-per-task", "0"}, "--cpus-per-task 0"},
+		{[]string{spec, "--emit", "slurm", "--shards", "2", "--image", "x"}, "--image is for --emit k8s"},
+		{[]string{spec, "--emit", "k8s", "--shards", "2", "--image", "x", "--claim", "c", "--time", "1:00"}, "--time is for --emit slurm"},
+		{[]string{spec, "--emit", "k8s", "--shards", "2", "--claim", "c"}, "--image is required"},
+		{[]string{rel, "--emit", "k8s", "--shards", "2", "--image", "x", "--claim", "c"}, `scenario "mine.yaml" is a path relative to the sweep file`},
+		{[]string{spec, "--emit", "slurm", "--shards", "2", "--sbatch", "account=lab"}, "want one sbatch option"},
+		{[]string{spec, "--shards", "2"}, "--shards is for --emit slurm or k8s"},
+	} {
+		_, _, err := run(t, append(tc.args, "--out", filepath.Join(root, "bad"))...)
+		if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v (exit %d), want exit 2 and %q", tc.args[1:], err, cli.ExitCode(err), tc.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "bad")); !os.IsNotExist(err) {
+		t.Error("a refused --emit left its --out folder")
+	}
+}
