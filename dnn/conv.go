@@ -49,7 +49,7 @@ type conv struct {
 	// State of the pass in progress, read by do.
 	n, chunks  int
 	inBackward bool
-	dwPart     [][]float32 // per part: Out·K weight gradient, then Out bias gradient
+	dwPart     [][]float32 // per part: each group's K×Out/G weight gradient, transposed, then Out bias gradient
 }
 
 func newConv(b base, in, out []int) *conv {
@@ -91,17 +91,21 @@ func (l *conv) backward(n int) {
 	parallel(l, parts)
 	// Sum the parts in order: the result does not depend on which worker
 	// computed which part.
-	dw := l.wp.Grad
-	copy(dw, l.dwPart[0])
+	dw, sum := l.wp.Grad, l.dwPart[0]
 	for _, part := range l.dwPart[1:parts] {
-		addTo(dw, part[:len(dw)])
+		addTo(sum, part)
+	}
+	// Each group's block of the parts is dW_gᵀ (see backwardChunk).
+	for g := range l.groups {
+		src, dst := sum[g*l.og*l.k:][:l.og*l.k], dw[g*l.og*l.k:][:l.og*l.k]
+		for r := range l.k {
+			for o, v := range src[r*l.og:][:l.og] {
+				dst[o*l.k+r] = v
+			}
+		}
 	}
 	if l.bp != nil {
-		db := l.bp.Grad
-		clear(db)
-		for _, part := range l.dwPart[:parts] {
-			addTo(db, part[len(dw):])
-		}
+		copy(l.bp.Grad, sum[len(dw):])
 	}
 }
 
@@ -172,7 +176,9 @@ func (l *conv) backwardChunk(ws *workspace, ch int, part []float32, acc bool) {
 	for g := range l.groups {
 		d := dy[(g*l.og*n+s0)*l.p:]
 		col, ld := l.lower(ws, s0, nb, g)
-		sgemm(false, true, l.og, l.k, cols, 1, d, ldy, col, ld, beta, part[g*l.og*l.k:(g+1)*l.og*l.k], l.k)
+		// dW_gᵀ = col · dY_gᵀ: with the many rows of col as the GEMM's rows,
+		// BLAS runs this product about a fifth faster than dY_g · colᵀ.
+		sgemm(false, true, l.k, l.og, cols, 1, col, ld, d, ldy, beta, part[g*l.og*l.k:(g+1)*l.og*l.k], l.og)
 		if l.bp != nil {
 			db := part[nw+g*l.og : nw+(g+1)*l.og]
 			for o := range l.og {
