@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -59,6 +60,8 @@ and DIR/results.csv (a column per key and per figure), then DIR/shard.json
 SHA-256 and the tandem build); 'tandem report DIR' turns them into a report.
 A rerun into a folder whose shard.json matches does nothing; one that did not
 finish, or holds another sweep, shard or build, is run again.
+Progress (points done of the total, points/s, ETA) goes to stderr: one line
+redrawn on a terminal, a line every 5% of the points in a log.
 
 --shard I/N runs only the points whose index is I modulo N, so that N machines
 (a Kubernetes Indexed Job, a Slurm array) share a sweep; 'tandem sweep merge'
@@ -285,12 +288,14 @@ func runShard(stdout, stderr io.Writer, spec *sweep.Spec, shard sweep.Shard, dir
 	default:
 		fmt.Fprintf(stderr, "sweep: %s: running shard %v again: %s\n", dir, shard, why)
 	}
-	results, err := sweep.Run(spec, shard, func(done, total int) {
-		if done == total || done%max(total/20, 1) == 0 {
-			fmt.Fprintf(stderr, "sweep: %d of %d points\n", done, total)
-		}
-	})
+	label := "sweep"
+	if shard != sweep.All {
+		label = fmt.Sprintf("sweep shard %v", shard)
+	}
+	prog := newProgress(stderr, label, want.Points, time.Now)
+	results, err := sweep.Run(spec, shard, func(done, _ int) { prog.update(done) })
 	if err != nil {
+		prog.interrupt()
 		return cli.BadInput(err)
 	}
 	return write(stdout, dir, results, want)
