@@ -276,7 +276,7 @@ func (r *run) offload(d *device, rec *sim.Record, x []float32, label int, arrive
 		err = fmt.Errorf("fleet: %d output values, want %d: %w", len(ans.Y), r.cfg.Classes, oip.ErrBadAnswer)
 	}
 	if err != nil {
-		rec.Status, rec.Failure = sim.StatusFailed, classify(err)
+		rec.Status, rec.Failure = sim.StatusFailed, oip.Classify(err)
 		if r.ctx.Err() == nil && ctx.Err() != nil {
 			// The deadline passed, whatever the transport made of it.
 			rec.Failure = sim.FailureTimeout

@@ -4,16 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
-	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -205,37 +201,6 @@ func TestRunCloudFailures(t *testing.T) {
 		}
 	}
 }
-
-func TestClassify(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want sim.Failure
-	}{
-		{nil, sim.FailureNone},
-		{&oip.StatusError{Code: 503}, sim.FailureHTTP(503)},
-		{fmt.Errorf("call: %w", &oip.StatusError{Code: 401}), sim.FailureHTTP(401)},
-		{context.DeadlineExceeded, sim.FailureTimeout},
-		{&url.Error{Op: "Post", Err: timeoutErr{}}, sim.FailureTimeout},
-		{fmt.Errorf("x: %w", oip.ErrBadAnswer), sim.FailureBadAnswer},
-		{&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, sim.FailureRefused},
-		{&net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, sim.FailureConnection},
-		{&url.Error{Op: "Post", Err: io.EOF}, sim.FailureConnection},
-		{&url.Error{Op: "Post", Err: &net.OpError{Op: "write", Err: net.ErrClosed}}, sim.FailureConnection},
-		{&url.Error{Op: "Post", Err: errors.New("http: server closed idle connection")}, sim.FailureConnection},
-		{&url.Error{Op: "Post", Err: errors.New("net/http: HTTP/1.x transport connection broken: unexpected EOF")}, sim.FailureConnection},
-		{errors.New("disk on fire"), sim.FailureError},
-	} {
-		if got := classify(tc.err); got != tc.want {
-			t.Errorf("classify(%v) = %v, want %v", tc.err, got, tc.want)
-		}
-	}
-}
-
-type timeoutErr struct{}
-
-func (timeoutErr) Error() string   { return "i/o timeout" }
-func (timeoutErr) Timeout() bool   { return true }
-func (timeoutErr) Temporary() bool { return true }
 
 // faultServer is an Open Inference Protocol server on loopback that
 // describes the fake models truthfully and answers inference requests

@@ -1,4 +1,4 @@
-package fleet
+package oip
 
 import (
 	"context"
@@ -8,16 +8,15 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/tandem-edge/tandem/hil/oip"
 	"github.com/tandem-edge/tandem/sim"
 )
 
-// classify names why a cloud call failed, for requests.csv and the
+// Classify names why a call to a server failed, for requests.csv and the
 // summary: the HTTP status a server answered, a deadline that passed, a
 // connection refused (no server) or broken (a server that died), an answer
 // that is not the model's, or, failing all of those, an error.
-func classify(err error) sim.Failure {
-	var se *oip.StatusError
+func Classify(err error) sim.Failure {
+	var se *StatusError
 	var ne net.Error
 	switch {
 	case err == nil:
@@ -26,7 +25,7 @@ func classify(err error) sim.Failure {
 		return sim.FailureHTTP(se.Code)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return sim.FailureTimeout
-	case errors.Is(err, oip.ErrBadAnswer):
+	case errors.Is(err, ErrBadAnswer):
 		return sim.FailureBadAnswer
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return sim.FailureRefused

@@ -38,7 +38,7 @@ Triton or KServe.`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newServe(), newRun())
+	cmd.AddCommand(newServe(), newRun(), newSoak())
 	return cmd
 }
 
