@@ -44,6 +44,7 @@ type conv struct {
 	chunk      int  // samples lowered together
 	direct     bool // 1×1, stride 1, no padding: col would be the input itself
 	shifted    bool // stride 1, output as large as the input: see shiftRow
+	center     int  // shifted: the row of col that is the input itself (offset (pT, pL)), or -1
 	wp, bp     *Param
 
 	// State of the pass in progress, read by do.
@@ -62,6 +63,10 @@ func newConv(b base, in, out []int) *conv {
 	l.chunk = max(1, min(b.net.maxBatch, colBudget/(l.k*l.p)))
 	l.direct = l.kh == 1 && l.kw == 1 && l.sh == 1 && l.sw == 1 && n.Pad == [4]int{}
 	l.shifted = l.sh == 1 && l.sw == 1 && l.oh == l.h && l.ow == l.w
+	l.center = -1
+	if l.shifted && l.pt < l.kh && l.pl < l.kw {
+		l.center = l.pt*l.kw + l.pl
+	}
 	if !l.direct {
 		b.net.needScratch(l.k * l.chunk * l.p)
 	}
@@ -163,7 +168,10 @@ func (l *conv) backwardChunk(ws *workspace, ch int, part []float32, acc bool) {
 	s0 := ch * l.chunk
 	nb := min(l.chunk, n-s0)
 	cols, ldy, hw := nb*l.p, n*l.p, l.h*l.w
-	if dx != nil && !l.acc[0] && !l.direct {
+	// col2im adds onto dx, which therefore starts at zero, unless the
+	// centre offset's patch gradients can be written first (see col2im).
+	set := !l.acc[0] && l.center >= 0
+	if dx != nil && !l.acc[0] && !l.direct && !set {
 		for c := range l.c {
 			clear(dx[(c*n+s0)*hw:][:nb*hw])
 		}
@@ -205,7 +213,7 @@ func (l *conv) backwardChunk(ws *workspace, ch int, part []float32, acc bool) {
 		// col is spent: reuse it for dcol.
 		dcol := ws.col[:l.k*cols]
 		sgemm(true, false, l.k, cols, l.og, 1, w, l.k, d, ldy, 0, dcol, cols)
-		l.col2im(dx, dcol, s0, nb, g)
+		l.col2im(dx, dcol, s0, nb, g, set)
 	}
 }
 
@@ -316,14 +324,23 @@ func (l *conv) rowsFor(i int) (lo, hi int) {
 }
 
 // col2im adds the patch gradients in dcol back onto dx; it is the transpose
-// of im2col. It overwrites dcol.
-func (l *conv) col2im(dx, dcol []float32, s0, nb, g int) {
+// of im2col. With set, the chunk's planes of dx are written rather than
+// added to: the centre offset's row, which maps each position onto itself,
+// is copied first and the others added, which spares clearing dx. It
+// overwrites dcol.
+func (l *conv) col2im(dx, dcol []float32, s0, nb, g int, set bool) {
 	cols := nb * l.p
 	hw := l.h * l.w
 	for ci := range l.cg {
 		plane := (g*l.cg + ci) * l.n
+		if set {
+			copy(dx[(plane+s0)*hw:][:cols], dcol[(ci*l.kh*l.kw+l.center)*cols:][:cols])
+		}
 		for i := range l.kh {
 			for j := range l.kw {
+				if set && i*l.kw+j == l.center {
+					continue
+				}
 				row := dcol[((ci*l.kh+i)*l.kw+j)*cols:][:cols]
 				if l.shifted {
 					l.unshiftRow(dx[(plane+s0)*hw:][:cols], row, nb, i, j)
