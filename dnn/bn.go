@@ -103,18 +103,18 @@ func (l *batchNorm) forwardChannel(c int) {
 //	dx = Scale/σ · dy                              (inference)
 func (l *batchNorm) backwardChannel(c int) {
 	x, dy, dx, n := l.x(0), l.dy(), l.dx(0), l.n
+	// With a fused ReLU, dy is the ReLU's output gradient, passed where its
+	// output yr is above zero.
+	var yr []float32
+	if l.relu != 0 {
+		dy, yr = l.net.grad[l.relu], l.net.act[l.relu]
+	}
 	m := float64(n * l.hw)
 	mu, is := l.mean[c], l.invStd[c]
 	var sdy, sdyx float64
 	for r := range l.runs() {
 		off, nv := l.run(c, r)
-		xs, ds := x[off:off+nv], dy[off:off+nv]
-		if l.relu != 0 {
-			// Apply the fused ReLU's gradient on the way, into dy (this
-			// layer's own gradient buffer, otherwise unused).
-			reluGradTo(ds, l.net.grad[l.relu][off:off+nv], l.net.act[l.relu][off:off+nv])
-		}
-		a, b := gradMoments(ds, xs, mu)
+		a, b := gradMoments(dy[off:off+nv], window(yr, off, nv), x[off:off+nv], mu)
 		sdy += float64(a)
 		sdyx += float64(b)
 	}
@@ -132,8 +132,16 @@ func (l *batchNorm) backwardChannel(c int) {
 	}
 	for r := range l.runs() {
 		off, nv := l.run(c, r)
-		bnGrad(dx[off:off+nv], dy[off:off+nv], x[off:off+nv], k, k1, k2, mu, l.acc[0])
+		bnGrad(dx[off:off+nv], dy[off:off+nv], window(yr, off, nv), x[off:off+nv], k, k1, k2, mu, l.acc[0])
 	}
+}
+
+// window is y[off:off+n], or nil for a nil y.
+func window(y []float32, off, n int) []float32 {
+	if y == nil {
+		return nil
+	}
+	return y[off : off+n]
 }
 
 // bnRun is how many values of a channel's feature maps are reduced in

@@ -47,12 +47,21 @@ func moments(x []float32, p float32) (s, ss float32) {
 	return s, ss
 }
 
-// gradMoments returns Σ dy and Σ dy·(x − mu).
-func gradMoments(dy, x []float32, mu float32) (s, sx float32) {
+// gradMoments returns Σ d and Σ d·(x − mu) where d is dy, or, when y is
+// not nil, dy where y (a ReLU output) is above zero and 0 elsewhere.
+func gradMoments(dy, y, x []float32, mu float32) (s, sx float32) {
 	x = x[:len(dy)]
 	n := len(dy) &^ 7
-	s, sx = f32.GradSums8(dy[:n], x[:n], mu)
+	if y != nil {
+		y = y[:len(dy)]
+		s, sx = f32.GradSumsReLU8(dy[:n], y[:n], x[:n], mu)
+	} else {
+		s, sx = f32.GradSums8(dy[:n], x[:n], mu)
+	}
 	for i, d := range dy[n:] {
+		if y != nil {
+			d = reluGrad(d, y[n+i])
+		}
 		s += d
 		sx += float32(d * (x[n+i] - mu))
 	}
@@ -77,20 +86,30 @@ func affine(dst, x []float32, a, b float32, relu bool) {
 }
 
 // bnGrad sets (or, when acc, adds to) dst the BatchNorm input gradient
-// (k·dy + k1) + k2·(x − mu).
-func bnGrad(dst, dy, x []float32, k, k1, k2, mu float32, acc bool) {
+// (k·d + k1) + k2·(x − mu), d as in gradMoments.
+func bnGrad(dst, dy, y, x []float32, k, k1, k2, mu float32, acc bool) {
 	dy, x = dy[:len(dst)], x[:len(dst)]
 	n := len(dst) &^ 7
-	if acc {
+	switch {
+	case y != nil && acc:
+		f32.BnGradReLUAcc8(dst[:n], dy[:n], y[:n], x[:n], k, k1, k2, mu)
+	case y != nil:
+		f32.BnGradReLU8(dst[:n], dy[:n], y[:n], x[:n], k, k1, k2, mu)
+	case acc:
 		f32.BnGradAcc8(dst[:n], dy[:n], x[:n], k, k1, k2, mu)
-		for i, d := range dy[n:] {
-			dst[n+i] += (float32(k*d) + k1) + float32(k2*(x[n+i]-mu))
-		}
-		return
+	default:
+		f32.BnGrad8(dst[:n], dy[:n], x[:n], k, k1, k2, mu)
 	}
-	f32.BnGrad8(dst[:n], dy[:n], x[:n], k, k1, k2, mu)
 	for i, d := range dy[n:] {
-		dst[n+i] = (float32(k*d) + k1) + float32(k2*(x[n+i]-mu))
+		if y != nil {
+			d = reluGrad(d, y[n+i])
+		}
+		v := (float32(k*d) + k1) + float32(k2*(x[n+i]-mu))
+		if acc {
+			dst[n+i] += v
+		} else {
+			dst[n+i] = v
+		}
 	}
 }
 

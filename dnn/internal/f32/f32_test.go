@@ -99,5 +99,26 @@ func TestKernels(t *testing.T) {
 			}
 		}
 		same("ReluGrad8", got, want)
+
+		m := make([]float32, n) // d masked by r, as ReluGrad8 gives it
+		copy(m, want)
+		sa, qa = [8]float32{}, [8]float32{}
+		for i, v := range m {
+			sa[i%8] += v
+			qa[i%8] += float32(v * (x[i] - p))
+		}
+		s, ss = GradSumsReLU8(d, r, x, p)
+		same("GradSumsReLU8", []float32{s, ss}, []float32{refHsum(&sa), refHsum(&qa)})
+		BnGradReLU8(got, d, r, x, k, k1, k2, p)
+		for i, v := range m {
+			want[i] = (float32(k*v) + k1) + float32(k2*(x[i]-p))
+		}
+		same("BnGradReLU8", got, want)
+		copy(got, y)
+		BnGradReLUAcc8(got, d, r, x, k, k1, k2, p)
+		for i, v := range m {
+			want[i] = y[i] + ((float32(k*v) + k1) + float32(k2*(x[i]-p)))
+		}
+		same("BnGradReLUAcc8", got, want)
 	}
 }

@@ -28,3 +28,12 @@ func ReluGrad8(dst, d, y []float32)
 
 //go:noescape
 func AddReLU8(dst, a, b []float32)
+
+//go:noescape
+func GradSumsReLU8(dr, yr, x []float32, mu float32) (s, sx float32)
+
+//go:noescape
+func BnGradReLU8(dst, dr, yr, x []float32, k, k1, k2, mu float32)
+
+//go:noescape
+func BnGradReLUAcc8(dst, dr, yr, x []float32, k, k1, k2, mu float32)

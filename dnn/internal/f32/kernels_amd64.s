@@ -304,3 +304,147 @@ addrelu_loop:
 
 addrelu_done:
 	RET
+
+// func GradSumsReLU8(dr, yr, x []float32, mu float32) (s, sx float32)
+TEXT ·GradSumsReLU8(SB), NOSPLIT, $0-88
+	MOVQ   dr_base+0(FP), SI
+	MOVQ   dr_len+8(FP), CX
+	MOVQ   yr_base+24(FP), DX
+	MOVQ   x_base+48(FP), DI
+	MOVSS  mu+72(FP), X7
+	SHUFPS $0, X7, X7
+	PXOR   X6, X6
+	XORPS  X0, X0
+	XORPS  X1, X1
+	XORPS  X2, X2
+	XORPS  X3, X3
+	SHRQ   $3, CX
+	JZ     gsr_done
+
+gsr_loop:
+	MOVUPS  (DX), X4
+	MOVUPS  16(DX), X5
+	PCMPEQL X6, X4
+	PCMPEQL X6, X5
+	MOVUPS  (SI), X8
+	MOVUPS  16(SI), X9
+	PANDN   X8, X4
+	PANDN   X9, X5
+	ADDPS   X4, X0
+	ADDPS   X5, X1
+	MOVUPS  (DI), X8
+	MOVUPS  16(DI), X9
+	SUBPS   X7, X8
+	SUBPS   X7, X9
+	MULPS   X8, X4
+	MULPS   X9, X5
+	ADDPS   X4, X2
+	ADDPS   X5, X3
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     gsr_loop
+
+gsr_done:
+	ADDPS X1, X0
+	ADDPS X3, X2
+	HSUM(X0, X4)
+	HSUM(X2, X5)
+	MOVSS X0, s+80(FP)
+	MOVSS X2, sx+84(FP)
+	RET
+
+// BNGRADRELU is BNGRAD with dy = dr where yr is not zero: dr at SI, yr at
+// DX, x at BX, zero in X8.
+#define BNGRADRELU \
+	MOVUPS  (DX), X0   \
+	MOVUPS  16(DX), X1 \
+	PCMPEQL X8, X0     \
+	PCMPEQL X8, X1     \
+	MOVUPS  (SI), X2   \
+	MOVUPS  16(SI), X3 \
+	PANDN   X2, X0     \
+	PANDN   X3, X1     \
+	MULPS   X4, X0     \
+	MULPS   X4, X1     \
+	ADDPS   X5, X0     \
+	ADDPS   X5, X1     \
+	MOVUPS  (BX), X2   \
+	MOVUPS  16(BX), X3 \
+	SUBPS   X7, X2     \
+	SUBPS   X7, X3     \
+	MULPS   X6, X2     \
+	MULPS   X6, X3     \
+	ADDPS   X2, X0     \
+	ADDPS   X3, X1
+
+// func BnGradReLU8(dst, dr, yr, x []float32, k, k1, k2, mu float32)
+TEXT ·BnGradReLU8(SB), NOSPLIT, $0-112
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   dst_len+8(FP), CX
+	MOVQ   dr_base+24(FP), SI
+	MOVQ   yr_base+48(FP), DX
+	MOVQ   x_base+72(FP), BX
+	MOVSS  k+96(FP), X4
+	SHUFPS $0, X4, X4
+	MOVSS  k1+100(FP), X5
+	SHUFPS $0, X5, X5
+	MOVSS  k2+104(FP), X6
+	SHUFPS $0, X6, X6
+	MOVSS  mu+108(FP), X7
+	SHUFPS $0, X7, X7
+	PXOR   X8, X8
+	SHRQ   $3, CX
+	JZ     bgr_done
+
+bgr_loop:
+	BNGRADRELU
+	MOVUPS X0, (DI)
+	MOVUPS X1, 16(DI)
+	ADDQ   $32, SI
+	ADDQ   $32, DX
+	ADDQ   $32, BX
+	ADDQ   $32, DI
+	DECQ   CX
+	JNZ    bgr_loop
+
+bgr_done:
+	RET
+
+// func BnGradReLUAcc8(dst, dr, yr, x []float32, k, k1, k2, mu float32)
+TEXT ·BnGradReLUAcc8(SB), NOSPLIT, $0-112
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   dst_len+8(FP), CX
+	MOVQ   dr_base+24(FP), SI
+	MOVQ   yr_base+48(FP), DX
+	MOVQ   x_base+72(FP), BX
+	MOVSS  k+96(FP), X4
+	SHUFPS $0, X4, X4
+	MOVSS  k1+100(FP), X5
+	SHUFPS $0, X5, X5
+	MOVSS  k2+104(FP), X6
+	SHUFPS $0, X6, X6
+	MOVSS  mu+108(FP), X7
+	SHUFPS $0, X7, X7
+	PXOR   X8, X8
+	SHRQ   $3, CX
+	JZ     bgra_done
+
+bgra_loop:
+	BNGRADRELU
+	MOVUPS (DI), X2
+	MOVUPS 16(DI), X3
+	ADDPS  X0, X2
+	ADDPS  X1, X3
+	MOVUPS X2, (DI)
+	MOVUPS X3, 16(DI)
+	ADDQ   $32, SI
+	ADDQ   $32, DX
+	ADDQ   $32, BX
+	ADDQ   $32, DI
+	DECQ   CX
+	JNZ    bgra_loop
+
+bgra_done:
+	RET

@@ -64,8 +64,7 @@ func BnGradAcc8(dst, dy, x []float32, k, k1, k2, mu float32) {
 func ReluGrad8(dst, d, y []float32) {
 	d, y = d[:len(dst)], y[:len(dst)]
 	for i, v := range y {
-		b := math.Float32bits(v)
-		dst[i] = math.Float32frombits(math.Float32bits(d[i]) & uint32(int32(b|-b)>>31))
+		dst[i] = masked(d[i], v)
 	}
 }
 
@@ -75,6 +74,41 @@ func AddReLU8(dst, a, b []float32) {
 		u := math.Float32bits(v + b[i])
 		dst[i] = math.Float32frombits(u &^ uint32(int32(u)>>31))
 	}
+}
+
+func GradSumsReLU8(dr, yr, x []float32, mu float32) (s, sx float32) {
+	yr, x = yr[:len(dr)], x[:len(dr)]
+	var a, q [8]float32
+	for i := 0; i+8 <= len(dr); i += 8 {
+		for j := range 8 {
+			d := masked(dr[i+j], yr[i+j])
+			a[j] += d
+			q[j] += float32(d * (x[i+j] - mu))
+		}
+	}
+	return hsum8(&a), hsum8(&q)
+}
+
+func BnGradReLU8(dst, dr, yr, x []float32, k, k1, k2, mu float32) {
+	dr, yr, x = dr[:len(dst)], yr[:len(dst)], x[:len(dst)]
+	for i, v := range dr {
+		d := masked(v, yr[i])
+		dst[i] = (float32(k*d) + k1) + float32(k2*(x[i]-mu))
+	}
+}
+
+func BnGradReLUAcc8(dst, dr, yr, x []float32, k, k1, k2, mu float32) {
+	dr, yr, x = dr[:len(dst)], yr[:len(dst)], x[:len(dst)]
+	for i, v := range dr {
+		d := masked(v, yr[i])
+		dst[i] += (float32(k*d) + k1) + float32(k2*(x[i]-mu))
+	}
+}
+
+// masked is d where the bits of y are not all zero, and 0 where they are.
+func masked(d, y float32) float32 {
+	b := math.Float32bits(y)
+	return math.Float32frombits(math.Float32bits(d) & uint32(int32(b|-b)>>31))
 }
 
 // hsum8 adds the lanes of a: lanes j and j+4 first, then as
