@@ -110,13 +110,13 @@ type SoakPhase struct {
 	P99MS      float64          `json:"p99_ms"`
 	Errors     map[string]int64 `json:"errors"`
 	PeakRSSMB  float64          `json:"peak_rss_mb"`
-	ServerCPU  float64          `json:"server_cpu_seconds"`        // user and system, over the phase
+	ServerCPU  float64          `json:"server_cpu_seconds"`        // user and system, over the phase; -1: not known
 	Abandoned  int64            `json:"computed_for_gone_clients"` // -1: not known (the server restarted)
 	Dropped    int64            `json:"dropped_before_compute"`    // -1: not known
 	Note       string           `json:"note,omitempty"`
 	SmallP50MS float64          `json:"small_p50_ms,omitempty"`
 	SmallP99MS float64          `json:"small_p99_ms,omitempty"`
-	BatchMS    float64          `json:"batch_ms,omitempty"` // the server's mean batch compute time
+	BatchMS    float64          `json:"batch_ms,omitempty"` // the large request's time over its batches
 }
 
 // SoakReport is what `tandem hil soak --json` prints.
@@ -190,9 +190,6 @@ func Soak(ctx context.Context, opts *SoakOptions) error {
 		p.P50MS, p.P99MS = float64(q[0])/1e6, float64(q[1])/1e6
 		p.Abandoned = int64(after["tandem_server_inferred_samples_total"]-before["tandem_server_inferred_samples_total"]) - res.OK
 		p.Dropped = int64(after["tandem_server_dropped_requests_total"] - before["tandem_server_dropped_requests_total"])
-		if n := after["tandem_server_compute_duration_seconds_count"] - before["tandem_server_compute_duration_seconds_count"]; n > 0 {
-			p.BatchMS = 1e3 * (after["tandem_server_compute_duration_seconds_sum"] - before["tandem_server_compute_duration_seconds_sum"]) / n
-		}
 		rep.Phases = append(rep.Phases, *p)
 		return &rep.Phases[len(rep.Phases)-1], nil
 	}
@@ -220,6 +217,9 @@ func Soak(ctx context.Context, opts *SoakOptions) error {
 	}
 	sq := small.Latency.Quantiles(0.5, 0.99)
 	p.SmallP50MS, p.SmallP99MS = float64(sq[0])/1e6, float64(sq[1])/1e6
+	// What one of the large request's batches took: the time a small
+	// request should wait at most behind it.
+	p.BatchMS = p.P50MS / float64((opts.LargeSamples+opts.MaxBatch-1)/max(opts.MaxBatch, 1))
 	p.Abandoned = -1 // two loads of different sizes share the server
 	p.Note = fmt.Sprintf("%d-sample requests; %d single samples answered beside them", opts.LargeSamples, small.OK)
 
@@ -261,7 +261,8 @@ func Soak(ctx context.Context, opts *SoakOptions) error {
 	if err != nil {
 		return err
 	}
-	p.Abandoned, p.Dropped, p.Note = -1, -1, "killed (SIGKILL) a third of the way in, restarted 0.5 s later"
+	p.Abandoned, p.Dropped, p.ServerCPU = -1, -1, -1 // two processes
+	p.Note = "killed (SIGKILL) a third of the way in, restarted 0.5 s later"
 
 	err = srv.stop()
 	srv = nil
@@ -294,13 +295,19 @@ func printSoak(w io.Writer, rep *SoakReport) {
 		}
 		return strconv.FormatInt(n, 10)
 	}
+	cpu := func(v float64) string {
+		if v < 0 {
+			return "n/a"
+		}
+		return f(v)
+	}
 	for _, p := range rep.Phases {
 		note := p.Note
 		if p.SmallP99MS > 0 {
-			note += fmt.Sprintf("; single samples p50 %s ms, p99 %s ms; a batch %s ms", f(p.SmallP50MS), f(p.SmallP99MS), f(p.BatchMS))
+			note += fmt.Sprintf("; single samples p50 %s ms, p99 %s ms; one large batch %s ms", f(p.SmallP50MS), f(p.SmallP99MS), f(p.BatchMS))
 		}
 		t.Append(p.Phase, strconv.Itoa(p.Clients), strconv.FormatInt(p.Sent, 10), strconv.FormatInt(p.OK, 10), f(p.Goodput),
-			f(p.P50MS), f(p.P99MS), errorString(p.Errors), f(p.PeakRSSMB), f(p.ServerCPU), known(p.Abandoned), known(p.Dropped), note)
+			f(p.P50MS), f(p.P99MS), errorString(p.Errors), f(p.PeakRSSMB), cpu(p.ServerCPU), known(p.Abandoned), known(p.Dropped), note)
 	}
 	t.Render()
 	fmt.Fprintf(w, "idle RSS %s MB; on SIGTERM the server: %s\n", f(rep.IdleRSSMB), rep.DrainExit)
