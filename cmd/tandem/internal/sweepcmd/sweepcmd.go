@@ -101,18 +101,18 @@ PATH, and the sweep's scenario must be built in or an absolute path in it.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.out, "out", "", "write results.jsonl, results.csv and shard.json (with --emit: the scripts) into `DIR`")
 	f.StringVar(&opts.shard, "shard", "0/1", "run shard `I/N` only")
-	f.StringVar(&opts.emit, "emit", "", "write the jobs that run the sweep on a cluster instead of running it: `slurm` or k8s")
-	f.IntVar(&opts.shards, "shards", 0, "with --emit: the number of shards, one task or pod each")
-	f.StringVar(&opts.tandem, "tandem", "", "with --emit slurm: the tandem binary the tasks run (default: this one)")
-	f.StringVar(&opts.jobName, "job-name", "", "with --emit: the job's name (default tandem-NAME, after the sweep's name or file)")
-	f.StringVar(&opts.time, "time", "1:00:00", "with --emit slurm: each task's time limit, as sbatch --time takes it")
-	f.IntVar(&opts.cpus, "cpus-per-task", 1, "with --emit: the cores each task or pod asks for")
-	f.StringVar(&opts.partition, "partition", "", "with --emit slurm: the partition (default: the cluster's)")
-	f.StringVar(&opts.mem, "mem", "", "with --emit slurm: each task's memory, such as 2G (default: the cluster's)")
+	f.StringVar(&opts.emit, "emit", "", "write the jobs that run the sweep on a cluster instead of running it: `KIND` slurm or k8s")
+	f.IntVar(&opts.shards, "shards", 0, "with --emit: the number of shards `N`, one task or pod each")
+	f.StringVar(&opts.tandem, "tandem", "", "with --emit slurm: the tandem binary `PATH` the tasks run (default: this one)")
+	f.StringVar(&opts.jobName, "job-name", "", "with --emit: the job's `NAME` (default tandem- and the sweep's name or file)")
+	f.StringVar(&opts.time, "time", "1:00:00", "with --emit slurm: each task's time limit `T`, as sbatch --time takes it")
+	f.IntVar(&opts.cpus, "cpus-per-task", 1, "with --emit: the `C` cores each task or pod asks for")
+	f.StringVar(&opts.partition, "partition", "", "with --emit slurm: the `PARTITION` (default: the cluster's)")
+	f.StringVar(&opts.mem, "mem", "", "with --emit slurm: each task's memory `M`, such as 2G (default: the cluster's)")
 	f.StringArrayVar(&opts.sbatch, "sbatch", nil, "with --emit slurm: one more #SBATCH `OPTION`, such as --account=lab (repeatable)")
-	f.StringVar(&opts.image, "image", "", "with --emit k8s: the container image, with tandem on its PATH")
-	f.StringVar(&opts.claim, "claim", "", "with --emit k8s: the PersistentVolumeClaim the pods write the shards to")
-	f.StringVar(&opts.namespace, "namespace", "", "with --emit k8s: the namespace (default: kubectl's)")
+	f.StringVar(&opts.image, "image", "", "with --emit k8s: the container `IMAGE`, with tandem on its PATH")
+	f.StringVar(&opts.claim, "claim", "", "with --emit k8s: the PersistentVolumeClaim `PVC` the pods write the shards to")
+	f.StringVar(&opts.namespace, "namespace", "", "with --emit k8s: the `NAMESPACE` (default: kubectl's)")
 	cmd.AddCommand(newMerge())
 	return cmd
 }
@@ -121,8 +121,15 @@ func newMerge() *cobra.Command {
 	var out string
 	return func() *cobra.Command {
 		cmd := &cobra.Command{
-			Use:     "merge DIR... --out DIR",
-			Short:   "Join the folders of a sweep's shards into the sweep's results",
+			Use:   "merge DIR... --out DIR",
+			Short: "Join the folders of a sweep's shards into the sweep's results",
+			Long: `Join the folders of a sweep's shards into the sweep's results: exactly the
+results.jsonl, results.csv and shard.json (as shard 0/1) of one unsharded run.
+
+Each folder must be finished (its shard.json there, its files matching it),
+and together they must be every shard of one sweep once: a shard missing or
+given twice, or one of another sweep file, shard count or tandem build, is
+refused (exit 2), naming the folder, and nothing is written.`,
 			Example: "  tandem sweep merge out/shard-0 out/shard-1 out/shard-2 --out out/fleet",
 			Args:    cli.RangeArgs(1, 1<<20),
 			RunE: func(cmd *cobra.Command, args []string) error {
@@ -144,7 +151,7 @@ func newMerge() *cobra.Command {
 				return write(cmd.OutOrStdout(), out, results, m)
 			},
 		}
-		cmd.Flags().StringVar(&out, "out", "", "write the merged results.jsonl and results.csv into `DIR`")
+		cmd.Flags().StringVar(&out, "out", "", "write the merged results.jsonl, results.csv and shard.json into `DIR`")
 		return cmd
 	}()
 }
