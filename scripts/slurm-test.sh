@@ -14,9 +14,9 @@
 #   slurm-test: empty-job wall_s=S
 #
 # It installs nothing (scripts/setup.sh installs slurm-wlm and munge) and must
-# run as root: slurmd starts every job as its user. Everything it starts, munged,
-# slurmctld and slurmd, listens only on loopback or a socket in a temporary
-# folder, on ports of its own, with a slurm.conf of its own (one node, no
+# run as root: slurmd starts every job as its user. What it starts listens on
+# 127.0.0.1 only (slurmctld, slurmd, on ports of its own) or on a socket in a
+# temporary folder (munged), with a slurm.conf of its own (one node, no
 # cgroups, no accounting); on exit, failure included, it cancels its jobs,
 # stops those daemons and removes the folder.
 set -euo pipefail
@@ -123,6 +123,9 @@ ClusterName=tandemtest
 SlurmctldHost=localhost(127.0.0.1)
 SlurmctldPort=$ctld_port
 SlurmdPort=$slurmd_port
+# slurmctld and slurmd listen on 127.0.0.1, what localhost resolves to, not
+# on every interface.
+CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -172,7 +175,7 @@ for _ in {1..100}; do
 	sleep 0.2
 done
 ((up)) || die "the node did not become idle in 20 s (state '${state:-none}'): $(tail -n 5 "$tmp/slurmctld.log" | tr '\n' ' ')"
-say "slurmctld on 127.0.0.1:$ctld_port, slurmd on :$slurmd_port, node localhost with $cpus CPUs"
+say "slurmctld on 127.0.0.1:$ctld_port, slurmd on 127.0.0.1:$slurmd_port, node localhost with $cpus CPUs"
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
