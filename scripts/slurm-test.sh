@@ -8,7 +8,8 @@
 # 8 points (builtin:default, SLURM_TEST_REQUESTS requests each, default 2000)
 # is emitted with --emit slurm --shards TASKS, submitted through its
 # submit.sh (the array, then the merge held on it by afterok), waited for, and
-# compared with 'tandem sweep' run directly; each run's wall time is printed as
+# compared with 'tandem sweep' run directly, then submitted again with one
+# shard cut short, which alone runs again; each run's wall time is printed as
 #   slurm-test: tasks=N wall_s=S
 # and an empty job's round trip (submission to completion) as
 #   slurm-test: empty-job wall_s=S
@@ -57,6 +58,16 @@ cleanup() {
 			[[ -z "$(squeue -h -o %i 2>/dev/null)" ]] && break
 			sleep 1
 		done
+	fi
+	# A job step's slurmstepd outlives its job by a moment and removes its
+	# socket in the spool folder when it exits.
+	for ((i = 0; i < 100; i++)); do
+		compgen -G "$tmp/spool/localhost_*" >/dev/null || break
+		sleep 0.1
+	done
+	if compgen -G "$tmp/spool/localhost_*" >/dev/null; then
+		printf 'slurm-test: error: job steps still running after 10 s: %s\n' "$(cd "$tmp/spool" && echo localhost_*)" >&2
+		((rc != 0)) || rc=1
 	fi
 	# Stopped in reverse: slurmd, then slurmctld, then munged.
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
@@ -230,4 +241,20 @@ for n in "${tasks[@]}"; do
 	done
 	say "tasks=$n wall_s=$wall (merged results byte-identical to the single-machine run)"
 done
+# Submitted again with one shard cut short: that shard runs again, the
+# others are left as they are, and the merge is the same.
+out="$tmp/out-$n"
+if ((n > 1)); then
+	: >"$out/shard-1/results.jsonl"
+	submitted="$(bash "$out/submit.sh")"
+	wait_job "$(sed -n 's/^submitted merge job \([0-9]*\) .*/\1/p' <<<"$submitted")"
+	grep -q "running shard 1/$n again: .*results.jsonl does not match shard.json" "$out/logs/shard-1.out" ||
+		die "resubmitted, the cut-short shard 1 was not run again: $(cat "$out/logs/shard-1.out")"
+	grep -q "shard 0/$n of .* is complete .*: nothing to do" "$out/logs/shard-0.out" ||
+		die "resubmitted, the finished shard 0 was run again: $(cat "$out/logs/shard-0.out")"
+	for f in results.jsonl results.csv shard.json; do
+		cmp "$tmp/single/$f" "$out/$f" || die "resubmitted: merged $f differs from the single-machine run's"
+	done
+	say "resubmitted with shard 1 cut short: shard 1 ran again, the others did nothing, same results"
+fi
 say "ok"
