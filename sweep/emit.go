@@ -59,6 +59,11 @@ func (s Slurm) Files() (map[string][]byte, error) {
 	if s.Shards < 1 {
 		return nil, fmt.Errorf("sweep: slurm: %d shards", s.Shards)
 	}
+	for _, v := range []struct{ flag, value string }{{"--job-name", s.JobName}, {"--time", s.Time}, {"--partition", s.Partition}, {"--mem", s.Mem}} {
+		if strings.ContainsAny(v.value, " \t\r\n'\"\\") {
+			return nil, fmt.Errorf("sweep: slurm: %s %q: want one word, without spaces or quotes", v.flag, v.value)
+		}
+	}
 	for _, e := range s.Extra {
 		if !strings.HasPrefix(e, "-") || strings.ContainsAny(e, "\n\r") {
 			return nil, fmt.Errorf("sweep: slurm: --sbatch %q: want one sbatch option, such as --account=lab", e)

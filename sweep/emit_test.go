@@ -139,6 +139,8 @@ func TestSlurmErrors(t *testing.T) {
 		{"space in out", func(s *Slurm) { s.Out = "/my out" }, "#SBATCH --output cannot carry spaces"},
 		{"percent in out", func(s *Slurm) { s.Out = "/out%j" }, "#SBATCH --output cannot carry"},
 		{"no shards", func(s *Slurm) { s.Shards = 0 }, "0 shards"},
+		{"a name of two words", func(s *Slurm) { s.JobName = "my sweep" }, `--job-name "my sweep": want one word`},
+		{"a quoted time", func(s *Slurm) { s.Time = `"1:00"` }, "--time"},
 		{"not an option", func(s *Slurm) { s.Extra = []string{"account=lab"} }, `--sbatch "account=lab": want one sbatch option`},
 		{"two lines", func(s *Slurm) { s.Extra = []string{"--a\n--b"} }, "want one sbatch option"},
 	} {
