@@ -77,8 +77,11 @@ func benchForward(b *testing.B, arch string, batch int) {
 	logits := make([]float32, batch*10)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		net.Forward(logits, x, batch, false)
 	}
+	cpu := cpuTime() - cpu0
 	b.ReportMetric(float64(flops)*float64(batch)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/op")
 }
