@@ -25,7 +25,7 @@ type RequestInput struct {
 	Shape      []int64         `json:"shape"`
 	Datatype   string          `json:"datatype"`
 	Parameters map[string]any  `json:"parameters,omitempty"`
-	Data       json.RawMessage `json:"data"`
+	Data       json.RawMessage `json:"data,omitempty"` // absent when the data is binary
 }
 
 // RequestedOuput names an output a request wants.
@@ -54,10 +54,11 @@ type ResponseParameters struct {
 
 // ResponseOutput is one output tensor of a response.
 type ResponseOutput struct {
-	Name     string    `json:"name"`
-	Shape    []int64   `json:"shape"`
-	Datatype string    `json:"datatype"`
-	Data     []float32 `json:"data"`
+	Name       string         `json:"name"`
+	Shape      []int64        `json:"shape"`
+	Datatype   string         `json:"datatype"`
+	Parameters map[string]any `json:"parameters,omitempty"` // binary_data_size, when the data follows as binary
+	Data       []float32      `json:"data,omitempty"`
 }
 
 // ErrorResponse is the body of every failed request.
@@ -102,7 +103,11 @@ func (e *tooManySamplesError) Error() string {
 // dimension of the shape says (no ragged arrays); either way it must hold
 // exactly the values the shape claims, and at most maxSamples samples, so that a request's
 // claimed shape cannot make the server allocate without limit.
-func decodeInput(req *InferRequest, name string, sample []int64, sampleSize, maxSamples int) ([]float32, int, error) {
+//
+// With the binary tensor data extension, an input whose parameters say
+// binary_data_size takes its values from bin instead, and bin must hold
+// exactly those bytes.
+func decodeInput(req *InferRequest, bin []byte, name string, sample []int64, sampleSize, maxSamples int) ([]float32, int, error) {
 	if len(req.Inputs) != 1 {
 		return nil, 0, fmt.Errorf("inputs: the model takes 1 input (%q), the request has %d", name, len(req.Inputs))
 	}
@@ -129,10 +134,29 @@ func decodeInput(req *InferRequest, name string, sample []int64, sampleSize, max
 		return nil, 0, &tooManySamplesError{n: n, limit: int64(maxSamples)}
 	}
 	want := int(n) * sampleSize
+	size, err := binarySize(in.Parameters)
+	if err != nil {
+		return nil, 0, fmt.Errorf("inputs[0].%w", err)
+	}
+	if size >= 0 {
+		x, err := decodeBinary(bin, size, want)
+		switch {
+		case err != nil:
+			return nil, 0, fmt.Errorf("inputs[0]: %w", err)
+		case len(bin) != size:
+			return nil, 0, fmt.Errorf("%d bytes of binary data past the inputs' binary_data_size", len(bin)-size)
+		case len(in.Data) > 0 && string(bytes.TrimSpace(in.Data)) != "null":
+			return nil, 0, errors.New("inputs[0]: both data and binary_data_size")
+		}
+		return x, int(n), nil
+	}
+	if len(bin) > 0 {
+		return nil, 0, fmt.Errorf("%d bytes of binary data, and no input says binary_data_size", len(bin))
+	}
 	// Size the buffer by what the body can hold (every value takes at least
 	// two bytes: a digit and a comma), not by what the shape claims.
 	x := make([]float32, 0, min(want, len(in.Data)/2+1))
-	x, err := appendValues(x, in.Data, in.Shape, 0, want)
+	x, err = appendValues(x, in.Data, in.Shape, 0, want)
 	if err != nil {
 		return nil, 0, fmt.Errorf("inputs[0].data: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -208,7 +207,7 @@ func (s *Server) model(w http.ResponseWriter, r *http.Request) (int, bool) {
 }
 
 func (s *Server) serverMetadata(w http.ResponseWriter, _ *http.Request) int {
-	return writeJSON(w, http.StatusOK, ServerMetadata{Name: "tandem", Version: "1", Extensions: []string{}})
+	return writeJSON(w, http.StatusOK, ServerMetadata{Name: "tandem", Version: "1", Extensions: []string{ExtensionBinaryTensorData}})
 }
 
 func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request) int {
@@ -247,18 +246,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) int {
 		w.Header().Set("Retry-After", retryAfter)
 		return writeError(w, http.StatusServiceUnavailable, "the queue is full (%d samples wait); retry later", s.b.queuedSamples())
 	}
-	if r.Header.Get("Inference-Header-Content-Length") != "" {
-		return writeError(w, http.StatusBadRequest, "the binary tensor data extension (Inference-Header-Content-Length) is not supported: send the tensor as JSON data")
-	}
-	var req InferRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	err := dec.Decode(&req)
-	if err == nil {
-		// One JSON value and nothing after it, as the protocol has it.
-		if _, tail := dec.Token(); tail != io.EOF {
-			err = errors.New("data after the JSON object")
-		}
-	}
+	req, bin, err := readRequest(r, http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -271,7 +259,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) int {
 			return writeError(w, http.StatusBadRequest, "outputs: the model's output is %q, the request asks for %q", s.cfg.Output, o.Name)
 		}
 	}
-	x, n, err := decodeInput(&req, s.cfg.Input, s.cfg.SampleShape, s.size, s.cfg.MaxRequestSamples)
+	x, n, err := decodeInput(req, bin, s.cfg.Input, s.cfg.SampleShape, s.size, s.cfg.MaxRequestSamples)
 	var tooMany *tooManySamplesError
 	switch {
 	case errors.As(err, &tooMany):
@@ -306,11 +294,15 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) int {
 		return writeError(w, http.StatusInternalServerError, "model %q: %v", s.cfg.Name, res.err)
 	}
 	s.m.samples.Add(float64(n))
-	return writeJSON(w, http.StatusOK, InferResponse{ModelName: s.cfg.Name, ModelVersion: s.cfg.Version, ID: req.ID,
+	resp := InferResponse{ModelName: s.cfg.Name, ModelVersion: s.cfg.Version, ID: req.ID,
 		// The server's own times let a client split what it waited for
 		// into queueing, computing and the rest (the protocol, the network).
 		Parameters: &ResponseParameters{QueueMS: ms(res.queue), ComputeMS: ms(res.compute), BatchSamples: res.batch},
-		Outputs:    []ResponseOutput{{Name: s.cfg.Output, Shape: []int64{int64(n), int64(s.cfg.Classes)}, Datatype: DatatypeFP32, Data: res.y}}})
+		Outputs:    []ResponseOutput{{Name: s.cfg.Output, Shape: []int64{int64(n), int64(s.cfg.Classes)}, Datatype: DatatypeFP32, Data: res.y}}}
+	if wantsBinary(req) {
+		return writeBinary(w, resp)
+	}
+	return writeJSON(w, http.StatusOK, resp)
 }
 
 // statusClientClosed is what a request whose client went away is counted

@@ -132,17 +132,6 @@ func TestEndpoints(t *testing.T) {
 	}
 }
 
-func TestBinaryExtensionRefused(t *testing.T) {
-	s := newTestServer(t, &sumModel{}, testConfig)
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest("POST", "/v2/models/sum/infer", strings.NewReader(oneSample))
-	req.Header.Set("Inference-Header-Content-Length", "20")
-	s.ServeHTTP(rec, req)
-	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "binary tensor data extension (Inference-Header-Content-Length) is not supported") {
-		t.Errorf("%d %s", rec.Code, rec.Body)
-	}
-}
-
 // TestDrain checks that readiness turns 503 while the server drains, and
 // that it still answers inference until closed.
 func TestDrain(t *testing.T) {

@@ -91,7 +91,8 @@ Protocol (KServe v2 REST):
 
   GET  /v2/health/live, /v2/health/ready      liveness and readiness
   GET  /v2/models/NAME                        the model's inputs and outputs
-  POST /v2/models/NAME/infer                  inference: FP32 tensors, batch first
+  POST /v2/models/NAME/infer                  inference: FP32 tensors, batch first, as JSON
+                                              or binary (Inference-Header-Content-Length)
   GET  /metrics                               Prometheus metrics
 
 Requests that arrive together are run as one batch of up to --max-batch samples,
