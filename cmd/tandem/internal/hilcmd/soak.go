@@ -40,6 +40,7 @@ type SoakOptions struct {
 	Duration          time.Duration // each phase's
 	ClientTimeout     time.Duration // when a client gives up on a request
 	LargeSamples      int           // the large request's samples, in the large-and-small phase
+	Binary            bool          // clients send binary tensor data instead of JSON numbers
 	JSON              bool
 
 	Stdout, Stderr io.Writer
@@ -95,6 +96,7 @@ The server is stopped with SIGTERM at the end and must exit 0.`,
 	f.DurationVar(&opts.Duration, "duration", 5*time.Second, "run each phase for `D`")
 	f.DurationVar(&opts.ClientTimeout, "client-timeout", time.Second, "a client gives up on a request after `D`")
 	f.IntVar(&opts.LargeSamples, "large-samples", oip.DefaultMaxRequestSamples, "samples `N` of the large requests")
+	f.BoolVar(&opts.Binary, "binary", false, "clients send and receive binary tensor data instead of JSON numbers")
 	f.BoolVar(&opts.JSON, "json", false, "print the phases as one JSON object")
 	return cmd
 }
@@ -123,6 +125,7 @@ type SoakPhase struct {
 type SoakReport struct {
 	Model     string      `json:"model"`
 	MaxBatch  int         `json:"max_batch"`
+	Binary    bool        `json:"binary"`
 	IdleRSSMB float64     `json:"idle_rss_mb"`
 	Phases    []SoakPhase `json:"phases"`
 	DrainExit string      `json:"drain_exit"` // how the server ended on SIGTERM
@@ -173,7 +176,8 @@ func Soak(ctx context.Context, opts *SoakOptions) error {
 	if err != nil {
 		return err
 	}
-	rep := &SoakReport{Model: model, MaxBatch: opts.MaxBatch, IdleRSSMB: rssMB(srv.pid)}
+	c.Binary = opts.Binary
+	rep := &SoakReport{Model: model, MaxBatch: opts.MaxBatch, Binary: opts.Binary, IdleRSSMB: rssMB(srv.pid)}
 	phase := func(name string, clients int, run func() (*oip.LoadResult, error)) (*SoakPhase, error) {
 		fmt.Fprintf(opts.Stderr, "hil soak: %s (%d clients, %v)\n", name, clients, opts.Duration)
 		before, _ := scrape(ctx, hc, addr)

@@ -64,7 +64,7 @@ func inProcessServer(ctx context.Context, addr string) (*soakServer, error) {
 func TestSoakShort(t *testing.T) {
 	var out, stderr bytes.Buffer
 	opts := &SoakOptions{Clients: []int{2, 20}, Duration: 800 * time.Millisecond, ClientTimeout: time.Second, LargeSamples: 64, MaxBatch: 8,
-		JSON: true, Stdout: &out, Stderr: &stderr, server: inProcessServer}
+		Binary: true, JSON: true, Stdout: &out, Stderr: &stderr, server: inProcessServer}
 	if err := Soak(context.Background(), opts); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
