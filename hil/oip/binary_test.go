@@ -98,6 +98,16 @@ func TestClientBinary(t *testing.T) {
 	s := newTestServer(t, &sumModel{}, testConfig)
 	ts := httptest.NewServer(s)
 	defer ts.Close()
+	c, err := NewClient(context.Background(), ts.URL, "sum", &http.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ExpectExtension(context.Background(), ExtensionBinaryTensorData); err != nil {
+		t.Error(err)
+	}
+	if err := c.ExpectExtension(context.Background(), "shared_memory"); err == nil || !strings.Contains(err.Error(), "does not speak the shared_memory extension") {
+		t.Errorf("ExpectExtension(shared_memory): %v", err)
+	}
 	var answers [2][]float32
 	for i, bin := range []bool{false, true} {
 		c, err := NewClient(context.Background(), ts.URL, "sum", &http.Client{})

@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 )
 
@@ -104,6 +105,19 @@ func (c *Client) Expect(sample []int, classes int) error {
 	}
 	if len(out.Shape) < 2 || size != int64(classes) {
 		return fmt.Errorf("%s: output %q has shape %v, the bundle has %d classes", where, out.Name, out.Shape, classes)
+	}
+	return nil
+}
+
+// ExpectExtension checks that the server lists the protocol extension
+// name in its metadata.
+func (c *Client) ExpectExtension(ctx context.Context, name string) error {
+	var md ServerMetadata
+	if _, err := c.do(ctx, http.MethodGet, "v2", nil, nil, &md); err != nil {
+		return err
+	}
+	if !slices.Contains(md.Extensions, name) {
+		return fmt.Errorf("oip: the server at %s (%s %s) does not speak the %s extension (it lists %v)", c.Base, md.Name, md.Version, name, md.Extensions)
 	}
 	return nil
 }

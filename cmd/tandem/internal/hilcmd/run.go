@@ -44,13 +44,15 @@ type RunOptions struct {
 	// CloudCA the PEM certificates an https --cloud server's is checked
 	// against instead of the system's.
 	CloudTokenFile, CloudCA string
-	Model                   string // the model's name on that server
-	Dataset                 string // where the held-out inputs come from; empty: the bundle's dataset
-	Out                     string
-	Requests                int
-	Seed                    uint64
-	SeedSet                 bool
-	JSON                    bool
+	// CloudBinary sends inputs to the --cloud server as binary tensor data.
+	CloudBinary bool
+	Model       string // the model's name on that server
+	Dataset     string // where the held-out inputs come from; empty: the bundle's dataset
+	Out         string
+	Requests    int
+	Seed        uint64
+	SeedSet     bool
+	JSON        bool
 	// MaxFailureRate is the largest share of requests that may fail before
 	// the run exits with cli.ExitTooManyFailed (its outputs written all the
 	// same).
@@ -111,6 +113,7 @@ the requests fail, the command still writes its outputs, then exits with status 
 	f.StringVar(&opts.Model, "model", "heavy", "the heavy model's `NAME` on the --cloud server")
 	f.StringVar(&opts.CloudTokenFile, "cloud-token-file", "", "send the --cloud server the bearer token in `FILE`")
 	f.StringVar(&opts.CloudCA, "cloud-ca", "", "trust the PEM certificates in `FILE` for an https --cloud server")
+	f.BoolVar(&opts.CloudBinary, "cloud-binary", false, "send inputs to the --cloud server as binary tensor data (it must speak the extension)")
 	f.StringVar(&opts.Dataset, "dataset", "", "dataset `NAME` or PATH of the held-out inputs (default: the bundle's)")
 	f.IntVar(&opts.Requests, "requests", 0, "run `N` arrivals over the fleet, replacing the scenario's requests or duration")
 	f.Uint64Var(&opts.Seed, "seed", 0, "seed `S`, replacing the scenario's")
@@ -308,6 +311,12 @@ func startCloud(ctx context.Context, opts *RunOptions, b *bundles.Bundle, sc *sc
 		}
 		if err := c.Expect(edge.SampleShape(), b.Classes); err != nil {
 			return nil, nil, cli.BadInputf("hil run: --cloud %s: %v (bundle %s)", opts.Cloud, err, b.Name)
+		}
+		if opts.CloudBinary {
+			if err := c.ExpectExtension(ctx, oip.ExtensionBinaryTensorData); err != nil {
+				return nil, nil, cli.BadInputf("hil run: --cloud-binary: %v", err)
+			}
+			c.Binary = true
 		}
 		return c, func() {}, nil
 	}

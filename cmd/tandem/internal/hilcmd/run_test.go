@@ -360,3 +360,16 @@ func readSummary(t *testing.T, dir string) *sim.Summary {
 	}
 	return &s
 }
+
+// TestRunCloudBinaryNeedsExtension checks that --cloud-binary is refused
+// before any request by a server that does not list the extension.
+func TestRunCloudBinaryNeedsExtension(t *testing.T) {
+	hiltest.RequireORT(t)
+	var calls atomic.Int64
+	url, _ := faultCloud(t, nil, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { calls.Add(1) }))
+	err := Run(context.Background(), &RunOptions{Scenario: "builtin:cloud-only", Requests: 5, Cloud: url, Model: "heavy", CloudBinary: true,
+		Out: t.TempDir(), Stdout: io.Discard, Stderr: io.Discard})
+	if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), "--cloud-binary") || calls.Load() != 0 {
+		t.Errorf("Run: %v (exit %d) after %d inference calls", err, cli.ExitCode(err), calls.Load())
+	}
+}
