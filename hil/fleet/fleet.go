@@ -57,9 +57,10 @@ type Config struct {
 	// Recorder, when set, gets each request's record as it ends, from
 	// one goroutine at a time.
 	Recorder sim.Recorder
-	// Progress, when set, is told how many requests have ended, as they
+	// Progress, when set, is told how many requests have ended, and how
+	// many of them failed, as they
 	// end, from one goroutine at a time.
-	Progress func(ended int)
+	Progress func(ended, failed int)
 }
 
 // arrived is a request as its device received it.
@@ -87,6 +88,7 @@ type run struct {
 	col       *sim.Collector
 	err       error
 	ended     int
+	failures  int // of the ended
 	lastDone  time.Duration
 	cloudBusy time.Duration
 	late      []time.Duration // how late each arrival was handed over
@@ -321,8 +323,11 @@ func (r *run) end(rec *sim.Record) {
 		}
 	}
 	r.ended++
+	if rec.Status != sim.StatusOK {
+		r.failures++
+	}
 	if r.cfg.Progress != nil {
-		r.cfg.Progress(r.ended)
+		r.cfg.Progress(r.ended, r.failures)
 	}
 }
 

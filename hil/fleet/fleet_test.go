@@ -117,6 +117,8 @@ func testRunTimeout(t *testing.T, kind string, cloud Cloud, timeout time.Duratio
 // request, and every request counted once, as completed or failed.
 func runChecked(t *testing.T, cfg Config) *sim.Summary {
 	t.Helper()
+	var ended, failed int
+	cfg.Progress = func(e, f int) { ended, failed = e, f }
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -131,6 +133,9 @@ func runChecked(t *testing.T, cfg Config) *sim.Summary {
 	}
 	if sum.Completed+sum.Failed != sum.Requests || byReason != sum.Failed {
 		t.Errorf("%d requests: %d completed + %d failed (%v by reason)", sum.Requests, sum.Completed, sum.Failed, sum.Failures)
+	}
+	if int64(ended) != sum.Requests || int64(failed) != sum.Failed {
+		t.Errorf("progress said %d ended, %d failed; the summary %d and %d", ended, failed, sum.Requests, sum.Failed)
 	}
 	return sum
 }

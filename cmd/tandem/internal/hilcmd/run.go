@@ -394,12 +394,18 @@ func httpClient() *http.Client {
 	return &http.Client{Transport: t, Timeout: time.Minute}
 }
 
-// progress prints a line at most every two seconds as requests end.
-func progress(w io.Writer, total int) func(int) {
+// progress prints a line at most every two seconds as requests end, with
+// how many failed so far, so that a failing cloud shows while the run goes
+// on.
+func progress(w io.Writer, total int) func(ended, failed int) {
 	last := time.Now()
-	return func(ended int) {
+	return func(ended, failed int) {
 		if ended == total || time.Since(last) >= 2*time.Second {
 			last = time.Now()
+			if failed > 0 {
+				fmt.Fprintf(w, "hil run: %d of %d requests ended, %d of them failed\n", ended, total, failed)
+				return
+			}
 			fmt.Fprintf(w, "hil run: %d of %d requests ended\n", ended, total)
 		}
 	}
