@@ -137,3 +137,52 @@ func TestClientBinary(t *testing.T) {
 		}
 	}
 }
+
+// FuzzInferBinary posts arbitrary bodies in the binary tensor data form,
+// with arbitrary header lengths: the server answers 200 with three values
+// a sample, as JSON or binary, or 4xx with an error body; it never panics.
+func FuzzInferBinary(f *testing.F) {
+	head := `{"inputs": [{"name": "x", "shape": [1, 1, 2, 2], "datatype": "FP32", "parameters": {"binary_data_size": 16}}], "parameters": {"binary_data_output": true}}`
+	f.Add([]byte(head+string(le(1, 2, 3, 4))), len(head))
+	f.Add([]byte(head+string(le(1, 2, 3))), len(head))
+	f.Add([]byte(oneSample), len(oneSample))
+	f.Add([]byte(head), -1)
+	s, err := NewServer(&sumModel{}, testConfig)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	f.Fuzz(func(t *testing.T, body []byte, length int) {
+		req := httptest.NewRequest("POST", "/v2/models/sum/infer", bytes.NewReader(body))
+		req.Header.Set(HeaderInferenceContentLength, strconv.Itoa(length))
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		raw := rec.Body.Bytes()
+		switch {
+		case rec.Code == http.StatusOK:
+			var bin []byte
+			if h := rec.Header().Get(HeaderInferenceContentLength); h != "" {
+				n, err := strconv.Atoi(h)
+				if err != nil || n < 0 || n > len(raw) {
+					t.Fatalf("200 with %s %q for %d bytes", HeaderInferenceContentLength, h, len(raw))
+				}
+				raw, bin = raw[:n], raw[n:]
+			}
+			var resp InferResponse
+			if err := json.Unmarshal(raw, &resp); err != nil || len(resp.Outputs) != 1 {
+				t.Fatalf("200 with body %s (%v)", raw, err)
+			}
+			values := len(resp.Outputs[0].Data) + len(bin)/4
+			if values != 3*int(resp.Outputs[0].Shape[0]) {
+				t.Fatalf("200 with %d values for shape %v", values, resp.Outputs[0].Shape)
+			}
+		case rec.Code >= 400 && rec.Code < 500:
+			var e ErrorResponse
+			if err := json.Unmarshal(raw, &e); err != nil || e.Error == "" {
+				t.Fatalf("%d with body %s", rec.Code, raw)
+			}
+		default:
+			t.Fatalf("status %d: %s", rec.Code, raw)
+		}
+	})
+}
