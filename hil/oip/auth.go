@@ -1,12 +1,15 @@
 package oip
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"crypto/subtle"
+	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
 
 // BearerAuth wraps h so that a request must carry "Authorization: Bearer
@@ -39,36 +42,59 @@ func BearerAuth(h http.Handler, token string, protectMetrics bool) http.Handler 
 }
 
 // LimitListener returns a listener that holds at most n connections open
-// at once: past that, Accept waits for one to close, and new connections
-// wait in the kernel's backlog rather than in the server's memory.
+// at once. A connection past that is answered 503 with Retry-After and
+// closed, at once, so that the excess hears it is shed instead of waiting
+// unseen in the kernel's backlog; at most n/8+1 such answers are written
+// at a time, and a connection past those is closed unanswered.
 func LimitListener(ln net.Listener, n int) net.Listener {
-	return &limitListener{Listener: ln, sem: make(chan struct{}, n), done: make(chan struct{})}
+	return &limitListener{Listener: ln, sem: make(chan struct{}, n), rejecting: make(chan struct{}, n/8+1)}
 }
 
 type limitListener struct {
 	net.Listener
-	sem       chan struct{}
-	done      chan struct{}
-	closeOnce sync.Once
+	sem       chan struct{} // a token per connection held open
+	rejecting chan struct{} // a token per connection being answered 503
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
-	select {
-	case l.sem <- struct{}{}:
-	case <-l.done:
-		return nil, net.ErrClosed
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case l.sem <- struct{}{}:
+			return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
+		default:
+		}
+		select {
+		case l.rejecting <- struct{}{}:
+			go func() {
+				defer func() { <-l.rejecting }()
+				rejectConn(c)
+			}()
+		default:
+			c.Close()
+		}
 	}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.sem
-		return nil, err
-	}
-	return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
 }
 
-func (l *limitListener) Close() error {
-	l.closeOnce.Do(func() { close(l.done) })
-	return l.Listener.Close()
+// busyAnswer is what a connection past the cap is told.
+const busyAnswer = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: " + retryAfter +
+	"\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 46\r\n\r\n" +
+	`{"error":"too many connections; retry later"}` + "\n"
+
+// rejectConn answers c's first request 503 and closes it. It reads the
+// request first (for at most a second), so that closing does not reset the
+// connection under the answer.
+func rejectConn(c net.Conn) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Second))
+	if req, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+		io.Copy(io.Discard, io.LimitReader(req.Body, 1<<20))
+		req.Body.Close()
+	}
+	io.WriteString(c, busyAnswer)
 }
 
 type limitConn struct {

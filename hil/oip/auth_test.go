@@ -3,6 +3,7 @@ package oip
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -74,7 +75,8 @@ func TestClientSendsToken(t *testing.T) {
 }
 
 // TestLimitListener holds the only connection a listener allows open and
-// checks that a second is served only once the first has closed.
+// checks that a second is answered 503 at once, and that one after the
+// first has closed is served.
 func TestLimitListener(t *testing.T) {
 	raw, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -84,32 +86,47 @@ func TestLimitListener(t *testing.T) {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {})}
 	go srv.Serve(ln)
 	defer srv.Close()
-	get := func(c net.Conn) error {
+	get := func(c net.Conn) (*http.Response, error) {
 		if _, err := c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
-			return err
+			return nil, err
 		}
-		c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-		_, err := http.ReadResponse(bufio.NewReader(c), nil)
-		return err
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		return resp, err
 	}
-	first, err := net.Dial("tcp", raw.Addr().String())
-	if err != nil {
-		t.Fatal(err)
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", raw.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
 	}
-	if err := get(first); err != nil {
-		t.Fatalf("the first connection: %v", err)
+	first := dial()
+	if resp, err := get(first); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the first connection: %v %v", resp, err)
 	}
-	second, err := net.Dial("tcp", raw.Addr().String()) // the kernel accepts it; the server does not
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := dial()
 	defer second.Close()
-	if err := get(second); err == nil {
-		t.Fatal("a second connection was served while the first was open")
+	start := time.Now()
+	resp, err := get(second)
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || time.Since(start) > time.Second {
+		t.Fatalf("a second connection while the first is open: %v %v after %v", resp, err, time.Since(start))
 	}
 	first.Close()
-	second.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := http.ReadResponse(bufio.NewReader(second), nil); err != nil {
-		t.Errorf("the second connection after the first closed: %v", err)
+	// The listener learns of the close when the server's read sees it.
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		third := dial()
+		resp, err := get(third)
+		third.Close()
+		if err == nil && resp.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("a connection after the first closed: %v %v", resp, err)
+		}
 	}
 }

@@ -119,7 +119,7 @@ It listens on loopback unless --listen says otherwise. Off loopback, serve HTTPS
 without one are answered 401, with another 403; health checks stay open, and
 /metrics unless --metrics-auth). A request must be read within --read-timeout, an
 idle kept-alive connection is closed after --idle-timeout, and at most --max-conns
-connections are open at once (more wait to be accepted).`,
+connections are open at once (one more is answered 503 and closed).`,
 		Example: `  tandem hil serve --model bundles/fashion/heavy.onnx
   tandem hil serve --model heavy.onnx --name fashion --max-batch 8 --max-wait 2ms
   curl -s localhost:8000/v2/models/heavy
@@ -150,7 +150,7 @@ connections are open at once (more wait to be accepted).`,
 	f.BoolVar(&opts.MetricsAuth, "metrics-auth", false, "ask /metrics for the bearer token too")
 	f.DurationVar(&opts.ReadTimeout, "read-timeout", 30*time.Second, "close a connection whose request, body included, is not read within `D`")
 	f.DurationVar(&opts.IdleTimeout, "idle-timeout", 60*time.Second, "close a kept-alive connection idle for `D`")
-	f.IntVar(&opts.MaxConns, "max-conns", 1024, "hold at most `N` connections open at once (0: no limit)")
+	f.IntVar(&opts.MaxConns, "max-conns", 4096, "hold at most `N` connections open at once, answering more 503 (0: no limit)")
 	return cmd
 }
 
@@ -270,11 +270,13 @@ func serveOn(ctx context.Context, ln net.Listener, s *oip.Server, opts *ServeOpt
 	if sec.token != "" {
 		h = oip.BearerAuth(s, sec.token, opts.MetricsAuth)
 	}
-	if opts.MaxConns > 0 {
-		ln = oip.LimitListener(ln, opts.MaxConns)
-	}
+	// TLS inside the cap, so that a connection past it is answered 503
+	// over TLS too.
 	if sec.tls != nil {
 		ln = tls.NewListener(ln, sec.tls)
+	}
+	if opts.MaxConns > 0 {
+		ln = oip.LimitListener(ln, opts.MaxConns)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: opts.ReadTimeout, IdleTimeout: opts.IdleTimeout,
 		ErrorLog: log.New(io.Discard, "", 0)}
