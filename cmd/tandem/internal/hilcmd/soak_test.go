@@ -63,7 +63,7 @@ func inProcessServer(ctx context.Context, addr string) (*soakServer, error) {
 // and checks what each must show.
 func TestSoakShort(t *testing.T) {
 	var out, stderr bytes.Buffer
-	opts := &SoakOptions{Clients: []int{2, 20}, Duration: 800 * time.Millisecond, ClientTimeout: time.Second, LargeSamples: 64, MaxBatch: 8,
+	opts := &SoakOptions{Clients: []int{2, 20}, Duration: 800 * time.Millisecond, ClientTimeout: 5 * time.Second, LargeSamples: 64, MaxBatch: 8,
 		Binary: true, JSON: true, Stdout: &out, Stderr: &stderr, server: inProcessServer}
 	if err := Soak(context.Background(), opts); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
@@ -85,8 +85,10 @@ func TestSoakShort(t *testing.T) {
 		}
 		switch {
 		case strings.HasPrefix(p.Phase, "clients"):
+			// A loaded machine must not make a client give up here: the
+			// timeout is far above what any answer takes.
 			if p.Abandoned != 0 || failed != 0 {
-				t.Errorf("phase %s: %d errors, %d samples computed for clients that had gone", p.Phase, failed, p.Abandoned)
+				t.Errorf("phase %s: errors %v, %d samples computed for clients that had gone", p.Phase, p.Errors, p.Abandoned)
 			}
 		case p.Phase == "large and small":
 			if p.SmallP99MS <= 0 || !strings.Contains(p.Note, "64-sample requests") {
