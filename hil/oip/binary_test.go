@@ -41,6 +41,29 @@ func TestBinaryTensorData(t *testing.T) {
 			want: `"parameters":{"binary_data_size":12}`, binOut: []float32{10, 20, 30}},
 		{name: "binary output asked of the output", head: strings.Replace(oneSample, `"id": "a1",`, `"outputs": [{"name": "y", "parameters": {"binary_data": true}}],`, 1),
 			code: 200, want: `"binary_data_size":12`, binOut: []float32{10, 20, 30}},
+		// Laid out as the extension's own example: pretty-printed, with
+		// model_name, the binary output asked of the output.
+		{name: "the extension's example", head: `{
+  "model_name" : "sum",
+  "inputs" : [
+    {
+      "name" : "x",
+      "shape" : [ 1, 1, 2, 2 ],
+      "datatype" : "FP32",
+      "parameters" : {
+        "binary_data_size" : 16
+      }
+    }
+  ],
+  "outputs" : [
+    {
+      "name" : "y",
+      "parameters" : {
+        "binary_data" : true
+      }
+    }
+  ]
+}`, bin: le(1, 2, 3, 4), code: 200, want: `"binary_data_size":12`, binOut: []float32{10, 20, 30}},
 		{name: "size disagrees with shape", head: strings.Replace(binIn, "16", "12", 1) + `}`, bin: le(1, 2, 3), code: 400, want: "binary_data_size 12: the shape needs 4 FP32 values, 16 bytes"},
 		{name: "too few bytes", head: binIn + `}`, bin: le(1, 2, 3), code: 400, want: "only 12 bytes follow the JSON"},
 		{name: "bytes left over", head: binIn + `}`, bin: le(1, 2, 3, 4, 5), code: 400, want: "4 bytes of binary data past"},
