@@ -25,7 +25,7 @@ type workspace struct {
 // samples, with P = OH·OW output positions and K = C/G·kH·kW,
 //
 //	Y_g[Out/G, nb·P] = W_g[Out/G, K] · col[K, nb·P]
-//	dW_g = dY_g · colᵀ,   dcol = W_gᵀ · dY_g  (then col2im into dX)
+//	dW_gᵀ = col · dY_gᵀ,   dcol = W_gᵀ · dY_g  (then col2im into dX)
 //
 // where col holds the unrolled input patches (im2col) and Y_g, dY_g are
 // column blocks of the output planes, read and written in place. A 1×1
