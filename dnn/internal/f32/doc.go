@@ -6,6 +6,6 @@
 // cannot hold Go assembly.
 //
 // Every kernel takes slices whose length is a multiple of 8 (the lanes of
-// two SSE registers) and panics-free trusts its callers on that and on the
-// other slices being at least as long as the first.
+// two SSE registers) and checks nothing: its callers guarantee that, and
+// that the other slices are at least as long as the first.
 package f32
