@@ -25,9 +25,10 @@ import (
 //     every episode's model fits the budget;
 //   - the reward, given to every step of the episode, is the pruned model's
 //     accuracy on a validation subset without full fine-tuning, after the
-//     repair RLConfig.Reward names (by default its BatchNormalization
-//     statistics re-estimated on a few training batches, EagleEye's
-//     adaptive BN), less a moving average of past rewards; the critic
+//     repair RLConfig.Reward names (by default each cut convolution refit
+//     by least squares from the kept channels, as AMC does, and its
+//     BatchNormalization statistics re-estimated on a few training
+//     batches), less a moving average of past rewards; the critic
 //     learns it as the return of each step (no bootstrapping), and the
 //     actor follows the critic's gradient;
 //   - exploration is truncated normal noise on the actor's ratio, whose
@@ -49,7 +50,8 @@ type RLConfig struct {
 	// (dnn.RecalibrateBN); default 20, negative none.
 	Calibrate int
 	// Reward is what an episode's model is scored by, one of Rewards;
-	// "" means RewardBN.
+	// "" means RewardLS, which ranked pruned models most like fine-tuning
+	// did in tandem's own study (docs/results.md).
 	Reward string
 	// Slice is the number of training images RewardFinetune trains on;
 	// default 2048.
@@ -80,7 +82,7 @@ func (c RLConfig) withDefaults() RLConfig {
 		c.Calibrate = 20
 	}
 	if c.Reward == "" {
-		c.Reward = RewardBN
+		c.Reward = RewardLS
 	}
 	if c.Slice == 0 {
 		c.Slice = 2048

@@ -96,8 +96,10 @@ Each method chooses how many channels each layer keeps and which:
 
   rl        a DDPG agent picks each layer's keep ratio in turn, AMC-style: every
             episode's model fits the budget, its reward is the accuracy on
-            validation images before fine-tuning; the best episode wins
-            (--episodes after 25 random warm-up episodes)
+            validation images before fine-tuning, after the repair --reward
+            names (default ls: each cut convolution refit by least squares,
+            then BatchNormalization statistics re-estimated); the best
+            episode wins (--episodes after 25 random warm-up episodes)
   uniform   the same fraction of every layer, the channels of largest L1 norm
   l1        channels ranked by L1 norm, relative to their layer's, network-wide
   random    random per-layer fractions scaled to the budget, random channels
@@ -166,7 +168,7 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.StringVar(&opts.Objective, "objective", "accuracy", "rl: reward `KIND`: accuracy, or deployment (the latency of --scenario simulated with each model)")
 	f.StringVar(&opts.Scenario, "scenario", "builtin:default", "with --objective deployment: the `SCENARIO` simulated")
 	f.StringVar(&opts.SLO, "slo", "mean", "with --objective deployment: the latency `STAT` minimised ("+strings.Join(compress.Metrics, ", ")+")")
-	f.StringVar(&opts.Reward, "reward", compress.RewardBN, "rl: score each episode's model by `KIND` ("+strings.Join(compress.Rewards, ", ")+"; see 'compress rewards')")
+	f.StringVar(&opts.Reward, "reward", compress.RewardLS, "rl: score each episode's model by `KIND` ("+strings.Join(compress.Rewards, ", ")+"; see 'compress rewards')")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed `S` of the random method and of fine-tuning")
 	f.BoolVar(&opts.Measure, "measure", true, "measure each model's latency with ONNX Runtime")
 	f.BoolVar(&opts.JSON, "json", false, "print report.json's object instead of a table")
@@ -189,7 +191,7 @@ func Run(opts *Options) error {
 		return cli.BadInputf("compress: --finetune-epochs %d, --episodes %d: want neither negative", opts.Epochs, opts.Episodes)
 	}
 	if opts.Reward == "" {
-		opts.Reward = compress.RewardBN
+		opts.Reward = compress.RewardLS
 	}
 	if !slices.Contains(compress.Rewards, opts.Reward) {
 		return cli.BadInputf("compress: --reward %q: want one of %s", opts.Reward, strings.Join(compress.Rewards, ", "))
