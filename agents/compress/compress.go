@@ -112,8 +112,9 @@ type Report struct {
 	} `json:"heavy"`
 	Methods []Result `json:"methods"`
 	// Best is the method whose model is edge.onnx: with a budget, the most
-	// accurate on validation; with a target, the smallest (by the searched
-	// resource) that reached it.
+	// accurate on validation, or with a deployment objective the one whose
+	// deployment is fastest on validation; with a target, the smallest (by
+	// the searched resource) that reached it.
 	Best string `json:"best"`
 	// Command is the command line that made the report, when one did.
 	Command string `json:"command,omitempty"`
@@ -251,6 +252,11 @@ func better(res Result, rep *Report) bool {
 	}
 	t := rep.Target
 	if t == nil {
+		if res.Deployment != nil && cur.Deployment != nil {
+			// A deployment objective wants the fastest deployment, which
+			// need not be the most accurate edge model.
+			return res.Deployment.ValReduction > cur.Deployment.ValReduction
+		}
 		return res.ValAccuracy > cur.ValAccuracy
 	}
 	switch reached, was := *res.Reached, *cur.Reached; {

@@ -50,6 +50,9 @@ type DeploymentResult struct {
 	EdgeMS      float64       `json:"edge_ms"` // the predicted edge time simulated
 	// Reduction is 1 − latency / cloud-only latency, for the metric.
 	Reduction float64 `json:"reduction"`
+	// ValReduction is the same on the validation split's outcomes: what
+	// a deployment objective chooses the written model by.
+	ValReduction float64 `json:"val_reduction,omitempty"`
 }
 
 // DeploymentReport is report.json's account of the deployment objective.
@@ -144,12 +147,16 @@ func (dp *deployer) reward(g *dnn.Graph, val *data.Set, heavyVal []int32) (float
 // evaluate sets g's threshold on validation and simulates its deployment on
 // the test split's outcomes.
 func (dp *deployer) evaluate(g *dnn.Graph, splits *data.Splits) (*DeploymentResult, error) {
-	_, t, err := dp.run(g, splits.Val, dp.heavyVal, -1)
+	v, t, err := dp.run(g, splits.Val, dp.heavyVal, -1)
 	if err != nil {
 		return nil, err
 	}
 	r, _, err := dp.run(g, splits.Test, dp.heavyTst, t)
-	return r, err
+	if err != nil {
+		return nil, err
+	}
+	r.ValReduction = v.Reduction
+	return r, nil
 }
 
 // run simulates the deployment of g on set's outcomes, with threshold t, or

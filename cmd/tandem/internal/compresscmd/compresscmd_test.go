@@ -277,6 +277,7 @@ policy: {kind: cloud-only}
 		Threshold   float64                `json:"threshold"`
 		OffloadRate float64                `json:"offload_rate"`
 		Reduction   float64                `json:"reduction"`
+		ValRed      float64                `json:"val_reduction"`
 		LatencyMS   struct{ Mean float64 } `json:"latency_ms"`
 	}
 	var rep struct {
@@ -288,6 +289,7 @@ policy: {kind: cloud-only}
 			Method     string  `json:"method"`
 			Deployment *result `json:"deployment"`
 		} `json:"methods"`
+		Best string `json:"best"`
 	}
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		t.Fatal(err)
@@ -308,6 +310,14 @@ policy: {kind: cloud-only}
 	}
 	if !strings.Contains(stdout.String(), "below cloud-only") {
 		t.Errorf("no deployment table:\n%s", stdout.String())
+	}
+	// The written model is the one whose deployment is fastest on validation.
+	for _, m := range rep.Methods {
+		for _, o := range rep.Methods {
+			if o.Method == rep.Best && m.Deployment.ValRed > o.Deployment.ValRed {
+				t.Errorf("%s deploys faster on validation (%.4f) than the chosen %s (%.4f)", m.Method, m.Deployment.ValRed, o.Method, o.Deployment.ValRed)
+			}
+		}
 	}
 	opts.SLO = "p42"
 	if err := Run(opts); cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), `--slo "p42"`) {
