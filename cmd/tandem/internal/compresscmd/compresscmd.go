@@ -211,11 +211,8 @@ func Run(opts *Options) error {
 	default:
 		return cli.BadInputf("compress: --objective %q: want accuracy or deployment", opts.Objective)
 	}
-	if !(opts.Distill >= 0 && opts.Distill <= 1) {
-		return cli.BadInputf("compress: --distill %g: want a weight in [0, 1]", opts.Distill)
-	}
-	if !(opts.Temperature > 0) || !(opts.LR > 0) {
-		return cli.BadInputf("compress: --temperature %g, --finetune-lr %g: want both > 0", opts.Temperature, opts.LR)
+	if err := checkRecipe("compress", opts.Distill, opts.Temperature, opts.LR); err != nil {
+		return err
 	}
 	dev, err := profiles.LoadDevice(opts.Device)
 	if err != nil {
@@ -257,16 +254,9 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	ft := dnn.TrainConfig{Epochs: opts.Epochs, LR: opts.LR}
-	if opts.Distill > 0 {
-		ft.DistillWeight, ft.Temperature = opts.Distill, opts.Temperature
-		if ft.Teacher = heavy; opts.CachedTeacher {
-			fmt.Fprintf(opts.Stderr, "computing the heavy model's soft targets on %d training images\n", splits.Train.Len())
-			if ft.TeacherLogits, err = dnn.TeacherLogitsOf(heavy, splits.Train); err != nil {
-				return err
-			}
-			ft.Teacher = nil
-		}
+	ft, err := recipe(heavy, splits, opts.Epochs, opts.LR, opts.Distill, opts.Temperature, opts.CachedTeacher, opts.Stderr)
+	if err != nil {
+		return err
 	}
 	if deployment != nil && b != nil {
 		raw, err := b.ReadModel(bundles.ModelEdge)
@@ -313,6 +303,35 @@ func Run(opts *Options) error {
 	printReport(opts.Stdout, rep)
 	fmt.Fprintf(opts.Stdout, "wrote %s (%s) and %s\n", filepath.Join(opts.Out, "edge.onnx"), rep.Best, filepath.Join(opts.Out, "report.json"))
 	return nil
+}
+
+// checkRecipe checks the fine-tuning flags both commands share.
+func checkRecipe(command string, distill, temperature, lr float64) error {
+	if !(distill >= 0 && distill <= 1) {
+		return cli.BadInputf("%s: --distill %g: want a weight in [0, 1]", command, distill)
+	}
+	if !(temperature > 0) || !(lr > 0) {
+		return cli.BadInputf("%s: --temperature %g, --finetune-lr %g: want both > 0", command, temperature, lr)
+	}
+	return nil
+}
+
+// recipe is the fine-tuning every pruned model gets: distilling the heavy
+// model unless distill is 0, from soft targets computed once when cached.
+func recipe(heavy *dnn.Graph, splits *data.Splits, epochs int, lr, distill, temperature float64, cached bool, log io.Writer) (dnn.TrainConfig, error) {
+	ft := dnn.TrainConfig{Epochs: epochs, LR: lr}
+	if distill == 0 {
+		return ft, nil
+	}
+	ft.DistillWeight, ft.Temperature = distill, temperature
+	if !cached {
+		ft.Teacher = heavy
+		return ft, nil
+	}
+	fmt.Fprintf(log, "computing the heavy model's soft targets on %d training images\n", splits.Train.Len())
+	var err error
+	ft.TeacherLogits, err = dnn.TeacherLogitsOf(heavy, splits.Train)
+	return ft, err
 }
 
 // load reads the bundle's heavy model and its dataset's splits.

@@ -15,7 +15,6 @@ import (
 
 	"github.com/tandem-edge/tandem/agents/compress"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
-	"github.com/tandem-edge/tandem/dnn"
 )
 
 // RewardsOptions are the inputs of `tandem compress rewards`.
@@ -100,8 +99,8 @@ func RunRewards(opts *RewardsOptions) error {
 	if opts.Models < 3 || opts.Epochs < 1 {
 		return cli.BadInputf("compress rewards: --models %d, --finetune-epochs %d: want at least 3 models and 1 epoch", opts.Models, opts.Epochs)
 	}
-	if !(opts.Distill >= 0 && opts.Distill <= 1) || !(opts.Temperature > 0) || !(opts.LR > 0) {
-		return cli.BadInputf("compress rewards: --distill %g, --temperature %g, --finetune-lr %g: want a weight in [0, 1] and positive values", opts.Distill, opts.Temperature, opts.LR)
+	if err := checkRecipe("compress rewards", opts.Distill, opts.Temperature, opts.LR); err != nil {
+		return err
 	}
 	budget := compress.Budget{FLOPs: opts.FLOPs, Params: opts.Params}
 	if err := budget.Check(); err != nil {
@@ -111,16 +110,9 @@ func RunRewards(opts *RewardsOptions) error {
 	if err != nil {
 		return err
 	}
-	ft := dnn.TrainConfig{Epochs: opts.Epochs, LR: opts.LR}
-	if opts.Distill > 0 {
-		ft.DistillWeight, ft.Temperature = opts.Distill, opts.Temperature
-		if ft.Teacher = heavy; opts.CachedTeacher {
-			fmt.Fprintf(opts.Stderr, "computing the heavy model's soft targets on %d training images\n", splits.Train.Len())
-			if ft.TeacherLogits, err = dnn.TeacherLogitsOf(heavy, splits.Train); err != nil {
-				return err
-			}
-			ft.Teacher = nil
-		}
+	ft, err := recipe(heavy, splits, opts.Epochs, opts.LR, opts.Distill, opts.Temperature, opts.CachedTeacher, opts.Stderr)
+	if err != nil {
+		return err
 	}
 	st, err := compress.StudyRewards(compress.StudyConfig{Heavy: heavy, Splits: splits, Budget: budget, Models: opts.Models,
 		Rewards: rewards, Finetune: ft, Seed: opts.Seed, Log: opts.Stderr})
