@@ -270,24 +270,27 @@ func fit(x, y []float64, d int, cfg TrainConfig, seed uint64) *Offloader {
 	return o
 }
 
-// chooseRate picks the fraction of samples to offload, highest scores
-// first, and names the rule that picked it.
-func chooseRate(scores []float64, samples []Sample, budget float64) (rate float64, rule string) {
-	n := len(scores)
-	order := make([]int, n)
+// byScore orders sample indices by descending score, ties in sample order.
+func byScore(scores []float64) []int {
+	order := make([]int, len(scores))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmpDesc(scores[a], scores[b]) })
-	// correct[k]: samples answered correctly when the top k are offloaded.
-	correct := make([]int, n+1)
-	cloudCorrect := 0
+	return order
+}
+
+// cascade counts, for every k, the samples the cascade answers right when
+// the first k of order go to the cloud (correct[k], k = 0..n), and those the
+// cloud alone answers right.
+func cascade(order []int, samples []Sample) (correct []int, cloud int) {
+	correct = make([]int, len(order)+1)
 	for i := range samples {
 		if samples[i].EdgeCorrect {
 			correct[0]++
 		}
 		if samples[i].CloudCorrect {
-			cloudCorrect++
+			cloud++
 		}
 	}
 	for k, i := range order {
@@ -300,6 +303,15 @@ func chooseRate(scores []float64, samples []Sample, budget float64) (rate float6
 		}
 		correct[k+1] = c
 	}
+	return correct, cloud
+}
+
+// chooseRate picks the fraction of samples to offload, highest scores
+// first, and names the rule that picked it.
+func chooseRate(scores []float64, samples []Sample, budget float64) (rate float64, rule string) {
+	n := len(scores)
+	order := byScore(scores)
+	correct, cloudCorrect := cascade(order, samples)
 	best := 0
 	if budget > 0 {
 		limit := int(math.Floor(budget * float64(n)))

@@ -3,7 +3,6 @@ package offload
 import (
 	"fmt"
 	"math"
-	"sort"
 )
 
 // Ranking is how well one score orders samples for offloading, as a
@@ -78,39 +77,14 @@ func Rankings(o *Offloader, samples []Sample) []Ranking {
 // rank measures one score over samples.
 func rank(name string, scores []float64, samples []Sample) Ranking {
 	n := len(samples)
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
-	}
 	// Highest score first; ties keep sample order, so that every cut of
 	// the order is a cascade some threshold and tie-break would give.
-	sort.SliceStable(order, func(a, b int) bool { return scores[order[a]] > scores[order[b]] })
+	order := byScore(scores)
 	r := Ranking{Score: name, AccuracyAt: map[string]float64{}}
 	if auc, ap := aucAP(order, scores, samples); !math.IsNaN(auc) {
 		r.AUC, r.AP = &auc, &ap
 	}
-
-	// correct[k]: the cascade's right answers with the first k offloaded.
-	correct := make([]int, n+1)
-	cloud := 0
-	for _, s := range samples {
-		if s.EdgeCorrect {
-			correct[0]++
-		}
-		if s.CloudCorrect {
-			cloud++
-		}
-	}
-	for k, i := range order {
-		c := correct[k]
-		if samples[i].EdgeCorrect {
-			c--
-		}
-		if samples[i].CloudCorrect {
-			c++
-		}
-		correct[k+1] = c
-	}
+	correct, cloud := cascade(order, samples)
 	r.RateForCloudAccuracy = 1
 	for k, c := range correct {
 		if c >= cloud {
