@@ -88,9 +88,8 @@ the budget of --search (params, flops or latency) finds the smallest model
 whose fine-tuned validation accuracy reaches the target, the comparison
 compression papers make (size at equal accuracy). The target is "heavy" (the
 heavy model's validation accuracy less one point), "heavy-D" (less D points),
-a fraction (0.92) or a percentage (92%). Each
-of the --search-steps probes is a full pruning and fine-tuning, so a search
-costs that many fixed-budget runs.
+a fraction (0.92) or a percentage (92%). Each of the --search-steps probes is
+a full pruning and fine-tuning, so a search costs that many fixed-budget runs.
 
 Each method chooses how many channels each layer keeps and which:
 
@@ -126,7 +125,9 @@ search, the agent's best episode) is made on the validation split; the test
 split measures each method's final model once.
 
 Writes DIR/edge.onnx (the chosen method's model: the most accurate on
-validation, or with a target the smallest that reached it) and DIR/report.json:
+validation; with a target the smallest that reached it; with --objective
+deployment the one whose deployment is fastest on validation) and
+DIR/report.json:
 the budget or target, the heavy model, and per method its parameters, FLOPs,
 accuracy on validation and on test before and after fine-tuning, latency
 predicted on --device and measured with ONNX Runtime (one thread), the kept
@@ -163,7 +164,7 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.Float64Var(&opts.LR, "finetune-lr", 0.01, "fine-tuning's peak learning `RATE`")
 	f.Float64Var(&opts.Distill, "distill", 0.9, "weight `W` of the heavy model's soft targets in fine-tuning (0: labels alone)")
 	f.Float64Var(&opts.Temperature, "temperature", 4, "distillation temperature `T`")
-	f.BoolVar(&opts.CachedTeacher, "cached-teacher", true, "distil from the heavy model's logits on each training image computed once (false: on every augmented view, about twice the fine-tuning time)")
+	f.BoolVar(&opts.CachedTeacher, "cached-teacher", true, "distil from the heavy model's logits on each training image computed once (false: the heavy model runs on every augmented view, at every step)")
 	f.IntVar(&opts.Episodes, "episodes", 150, "rl: search `N` episodes after the warm-up")
 	f.StringVar(&opts.Objective, "objective", "accuracy", "rl: reward `KIND`: accuracy, or deployment (the latency of --scenario simulated with each model)")
 	f.StringVar(&opts.Scenario, "scenario", "builtin:default", "with --objective deployment: the `SCENARIO` simulated")
