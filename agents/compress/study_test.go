@@ -33,6 +33,9 @@ func TestSpearman(t *testing.T) {
 }
 
 func TestStudyRewards(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains and fine-tunes several models: run without -short (make unit does)")
+	}
 	g, sp := trained(t)
 	st, err := StudyRewards(StudyConfig{Heavy: g, Splits: sp, Budget: Budget{FLOPs: 0.3}, Models: 4, Seed: 1,
 		Finetune: dnn.TrainConfig{Epochs: 1, BatchSize: 32, CropPad: -1, NoFlip: true, LR: 0.01, Teacher: g},
@@ -77,6 +80,9 @@ func TestStudyRewards(t *testing.T) {
 
 // TestRLRewards runs the search briefly with each reward.
 func TestRLRewards(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains and fine-tunes several models: run without -short (make unit does)")
+	}
 	g, sp := trained(t)
 	base, _ := g.FLOPs()
 	for _, kind := range Rewards {

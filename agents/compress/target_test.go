@@ -34,6 +34,9 @@ func noisy(s *data.Set) *data.Set {
 }
 
 func TestTargetSearch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains and fine-tunes several models: run without -short (make unit does)")
+	}
 	g, sp := trained(t)
 	ft := dnn.TrainConfig{Epochs: 1, BatchSize: 32, CropPad: -1, NoFlip: true, LR: 0.01, Teacher: g}
 	cases := []struct {

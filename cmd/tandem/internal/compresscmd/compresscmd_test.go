@@ -162,6 +162,9 @@ func TestParseTarget(t *testing.T) {
 }
 
 func TestRunTargetWritesTheSearch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains and fine-tunes several models: run without -short (make unit does)")
+	}
 	dir := tinyBundle(t)
 	out := filepath.Join(t.TempDir(), "c")
 	var stdout strings.Builder
@@ -208,6 +211,9 @@ func TestRunTargetWritesTheSearch(t *testing.T) {
 }
 
 func TestRunRewards(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains and fine-tunes several models: run without -short (make unit does)")
+	}
 	dir := tinyBundle(t)
 	out := filepath.Join(t.TempDir(), "r")
 	var stdout strings.Builder
@@ -247,6 +253,9 @@ func TestRunRewards(t *testing.T) {
 }
 
 func TestRunDeploymentObjective(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains and fine-tunes several models: run without -short (make unit does)")
+	}
 	dir := tinyBundle(t)
 	scenario := filepath.Join(t.TempDir(), "s.yaml")
 	yaml := fmt.Sprintf(`name: tiny
@@ -329,6 +338,9 @@ policy: {kind: cloud-only}
 // from its file, bundles the result with its report, and checks that the
 // new bundle's provenance rebuilds the edge model's exact architecture.
 func TestCompressedBundleNamesItsArchitecture(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains and fine-tunes several models: run without -short (make unit does)")
+	}
 	dir := tinyBundle(t)
 	src, err := bundles.Load(dir)
 	if err != nil {
