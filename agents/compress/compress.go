@@ -188,10 +188,11 @@ func Run(cfg Config) (*Report, *dnn.Graph, error) {
 		return nil, nil, err
 	}
 	rep.Heavy.Params, rep.Heavy.FLOPs = base.params, base.flops
-	if rep.Heavy.Accuracy, _, _, err = dnn.Evaluate(cfg.Heavy, cfg.Splits.Test, 0); err != nil {
+	var heavyTest, heavyVal []int32
+	if rep.Heavy.Accuracy, heavyTest, _, err = dnn.Evaluate(cfg.Heavy, cfg.Splits.Test, 0); err != nil {
 		return nil, nil, err
 	}
-	if rep.Heavy.ValAccuracy, _, _, err = dnn.Evaluate(cfg.Heavy, cfg.Splits.Val, 0); err != nil {
+	if rep.Heavy.ValAccuracy, heavyVal, _, err = dnn.Evaluate(cfg.Heavy, cfg.Splits.Val, 0); err != nil {
 		return nil, nil, err
 	}
 	if cfg.Target == nil {
@@ -207,7 +208,7 @@ func Run(cfg Config) (*Report, *dnn.Graph, error) {
 	r := &runner{cfg: cfg, base: base}
 	if cfg.Deployment != nil {
 		logf(cfg.Log, "deployment: simulating %s with every input sent to the cloud", cfg.Deployment.Scenario.Name)
-		if r.deploy, err = newDeployer(cfg.Deployment, cfg.Heavy, cfg.Splits); err != nil {
+		if r.deploy, err = newDeployer(cfg.Deployment, cfg.Heavy, heavyVal, heavyTest, cfg.Splits); err != nil {
 			return nil, nil, err
 		}
 		rep.Deployment = r.deploy.report

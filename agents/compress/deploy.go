@@ -8,6 +8,7 @@ import (
 
 	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/bundles/build"
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/data"
 	"github.com/tandem-edge/tandem/hil"
@@ -74,7 +75,10 @@ type deployer struct {
 	report   *DeploymentReport
 }
 
-func newDeployer(d *Deployment, heavy *dnn.Graph, splits *data.Splits) (*deployer, error) {
+// newDeployer resolves the scenario and simulates cloud-only; heavyVal and
+// heavyTest are the heavy model's predictions on the validation and test
+// splits.
+func newDeployer(d *Deployment, heavy *dnn.Graph, heavyVal, heavyTest []int32, splits *data.Splits) (*deployer, error) {
 	if d.Scenario == nil {
 		return nil, errors.New("compress: a deployment objective needs a scenario")
 	}
@@ -109,17 +113,12 @@ func newDeployer(d *Deployment, heavy *dnn.Graph, splits *data.Splits) (*deploye
 		return nil, fmt.Errorf("%s: bundle %s's heavy model has %d parameters, the model compressed %d: the scenario must deploy the model being compressed",
 			sc.File, in.Bundle.Name, in.Bundle.Models.Heavy.Params, heavy.Params())
 	}
-	dp := &deployer{in: in, metric: metric, report: &DeploymentReport{Scenario: sc.Name, Metric: metric, Requests: sc.Requests}}
-	if _, dp.heavyVal, _, err = dnn.Evaluate(heavy, splits.Val, 0); err != nil {
-		return nil, err
-	}
-	if _, dp.heavyTst, _, err = dnn.Evaluate(heavy, splits.Test, 0); err != nil {
-		return nil, err
-	}
+	dp := &deployer{in: in, metric: metric, heavyVal: heavyVal, heavyTst: heavyTest,
+		report: &DeploymentReport{Scenario: sc.Name, Metric: metric, Requests: sc.Requests}}
 	// Cloud-only needs no edge model: any outcomes of the test split do.
 	cloud := *in.Scenario
 	cloud.Policy = scenarios.Policy{Kind: offload.KindCloudOnly}
-	outs := outcomesOf(splits.Test, heavy.Classes, dp.heavyTst, dp.heavyTst, make([]float32, splits.Test.Len()*heavy.Classes))
+	outs := build.Outcomes(splits.Test, heavy.Classes, dp.heavyTst, dp.heavyTst, make([]float32, splits.Test.Len()*heavy.Classes))
 	sum, err := dp.simulate(&cloud, outs, nil)
 	if err != nil {
 		return nil, err
@@ -170,7 +169,7 @@ func (dp *deployer) run(g *dnn.Graph, set *data.Set, heavyPred []int32, t float6
 	if len(heavyPred) != set.Len() {
 		return nil, 0, fmt.Errorf("compress: %d heavy-model predictions for %d samples", len(heavyPred), set.Len())
 	}
-	outs := outcomesOf(set, g.Classes, heavyPred, preds, logits)
+	outs := build.Outcomes(set, g.Classes, heavyPred, preds, logits)
 	if t < 0 {
 		t = cloudThreshold(outs)
 	}
@@ -263,18 +262,6 @@ func cloudThreshold(outs []bundles.Outcome) float64 {
 		}
 	}
 	return 1
-}
-
-// outcomesOf pairs a model's predictions on set with the heavy model's.
-func outcomesOf(set *data.Set, classes int, heavyPred, edgePred []int32, edgeLogits []float32) []bundles.Outcome {
-	out := make([]bundles.Outcome, set.Len())
-	for i := range out {
-		logits := edgeLogits[i*classes : (i+1)*classes]
-		mp, margin, ent := offload.Features(logits)
-		out[i] = bundles.Outcome{Sample: i, Label: int(set.Y[i]), EdgePred: int(edgePred[i]), CloudPred: int(heavyPred[i]),
-			MaxProb: mp, Margin: margin, Entropy: ent, Logits: logits}
-	}
-	return out
 }
 
 // overRequests is the accuracy over every request: one that failed (timed

@@ -76,12 +76,9 @@ func newRewarder(heavy *dnn.Graph, cfg RLConfig, train *data.Set, seed uint64) (
 	}
 	r.lsN = min(lsImages, train.Len())
 	r.lsData = train.X[:r.lsN*train.SampleSize()]
-	sl := *train
-	n := min(cfg.Slice, train.Len())
-	sl.X, sl.Y = train.X[:n*train.SampleSize()], train.Y[:n]
-	r.slice = &sl
+	r.slice = train.First(cfg.Slice)
 	if t := r.recipe.TeacherLogits; t != nil {
-		r.recipe.TeacherLogits = t[:n*heavy.Classes] // the slice's
+		r.recipe.TeacherLogits = t[:r.slice.Len()*heavy.Classes] // the slice's
 	}
 	return r, nil
 }

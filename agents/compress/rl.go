@@ -236,12 +236,7 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 	if val == nil || val.Len() == 0 {
 		return nil, fmt.Errorf("compress: rl: no validation samples to reward with")
 	}
-	if val.Len() > cfg.Samples {
-		sub := *val
-		k := val.SampleSize()
-		sub.X, sub.Y = val.X[:cfg.Samples*k], val.Y[:cfg.Samples]
-		val = &sub
-	}
+	val = val.First(cfg.Samples)
 	e, err := newEnv(g, b, val, cfg.MinKeep)
 	if err != nil {
 		return nil, err

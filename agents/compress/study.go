@@ -98,12 +98,7 @@ func StudyRewards(cfg StudyConfig) (*Study, error) {
 	if rc.Recipe.Epochs == 0 {
 		rc.Recipe = cfg.Finetune
 	}
-	val := cfg.Splits.Val
-	if val.Len() > rc.Samples {
-		sub := *val
-		sub.X, sub.Y = val.X[:rc.Samples*val.SampleSize()], val.Y[:rc.Samples]
-		val = &sub
-	}
+	val := cfg.Splits.Val.First(rc.Samples)
 	e, err := newEnv(cfg.Heavy, cfg.Budget, val, rc.MinKeep)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tandem-edge/tandem/agents/compress"
 	"github.com/tandem-edge/tandem/bundles"
@@ -161,10 +162,7 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.IntVar(&opts.SearchSteps, "search-steps", 6, "with a target: `N` probes per method")
 	f.Float64Var(&opts.SearchMin, "search-min", 0.01, "with a target: the smallest budget `F` searched, a fraction of the heavy model's")
 	f.IntVar(&opts.Epochs, "finetune-epochs", 3, "fine-tune each pruned model `E` epochs (0: none)")
-	f.Float64Var(&opts.LR, "finetune-lr", 0.01, "fine-tuning's peak learning `RATE`")
-	f.Float64Var(&opts.Distill, "distill", 0.9, "weight `W` of the heavy model's soft targets in fine-tuning (0: labels alone)")
-	f.Float64Var(&opts.Temperature, "temperature", 4, "distillation temperature `T`")
-	f.BoolVar(&opts.CachedTeacher, "cached-teacher", true, "distil from the heavy model's logits on each training image computed once (false: the heavy model runs on every augmented view, at every step)")
+	addRecipeFlags(f, &opts.LR, &opts.Distill, &opts.Temperature, &opts.CachedTeacher)
 	f.IntVar(&opts.Episodes, "episodes", 150, "rl: search `N` episodes after the warm-up")
 	f.StringVar(&opts.Objective, "objective", "accuracy", "rl: reward `KIND`: accuracy, or deployment (the latency of --scenario simulated with each model)")
 	f.StringVar(&opts.Scenario, "scenario", "builtin:default", "with --objective deployment: the `SCENARIO` simulated")
@@ -304,6 +302,14 @@ func Run(opts *Options) error {
 	printReport(opts.Stdout, rep)
 	fmt.Fprintf(opts.Stdout, "wrote %s (%s) and %s\n", filepath.Join(opts.Out, "edge.onnx"), rep.Best, filepath.Join(opts.Out, "report.json"))
 	return nil
+}
+
+// addRecipeFlags registers the fine-tuning flags both commands share.
+func addRecipeFlags(f *pflag.FlagSet, lr, distill, temperature *float64, cached *bool) {
+	f.Float64Var(lr, "finetune-lr", 0.01, "fine-tuning's peak learning `RATE`")
+	f.Float64Var(distill, "distill", 0.9, "weight `W` of the heavy model's soft targets in fine-tuning (0: labels alone)")
+	f.Float64Var(temperature, "temperature", 4, "distillation temperature `T`")
+	f.BoolVar(cached, "cached-teacher", true, "distil from the heavy model's logits on each training image computed once (false: the heavy model runs on every augmented view, at every step)")
 }
 
 // checkRecipe checks the fine-tuning flags both commands share.

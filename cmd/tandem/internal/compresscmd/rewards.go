@@ -76,10 +76,7 @@ Writes DIR/rewards.json with every sampled model.`,
 	f.IntVar(&opts.Models, "models", 24, "sample `N` models")
 	f.StringVar(&opts.Rewards, "rewards", strings.Join(compress.Rewards, ","), "the `REWARDS` to measure, comma-separated")
 	f.IntVar(&opts.Epochs, "finetune-epochs", 1, "fine-tune each model `E` epochs")
-	f.Float64Var(&opts.LR, "finetune-lr", 0.01, "fine-tuning's peak learning `RATE`")
-	f.Float64Var(&opts.Distill, "distill", 0.9, "weight `W` of the heavy model's soft targets in fine-tuning (0: labels alone)")
-	f.Float64Var(&opts.Temperature, "temperature", 4, "distillation temperature `T`")
-	f.BoolVar(&opts.CachedTeacher, "cached-teacher", true, "distil from the heavy model's logits on each training image computed once (false: the heavy model runs on every augmented view, at every step)")
+	addRecipeFlags(f, &opts.LR, &opts.Distill, &opts.Temperature, &opts.CachedTeacher)
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed `S` of the sampling and fine-tuning")
 	f.BoolVar(&opts.JSON, "json", false, "print rewards.json's object instead of a table")
 	return cmd
