@@ -19,22 +19,53 @@ import (
 // in node order, each from the pruned network's own activations with
 // everything above it already refitted, so errors do not pile up.
 func Reconstruct(orig, pruned *Graph, keep map[string][]int, x []float32, n, positions int, seed uint64) error {
-	if n < 1 || len(x) < n*numel(pruned.InputShape) {
-		return fmt.Errorf("dnn: reconstruct: %d samples in %d values", n, len(x))
+	r, err := NewReconstructor(orig, x, n, positions)
+	if err != nil {
+		return err
 	}
+	return r.Refit(pruned, keep, seed)
+}
+
+// Reconstructor refits many prunings of one network on the same samples,
+// as a search does: the original network's outputs, which every refit
+// matches, are computed once per convolution and kept.
+type Reconstructor struct {
+	orig      *Graph
+	x         []float32
+	n         int
+	positions int
+	want      map[string][]float32 // orig's output of each convolution on x
+	shape     map[string][]int
+}
+
+// NewReconstructor prepares refits of prunings of orig on the n samples x,
+// positions output positions per sample and convolution (see Reconstruct).
+func NewReconstructor(orig *Graph, x []float32, n, positions int) (*Reconstructor, error) {
+	if n < 1 || len(x) < n*numel(orig.InputShape) {
+		return nil, fmt.Errorf("dnn: reconstruct: %d samples in %d values", n, len(x))
+	}
+	return &Reconstructor{orig: orig, x: x, n: n, positions: positions, want: map[string][]float32{}, shape: map[string][]int{}}, nil
+}
+
+// Refit refits pruned, a pruning of the Reconstructor's network by keep, in
+// place, as Reconstruct does.
+func (r *Reconstructor) Refit(pruned *Graph, keep map[string][]int, seed uint64) error {
 	rng := rand.New(rand.NewPCG(seed, 0x6c73)) // "ls"
 	for _, l := range pruned.Nodes {
-		o := orig.Node(l.Name)
+		o := r.orig.Node(l.Name)
 		if l.Op != OpConv || o == nil || l.groups() != 1 || l.W.Shape[1] == o.W.Shape[1] {
 			continue
 		}
-		in, inShape, err := activations(pruned, l.Inputs[0], x, n)
+		in, inShape, err := activations(pruned, l.Inputs[0], r.x, r.n)
 		if err != nil {
 			return err
 		}
-		want, outShape, err := activations(orig, o.Name, x, n)
-		if err != nil {
-			return err
+		want, ok := r.want[o.Name]
+		if !ok {
+			if want, r.shape[o.Name], err = activations(r.orig, o.Name, r.x, r.n); err != nil {
+				return err
+			}
+			r.want[o.Name] = want
 		}
 		outs := keep[l.Name]
 		if outs == nil {
@@ -43,7 +74,7 @@ func Reconstruct(orig, pruned *Graph, keep map[string][]int, x []float32, n, pos
 				outs[i] = i
 			}
 		}
-		if err := refit(l, in, inShape, want, outShape, outs, n, positions, rng); err != nil {
+		if err := refit(l, in, inShape, want, r.shape[o.Name], outs, r.n, r.positions, rng); err != nil {
 			return fmt.Errorf("dnn: reconstruct %s: %w", l.Name, err)
 		}
 	}

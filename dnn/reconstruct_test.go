@@ -90,3 +90,45 @@ func equal32(a, b []float32) bool {
 	}
 	return true
 }
+
+// TestReconstructorReusesTheOriginal: refits through one Reconstructor,
+// whose original outputs are computed once, equal Reconstruct's.
+func TestReconstructorReusesTheOriginal(t *testing.T) {
+	train := barSet(128, 1)
+	g, err := Zoo("vgg", train.Shape, 3, 0.5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReconstructor(g, train.X, 64, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, frac := range []int{2, 3} {
+		keep := map[string][]int{}
+		for _, gr := range g.ConvGroups() {
+			idx := L1Channels(g, gr, max(1, g.Node(gr[0]).Out/frac))
+			for _, name := range gr {
+				keep[name] = idx
+			}
+		}
+		pruned, err := Prune(g, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := pruned.Clone(), pruned.Clone()
+		if err := r.Refit(a, keep, 7); err != nil {
+			t.Fatal(err)
+		}
+		if err := Reconstruct(g, b, keep, train.X, 64, 4, 7); err != nil {
+			t.Fatal(err)
+		}
+		for i := range a.Nodes {
+			if a.Nodes[i].W != nil && !equal32(a.Nodes[i].W.Data, b.Nodes[i].W.Data) {
+				t.Errorf("1/%d kept: %s differs between the two refits", frac, a.Nodes[i].Name)
+			}
+		}
+	}
+	if _, err := NewReconstructor(g, train.X[:10], 64, 4); err == nil {
+		t.Error("64 samples in 10 values: no error")
+	}
+}

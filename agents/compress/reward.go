@@ -44,8 +44,7 @@ type rewarder struct {
 	slice  *data.Set // RewardFinetune's training images
 	recipe dnn.TrainConfig
 	seed   uint64
-	lsData []float32
-	lsN    int
+	ls     *dnn.Reconstructor // RewardLS's refits, on the first training images
 	// deploy, when set, scores the repaired model by its deployment's
 	// latency reduction, with the heavy model's predictions on the
 	// validation subset in heavyVal.
@@ -74,8 +73,13 @@ func newRewarder(heavy *dnn.Graph, cfg RLConfig, train *data.Set, seed uint64) (
 		r.train = nil
 		return r, nil
 	}
-	r.lsN = min(lsImages, train.Len())
-	r.lsData = train.X[:r.lsN*train.SampleSize()]
+	if r.kind == RewardLS {
+		n := min(lsImages, train.Len())
+		var err error
+		if r.ls, err = dnn.NewReconstructor(heavy, train.X[:n*train.SampleSize()], n, lsPositions); err != nil {
+			return nil, err
+		}
+	}
 	r.slice = train.First(cfg.Slice)
 	if t := r.recipe.TeacherLogits; t != nil {
 		r.recipe.TeacherLogits = t[:r.slice.Len()*heavy.Classes] // the slice's
@@ -89,7 +93,7 @@ func (e *env) reward(g *dnn.Graph, keep map[string][]int) (float64, error) {
 	r := e.rewarder
 	switch r.kind {
 	case RewardLS:
-		if err := dnn.Reconstruct(r.heavy, g, keep, r.lsData, r.lsN, lsPositions, r.seed); err != nil {
+		if err := r.ls.Refit(g, keep, r.seed); err != nil {
 			return 0, err
 		}
 	case RewardFinetune:
