@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/tandem-edge/tandem/dnn/data"
 )
 
 func TestDistillCrossEntropyGradient(t *testing.T) {
@@ -66,11 +68,9 @@ func TestDistillCrossEntropyValues(t *testing.T) {
 	}
 }
 
-// TestTrainDistils trains a student on labels it never sees the truth of:
-// its teacher answers class (y+1) mod 3 for class y, and with all weight on
-// the soft targets the student must learn the teacher's answers.
-func TestTrainDistils(t *testing.T) {
-	train, val := barSet(384, 1), barSet(128, 2)
+// shiftedTeacher trains a teacher that answers class (y+1) mod 3 for class y.
+func shiftedTeacher(t *testing.T, train *data.Set) *Graph {
+	t.Helper()
 	teacher, err := Zoo("tiny", train.Shape, 3, 1, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +83,15 @@ func TestTrainDistils(t *testing.T) {
 	if _, err := Train(teacher, &shifted, nil, TrainConfig{Epochs: 6, BatchSize: 32, NoFlip: true, Seed: 3}, nil); err != nil {
 		t.Fatal(err)
 	}
+	return teacher
+}
+
+// TestTrainDistils trains a student on labels it never sees the truth of:
+// its teacher answers class (y+1) mod 3 for class y, and with all weight on
+// the soft targets the student must learn the teacher's answers.
+func TestTrainDistils(t *testing.T) {
+	train, val := barSet(384, 1), barSet(128, 2)
+	teacher := shiftedTeacher(t, train)
 	student0, err := Zoo("tiny", train.Shape, 3, 0.5, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -132,18 +141,7 @@ func TestTrainDistils(t *testing.T) {
 // by the augmentation they do not follow.
 func TestTrainDistilsFromCachedLogits(t *testing.T) {
 	train, val := barSet(384, 1), barSet(128, 2)
-	teacher, err := Zoo("tiny", train.Shape, 3, 1, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shifted := *train
-	shifted.Y = make([]int32, len(train.Y))
-	for i, y := range train.Y {
-		shifted.Y[i] = (y + 1) % 3
-	}
-	if _, err := Train(teacher, &shifted, nil, TrainConfig{Epochs: 6, BatchSize: 32, NoFlip: true, Seed: 3}, nil); err != nil {
-		t.Fatal(err)
-	}
+	teacher := shiftedTeacher(t, train)
 	cached, err := TeacherLogitsOf(teacher, train)
 	if err != nil {
 		t.Fatal(err)
