@@ -178,52 +178,6 @@ func StudyRewards(cfg StudyConfig) (*Study, error) {
 	return st, nil
 }
 
-// sample draws a relative width per layer group and returns the ratios of
-// the largest model with those proportions that fits the budget. (The
-// agent's own random warm-up, clipped step by step, gives the first layers
-// all they ask and the rest the least, so at a tight budget it draws the
-// same few models again and again.)
-func (e *env) sample(rng *rand.Rand, minKeep float64) ([]float64, error) {
-	shares := make([]float64, len(e.groups))
-	for i := range shares {
-		shares[i] = minKeep + (1-minKeep)*rng.Float64()
-	}
-	at := func(s float64) []float64 {
-		r := make([]float64, len(shares))
-		for i, v := range shares {
-			r[i] = min(1, max(minKeep, s*v))
-		}
-		return r
-	}
-	fits := func(s float64) (bool, error) {
-		p, err := e.build(at(s))
-		if err != nil {
-			return false, err
-		}
-		return e.b.meets(p, e.base)
-	}
-	if ok, err := fits(0); err != nil || !ok {
-		if err == nil {
-			err = infeasible(fmt.Sprintf("compress: even %g of every layer exceeds the budget", minKeep))
-		}
-		return nil, err
-	}
-	lo, hi := 0.0, 1/minKeep
-	for hi-lo > 1e-3 {
-		mid := (lo + hi) / 2
-		ok, err := fits(mid)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return at(lo), nil
-}
-
 // Spearman is the rank correlation of x and y: Pearson's correlation of
 // their ranks, tied values sharing their mean rank. It is NaN when either
 // is constant.
