@@ -11,6 +11,7 @@ import (
 
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/onnx"
+	"github.com/tandem-edge/tandem/predict"
 	"github.com/tandem-edge/tandem/profiles"
 )
 
@@ -179,7 +180,7 @@ func sweepNetworks(res *SweepResult, graphs []*dnn.Graph, opts SweepOptions, rng
 		if err != nil {
 			return err
 		}
-		specs, err := LayerSpecs(v)
+		specs, err := predict.LayerSpecs(v)
 		if err != nil {
 			return err
 		}
@@ -364,7 +365,7 @@ func ModelSampleOf(path string, g *dnn.Graph, t *Timing) (*profiles.ModelSample,
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	specs, err := LayerSpecs(g)
+	specs, err := predict.LayerSpecs(g)
 	if err != nil {
 		return nil, err
 	}

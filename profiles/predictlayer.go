@@ -2,7 +2,7 @@ package profiles
 
 // LayerSpec describes one layer of a network to the latency predictor: what
 // its cost depends on, without the network itself (profiles does not know
-// dnn's graphs; hil.LayerSpecs converts one).
+// dnn's graphs; predict.LayerSpecs converts one).
 type LayerSpec struct {
 	Op        string // ONNX operator: Conv, Gemm, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, Relu, Add, Flatten, ...
 	InC, OutC int    // input and output channels (Gemm: input and output features)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/data"
-	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/predict"
 	"github.com/tandem-edge/tandem/profiles"
 )
 
@@ -367,7 +367,7 @@ func (r *runner) finish(c *candidate) error {
 		dev = cfg.Target.Device
 	}
 	if dev != nil && dev.Predictor != nil {
-		l, err := hil.PredictGraph(dev, c.graph, 1)
+		l, err := predict.Graph(dev, c.graph, 1)
 		if err != nil {
 			return err
 		}

@@ -9,12 +9,12 @@ import (
 
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/data"
-	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/predict"
 	"github.com/tandem-edge/tandem/profiles"
 )
 
 func hilPredict(d *profiles.Device, g *dnn.Graph) (time.Duration, error) {
-	return hil.PredictGraph(d, g, 1)
+	return predict.Graph(d, g, 1)
 }
 
 // halves is a two-class 8x8 set: class 0 bright on top, class 1 below.

@@ -11,7 +11,7 @@ import (
 	"github.com/tandem-edge/tandem/bundles/build"
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/data"
-	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/predict"
 	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/scenarios"
 	"github.com/tandem-edge/tandem/sim"
@@ -173,7 +173,7 @@ func (dp *deployer) run(g *dnn.Graph, set *data.Set, heavyPred []int32, t float6
 	if t < 0 {
 		t = cloudThreshold(outs)
 	}
-	edge, err := hil.PredictGraph(dp.in.EdgeDevice, g, 1)
+	edge, err := predict.Graph(dp.in.EdgeDevice, g, 1)
 	if err != nil {
 		return nil, 0, err
 	}

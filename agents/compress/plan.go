@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/tandem-edge/tandem/dnn"
-	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/predict"
 	"github.com/tandem-edge/tandem/profiles"
 )
 
@@ -77,7 +77,7 @@ func (b Budget) meets(g *dnn.Graph, base size) (bool, error) {
 		return false, nil
 	}
 	if b.Latency > 0 {
-		l, err := hil.PredictGraph(b.Device, g, 1)
+		l, err := predict.Graph(b.Device, g, 1)
 		if err != nil {
 			return false, err
 		}

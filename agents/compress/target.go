@@ -6,7 +6,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/predict"
 	"github.com/tandem-edge/tandem/profiles"
 )
 
@@ -93,7 +93,7 @@ func (r *runner) target(heavyVal float64) (*TargetReport, error) {
 		tr.Min = 0.01
 	}
 	if tr.Resource == ResourceLatency {
-		l, err := hil.PredictGraph(t.Device, r.cfg.Heavy, 1)
+		l, err := predict.Graph(t.Device, r.cfg.Heavy, 1)
 		if err != nil {
 			return nil, err
 		}

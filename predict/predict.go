@@ -1,4 +1,9 @@
-package hil
+// Package predict predicts how long a dnn.Graph takes on a profiled device.
+// It is the adapter between dnn's graphs and the layer-level latency
+// predictor of package profiles, which does not import dnn, so that the
+// compressor and the simulator can price a candidate network without ONNX
+// Runtime or the hardware-in-the-loop package.
+package predict
 
 import (
 	"fmt"
@@ -40,12 +45,12 @@ func LayerSpecs(g *dnn.Graph) ([]profiles.LayerSpec, error) {
 	return specs, nil
 }
 
-// PredictGraph predicts the latency of g at batch size batch with the
+// Graph predicts the latency of g at batch size batch with the
 // predictor of device d; see profiles.Predictor.Predict.
-func PredictGraph(d *profiles.Device, g *dnn.Graph, batch int) (time.Duration, error) {
+func Graph(d *profiles.Device, g *dnn.Graph, batch int) (time.Duration, error) {
 	specs, err := LayerSpecs(g)
 	if err != nil {
-		return 0, fmt.Errorf("hil: predicting %s: %w", g.Name, err)
+		return 0, fmt.Errorf("predict: %s: %w", g.Name, err)
 	}
 	return d.Predict(specs, batch)
 }
