@@ -215,7 +215,7 @@ func evaluate(net *Net, set *data.Set, preds []int32, logits []float32) (float64
 		}
 		for i := range n {
 			row := out[i*classes : (i+1)*classes]
-			p := int32(argmax(row))
+			p := int32(Argmax(row))
 			if preds != nil {
 				preds[s0+i] = p
 			}
@@ -230,7 +230,9 @@ func evaluate(net *Net, set *data.Set, preds []int32, logits []float32) (float64
 	return float64(correct) / float64(set.Len()), correct
 }
 
-func argmax(x []float32) int {
+// Argmax is the index of x's largest element, the first on ties: the class a
+// row of logits predicts. It is 0 for an empty x.
+func Argmax(x []float32) int {
 	best := 0
 	for i, v := range x {
 		if v > x[best] {

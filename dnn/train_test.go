@@ -67,7 +67,7 @@ func TestTrainLossFalls(t *testing.T) {
 				t.Fatalf("Evaluate: %v %d preds %d logits (%v)", acc, len(preds), len(logits), err)
 			}
 			for i, p := range preds {
-				if int(p) != argmax(logits[3*i:3*i+3]) {
+				if int(p) != Argmax(logits[3*i:3*i+3]) {
 					t.Fatalf("sample %d: prediction %d is not the largest logit of %v", i, p, logits[3*i:3*i+3])
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/data"
 )
 
@@ -82,7 +83,7 @@ func Evaluate(s *Session, set *data.Set, opts EvalOptions) (*EvalResult, error) 
 			return nil, err
 		}
 		for i := range m {
-			p := argmax(logits[i*classes : (i+1)*classes])
+			p := dnn.Argmax(logits[i*classes : (i+1)*classes])
 			res.Pred[at+i] = int32(p)
 			if int32(p) == set.Y[at+i] {
 				res.Correct++
@@ -125,16 +126,6 @@ func measureLatency(s *Session, set *data.Set, norm *Normalizer, warmup, runs in
 		}
 	}
 	return NewLatency(times), nil
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // defaultInt is v, or def when v is 0; negative values pass through for the

@@ -186,9 +186,9 @@ func parseCSV(name string, b []byte) (*Trace, error) {
 		case errS != nil || errR != nil:
 			return nil, fmt.Errorf("%s:%d: want \"seconds,mbps\", got %q", name, line, clip(l))
 		case !(s >= 0 && s <= maxTraceSeconds):
-			return nil, fmt.Errorf("%s:%d: seconds must be from 0 to %g, got %s", name, line, maxTraceSeconds, fields[0])
+			return nil, fmt.Errorf("%s:%d: seconds must be from 0 to %g, got %g", name, line, maxTraceSeconds, s)
 		case !(r >= 0 && r <= maxTraceMbps):
-			return nil, fmt.Errorf("%s:%d: mbps must be from 0 to %g, got %s", name, line, maxTraceMbps, fields[1])
+			return nil, fmt.Errorf("%s:%d: mbps must be from 0 to %g, got %g", name, line, maxTraceMbps, r)
 		case len(secs) > 0 && s <= secs[len(secs)-1]:
 			return nil, fmt.Errorf("%s:%d: %g s is not after the previous row's %g s; want increasing times",
 				name, line, s, secs[len(secs)-1])

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/hil/oip"
 	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/scenarios"
@@ -234,7 +235,7 @@ func (r *run) work(d *device, m Model) {
 				continue
 			}
 			rec.Edge = time.Since(began)
-			pred := argmax(logits)
+			pred := dnn.Argmax(logits)
 			s := offload.NewSample(logits, pred == o.Label, o.CloudCorrect())
 			ctx := offload.Context{EdgeQueue: len(d.queue)}
 			if d.up != nil {
@@ -302,7 +303,7 @@ func (r *run) offload(d *device, rec *sim.Record, x []float32, label int, arrive
 	t = time.Now()
 	d.down.send(r.cfg.ResponseBytes)
 	rec.Downlink = time.Since(t)
-	rec.Correct = argmax(ans.Y) == label
+	rec.Correct = dnn.Argmax(ans.Y) == label
 	rec.Latency = time.Since(arrived)
 	r.end(rec)
 }
@@ -363,14 +364,4 @@ func (r *run) summary(devs []*device, slots int) *sim.Summary {
 		sum.Utilization.Cloud = r.cloudBusy.Seconds() / (float64(r.cfg.CloudServers) * span)
 	}
 	return sum
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }
