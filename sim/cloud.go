@@ -6,20 +6,17 @@ import (
 	"time"
 
 	"github.com/tandem-edge/tandem/agents/offload"
+	"github.com/tandem-edge/tandem/deploy"
 )
 
-// cloud is the shared pool of inference servers with one FIFO queue.
-//
-// Dynamic batching: an idle server takes up to maxBatch queued requests as
-// one batch. While fewer than maxBatch are queued it waits for more, until
-// maxWait after the oldest queued request reached the cloud; then it takes
-// what is there. maxBatch 1 (or maxWait 0) serves requests as they come.
+// cloud is the shared pool of inference servers with one FIFO queue,
+// batching by deploy.Batching's rule.
 type cloud struct {
 	svc      service
 	rng      *rand.Rand
 	servers  int
 	maxBatch int
-	maxWait  time.Duration
+	batching deploy.Batching
 
 	queue   ring
 	idle    []int32 // idle servers, a stack
@@ -46,12 +43,12 @@ func (s *Sim) uplink(d *device, i int32) {
 	r := &s.reqs[i]
 	s.setState(r, StateUplink)
 	r.decision, r.upJoin = offload.Cloud, s.now
-	at, err := d.up.send(s.now, s.reqBytes)
+	tr, err := d.up.Send(s.now, s.reqBytes)
 	if err != nil {
 		s.fail(err)
 		return
 	}
-	s.schedule(at, EventUplinkDone, i)
+	s.schedule(tr.Delivered, EventUplinkDone, i)
 }
 
 // onUplinkDone queues request i at the cloud.
@@ -68,27 +65,25 @@ func (s *Sim) onUplinkDone(i int32) {
 func (s *Sim) cloudDispatch() {
 	c := &s.cloud
 	for len(c.idle) > 0 && c.queue.len() > 0 {
-		if c.queue.len() < c.maxBatch && c.maxWait > 0 {
-			deadline := s.reqs[c.queue.front()].cloudArrive + c.maxWait
-			if s.now < deadline {
-				if !c.timerArmed || c.timerAt != deadline {
-					c.timerGen++
-					c.timerArmed, c.timerAt = true, deadline
-					s.schedule(deadline, EventBatchTimer, c.timerGen)
-				}
-				return
+		n, until := c.batching.Take(c.queue.len(), s.reqs[c.queue.front()].cloudArrive, s.now)
+		if n == 0 {
+			if !c.timerArmed || c.timerAt != until {
+				c.timerGen++
+				c.timerArmed, c.timerAt = true, until
+				s.schedule(until, EventBatchTimer, c.timerGen)
 			}
+			return
 		}
-		s.cloudStart()
+		s.cloudStart(n)
 	}
 }
 
-// cloudStart takes the next batch onto the idle server on top of the stack.
-func (s *Sim) cloudStart() {
+// cloudStart takes the next b requests as a batch onto the idle server on
+// top of the stack.
+func (s *Sim) cloudStart(b int) {
 	c := &s.cloud
 	srv := c.idle[len(c.idle)-1]
 	c.idle = c.idle[:len(c.idle)-1]
-	b := min(c.maxBatch, c.queue.len())
 	c.size[srv] = int32(b)
 	members := c.members[int(srv)*c.maxBatch:][:b]
 	for k := range members {
@@ -121,12 +116,12 @@ func (s *Sim) onCloudDone(srv int32) {
 		r := &s.reqs[i]
 		s.setState(r, StateDownlink)
 		r.cloudEnd = s.now
-		at, err := s.devices[r.device].down.send(s.now, s.respBytes)
+		tr, err := s.devices[r.device].down.Send(s.now, s.respBytes)
 		if err != nil {
 			s.fail(err)
 			return
 		}
-		s.schedule(at, EventDownlinkDone, i)
+		s.schedule(tr.Delivered, EventDownlinkDone, i)
 	}
 	c.size[srv] = 0
 	c.idle = append(c.idle, srv)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/scenarios"
 )
@@ -164,15 +165,14 @@ func (s *Sim) buildCloud(cfg *Config) error {
 	if sc.Link.RTT < 0 {
 		return fmt.Errorf("sim: scenario %q: negative link rtt %v", sc.Name, sc.Link.RTT.D())
 	}
-	half := sc.Link.RTT.D() / 2
 	for i := range s.devices {
 		d := &s.devices[i]
 		up, dn := cfg.Uplink(i), down(i)
 		if up == nil || dn == nil {
 			return fmt.Errorf("sim: device %d has no uplink or no downlink", i)
 		}
-		d.up = fifoLink{link: up, half: half}
-		d.down = fifoLink{link: dn, half: half}
+		d.up = deploy.NewLink(up, sc.Link.RTT.D())
+		d.down = deploy.NewLink(dn, sc.Link.RTT.D())
 		d.upMbps = up.MeanMbps()
 	}
 	s.reqBytes, s.respBytes = cfg.RequestBytes, cfg.ResponseBytes
@@ -196,7 +196,8 @@ func (s *Sim) buildCloud(cfg *Config) error {
 		if b.MaxBatch < 1 || b.MaxWait < 0 {
 			return fmt.Errorf("sim: scenario %q: cloud batching max_batch %d, max_wait %v: want max_batch ≥ 1, max_wait ≥ 0", sc.Name, b.MaxBatch, b.MaxWait.D())
 		}
-		c.maxBatch, c.maxWait = b.MaxBatch, b.MaxWait.D()
+		c.maxBatch = b.MaxBatch
+		c.batching = deploy.Batching{MaxBatch: b.MaxBatch, MaxWait: b.MaxWait.D()}
 	}
 	var err error
 	if c.svc, err = newService("cloud", cs.Service, cfg.CloudModel, c.maxBatch); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tandem-edge/tandem/agents/offload"
+	"github.com/tandem-edge/tandem/deploy"
 )
 
 // Sim is one simulation run: built by New, run once by Run.
@@ -63,7 +64,7 @@ type device struct {
 	queue       ring
 	busy        time.Duration
 
-	up, down fifoLink
+	up, down deploy.Link
 }
 
 // answer is what completing a request needs of its outcome, packed small
@@ -291,7 +292,7 @@ func (s *Sim) summary() *Summary {
 	for i := range s.devices {
 		d := &s.devices[i]
 		edge += d.busy.Seconds() / (float64(d.slots) * span)
-		up += d.up.busy.Seconds() / span
+		up += d.up.Busy().Seconds() / span
 	}
 	n := float64(len(s.devices))
 	sum.Utilization.Edge = edge / n

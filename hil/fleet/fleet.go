@@ -131,12 +131,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		d := &device{queue: make(chan arrived, perDevice[i]), policy: p, edgeFirst: p.EdgeFirst()}
 		if cfg.Uplink != nil {
-			d.up = &shapedLink{link: cfg.Uplink(i), half: sc.Link.RTT.D() / 2}
+			d.up = newShapedLink(cfg.Uplink(i), sc.Link.RTT.D())
 			down := cfg.Uplink(i)
 			if cfg.Downlink != nil {
 				down = cfg.Downlink(i)
 			}
-			d.down = &shapedLink{link: down, half: sc.Link.RTT.D() / 2}
+			d.down = newShapedLink(down, sc.Link.RTT.D())
 		}
 		devs[i] = d
 	}
@@ -239,7 +239,7 @@ func (r *run) work(d *device, m Model) {
 			s := offload.NewSample(logits, pred == o.Label, o.CloudCorrect())
 			ctx := offload.Context{EdgeQueue: len(d.queue)}
 			if d.up != nil {
-				ctx.UplinkMbps = d.up.link.MeanMbps()
+				ctx.UplinkMbps = d.up.meanMbps()
 			}
 			d.policyMu.Lock()
 			rec.Decision = d.policy.Decide(&s, &ctx)
@@ -264,7 +264,10 @@ func (r *run) work(d *device, m Model) {
 // has given up on is not waited for, however long the cloud takes.
 func (r *run) offload(d *device, rec *sim.Record, x []float32, label int, arrived time.Time) {
 	t := time.Now()
-	d.up.send(r.cfg.RequestBytes)
+	if err := d.up.send(r.cfg.RequestBytes); err != nil {
+		r.fail(fmt.Errorf("fleet: device %d uplink: %w", rec.Device, err))
+		return
+	}
 	rec.Uplink = time.Since(t)
 	ctx := r.ctx
 	if to := r.cfg.Scenario.Timeout.D(); to > 0 {
@@ -301,7 +304,10 @@ func (r *run) offload(d *device, rec *sim.Record, x []float32, label int, arrive
 		}
 	}
 	t = time.Now()
-	d.down.send(r.cfg.ResponseBytes)
+	if err := d.down.send(r.cfg.ResponseBytes); err != nil {
+		r.fail(fmt.Errorf("fleet: device %d downlink: %w", rec.Device, err))
+		return
+	}
 	rec.Downlink = time.Since(t)
 	rec.Correct = dnn.Argmax(ans.Y) == label
 	rec.Latency = time.Since(arrived)

@@ -6,44 +6,47 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/profiles"
 )
 
-// shapedLink is one direction of one device's link, shaped in process: a
-// transfer's delivery time comes from the link profile (a constant rate or
-// the replayed capacity trace) exactly as the simulator computes it, and
-// the sender waits for it. Transfers cross one at a time, in the order
-// they join.
+// shapedLink is one direction of one device's link, shaped in process: the
+// simulator's link rule (deploy.Link) on the wall clock. A transfer's
+// delivery time comes from the link profile exactly as the simulator
+// computes it, and the sender waits for it.
 type shapedLink struct {
-	link  profiles.Link
-	half  time.Duration   // one-way propagation delay
 	start time.Time       // the run's time zero
 	ctx   context.Context // the run's: a cancelled run stops waiting
 
-	mu     sync.Mutex
-	freeAt time.Duration // when the last transfer ends, since start
-	busy   time.Duration
+	mu   sync.Mutex
+	link deploy.Link
+}
+
+func newShapedLink(p profiles.Link, rtt time.Duration) *shapedLink {
+	return &shapedLink{link: deploy.NewLink(p, rtt)}
 }
 
 // send transfers n bytes joining the link now and returns once they are
-// delivered, with the time the transfer spent on the wire (not queued).
-func (l *shapedLink) send(n int) (onWire time.Duration) {
+// delivered.
+func (l *shapedLink) send(n int) error {
 	l.mu.Lock()
-	joined := time.Since(l.start)
-	begin := max(joined, l.freeAt)
-	end := l.link.TransferEnd(begin, n)
-	l.freeAt = end
-	l.busy += end - begin
+	tr, err := l.link.Send(time.Since(l.start), n)
 	l.mu.Unlock()
-	waitUntil(l.ctx, l.start.Add(end+l.half))
-	return end - begin
+	if err != nil {
+		return err
+	}
+	waitUntil(l.ctx, l.start.Add(tr.Delivered))
+	return nil
 }
 
 func (l *shapedLink) busyTime() time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.busy
+	return l.link.Busy()
 }
+
+// meanMbps is the link profile's mean rate.
+func (l *shapedLink) meanMbps() float64 { return l.link.Profile().MeanMbps() }
 
 // waitUntil returns at t, at once when t has passed, or when ctx is done.
 // Timers wake a few hundred microseconds late on a busy machine, which

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tandem-edge/tandem/deploy"
 )
 
 // Model is what the server runs: a model of one float32 input and one
@@ -45,10 +47,11 @@ var (
 )
 
 // batcher runs models on batches of queued jobs. Each model is a server of
-// its own with one goroutine: it takes the oldest job, adds jobs that arrive
-// until the batch holds maxBatch samples or maxWait has passed since it
-// started to fill, and runs them together. No model is run by two
-// goroutines, so models need no locking.
+// its own with one goroutine: it takes the oldest job and closes the batch
+// by the simulator's rule (deploy.Batching): at once when maxBatch samples
+// are queued, else when maxWait has passed since the oldest job was queued,
+// not since the server got to it. No model is run by two goroutines, so
+// models need no locking.
 //
 // The queue is bounded in samples: a request is refused (errFull) when
 // maxQueue samples wait already. A request of more than maxBatch samples
@@ -59,8 +62,9 @@ var (
 type batcher struct {
 	maxBatch int
 	maxQueue int
-	maxWait  time.Duration
-	in, out  int // values a sample
+	rule     deploy.Batching
+	epoch    time.Time // the origin of the rule's times
+	in, out  int       // values a sample
 	jobs     chan *job
 	stop     chan struct{}
 	loops    sync.WaitGroup
@@ -73,7 +77,8 @@ type batcher struct {
 }
 
 func newBatcher(models []Model, maxBatch, maxQueue int, maxWait time.Duration, met *metrics) *batcher {
-	b := &batcher{maxBatch: max(maxBatch, 1), maxQueue: maxQueue, maxWait: maxWait,
+	b := &batcher{maxBatch: max(maxBatch, 1), maxQueue: maxQueue,
+		rule: deploy.Batching{MaxBatch: max(maxBatch, 1), MaxWait: maxWait}, epoch: time.Now(),
 		in: models[0].InputSize(), out: models[0].OutputSize(),
 		// Room for every job a bound of a usual size admits, and parts of
 		// split requests besides; a send past that waits for room or its
@@ -174,42 +179,52 @@ func (b *batcher) loop(m Model) {
 	var batch []*job
 	x := make([]float32, 0, b.maxBatch*b.in)
 	y := make([]float32, b.maxBatch*b.out)
+	var next *job // too big to join the batch before it: the next batch's first
 	for {
-		var first *job
-		select {
-		case first = <-b.jobs:
-		case <-b.stop:
-			return
+		first := next
+		next = nil
+		if first == nil {
+			select {
+			case first = <-b.jobs:
+			case <-b.stop:
+				return
+			}
+			b.take(first)
 		}
-		b.take(first)
 		if b.dropped(first) {
 			continue
 		}
 		batch = append(batch[:0], first)
 		size := first.n
-		if size < b.maxBatch && b.maxWait > 0 {
-			timer := time.NewTimer(b.maxWait)
-		fill:
-			for size < b.maxBatch {
+		oldest := first.queued.Sub(b.epoch)
+	fill:
+		for size < b.maxBatch {
+			var j *job
+			select {
+			case j = <-b.jobs: // queued already: the rule counts it
+			default:
+				n, until := b.rule.Take(size, oldest, time.Since(b.epoch))
+				if n > 0 {
+					break fill
+				}
+				timer := time.NewTimer(until - time.Since(b.epoch))
 				select {
-				case j := <-b.jobs:
-					b.take(j)
-					if b.dropped(j) {
-						continue
-					}
-					if size+j.n > b.maxBatch {
-						// Too big to join: run what there is, then it.
-						b.run(m, batch, x, y)
-						batch = append(batch[:0], j)
-						break fill
-					}
-					batch = append(batch, j)
-					size += j.n
+				case j = <-b.jobs:
+					timer.Stop()
 				case <-timer.C:
 					break fill
 				}
 			}
-			timer.Stop()
+			b.take(j)
+			if b.dropped(j) {
+				continue
+			}
+			if size+j.n > b.maxBatch {
+				next = j
+				break
+			}
+			batch = append(batch, j)
+			size += j.n
 		}
 		b.run(m, batch, x, y)
 	}
