@@ -9,7 +9,7 @@ type ModelSample struct {
 	Layers []LayerSpec
 	// Profiled is each layer's time as ONNX Runtime's profiler measured it
 	// (midmean over runs), the nodes of fused and layout kernels charged as
-	// hil.MapTrace charges them; len(Profiled) == len(Layers).
+	// profiler.MapTrace charges them; len(Profiled) == len(Layers).
 	Profiled []time.Duration
 	// Nodes is how many ONNX Runtime nodes were charged to each layer: the
 	// profiler inflates each node's time by about the same amount.

@@ -162,7 +162,7 @@ func TestRunErrors(t *testing.T) {
 		{name: "held out without sweep", opts: Options{Models: []string{tiny}, Out: out, HeldOut: 3}, want: "add --sweep-widths"},
 		{name: "nothing to sweep", opts: Options{Models: []string{linear}, Out: out, SweepWidths: true}, needORT: true,
 			want: "--sweep-widths sweeps the widths of convolutions"},
-		{name: "not a model", opts: Options{Models: []string{junk}, Out: out}, needORT: true, want: "profile: --model " + junk + ": hil: " + junk},
+		{name: "not a model", opts: Options{Models: []string{junk}, Out: out}, needORT: true, want: "profile: --model " + junk + ": profiler: " + junk},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

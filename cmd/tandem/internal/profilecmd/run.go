@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/profiler"
 	"github.com/tandem-edge/tandem/profiles"
 )
 
@@ -99,16 +100,16 @@ func run(o *Options) error {
 	if batches == nil && o.Threads > 1 {
 		batches = serverBatches
 	}
-	popts := hil.ProfileOptions{Threads: o.Threads, Runs: o.Runs, Warmup: o.Warmup, Batches: batches, Progress: o.Progress}
+	popts := profiler.Options{Threads: o.Threads, Runs: o.Runs, Warmup: o.Warmup, Batches: batches, Progress: o.Progress}
 	if o.Warmup == 0 {
 		popts.Warmup = -1 // none, as asked
 	}
 
 	started := time.Now().UTC()
 	d := &profiles.Device{Name: o.profileName()}
-	var measured []*hil.ProfiledModel
+	var measured []*profiler.Measurement
 	for _, m := range models {
-		pm, err := hil.ProfileFile(m.name, m.file, popts)
+		pm, err := profiler.MeasureFile(m.name, m.file, popts)
 		if err != nil {
 			return cli.BadInput(fmt.Errorf("profile: --model %s: %w", m.file, err))
 		}
@@ -121,7 +122,7 @@ func run(o *Options) error {
 		}
 	}
 
-	host := hil.ReadHostFacts()
+	host := profiler.ReadHostFacts()
 	d.Host = profiles.Host{CPU: host.CPU, Cores: host.Cores, MemoryMB: host.MemoryMB, OS: host.OS, Arch: host.Arch,
 		Runtime: "onnxruntime " + info.Version, Threads: o.Threads, MeasuredAt: started.Format(time.RFC3339)}
 	d.Source = o.source(host, info.Version, started)
@@ -140,7 +141,7 @@ func run(o *Options) error {
 
 // fitPredictor sweeps the models' layers and fits the predictor and, with
 // --held-out, checks it.
-func (o *Options) fitPredictor(models []modelArg, measured []*hil.ProfiledModel, profiled []profiles.Model) (*profiles.Predictor, error) {
+func (o *Options) fitPredictor(models []modelArg, measured []*profiler.Measurement, profiled []profiles.Model) (*profiles.Predictor, error) {
 	var graphs []*dnn.Graph
 	for i, pm := range measured {
 		if pm.DecodeErr != nil {
@@ -157,7 +158,7 @@ func (o *Options) fitPredictor(models []modelArg, measured []*hil.ProfiledModel,
 	if variants == 0 {
 		variants = -1 // none, as asked
 	}
-	sw, err := hil.Sweep(graphs, hil.SweepOptions{Threads: o.Threads, Points: o.Points, Variants: variants,
+	sw, err := profiler.Sweep(graphs, profiler.SweepOptions{Threads: o.Threads, Points: o.Points, Variants: variants,
 		HeldOut: o.HeldOut, Seed: o.Seed, Progress: o.Progress})
 	if err != nil {
 		return nil, err

@@ -9,7 +9,7 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 
-	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/profiler"
 	"github.com/tandem-edge/tandem/profiles"
 )
 
@@ -57,7 +57,7 @@ func (o *Options) rebuiltCommand() string {
 
 // source is the profile's source: line: the command, the host, the runtime
 // and the date.
-func (o *Options) source(h hil.HostFacts, ortVersion string, at time.Time) string {
+func (o *Options) source(h profiler.HostFacts, ortVersion string, at time.Time) string {
 	cmd := o.Command
 	if cmd == "" {
 		cmd = o.rebuiltCommand()
@@ -75,7 +75,7 @@ func (o *Options) source(h hil.HostFacts, ortVersion string, at time.Time) strin
 }
 
 // writeSummary prints a table of what was measured.
-func writeSummary(w io.Writer, d *profiles.Device, measured []*hil.ProfiledModel) error {
+func writeSummary(w io.Writer, d *profiles.Device, measured []*profiler.Measurement) error {
 	t := tablewriter.NewWriter(w)
 	t.Header("model", "latency", "spread", "profiler", "layers", "charged by name", "by fusion", "to neighbours")
 	for i, m := range d.Models {

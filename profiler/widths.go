@@ -1,4 +1,4 @@
-package hil
+package profiler
 
 import (
 	"fmt"
@@ -36,9 +36,9 @@ func WithWidths(g *dnn.Graph, widths map[string]int, seed uint64) (*dnn.Graph, e
 	}
 	for name, w := range widths {
 		if n := g.Node(name); n == nil || n.Op != dnn.OpConv {
-			return nil, fmt.Errorf("hil: pruning %s: %q is not a Conv layer", g.Name, name)
+			return nil, fmt.Errorf("profiler: pruning %s: %q is not a Conv layer", g.Name, name)
 		} else if w < 1 || w%max(n.Groups, 1) != 0 {
-			return nil, fmt.Errorf("hil: pruning %s: width %d for %s, want a positive multiple of its %d groups", g.Name, w, name, max(n.Groups, 1))
+			return nil, fmt.Errorf("profiler: pruning %s: width %d for %s, want a positive multiple of its %d groups", g.Name, w, name, max(n.Groups, 1))
 		}
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x71d7))
@@ -63,7 +63,7 @@ func WithWidths(g *dnn.Graph, widths map[string]int, seed uint64) (*dnn.Graph, e
 			}
 			gr := max(n.Groups, 1)
 			if in%gr != 0 {
-				return nil, fmt.Errorf("hil: pruning %s: %s has %d input channels, not divisible by its %d groups", g.Name, n.Name, in, gr)
+				return nil, fmt.Errorf("profiler: pruning %s: %s has %d input channels, not divisible by its %d groups", g.Name, n.Name, in, gr)
 			}
 			n.W = dnn.NewTensor(n.Out, in/gr, n.Kernel[0], n.Kernel[1])
 			normal(n.W, in/gr*n.Kernel[0]*n.Kernel[1])
@@ -95,7 +95,7 @@ func WithWidths(g *dnn.Graph, widths map[string]int, seed uint64) (*dnn.Graph, e
 		}
 	}
 	if err := v.Validate(); err != nil {
-		return nil, fmt.Errorf("hil: pruning %s with widths %v: %w", g.Name, widthList(g, widths), err)
+		return nil, fmt.Errorf("profiler: pruning %s with widths %v: %w", g.Name, widthList(g, widths), err)
 	}
 	return v, nil
 }

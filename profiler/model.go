@@ -1,4 +1,4 @@
-package hil
+package profiler
 
 import (
 	"crypto/sha256"
@@ -11,8 +11,8 @@ import (
 	"github.com/tandem-edge/tandem/profiles"
 )
 
-// ProfiledModel is one model file measured for a device profile.
-type ProfiledModel struct {
+// Measurement is one model file measured for a device profile.
+type Measurement struct {
 	Profile profiles.Model // the entry of the device profile
 	Timing  *Timing
 	Layers  *LayerProfile
@@ -26,21 +26,21 @@ type ProfiledModel struct {
 	DecodeErr error
 }
 
-// ProfileFile measures the ONNX model in the file path (see ProfileModel),
+// MeasureFile measures the ONNX model in the file path (see TimeModel),
 // charges its profile to its layers (see MapTrace) and returns the device
 // profile entry for it, under name. Layers carry FLOPs and bytes from
 // dnn.Graph.Cost when dnn/onnx reads the file.
-func ProfileFile(name, path string, opts ProfileOptions) (*ProfiledModel, error) {
+func MeasureFile(name, path string, opts Options) (*Measurement, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("hil: model: %w", err)
+		return nil, fmt.Errorf("profiler: model: %w", err)
 	}
 	sum := sha256.Sum256(b)
 	layers, err := ReadModelLayers(path)
 	if err != nil {
 		return nil, err
 	}
-	t, err := ProfileModel(path, opts)
+	t, err := TimeModel(path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func ProfileFile(name, path string, opts ProfileOptions) (*ProfiledModel, error)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	pm := &ProfiledModel{Timing: t, Layers: lp}
+	pm := &Measurement{Timing: t, Layers: lp}
 	m := profiles.Model{
 		Name:             name,
 		SHA256:           hex.EncodeToString(sum[:]),
@@ -65,7 +65,7 @@ func ProfileFile(name, path string, opts ProfileOptions) (*ProfiledModel, error)
 	if pm.Graph, pm.DecodeErr = onnx.ReadFile(path); pm.DecodeErr == nil {
 		costs, err := pm.Graph.Cost()
 		if err != nil {
-			return nil, fmt.Errorf("hil: %s: %w", path, err)
+			return nil, fmt.Errorf("profiler: %s: %w", path, err)
 		}
 		for _, c := range costs {
 			cost[c.Name] = c

@@ -1,4 +1,4 @@
-package hil
+package profiler
 
 import (
 	"runtime"

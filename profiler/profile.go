@@ -1,4 +1,4 @@
-package hil
+package profiler
 
 import (
 	"fmt"
@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/tandem-edge/tandem/hil"
 )
 
-// ProfileOptions tune ProfileModel. The zero value is valid.
-type ProfileOptions struct {
+// Options tune TimeModel. The zero value is valid.
+type Options struct {
 	// Threads is ONNX Runtime's intra-op thread count; 0 means 1, the edge
 	// setting (one core of a board).
 	Threads int
@@ -40,18 +42,18 @@ type ProfileOptions struct {
 // minBatchRuns is the fewest timed runs of a batch size, whatever the budget.
 const minBatchRuns = 10
 
-// Timing is what ProfileModel measured of one model.
+// Timing is what TimeModel measured of one model.
 type Timing struct {
 	Threads int
 
 	// Latency is batch-1 latency without the profiler: the time of
-	// Session.Run, the number a deployment sees.
-	Latency Latency
+	// hil.Session.Run, the number a deployment sees.
+	Latency hil.Latency
 
 	// Profiled is batch-1 latency of the same model with ONNX Runtime's
 	// profiler on, its runs in blocks alternating with Latency's so that
 	// both see the same machine load.
-	Profiled Latency
+	Profiled hil.Latency
 
 	// Batches is the latency of a whole batch at each batch size measured,
 	// ascending, without the profiler; batch 1 is Latency.
@@ -64,7 +66,7 @@ type Timing struct {
 // BatchTiming is the latency of batches of one size.
 type BatchTiming struct {
 	Size    int
-	Latency Latency
+	Latency hil.Latency
 }
 
 // ProfilerOverhead is how much slower a run is with the profiler on:
@@ -76,25 +78,25 @@ func (t *Timing) ProfilerOverhead() float64 {
 	return float64(t.Profiled.P50) / float64(t.Latency.P50)
 }
 
-// ProfileModel measures the ONNX model in the file path with ONNX Runtime:
+// TimeModel measures the ONNX model in the file path with ONNX Runtime:
 // batch-1 latency without and with ONNX Runtime's profiler, the two
 // sessions' runs in alternating blocks (see interleave), then whole-batch
 // latency at each of opts.Batches.
 // The profiler's trace is read back from a temporary folder, which is
 // removed. Inputs are fixed pseudo-random values in [0, 1).
-func ProfileModel(path string, opts ProfileOptions) (*Timing, error) {
+func TimeModel(path string, opts Options) (*Timing, error) {
 	threads := max(opts.Threads, 0)
 	if threads == 0 {
 		threads = 1
 	}
 	runs := defaultInt(opts.Runs, 200)
 	if runs < 1 {
-		return nil, fmt.Errorf("hil: profiling %s: %d runs, want 1 or more", path, opts.Runs)
+		return nil, fmt.Errorf("profiler: profiling %s: %d runs, want 1 or more", path, opts.Runs)
 	}
 	warmup := defaultInt(opts.Warmup, 20)
 	for _, b := range opts.Batches {
 		if b < 1 {
-			return nil, fmt.Errorf("hil: profiling %s: batch size %d, want 1 or more", path, b)
+			return nil, fmt.Errorf("profiler: profiling %s: batch size %d, want 1 or more", path, b)
 		}
 	}
 	progress := func(format string, args ...any) {
@@ -105,16 +107,16 @@ func ProfileModel(path string, opts ProfileOptions) (*Timing, error) {
 
 	dir, err := os.MkdirTemp("", "tandem-profile-")
 	if err != nil {
-		return nil, fmt.Errorf("hil: profiling %s: %w", path, err)
+		return nil, fmt.Errorf("profiler: profiling %s: %w", path, err)
 	}
 	defer os.RemoveAll(dir)
 
-	plain, err := Open(path, Options{IntraOpThreads: threads})
+	plain, err := hil.Open(path, hil.Options{IntraOpThreads: threads})
 	if err != nil {
 		return nil, err
 	}
 	defer plain.Close()
-	profiled, err := Open(path, Options{IntraOpThreads: threads, ProfilePrefix: filepath.Join(dir, "ort")})
+	profiled, err := hil.Open(path, hil.Options{IntraOpThreads: threads, ProfilePrefix: filepath.Join(dir, "ort")})
 	if err != nil {
 		return nil, err
 	}
@@ -126,12 +128,12 @@ func ProfileModel(path string, opts ProfileOptions) (*Timing, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.Latency, t.Profiled = NewLatency(base), NewLatency(prof)
+	t.Latency, t.Profiled = hil.NewLatency(base), hil.NewLatency(prof)
 	if err := profiled.Close(); err != nil { // ONNX Runtime writes the trace now
 		return nil, err
 	}
 	if t.Trace, err = readTrace(dir, timedRuns(max(warmup, 0), runs)); err != nil {
-		return nil, fmt.Errorf("hil: profiling %s: %w", path, err)
+		return nil, fmt.Errorf("profiler: profiling %s: %w", path, err)
 	}
 	t.Batches = []BatchTiming{{Size: 1, Latency: t.Latency}}
 
@@ -147,14 +149,14 @@ func ProfileModel(path string, opts ProfileOptions) (*Timing, error) {
 			continue
 		}
 		if fixed := plain.Input.Shape[0]; fixed > 0 {
-			return nil, fmt.Errorf("hil: profiling %s at batch %d: the model's batch dimension is fixed at %d", path, b, fixed)
+			return nil, fmt.Errorf("profiler: profiling %s at batch %d: the model's batch dimension is fixed at %d", path, b, fixed)
 		}
 		progress("batch %d: up to %d timed runs or %s", b, runs, budget)
 		times, err := timeBatch(plain, b, warmup, runs, budget)
 		if err != nil {
 			return nil, err
 		}
-		t.Batches = append(t.Batches, BatchTiming{Size: b, Latency: NewLatency(times)})
+		t.Batches = append(t.Batches, BatchTiming{Size: b, Latency: hil.NewLatency(times)})
 	}
 	progress("batch 1 median %s without the profiler, %s with it (%.2f×)", t.Latency.P50, t.Profiled.P50, t.ProfilerOverhead())
 	return t, nil
@@ -174,9 +176,9 @@ const (
 // run would find the caches full of the other session's data, and the
 // unprofiled latency would come out up to a third higher than a deployment
 // sees (measured here).
-func interleave(a, b *Session, warmup, runs int) (ta, tb []time.Duration, err error) {
+func interleave(a, b *hil.Session, warmup, runs int) (ta, tb []time.Duration, err error) {
 	type side struct {
-		s     *Session
+		s     *hil.Session
 		x, y  []float32
 		times []time.Duration
 	}
@@ -211,7 +213,7 @@ func interleave(a, b *Session, warmup, runs int) (ta, tb []time.Duration, err er
 
 // timeBatch times runs of batches of n samples until runs are done or the
 // budget is spent, after at least minBatchRuns.
-func timeBatch(s *Session, n, warmup, runs int, budget time.Duration) ([]time.Duration, error) {
+func timeBatch(s *hil.Session, n, warmup, runs int, budget time.Duration) ([]time.Duration, error) {
 	x, y := probeInput(s, n), make([]float32, n*s.OutputSize())
 	for range warmup {
 		if err := s.Run(y, x, n); err != nil {
@@ -234,7 +236,7 @@ func timeBatch(s *Session, n, warmup, runs int, budget time.Duration) ([]time.Du
 
 // probeInput is n samples of fixed pseudo-random values in [0, 1): the
 // same every time, and not all zero, which some kernels shortcut.
-func probeInput(s *Session, n int) []float32 {
+func probeInput(s *hil.Session, n int) []float32 {
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := make([]float32, n*s.InputSize())
 	for i := range x {
@@ -277,4 +279,13 @@ func readTrace(dir string, timed []int) (*ORTTrace, error) {
 		kept.RunDurs = append(kept.RunDurs, tr.RunDurs[i])
 	}
 	return kept, nil
+}
+
+// defaultInt is v, or def when v is 0; a negative v becomes 0, which
+// callers read as "none".
+func defaultInt(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return max(v, 0)
 }

@@ -1,4 +1,4 @@
-package hil
+package profiler
 
 import (
 	"encoding/json"
@@ -9,11 +9,13 @@ import (
 
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/onnx"
+	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/hil/hiltest"
 )
 
 // record rewrites the recorded ONNX Runtime profiles in testdata/profile:
 //
-//	go test ./hil -run TestRecordProfileFixtures -record
+//	go test ./profiler -run TestRecordProfileFixtures -record
 var record = flag.Bool("record", false, "record the ONNX Runtime profile fixtures in testdata/profile")
 
 // fixtureModels are the models whose ONNX Runtime profiles are recorded:
@@ -41,7 +43,7 @@ func TestRecordProfileFixtures(t *testing.T) {
 	if !*record {
 		t.Skip("run with -record to rewrite testdata/profile")
 	}
-	requireORT(t)
+	hiltest.RequireORT(t)
 	for _, f := range fixtureModels {
 		g, err := dnn.Zoo(f.arch, []int{1, 8, 8}, 4, 0.5, 1)
 		if err != nil {
@@ -57,7 +59,7 @@ func TestRecordProfileFixtures(t *testing.T) {
 			t.Fatal(err)
 		}
 		dir := t.TempDir()
-		s, err := Open(model, Options{IntraOpThreads: 1, ProfilePrefix: filepath.Join(dir, "ort")})
+		s, err := hil.Open(model, hil.Options{IntraOpThreads: 1, ProfilePrefix: filepath.Join(dir, "ort")})
 		if err != nil {
 			t.Fatal(err)
 		}

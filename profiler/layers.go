@@ -1,4 +1,4 @@
-package hil
+package profiler
 
 import (
 	"fmt"
@@ -24,15 +24,15 @@ type ModelLayer struct {
 func ReadModelLayers(path string) ([]ModelLayer, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("hil: model: %w", err)
+		return nil, fmt.Errorf("profiler: model: %w", err)
 	}
 	var m onnxpb.ModelProto
 	if err := proto.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("hil: %s: not an ONNX model: %v", path, err)
+		return nil, fmt.Errorf("profiler: %s: not an ONNX model: %v", path, err)
 	}
 	g := m.GetGraph()
 	if g == nil || len(g.GetNode()) == 0 {
-		return nil, fmt.Errorf("hil: %s: graph: the model has no nodes", path)
+		return nil, fmt.Errorf("profiler: %s: graph: the model has no nodes", path)
 	}
 	inits := map[string][]int64{}
 	for _, t := range g.GetInitializer() {
@@ -47,10 +47,10 @@ func ReadModelLayers(path string) ([]ModelLayer, error) {
 			l.Name = l.Outputs[0]
 		}
 		if l.Name == "" {
-			return nil, fmt.Errorf("hil: %s: graph.node[%d] (%s): no name and no output", path, i, l.Op)
+			return nil, fmt.Errorf("profiler: %s: graph.node[%d] (%s): no name and no output", path, i, l.Op)
 		}
 		if j, dup := seen[l.Name]; dup {
-			return nil, fmt.Errorf("hil: %s: graph.node[%d]: name %q already used by graph.node[%d]", path, i, l.Name, j)
+			return nil, fmt.Errorf("profiler: %s: graph.node[%d]: name %q already used by graph.node[%d]", path, i, l.Name, j)
 		}
 		seen[l.Name] = i
 		for k, in := range n.GetInput() {

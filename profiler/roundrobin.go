@@ -1,13 +1,17 @@
-package hil
+package profiler
 
-import "time"
+import (
+	"time"
+
+	"github.com/tandem-edge/tandem/hil"
+)
 
 // roundRobin measures the batch-1 latency of each session: rounds times,
 // every session in turn runs rewarmRuns untimed and runs timed runs; the
 // latency is the median of a session's timed runs. Spreading each model's
 // runs over the whole measurement keeps a burst of load on a shared
 // machine from skewing a few models.
-func roundRobin(sessions []*Session, rounds, runs int) ([]time.Duration, error) {
+func roundRobin(sessions []*hil.Session, rounds, runs int) ([]time.Duration, error) {
 	times := make([][]time.Duration, len(sessions))
 	for range rounds {
 		for i, s := range sessions {
@@ -28,7 +32,7 @@ func roundRobin(sessions []*Session, rounds, runs int) ([]time.Duration, error) 
 	}
 	lat := make([]time.Duration, len(sessions))
 	for i, t := range times {
-		lat[i] = NewLatency(t).P50
+		lat[i] = hil.NewLatency(t).P50
 	}
 	return lat, nil
 }

@@ -1,4 +1,4 @@
-package hil
+package profiler
 
 import (
 	"fmt"
@@ -81,10 +81,10 @@ const (
 // model: the trace is of another model.
 func MapTrace(tr *ORTTrace, layers []ModelLayer, whole time.Duration) (*LayerProfile, error) {
 	if len(tr.Runs) == 0 {
-		return nil, fmt.Errorf("hil: mapping ONNX Runtime nodes to layers: the trace holds no runs")
+		return nil, fmt.Errorf("profiler: mapping ONNX Runtime nodes to layers: the trace holds no runs")
 	}
 	if whole <= 0 {
-		return nil, fmt.Errorf("hil: mapping ONNX Runtime nodes to layers: whole-model latency %s, want > 0", whole)
+		return nil, fmt.Errorf("profiler: mapping ONNX Runtime nodes to layers: whole-model latency %s, want > 0", whole)
 	}
 	m := newMapper(layers)
 	for _, run := range tr.Runs {
@@ -94,7 +94,7 @@ func MapTrace(tr *ORTTrace, layers []ModelLayer, whole time.Duration) (*LayerPro
 		slices.SortFunc(nodes, func(a, b string) int { return m.seen[a] - m.seen[b] })
 	}
 	if m.named == 0 {
-		return nil, fmt.Errorf("hil: mapping ONNX Runtime nodes to layers: no node of the trace is named after a layer of the model (first node %q): the trace is of another model",
+		return nil, fmt.Errorf("profiler: mapping ONNX Runtime nodes to layers: no node of the trace is named after a layer of the model (first node %q): the trace is of another model",
 			tr.Runs[0][0].Name)
 	}
 

@@ -1,4 +1,4 @@
-package hil
+package profiler
 
 import (
 	"fmt"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/onnx"
+	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/predict"
 	"github.com/tandem-edge/tandem/profiles"
 )
@@ -74,7 +75,7 @@ type probeConfig struct {
 // over [1, C] (fixed where the graph input feeds the convolution) and output
 // widths over [1, Out], drawn from seed with a third of the draws on
 // multiples of 8 so that the blocked and plain kernels of ONNX Runtime are
-// both covered. Each probe is timed as ProfileModel times a model and
+// both covered. Each probe is timed as TimeModel times a model and
 // charged to layers as MapTrace charges them.
 func Sweep(graphs []*dnn.Graph, opts SweepOptions) (*SweepResult, error) {
 	points := defaultInt(opts.Points, 16)
@@ -86,7 +87,7 @@ func Sweep(graphs []*dnn.Graph, opts SweepOptions) (*SweepResult, error) {
 	}
 	dir, err := os.MkdirTemp("", "tandem-sweep-")
 	if err != nil {
-		return nil, fmt.Errorf("hil: sweep: %w", err)
+		return nil, fmt.Errorf("profiler: sweep: %w", err)
 	}
 	defer os.RemoveAll(dir)
 
@@ -126,21 +127,21 @@ func Sweep(graphs []*dnn.Graph, opts SweepOptions) (*SweepResult, error) {
 }
 
 // sweepNetworks measures each graph and opts.Variants pruned variants of it
-// whole: per layer with the profiler, as ProfileModel does, then their
+// whole: per layer with the profiler, as TimeModel does, then their
 // unprofiled latency round-robin (see roundRobin) together with the
 // opts.HeldOut held-out variants, so that calibration and check see the
 // same machine. The held-out widths come from their own random stream.
 func sweepNetworks(res *SweepResult, graphs []*dnn.Graph, opts SweepOptions, rng *rand.Rand, dir string, runs, warmup int) error {
 	variants := defaultInt(opts.Variants, 8)
 	threads := max(opts.Threads, 1)
-	var sessions []*Session
+	var sessions []*hil.Session
 	defer func() {
 		for _, s := range sessions {
 			s.Close()
 		}
 	}()
 	open := func(path string) error {
-		s, err := Open(path, Options{IntraOpThreads: threads})
+		s, err := hil.Open(path, hil.Options{IntraOpThreads: threads})
 		if err == nil {
 			sessions = append(sessions, s)
 		}
@@ -186,7 +187,7 @@ func sweepNetworks(res *SweepResult, graphs []*dnn.Graph, opts SweepOptions, rng
 		}
 		path := filepath.Join(dir, fmt.Sprintf("held-out-%d.onnx", i))
 		if err := onnx.WriteFile(path, v); err != nil {
-			return fmt.Errorf("hil: sweep: %w", err)
+			return fmt.Errorf("profiler: sweep: %w", err)
 		}
 		res.HeldOut = append(res.HeldOut, profiles.ModelSample{Name: g.Name + " " + v.Meta["widths"], Layers: specs})
 		if err := open(path); err != nil {
@@ -260,7 +261,7 @@ func sweepConfigs(graphs []*dnn.Graph) ([]probeConfig, error) {
 	for _, g := range graphs {
 		shapes, err := g.Shapes()
 		if err != nil {
-			return nil, fmt.Errorf("hil: sweep: %w", err)
+			return nil, fmt.Errorf("profiler: sweep: %w", err)
 		}
 		readers := map[string][]*dnn.Node{}
 		for _, n := range g.Nodes {
@@ -290,7 +291,7 @@ func sweepConfigs(graphs []*dnn.Graph) ([]probeConfig, error) {
 		}
 	}
 	if len(configs) == 0 {
-		return nil, fmt.Errorf("hil: sweep: the models have no Conv layer to sweep")
+		return nil, fmt.Errorf("profiler: sweep: the models have no Conv layer to sweep")
 	}
 	return configs, nil
 }
@@ -341,9 +342,9 @@ func probeGraph(cfg probeConfig, cin, cout, groups int, seed uint64) (*dnn.Graph
 // layers.
 func measureProbe(g *dnn.Graph, path string, threads, runs, warmup int) (*profiles.ModelSample, *ORTTrace, error) {
 	if err := onnx.WriteFile(path, g); err != nil {
-		return nil, nil, fmt.Errorf("hil: sweep: %w", err)
+		return nil, nil, fmt.Errorf("profiler: sweep: %w", err)
 	}
-	t, err := ProfileModel(path, ProfileOptions{Threads: threads, Runs: runs, Warmup: warmup})
+	t, err := TimeModel(path, Options{Threads: threads, Runs: runs, Warmup: warmup})
 	if err != nil {
 		return nil, nil, err
 	}

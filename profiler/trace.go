@@ -1,4 +1,4 @@
-package hil
+package profiler
 
 import (
 	"bytes"
@@ -58,11 +58,11 @@ type traceEvent struct {
 func ReadORTTrace(path string) (*ORTTrace, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("hil: ONNX Runtime profile: %w", err)
+		return nil, fmt.Errorf("profiler: ONNX Runtime profile: %w", err)
 	}
 	tr, err := ParseORTTrace(b)
 	if err != nil {
-		return nil, fmt.Errorf("hil: ONNX Runtime profile %s: %w", path, err)
+		return nil, fmt.Errorf("profiler: ONNX Runtime profile %s: %w", path, err)
 	}
 	return tr, nil
 }

@@ -1,4 +1,4 @@
-package hil
+package profiler
 
 import (
 	"os"
@@ -9,13 +9,14 @@ import (
 
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/onnx"
+	"github.com/tandem-edge/tandem/hil/hiltest"
 	"github.com/tandem-edge/tandem/profiles"
 )
 
-func TestProfileModel(t *testing.T) {
-	requireORT(t)
+func TestTimeModel(t *testing.T) {
+	hiltest.RequireORT(t)
 	model, _ := fixturePaths("tiny")
-	tm, err := ProfileModel(model, ProfileOptions{Runs: 30, Warmup: 3, Batches: []int{4, 1, 4, 2}, BatchBudget: time.Second})
+	tm, err := TimeModel(model, Options{Runs: 30, Warmup: 3, Batches: []int{4, 1, 4, 2}, BatchBudget: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,9 +42,9 @@ func TestProfileModel(t *testing.T) {
 			t.Fatalf("run %d has %d nodes, run 0 %d: warm-up or re-warm runs kept", i, len(run), len(tm.Trace.Runs[0]))
 		}
 	}
-	for _, bad := range []ProfileOptions{{Runs: -1}, {Batches: []int{0}}} {
-		if _, err := ProfileModel(model, bad); err == nil {
-			t.Errorf("ProfileModel with %+v: no error", bad)
+	for _, bad := range []Options{{Runs: -1}, {Batches: []int{0}}} {
+		if _, err := TimeModel(model, bad); err == nil {
+			t.Errorf("TimeModel with %+v: no error", bad)
 		}
 	}
 }
@@ -55,10 +56,10 @@ func TestTimedRuns(t *testing.T) {
 	}
 }
 
-func TestProfileFile(t *testing.T) {
-	requireORT(t)
+func TestMeasureFile(t *testing.T) {
+	hiltest.RequireORT(t)
 	model, _ := fixturePaths("resnet")
-	pm, err := ProfileFile("fixtures/resnet", model, ProfileOptions{Runs: 20, Warmup: 2})
+	pm, err := MeasureFile("fixtures/resnet", model, Options{Runs: 20, Warmup: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestProfileFile(t *testing.T) {
 	if pm.Graph == nil || pm.Sample == nil || len(pm.Sample.Layers) != len(pm.Graph.Nodes) {
 		t.Errorf("decoded graph %v, sample %v", pm.Graph != nil, pm.Sample != nil)
 	}
-	d := &profiles.Device{Name: "test", Source: "TestProfileFile", Models: []profiles.Model{m}}
+	d := &profiles.Device{Name: "test", Source: "TestMeasureFile", Models: []profiles.Model{m}}
 	b, err := profiles.EncodeDevice(d)
 	if err != nil {
 		t.Fatal(err)
@@ -89,16 +90,16 @@ func TestProfileFile(t *testing.T) {
 	}
 }
 
-func TestProfileFileErrors(t *testing.T) {
-	requireORT(t)
+func TestMeasureFileErrors(t *testing.T) {
+	hiltest.RequireORT(t)
 	dir := t.TempDir()
 	junk := filepath.Join(dir, "junk.onnx")
 	if err := os.WriteFile(junk, []byte("not a model"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{junk, filepath.Join(dir, "missing.onnx")} {
-		if _, err := ProfileFile("x", path, ProfileOptions{Runs: 2}); err == nil || !strings.Contains(err.Error(), path) {
-			t.Errorf("ProfileFile(%s): %v, want an error naming the file", path, err)
+		if _, err := MeasureFile("x", path, Options{Runs: 2}); err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("MeasureFile(%s): %v, want an error naming the file", path, err)
 		}
 	}
 }
@@ -109,7 +110,7 @@ func TestProfileFileErrors(t *testing.T) {
 // predictions for pruned variants the fit never saw. The bound is loose:
 // the machines that run the tests are shared and noisy.
 func TestPredictorHeldOut(t *testing.T) {
-	requireORT(t)
+	hiltest.RequireORT(t)
 	if testing.Short() {
 		t.Skip("measures a few hundred models")
 	}
