@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/scenarios"
 	"github.com/tandem-edge/tandem/sim"
 )
@@ -58,7 +59,7 @@ func (o SLO) String() string {
 
 // Met reports whether a summary meets the objective. A run that failed
 // requests meets no objective.
-func (o SLO) Met(s *sim.Summary) bool {
+func (o SLO) Met(s *deploy.Summary) bool {
 	if s.Failed > 0 || s.Completed == 0 {
 		return false
 	}
@@ -101,9 +102,9 @@ type Config struct {
 
 // Step is one simulation of the search.
 type Step struct {
-	Value   string       `json:"value"`
-	Met     bool         `json:"met"`
-	Summary *sim.Summary `json:"summary"`
+	Value   string          `json:"value"`
+	Met     bool            `json:"met"`
+	Summary *deploy.Summary `json:"summary"`
 }
 
 // Result is the answer: the boundary value of the key and the run there.
@@ -120,7 +121,7 @@ type Result struct {
 	Hi        float64 `json:"hi"`
 	Steps     []Step  `json:"steps"`
 	// At is the run at Value.
-	At *sim.Summary `json:"at,omitempty"`
+	At *deploy.Summary `json:"at,omitempty"`
 }
 
 // Search finds where the objectives stop holding as the key moves over its
@@ -164,7 +165,7 @@ func Search(cfg Config) (*Result, error) {
 		}
 		return strconv.FormatFloat(x, 'g', 6, 64)
 	}
-	eval := func(x float64) (bool, *sim.Summary, error) {
+	eval := func(x float64) (bool, *deploy.Summary, error) {
 		val := format(x)
 		sc, err := scenarios.With(cfg.Scenario, scenarios.Assignment{Key: cfg.Key, Value: val})
 		if err != nil {

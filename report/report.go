@@ -19,7 +19,7 @@ import (
 
 	"gonum.org/v1/plot/plotter"
 
-	"github.com/tandem-edge/tandem/sim"
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/sweep"
 )
 
@@ -65,8 +65,8 @@ func Build(dir string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s sim.Summary
-	if err := json.Unmarshal(raw, &s); err != nil || (s.Mode != sim.ModeSim && s.Mode != sim.ModeHIL) {
+	var s deploy.Summary
+	if err := json.Unmarshal(raw, &s); err != nil || (s.Mode != deploy.ModeSim && s.Mode != deploy.ModeHIL) {
 		return nil, fmt.Errorf("report: %s: not a summary.json (%v)", filepath.Join(dir, "summary.json"), err)
 	}
 	return runReport(dir, &s)
@@ -87,7 +87,7 @@ func sweepReport(results []sweep.Result) (*Report, error) {
 	type agg struct {
 		values []string
 		n      float64
-		sum    []float64 // by sim.Figures
+		sum    []float64 // by deploy.Figures
 	}
 	var order []string
 	groups := map[string]*agg{}
@@ -99,16 +99,16 @@ func sweepReport(results []sweep.Result) (*Report, error) {
 		id := strings.Join(vals, "\x00")
 		g := groups[id]
 		if g == nil {
-			g = &agg{values: vals, sum: make([]float64, len(sim.Figures))}
+			g = &agg{values: vals, sum: make([]float64, len(deploy.Figures))}
 			groups[id] = g
 			order = append(order, id)
 		}
 		g.n++
-		for i, f := range sim.Figures {
+		for i, f := range deploy.Figures {
 			g.sum[i] += f.Of(r.Summary)
 		}
 	}
-	mean := func(g *agg, figure string) float64 { return g.sum[sim.FigureIndex(figure)] / g.n }
+	mean := func(g *agg, figure string) float64 { return g.sum[deploy.FigureIndex(figure)] / g.n }
 	scenario := results[0].Summary.Scenario
 	rep := &Report{
 		Title: fmt.Sprintf("Sweep of %s: %d points", scenario, len(results)),

@@ -13,15 +13,15 @@ import (
 
 	"gonum.org/v1/plot/plotter"
 
-	"github.com/tandem-edge/tandem/sim"
+	"github.com/tandem-edge/tandem/deploy"
 )
 
 // runReport reports one run: its summary and, from requests.csv, the
 // latency distribution of the requests each side answered and the mean time
 // of each stage.
-func runReport(dir string, s *sim.Summary) (*Report, error) {
+func runReport(dir string, s *deploy.Summary) (*Report, error) {
 	what := "Simulation"
-	if s.Mode == sim.ModeHIL {
+	if s.Mode == deploy.ModeHIL {
 		what = "Hardware-in-the-loop run"
 	}
 	rep := &Report{

@@ -38,11 +38,10 @@ type Config struct {
 	// Uplink. Uplink may be nil when the scenario's policy is edge-only.
 	Uplink, Downlink func(device int) profiles.Link
 
-	// NewPolicy builds each device's policy, drawing any randomness from
-	// src, that device's policy stream. Nil builds the scenario's policy
-	// with offload.New; a learned policy needs a NewPolicy that supplies
-	// the offloader.
-	NewPolicy func(device int, src rand.Source) (offload.Policy, error)
+	// NewPolicy builds each device's policy from its policy stream. Nil
+	// builds the scenario's policy (deploy.Policies); a learned policy
+	// needs a NewPolicy that supplies the offloader.
+	NewPolicy deploy.PolicyFactory
 
 	// RequestBytes is the payload a request carries up: zero takes the
 	// scenario's link.request_bytes, and one of the two must be set
@@ -94,7 +93,7 @@ func New(cfg Config) (*Sim, error) {
 		until:       sc.Duration.D(),
 		timeout:     sc.Timeout.D(),
 		tracer:      cfg.Tracer,
-		col:         NewCollector(),
+		col:         deploy.NewCollector(),
 		samples:     offload.FromOutcomes(cfg.Outcomes),
 		answers:     make([]answer, len(cfg.Outcomes)),
 	}
@@ -103,24 +102,14 @@ func New(cfg Config) (*Sim, error) {
 		s.answers[i] = answer{sample: o.Sample, edgeOK: o.EdgeCorrect(), cloudOK: o.CloudCorrect()}
 	}
 
-	var trace []time.Duration
-	var period time.Duration
-	if sc.Workload.Arrival == scenarios.ArrivalTrace {
-		var err error
-		if trace, period, err = traceArrivals(cfg.Arrivals); err != nil {
-			return nil, err
-		}
-	}
-	work, err := newWorkload(&sc.Workload, trace, period)
+	work, err := deploy.NewWorkload(&sc.Workload, cfg.Arrivals)
 	if err != nil {
 		return nil, err
 	}
 
 	newPolicy := cfg.NewPolicy
 	if newPolicy == nil {
-		newPolicy = func(_ int, src rand.Source) (offload.Policy, error) {
-			return offload.New(sc.Policy, offload.Options{Src: src})
-		}
+		newPolicy = deploy.Policies(sc.Policy, nil)
 	}
 	s.hasCloud = sc.Policy.Kind != offload.KindEdgeOnly
 	needEdge := false
@@ -128,10 +117,10 @@ func New(cfg Config) (*Sim, error) {
 	for i := range s.devices {
 		d := &s.devices[i]
 		d.work = work
-		d.arrivals = rand.New(newStream(sc.Seed, streamArrivals, i))
-		d.sampler = rand.New(newStream(sc.Seed, streamSample, i))
-		d.edgeRng = rand.New(newStream(sc.Seed, streamEdge, i))
-		if d.policy, err = newPolicy(i, newStream(sc.Seed, streamPolicy, i)); err != nil {
+		d.arrivals = rand.New(deploy.NewStream(sc.Seed, deploy.StreamArrivals, i))
+		d.sampler = rand.New(deploy.NewStream(sc.Seed, deploy.StreamSample, i))
+		d.edgeRng = rand.New(deploy.NewStream(sc.Seed, deploy.StreamEdge, i))
+		if d.policy, err = newPolicy(i, deploy.NewStream(sc.Seed, deploy.StreamPolicy, i)); err != nil {
 			return nil, fmt.Errorf("sim: device %d policy: %w", i, err)
 		}
 		d.edgeFirst = d.policy.EdgeFirst()
@@ -203,7 +192,7 @@ func (s *Sim) buildCloud(cfg *Config) error {
 	if c.svc, err = newService("cloud", cs.Service, cfg.CloudModel, c.maxBatch); err != nil {
 		return err
 	}
-	c.rng = rand.New(newStream(sc.Seed, streamCloud, 0))
+	c.rng = rand.New(deploy.NewStream(sc.Seed, deploy.StreamCloud, 0))
 	c.servers = cs.Servers
 	c.size = make([]int32, cs.Servers)
 	c.members = make([]int32, cs.Servers*c.maxBatch)

@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/tandem-edge/tandem/deploy"
 	"testing"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 func runBytes(t *testing.T, cfg Config) ([]byte, []byte) {
 	t.Helper()
 	var csv bytes.Buffer
-	sum := run(t, cfg, NewCSVRecorder(&csv))
+	sum := run(t, cfg, deploy.NewCSVRecorder(&csv))
 	js, err := json.Marshal(sum)
 	if err != nil {
 		t.Fatal(err)
@@ -80,21 +81,6 @@ func TestAddingDevice(t *testing.T) {
 	for i := range one {
 		if one[i] != three[i] {
 			t.Fatalf("request %d of device 0: %+v alone, %+v among three", i, one[i], three[i])
-		}
-	}
-}
-
-func TestStreamSeedsDiffer(t *testing.T) {
-	seen := map[[2]uint64]string{}
-	for _, seed := range []uint64{0, 1, 2} {
-		for kind := streamArrivals; kind <= streamCloud; kind++ {
-			for dev := range 100 {
-				a, b := streamSeed(seed, kind, dev)
-				if prev, ok := seen[[2]uint64{a, b}]; ok {
-					t.Fatalf("seed %d kind %d device %d collides with %s", seed, kind, dev, prev)
-				}
-				seen[[2]uint64{a, b}] = "another stream"
-			}
 		}
 	}
 }

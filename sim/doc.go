@@ -1,14 +1,14 @@
 // Package sim owns the discrete-event simulator: the event queue and the
-// engine that steps through it in virtual time, the stage models (each edge
-// device's server, each device's uplink and downlink, the shared cloud pool
-// with dynamic batching), the workloads that drive them, and the metrics of a
-// run (the summary, per-request records and their CSV form).
+// engine that steps through it in virtual time, driving the deployment's
+// rules (package deploy: arrivals, links, batching, policies, records and
+// the summary) with the edge and cloud service-time models of the device
+// profiles.
 //
 // The engine is a deterministic, single-threaded state machine: it does no
 // I/O, reads no clock and starts no goroutine. Everything it needs arrives in
-// a Config; everything it produces leaves as a Summary and as Records handed
-// to a Recorder. Time is integer nanoseconds (time.Duration) from the start
-// of the run.
+// a Config; everything it produces leaves as a deploy.Summary and as records
+// handed to a deploy.Recorder. Time is integer nanoseconds (time.Duration)
+// from the start of the run.
 //
 // Accuracy is never modelled: each request replays one real held-out sample
 // (a bundles.Outcome), with both models' real predictions for it and the
@@ -16,19 +16,20 @@
 //
 // # Randomness
 //
-// Each component draws from its own math/rand/v2 PCG stream, seeded from the
-// scenario seed, the component kind and the device index through a fixed
-// mixing function (see streamSeed). Per device there are four streams
-// (arrivals, sample choice, edge service, policy) and the cloud has one, so
-// adding a device or changing one device's load leaves every other device's
-// draws unchanged.
+// Each component draws from its own PCG stream (deploy.NewStream), seeded
+// from the scenario seed, the component kind and the device index. Per
+// device there are four streams (arrivals, sample choice, edge service,
+// policy) and the cloud has one, so adding a device or changing one
+// device's load leaves every other device's draws unchanged, and hardware
+// in the loop replays the same arrivals and decisions.
 //
 // # Metrics
 //
-// Latency percentiles are exact (nearest rank) while at most ExactLatencies
-// latencies have been seen; past that the run switches to a logarithmic
-// bucket sketch whose estimates are within SketchRelativeError of the exact
-// nearest-rank value, so memory stays bounded whatever the request count.
-// Utilization is busy time over (slots × makespan), the makespan running from
-// time 0 to the last completion.
+// Latency percentiles are exact (nearest rank) while at most
+// deploy.ExactLatencies latencies have been seen; past that the run
+// switches to a logarithmic bucket sketch whose estimates are within
+// deploy.SketchRelativeError of the exact nearest-rank value, so memory
+// stays bounded whatever the request count. Utilization is busy time over
+// (slots × makespan), the makespan running from time 0 to the last
+// completion.
 package sim

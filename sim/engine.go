@@ -41,9 +41,9 @@ type Sim struct {
 	lastDone            time.Duration
 
 	ctx    offload.Context // reused for every decision
-	record Record          // reused for every completion
-	col    *Collector
-	rec    Recorder
+	record deploy.Record   // reused for every completion
+	col    *deploy.Collector
+	rec    deploy.Recorder
 	tracer Tracer
 	err    error
 	ran    bool
@@ -51,7 +51,7 @@ type Sim struct {
 
 // device is one edge device: its workload, its edge server, its links.
 type device struct {
-	work      workload
+	work      deploy.Workload
 	arrivals  *rand.Rand
 	sampler   *rand.Rand
 	edgeRng   *rand.Rand
@@ -94,9 +94,9 @@ type request struct {
 
 // Run simulates until every arrival is answered and returns the summary;
 // each answered request is handed to rec (nil: none) as it completes, and a
-// rec with a Flush() error method is flushed at the end. Summary.WallSeconds
+// rec with a Flush() error method is flushed at the end. deploy.Summary.WallSeconds
 // is left for the caller. Run may be called once.
-func (s *Sim) Run(rec Recorder) (*Summary, error) {
+func (s *Sim) Run(rec deploy.Recorder) (*deploy.Summary, error) {
 	if s.ran {
 		return nil, errors.New("sim: Run called twice on one Sim")
 	}
@@ -104,7 +104,7 @@ func (s *Sim) Run(rec Recorder) (*Summary, error) {
 	s.rec = rec
 	for i := range s.devices {
 		d := &s.devices[i]
-		if t := d.work.first(d.arrivals); s.until == 0 || t < s.until {
+		if t := d.work.First(d.arrivals); s.until == 0 || t < s.until {
 			s.schedule(t, EventArrival, int32(i))
 		}
 	}
@@ -206,7 +206,7 @@ func (s *Sim) onArrival(dev int32) {
 	s.arrived++
 	if s.maxRequests > 0 && s.arrived >= s.maxRequests {
 		s.closed = true
-	} else if t := d.work.next(d.arrivals, s.now); s.until == 0 || t < s.until {
+	} else if t := d.work.Next(d.arrivals, s.now); s.until == 0 || t < s.until {
 		s.schedule(t, EventArrival, dev)
 	}
 	i := s.alloc()
@@ -235,15 +235,15 @@ func (s *Sim) complete(i int32) {
 	if cloud {
 		correct = a.cloudOK
 	}
-	status, why := StatusOK, FailureNone
-	if Late(s.now-r.arrival, s.timeout) {
-		status, why = StatusFailed, FailureTimeout
-		s.col.fail(why)
+	status, why := deploy.StatusOK, deploy.FailureNone
+	if deploy.Late(s.now-r.arrival, s.timeout) {
+		status, why = deploy.StatusFailed, deploy.FailureTimeout
+		s.col.AddFailure(why)
 	} else {
-		s.col.add(s.now-r.arrival, correct, cloud)
+		s.col.AddAnswer(s.now-r.arrival, correct, cloud)
 	}
 	if s.rec != nil {
-		s.record = Record{
+		s.record = deploy.Record{
 			ID:       r.id,
 			Device:   int(r.device),
 			Sample:   a.sample,
@@ -274,31 +274,27 @@ func (s *Sim) complete(i int32) {
 }
 
 // summary builds the run's summary from the collector and the stages.
-func (s *Sim) summary() *Summary {
-	sum := &Summary{
+func (s *Sim) summary() *deploy.Summary {
+	sum := &deploy.Summary{
 		Scenario: s.name,
-		Mode:     ModeSim,
+		Mode:     deploy.ModeSim,
 		Seed:     s.seed,
 		Requests: s.arrived,
 		Events:   s.events,
 	}
 	s.col.Fill(sum)
-	span := s.lastDone.Seconds()
-	if span <= 0 {
-		return sum
+	b := deploy.Busy{Edge: make([]time.Duration, len(s.devices)), EdgeSlots: s.devices[0].slots}
+	if s.hasCloud {
+		b.Uplink = make([]time.Duration, len(s.devices))
+		b.Cloud, b.Servers = s.cloud.busy, s.cloud.servers
 	}
-	sum.ThroughputRPS = float64(sum.Completed) / span
-	var edge, up float64
 	for i := range s.devices {
 		d := &s.devices[i]
-		edge += d.busy.Seconds() / (float64(d.slots) * span)
-		up += d.up.Busy().Seconds() / span
+		b.Edge[i] = d.busy
+		if b.Uplink != nil {
+			b.Uplink[i] = d.up.Busy()
+		}
 	}
-	n := float64(len(s.devices))
-	sum.Utilization.Edge = edge / n
-	sum.Utilization.Uplink = up / n
-	if s.hasCloud {
-		sum.Utilization.Cloud = s.cloud.busy.Seconds() / (float64(s.cloud.servers) * span)
-	}
+	b.Fill(sum, s.lastDone)
 	return sum
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"github.com/tandem-edge/tandem/deploy"
 	"math/rand/v2"
 	"time"
 
@@ -67,10 +68,10 @@ func baseScenario() *scenarios.Scenario {
 	}
 }
 
-// collect is a Recorder keeping every record.
-type collect struct{ recs []Record }
+// collect is a deploy.Recorder keeping every record.
+type collect struct{ recs []deploy.Record }
 
-func (c *collect) Record(r *Record) error {
+func (c *collect) Record(r *deploy.Record) error {
 	c.recs = append(c.recs, *r)
 	return nil
 }
@@ -79,7 +80,7 @@ func (c *collect) Record(r *Record) error {
 func run(t interface {
 	Helper()
 	Fatalf(string, ...any)
-}, cfg Config, rec Recorder) *Summary {
+}, cfg Config, rec deploy.Recorder) *deploy.Summary {
 	t.Helper()
 	s, err := New(cfg)
 	if err != nil {

@@ -2,7 +2,7 @@ package sim
 
 import (
 	"fmt"
-	"math/rand/v2"
+	"github.com/tandem-edge/tandem/deploy"
 
 	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/profiles"
@@ -33,8 +33,7 @@ func ConfigFor(in *scenarios.Inputs) (Config, error) {
 		if o.Classes != in.Bundle.Classes {
 			return cfg, fmt.Errorf("%s: an offloader for %d classes; bundle %s has %d", in.OffloaderName, o.Classes, in.Bundle.Name, in.Bundle.Classes)
 		}
-		// Each device gets its own policy: a Learned keeps scratch space.
-		cfg.NewPolicy = func(int, rand.Source) (offload.Policy, error) { return offload.NewLearned(o), nil }
+		cfg.NewPolicy = deploy.Policies(in.Scenario.Policy, o)
 	}
 	return cfg, nil
 }
@@ -42,7 +41,7 @@ func ConfigFor(in *scenarios.Inputs) (Config, error) {
 // Simulate resolves a scenario, runs it and returns its summary with the
 // wall time left at zero, so that the summary is a function of the scenario
 // alone: what sweeps and plans compute for each point.
-func Simulate(sc *scenarios.Scenario) (*Summary, error) {
+func Simulate(sc *scenarios.Scenario) (*deploy.Summary, error) {
 	in, err := scenarios.Resolve(sc)
 	if err != nil {
 		return nil, err

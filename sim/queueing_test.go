@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"github.com/tandem-edge/tandem/deploy"
 	"math"
 	"testing"
 	"time"
@@ -86,13 +87,13 @@ func TestMM1(t *testing.T) {
 	}
 }
 
-// waitSum is a Recorder averaging the cloud queueing time.
+// waitSum is a deploy.Recorder averaging the cloud queueing time.
 type waitSum struct {
 	n    int
 	wait time.Duration
 }
 
-func (w *waitSum) Record(r *Record) error {
+func (w *waitSum) Record(r *deploy.Record) error {
 	w.n++
 	w.wait += r.CloudQueue
 	return nil

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"github.com/tandem-edge/tandem/deploy"
 	"testing"
 	"time"
 
@@ -8,14 +9,14 @@ import (
 )
 
 // scheduleRecorder keeps each simulated request's device, arrival and sample.
-type scheduleRecorder struct{ got []Arrival }
+type scheduleRecorder struct{ got []deploy.Arrival }
 
-func (r *scheduleRecorder) Record(rec *Record) error {
-	r.got = append(r.got, Arrival{ID: rec.ID, Device: rec.Device, At: rec.Arrival, Outcome: rec.Sample})
+func (r *scheduleRecorder) Record(rec *deploy.Record) error {
+	r.got = append(r.got, deploy.Arrival{ID: rec.ID, Device: rec.Device, At: rec.Arrival, Outcome: rec.Sample})
 	return nil
 }
 
-// TestScheduleMatchesTheSimulator checks that Schedule gives the requests a
+// TestScheduleMatchesTheSimulator checks that deploy.Schedule gives the requests a
 // simulation of the same scenario makes: same ids, devices, times and
 // samples, for every arrival process, bounded by requests or by duration.
 func TestScheduleMatchesTheSimulator(t *testing.T) {
@@ -47,11 +48,11 @@ func TestScheduleMatchesTheSimulator(t *testing.T) {
 				if _, err := s.Run(&rec); err != nil {
 					t.Fatal(err)
 				}
-				want := make(map[uint64]Arrival, len(rec.got))
+				want := make(map[uint64]deploy.Arrival, len(rec.got))
 				for _, a := range rec.got {
 					want[a.ID] = a
 				}
-				got, err := Schedule(sc, cfg.Arrivals, len(cfg.Outcomes))
+				got, err := deploy.Schedule(sc, cfg.Arrivals, len(cfg.Outcomes))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -60,7 +61,7 @@ func TestScheduleMatchesTheSimulator(t *testing.T) {
 				}
 				for _, a := range got {
 					w := want[a.ID]
-					// Record.Sample is the outcome's sample index; the test
+					// deploy.Record.Sample is the outcome's sample index; the test
 					// bundle's outcomes are numbered by position.
 					if a != w {
 						t.Fatalf("arrival %d: scheduled %+v, simulated %+v", a.ID, a, w)

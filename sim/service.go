@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"github.com/tandem-edge/tandem/deploy"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -88,10 +89,10 @@ func (s *service) draw(rng *rand.Rand, b int) time.Duration {
 	base := s.base[min(b, len(s.base))-1]
 	switch s.dist {
 	case distExponential:
-		return dur(rng.ExpFloat64() * float64(base))
+		return deploy.DurationOf(rng.ExpFloat64() * float64(base))
 	case distLognormal:
 		f := math.Exp(s.sigma*rng.NormFloat64() - s.sigma*s.sigma/2)
-		return dur(f * float64(base))
+		return deploy.DurationOf(f * float64(base))
 	}
 	return base
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"github.com/tandem-edge/tandem/deploy"
 	"math"
 	"slices"
 	"testing"
@@ -40,7 +41,7 @@ func TestBatching(t *testing.T) {
 			var c collect
 			run(t, Config{Scenario: sc, Outcomes: testOutcomes(10, 1), CloudModel: model, Uplink: fastLink}, &c)
 			recs := c.recs
-			slices.SortFunc(recs, func(a, b Record) int { return int(a.ID) - int(b.ID) })
+			slices.SortFunc(recs, func(a, b deploy.Record) int { return int(a.ID) - int(b.ID) })
 			arrive := make([]time.Duration, len(recs))
 			for i, r := range recs {
 				arrive[i] = r.Arrival + r.Uplink
@@ -267,10 +268,10 @@ func TestTimeout(t *testing.T) {
 		}
 		correct := 0
 		for _, r := range c.recs {
-			if (r.Status == StatusFailed) != tc.failed || (r.Failure == FailureTimeout) != tc.failed {
+			if (r.Status == deploy.StatusFailed) != tc.failed || (r.Failure == deploy.FailureTimeout) != tc.failed {
 				t.Fatalf("timeout %v: record %+v", tc.timeout, r)
 			}
-			if r.Correct && r.Status == StatusOK {
+			if r.Correct && r.Status == deploy.StatusOK {
 				correct++
 			}
 		}

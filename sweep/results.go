@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/tandem-edge/tandem/sim"
+	"github.com/tandem-edge/tandem/deploy"
 )
 
 // The files a sweep writes into its output folder.
@@ -93,7 +93,7 @@ func WriteCSV(w io.Writer, results []Result) error {
 			header = append(header, a.Key)
 		}
 	}
-	for _, f := range sim.Figures {
+	for _, f := range deploy.Figures {
 		header = append(header, f.Name)
 	}
 	if err := cw.Write(header); err != nil {
@@ -104,7 +104,7 @@ func WriteCSV(w io.Writer, results []Result) error {
 		for _, a := range r.Values {
 			row = append(row, a.Value)
 		}
-		for _, f := range sim.Figures {
+		for _, f := range deploy.Figures {
 			row = append(row, strconv.FormatFloat(f.Of(r.Summary), 'g', -1, 64))
 		}
 		if err := cw.Write(row); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/scenarios"
 	"github.com/tandem-edge/tandem/sim"
 )
@@ -35,7 +36,7 @@ type Result struct {
 	Of      int                    `json:"of"` // the sweep's number of points
 	Seed    uint64                 `json:"seed"`
 	Values  []scenarios.Assignment `json:"values"`
-	Summary *sim.Summary           `json:"summary"`
+	Summary *deploy.Summary        `json:"summary"`
 }
 
 // Run simulates the points of one shard, on as many cores as there are,

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tandem-edge/tandem/sim"
+	"github.com/tandem-edge/tandem/deploy"
 )
 
 // sixPoints is a sweep of 6 points whose results are made up, not
@@ -23,7 +23,7 @@ func writePart(t *testing.T, dir string, spec *Spec, sh Shard, v Version) {
 	var results []Result
 	for _, p := range spec.Points() {
 		if p.Index%sh.N == sh.I {
-			results = append(results, Result{Point: p.Index, Of: spec.Len(), Values: p.Values, Summary: &sim.Summary{Requests: int64(p.Index)}})
+			results = append(results, Result{Point: p.Index, Of: spec.Len(), Values: p.Values, Summary: &deploy.Summary{Requests: int64(p.Index)}})
 		}
 	}
 	var jsonl bytes.Buffer

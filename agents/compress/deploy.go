@@ -9,6 +9,7 @@ import (
 	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/bundles/build"
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/data"
 	"github.com/tandem-edge/tandem/predict"
@@ -44,11 +45,11 @@ type DeploymentResult struct {
 	// Threshold is the max_prob below which an input is offloaded, chosen
 	// on validation; OffloadRate, Accuracy and the latencies are the
 	// simulator's on the test split's outcomes.
-	Threshold   float64       `json:"threshold"`
-	OffloadRate float64       `json:"offload_rate"`
-	Accuracy    float64       `json:"accuracy"`
-	LatencyMS   sim.LatencyMS `json:"latency_ms"`
-	EdgeMS      float64       `json:"edge_ms"` // the predicted edge time simulated
+	Threshold   float64          `json:"threshold"`
+	OffloadRate float64          `json:"offload_rate"`
+	Accuracy    float64          `json:"accuracy"`
+	LatencyMS   deploy.LatencyMS `json:"latency_ms"`
+	EdgeMS      float64          `json:"edge_ms"` // the predicted edge time simulated
 	// Reduction is 1 − latency / cloud-only latency, for the metric.
 	Reduction float64 `json:"reduction"`
 	// ValReduction is the same on the validation split's outcomes: what
@@ -203,7 +204,7 @@ func (dp *deployer) spread() float64 {
 
 // simulate runs sc with the outcomes and, when not nil, the edge model's
 // profile in place of the bundle's.
-func (dp *deployer) simulate(sc *scenarios.Scenario, outs []bundles.Outcome, edge *profiles.Model) (*sim.Summary, error) {
+func (dp *deployer) simulate(sc *scenarios.Scenario, outs []bundles.Outcome, edge *profiles.Model) (*deploy.Summary, error) {
 	in := *dp.in
 	in.Scenario = sc
 	cfg, err := sim.ConfigFor(&in)
@@ -266,14 +267,14 @@ func cloudThreshold(outs []bundles.Outcome) float64 {
 
 // overRequests is the accuracy over every request: one that failed (timed
 // out) is not a correct one.
-func overRequests(s *sim.Summary) float64 {
+func overRequests(s *deploy.Summary) float64 {
 	if s.Requests == 0 {
 		return 0
 	}
 	return s.Accuracy * float64(s.Completed) / float64(s.Requests)
 }
 
-func pick(l sim.LatencyMS, metric string) float64 {
+func pick(l deploy.LatencyMS, metric string) float64 {
 	switch metric {
 	case "p50":
 		return l.P50

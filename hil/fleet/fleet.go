@@ -4,17 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/hil/oip"
 	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/scenarios"
-	"github.com/tandem-edge/tandem/sim"
 )
 
 // Model runs the edge model on a batch: hil.Session implements it. One
@@ -31,8 +30,8 @@ type Cloud interface {
 // Config is a fleet run: the scenario, its schedule and what executes it.
 type Config struct {
 	Scenario *scenarios.Scenario
-	// Arrivals are the requests, in order (sim.Schedule).
-	Arrivals []sim.Arrival
+	// Arrivals are the requests, in order (deploy.Schedule).
+	Arrivals []deploy.Arrival
 	// Outcomes are the bundle's; an arrival replays Outcomes[a.Outcome],
 	// whose Sample and Label say which input it sends and what is right.
 	Outcomes []bundles.Outcome
@@ -52,12 +51,13 @@ type Config struct {
 	Uplink, Downlink            func(device int) profiles.Link
 	RequestBytes, ResponseBytes int
 
-	// NewPolicy builds each device's policy from its policy stream.
-	NewPolicy func(device int, src rand.Source) (offload.Policy, error)
+	// NewPolicy builds each device's policy from its policy stream; nil
+	// builds the scenario's (deploy.Policies).
+	NewPolicy deploy.PolicyFactory
 
 	// Recorder, when set, gets each request's record as it ends, from
 	// one goroutine at a time.
-	Recorder sim.Recorder
+	Recorder deploy.Recorder
 	// Progress, when set, is told how many requests have ended, and how
 	// many of them failed, as they
 	// end, from one goroutine at a time.
@@ -66,7 +66,7 @@ type Config struct {
 
 // arrived is a request as its device received it.
 type arrived struct {
-	sim.Arrival
+	deploy.Arrival
 	at time.Time // when the dispatcher handed it over: the wall-clock arrival
 }
 
@@ -86,7 +86,7 @@ type run struct {
 	ctx   context.Context
 
 	mu        sync.Mutex // guards what follows
-	col       *sim.Collector
+	col       *deploy.Collector
 	err       error
 	ended     int
 	failures  int // of the ended
@@ -105,8 +105,8 @@ const spin = 400 * time.Microsecond
 // dispatcher handed requests to their devices, which bounds how well the
 // run kept the schedule.
 type Result struct {
-	Summary  *sim.Summary
-	Lateness *sim.Quantiles
+	Summary  *deploy.Summary
+	Lateness *deploy.Quantiles
 }
 
 // Run runs the fleet until every request has ended or ctx is done. A
@@ -118,14 +118,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, errors.New("fleet: no arrivals")
 	}
 	slots := max(sc.Edge.Concurrency, 1)
-	r := &run{cfg: cfg, col: sim.NewCollector(), ctx: ctx}
+	r := &run{cfg: cfg, col: deploy.NewCollector(), ctx: ctx}
 	devs := make([]*device, sc.Edge.Count)
 	perDevice := make([]int, sc.Edge.Count)
 	for _, a := range cfg.Arrivals {
 		perDevice[a.Device]++
 	}
+	newPolicy := cfg.NewPolicy
+	if newPolicy == nil {
+		newPolicy = deploy.Policies(sc.Policy, nil)
+	}
 	for i := range devs {
-		p, err := cfg.NewPolicy(i, sim.PolicyStream(sc.Seed, i))
+		p, err := newPolicy(i, deploy.PolicyStream(sc.Seed, i))
 		if err != nil {
 			return nil, fmt.Errorf("fleet: device %d policy: %w", i, err)
 		}
@@ -200,7 +204,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	late := &sim.Quantiles{}
+	late := &deploy.Quantiles{}
 	for _, l := range r.late {
 		late.Add(l)
 	}
@@ -221,7 +225,7 @@ func (r *run) work(d *device, m Model) {
 			continue // drain
 		}
 		o := &r.cfg.Outcomes[a.Outcome]
-		rec := &sim.Record{ID: a.ID, Device: a.Device, Sample: o.Sample, Arrival: a.At, Decision: offload.Cloud}
+		rec := &deploy.Record{ID: a.ID, Device: a.Device, Sample: o.Sample, Arrival: a.At, Decision: offload.Cloud}
 		// Latency counts from when the request reached its device, not
 		// from when it was scheduled to: the dispatcher's own lateness is
 		// the harness's, not the deployment's (Lateness reports it).
@@ -262,7 +266,7 @@ func (r *run) work(d *device, m Model) {
 // offload carries a request up the device's link, through the cloud and
 // back. The scenario's timeout bounds the cloud call: a request its client
 // has given up on is not waited for, however long the cloud takes.
-func (r *run) offload(d *device, rec *sim.Record, x []float32, label int, arrived time.Time) {
+func (r *run) offload(d *device, rec *deploy.Record, x []float32, label int, arrived time.Time) {
 	t := time.Now()
 	if err := d.up.send(r.cfg.RequestBytes); err != nil {
 		r.fail(fmt.Errorf("fleet: device %d uplink: %w", rec.Device, err))
@@ -282,10 +286,10 @@ func (r *run) offload(d *device, rec *sim.Record, x []float32, label int, arrive
 		err = fmt.Errorf("fleet: %d output values, want %d: %w", len(ans.Y), r.cfg.Classes, oip.ErrBadAnswer)
 	}
 	if err != nil {
-		rec.Status, rec.Failure = sim.StatusFailed, oip.Classify(err)
+		rec.Status, rec.Failure = deploy.StatusFailed, oip.Classify(err)
 		if r.ctx.Err() == nil && ctx.Err() != nil {
 			// The deadline passed, whatever the transport made of it.
-			rec.Failure = sim.FailureTimeout
+			rec.Failure = deploy.FailureTimeout
 		}
 		rec.Cloud = roundTrip
 		rec.Latency = time.Since(arrived)
@@ -316,9 +320,9 @@ func (r *run) offload(d *device, rec *sim.Record, x []float32, label int, arrive
 
 // end records a request that has ended: failed when the cloud failed it
 // or when it came later than the scenario's timeout.
-func (r *run) end(rec *sim.Record) {
-	if rec.Status == sim.StatusOK && sim.Late(rec.Latency, r.cfg.Scenario.Timeout.D()) {
-		rec.Status, rec.Failure = sim.StatusFailed, sim.FailureTimeout
+func (r *run) end(rec *deploy.Record) {
+	if rec.Status == deploy.StatusOK && deploy.Late(rec.Latency, r.cfg.Scenario.Timeout.D()) {
+		rec.Status, rec.Failure = deploy.StatusFailed, deploy.FailureTimeout
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -330,7 +334,7 @@ func (r *run) end(rec *sim.Record) {
 		}
 	}
 	r.ended++
-	if rec.Status != sim.StatusOK {
+	if rec.Status != deploy.StatusOK {
 		r.failures++
 	}
 	if r.cfg.Progress != nil {
@@ -348,26 +352,18 @@ func (r *run) fail(err error) {
 
 // summary builds summary.json's object the way the simulator does: stage
 // utilizations are busy time over the run's span, per device or server.
-func (r *run) summary(devs []*device, slots int) *sim.Summary {
+func (r *run) summary(devs []*device, slots int) *deploy.Summary {
 	sc := r.cfg.Scenario
-	sum := &sim.Summary{Scenario: sc.Name, Mode: sim.ModeHIL, Seed: sc.Seed, Requests: int64(len(r.cfg.Arrivals))}
+	sum := &deploy.Summary{Scenario: sc.Name, Mode: deploy.ModeHIL, Seed: sc.Seed, Requests: int64(len(r.cfg.Arrivals))}
 	r.col.Fill(sum)
-	span := r.lastDone.Seconds()
-	if span <= 0 {
-		return sum
-	}
-	sum.ThroughputRPS = float64(sum.Completed) / span
-	var edge, up float64
-	for _, d := range devs {
-		edge += d.edgeBusy.Seconds() / (float64(slots) * span)
+	b := deploy.Busy{Edge: make([]time.Duration, len(devs)), EdgeSlots: slots,
+		Uplink: make([]time.Duration, len(devs)), Cloud: r.cloudBusy, Servers: r.cfg.CloudServers}
+	for i, d := range devs {
+		b.Edge[i] = d.edgeBusy
 		if d.up != nil {
-			up += d.up.busyTime().Seconds() / span
+			b.Uplink[i] = d.up.busyTime()
 		}
 	}
-	n := float64(len(devs))
-	sum.Utilization.Edge, sum.Utilization.Uplink = edge/n, up/n
-	if r.cfg.CloudServers > 0 {
-		sum.Utilization.Cloud = r.cloudBusy.Seconds() / (float64(r.cfg.CloudServers) * span)
-	}
+	b.Fill(sum, r.lastDone)
 	return sum
 }

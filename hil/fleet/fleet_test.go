@@ -15,10 +15,10 @@ import (
 
 	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/hil/oip"
 	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/scenarios"
-	"github.com/tandem-edge/tandem/sim"
 )
 
 // The fake models read a sample's "pixels": x[0] is its label, x[1] says
@@ -55,16 +55,16 @@ func (c *fakeCloud) InferAnswer(_ context.Context, x []float32, n int) (*oip.Ans
 	return &oip.Answer{Y: y, Server: &oip.ResponseParameters{QueueMS: 0.1, ComputeMS: 0.5, BatchSamples: 1}}, nil
 }
 
-type keep struct{ recs []sim.Record }
+type keep struct{ recs []deploy.Record }
 
-func (k *keep) Record(r *sim.Record) error { k.recs = append(k.recs, *r); return nil }
+func (k *keep) Record(r *deploy.Record) error { k.recs = append(k.recs, *r); return nil }
 
-func testRun(t *testing.T, kind string, cloud Cloud) (*sim.Summary, []sim.Record) {
+func testRun(t *testing.T, kind string, cloud Cloud) (*deploy.Summary, []deploy.Record) {
 	t.Helper()
 	return testRunTimeout(t, kind, cloud, 0)
 }
 
-func testRunTimeout(t *testing.T, kind string, cloud Cloud, timeout time.Duration) (*sim.Summary, []sim.Record) {
+func testRunTimeout(t *testing.T, kind string, cloud Cloud, timeout time.Duration) (*deploy.Summary, []deploy.Record) {
 	t.Helper()
 	sc := &scenarios.Scenario{Timeout: scenarios.Duration(timeout), Name: "fleet", Seed: 3, Requests: 60,
 		Workload: scenarios.Workload{Arrival: scenarios.ArrivalPoisson, Rate: 100},
@@ -90,7 +90,7 @@ func testRunTimeout(t *testing.T, kind string, cloud Cloud, timeout time.Duratio
 		}
 		inputs[o.Sample] = []float32{float32(o.Label), edgeOK, sure}
 	}
-	arrivals, err := sim.Schedule(sc, nil, len(outcomes))
+	arrivals, err := deploy.Schedule(sc, nil, len(outcomes))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func testRunTimeout(t *testing.T, kind string, cloud Cloud, timeout time.Duratio
 
 // runChecked runs cfg and checks what every run must hold: one record per
 // request, and every request counted once, as completed or failed.
-func runChecked(t *testing.T, cfg Config) *sim.Summary {
+func runChecked(t *testing.T, cfg Config) *deploy.Summary {
 	t.Helper()
 	var ended, failed int
 	cfg.Progress = func(e, f int) { ended, failed = e, f }
@@ -143,7 +143,7 @@ func runChecked(t *testing.T, cfg Config) *sim.Summary {
 func TestRunThreshold(t *testing.T) {
 	cloud := &fakeCloud{}
 	sum, recs := testRun(t, scenarios.PolicyThreshold, cloud)
-	if sum.Mode != sim.ModeHIL || sum.Requests != 60 || sum.Completed != 60 || sum.Failed != 0 || len(recs) != 60 {
+	if sum.Mode != deploy.ModeHIL || sum.Requests != 60 || sum.Completed != 60 || sum.Failed != 0 || len(recs) != 60 {
 		t.Fatalf("summary %+v with %d records", sum, len(recs))
 	}
 	// The threshold offloads exactly the unsure samples, the ones the edge
@@ -201,7 +201,7 @@ func TestRunCloudFailures(t *testing.T) {
 		t.Errorf("summary %+v", sum)
 	}
 	for _, r := range recs {
-		if r.Status != sim.StatusFailed || r.Failure != sim.FailureError {
+		if r.Status != deploy.StatusFailed || r.Failure != deploy.FailureError {
 			t.Fatalf("record %+v not failed with an error", r)
 		}
 	}
@@ -324,7 +324,7 @@ func TestRunCloudFaults(t *testing.T) {
 				t.Fatalf("summary %+v with %d records", sum, len(recs))
 			}
 			for _, r := range recs {
-				if (r.Status == sim.StatusFailed) != (r.Failure != sim.FailureNone) {
+				if (r.Status == deploy.StatusFailed) != (r.Failure != deploy.FailureNone) {
 					t.Fatalf("record %+v: status and reason disagree", r)
 				}
 				if tc.reason != "" && r.Failure.String() != tc.reason {

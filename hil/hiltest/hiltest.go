@@ -1,11 +1,14 @@
 // Package hiltest holds what tests of ONNX Runtime's users share: the rule
-// that under CI the runtime must be present.
+// that under CI the runtime must be present, and a small real model.
 package hiltest
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/onnx"
 	"github.com/tandem-edge/tandem/hil"
 )
 
@@ -21,4 +24,21 @@ func RequireORT(t testing.TB) hil.ORTInfo {
 		t.Skip(err)
 	}
 	return info
+}
+
+// TinyModel writes the zoo's tiny network (a 1×12×12 input, 3 classes,
+// seed 1) as ONNX into a temporary folder of t's and returns its path: a
+// real model for tests of what serves or runs one, made by the code under
+// test rather than kept as a file that drifts from it.
+func TinyModel(t testing.TB) string {
+	t.Helper()
+	g, err := dnn.Zoo("tiny", []int{1, 12, 12}, 3, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "tiny.onnx")
+	if err := onnx.WriteFile(path, g); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -8,32 +8,32 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/tandem-edge/tandem/sim"
+	"github.com/tandem-edge/tandem/deploy"
 )
 
 // Classify names why a call to a server failed, for requests.csv and the
 // summary: the HTTP status a server answered, a deadline that passed, a
 // connection refused (no server) or broken (a server that died), an answer
 // that is not the model's, or, failing all of those, an error.
-func Classify(err error) sim.Failure {
+func Classify(err error) deploy.Failure {
 	var se *StatusError
 	var ne net.Error
 	switch {
 	case err == nil:
-		return sim.FailureNone
+		return deploy.FailureNone
 	case errors.As(err, &se):
-		return sim.FailureHTTP(se.Code)
+		return deploy.FailureHTTP(se.Code)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return sim.FailureTimeout
+		return deploy.FailureTimeout
 	case errors.Is(err, ErrBadAnswer):
-		return sim.FailureBadAnswer
+		return deploy.FailureBadAnswer
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return sim.FailureRefused
+		return deploy.FailureRefused
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), brokenByServer(err):
-		return sim.FailureConnection
+		return deploy.FailureConnection
 	}
-	return sim.FailureError
+	return deploy.FailureError
 }
 
 // brokenByServer reports the errors net/http's transport makes, without a

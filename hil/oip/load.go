@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tandem-edge/tandem/sim"
+	"github.com/tandem-edge/tandem/deploy"
 )
 
 // Load is a closed-loop load on one model: Clients clients, each sending a
@@ -34,12 +34,12 @@ type Load struct {
 // LoadResult is what a load measured.
 type LoadResult struct {
 	Sent, OK int64
-	// Errors counts the failed requests by sim.Failure name (http_503,
+	// Errors counts the failed requests by deploy.Failure name (http_503,
 	// timeout, refused, connection...).
 	Errors   map[string]int64
-	Seconds  float64       // the load's wall time
-	Goodput  float64       // answered requests a second
-	Latency  sim.Quantiles // of answered requests
+	Seconds  float64          // the load's wall time
+	Goodput  float64          // answered requests a second
+	Latency  deploy.Quantiles // of answered requests
 	Clients  int
 	Requests int64 // the bound that was set, 0 for none
 }

@@ -3,7 +3,6 @@ package oip_test
 import (
 	"context"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,7 +15,7 @@ import (
 // batch sent at once and for samples sent one by one.
 func TestServeORTSession(t *testing.T) {
 	hiltest.RequireORT(t)
-	path := filepath.Join("..", "testdata", "profile", "tiny.onnx")
+	path := hiltest.TinyModel(t)
 	direct, err := hil.Open(path, hil.Options{IntraOpThreads: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
-	"github.com/tandem-edge/tandem/sim"
+	"github.com/tandem-edge/tandem/deploy"
 )
 
 // Metric is one figure of both summaries.
@@ -80,7 +80,7 @@ func Compare(a, b string) (*Comparison, error) {
 		return nil, err
 	}
 	c := &Comparison{A: a, B: b}
-	for _, f := range sim.Figures {
+	for _, f := range deploy.Figures {
 		x, y := f.Of(sa), f.Of(sb)
 		mt := Metric{Name: f.Name, A: x, B: y, Diff: y - x}
 		if x != 0 {
@@ -102,18 +102,18 @@ func Compare(a, b string) (*Comparison, error) {
 }
 
 // read decodes a summary.json, checking that it is one.
-func read(path string) (*sim.Summary, error) {
+func read(path string) (*deploy.Summary, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, cli.BadInput(err)
 	}
-	var s sim.Summary
+	var s deploy.Summary
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&s); err != nil {
 		return nil, cli.BadInputf("%s: not a summary.json: %v", path, err)
 	}
-	if s.Mode != sim.ModeSim && s.Mode != sim.ModeHIL {
-		return nil, cli.BadInputf("%s: mode: want %q or %q, got %q: not a summary.json", path, sim.ModeSim, sim.ModeHIL, s.Mode)
+	if s.Mode != deploy.ModeSim && s.Mode != deploy.ModeHIL {
+		return nil, cli.BadInputf("%s: mode: want %q or %q, got %q: not a summary.json", path, deploy.ModeSim, deploy.ModeHIL, s.Mode)
 	}
 	return &s, nil
 }

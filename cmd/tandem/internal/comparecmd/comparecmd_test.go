@@ -9,10 +9,10 @@ import (
 	"testing"
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
-	"github.com/tandem-edge/tandem/sim"
+	"github.com/tandem-edge/tandem/deploy"
 )
 
-func write(t *testing.T, s *sim.Summary) string {
+func write(t *testing.T, s *deploy.Summary) string {
 	t.Helper()
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -26,10 +26,10 @@ func write(t *testing.T, s *sim.Summary) string {
 }
 
 func TestCompare(t *testing.T) {
-	a := write(t, &sim.Summary{Scenario: "default", Mode: sim.ModeSim, Seed: 1, Requests: 100, Completed: 100, Accuracy: 0.9,
-		LatencyMS: sim.LatencyMS{Mean: 4, P95: 20}})
-	b := write(t, &sim.Summary{Scenario: "default", Mode: sim.ModeHIL, Seed: 1, Requests: 100, Completed: 99, Failed: 1, Accuracy: 0.9,
-		LatencyMS: sim.LatencyMS{Mean: 5, P95: 22}})
+	a := write(t, &deploy.Summary{Scenario: "default", Mode: deploy.ModeSim, Seed: 1, Requests: 100, Completed: 100, Accuracy: 0.9,
+		LatencyMS: deploy.LatencyMS{Mean: 4, P95: 20}})
+	b := write(t, &deploy.Summary{Scenario: "default", Mode: deploy.ModeHIL, Seed: 1, Requests: 100, Completed: 99, Failed: 1, Accuracy: 0.9,
+		LatencyMS: deploy.LatencyMS{Mean: 5, P95: 22}})
 	c, err := Compare(a, b)
 	if err != nil {
 		t.Fatal(err)
@@ -64,8 +64,8 @@ func TestCompare(t *testing.T) {
 }
 
 func TestCompareNotes(t *testing.T) {
-	a := write(t, &sim.Summary{Scenario: "default", Mode: sim.ModeSim, Seed: 1, Requests: 100})
-	b := write(t, &sim.Summary{Scenario: "burst", Mode: sim.ModeSim, Seed: 2, Requests: 50})
+	a := write(t, &deploy.Summary{Scenario: "default", Mode: deploy.ModeSim, Seed: 1, Requests: 100})
+	b := write(t, &deploy.Summary{Scenario: "burst", Mode: deploy.ModeSim, Seed: 2, Requests: 50})
 	c, err := Compare(a, b)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +81,7 @@ func TestCompareBadInput(t *testing.T) {
 	os.WriteFile(notJSON, []byte("name: x\n"), 0o644)
 	wrongMode := filepath.Join(dir, "y.json")
 	os.WriteFile(wrongMode, []byte(`{"mode": "dream"}`), 0o644)
-	good := write(t, &sim.Summary{Mode: sim.ModeSim})
+	good := write(t, &deploy.Summary{Mode: deploy.ModeSim})
 	for _, tc := range []struct{ a, b, want string }{
 		{good, filepath.Join(dir, "missing.json"), "no such file"},
 		{notJSON, good, "not a summary.json"},

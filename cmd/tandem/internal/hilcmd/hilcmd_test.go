@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,8 +15,6 @@ import (
 	"github.com/tandem-edge/tandem/hil/oip"
 )
 
-var tinyModel = filepath.Join("..", "..", "..", "..", "hil", "testdata", "profile", "tiny.onnx")
-
 // TestServeAnswersAndStops starts the server on a free port, infers through
 // it, and checks that cancelling its context shuts it down cleanly.
 func TestServeAnswersAndStops(t *testing.T) {
@@ -27,7 +24,7 @@ func TestServeAnswersAndStops(t *testing.T) {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, &ServeOptions{Listen: "127.0.0.1:0", Model: tinyModel, Threads: 1, MaxBatch: 4, MaxWait: time.Millisecond,
+		done <- Serve(ctx, &ServeOptions{Listen: "127.0.0.1:0", Model: hiltest.TinyModel(t), Threads: 1, MaxBatch: 4, MaxWait: time.Millisecond,
 			Log: io.Discard, Ready: func(addr string) { ready <- addr }})
 	}()
 	var addr string
@@ -68,11 +65,11 @@ func TestServeBadInput(t *testing.T) {
 		want string
 	}{
 		{"no model", ServeOptions{Listen: "127.0.0.1:0", MaxBatch: 1}, "--model is required"},
-		{"zero batch", ServeOptions{Listen: "127.0.0.1:0", Model: tinyModel}, "--max-batch 0"},
+		{"zero batch", ServeOptions{Listen: "127.0.0.1:0", Model: hiltest.TinyModel(t)}, "--max-batch 0"},
 		{"missing model file", ServeOptions{Listen: "127.0.0.1:0", Model: "nope.onnx", MaxBatch: 1}, "nope.onnx"},
-		{"negative queue", ServeOptions{Listen: "127.0.0.1:0", Model: tinyModel, MaxBatch: 1, MaxQueue: -1}, "--max-queue -1"},
-		{"negative request samples", ServeOptions{Listen: "127.0.0.1:0", Model: tinyModel, MaxBatch: 1, MaxRequestSamples: -2}, "--max-request-samples -2"},
-		{"negative timeout", ServeOptions{Listen: "127.0.0.1:0", Model: tinyModel, MaxBatch: 1, RequestTimeout: -time.Second}, "--request-timeout -1s"},
+		{"negative queue", ServeOptions{Listen: "127.0.0.1:0", Model: hiltest.TinyModel(t), MaxBatch: 1, MaxQueue: -1}, "--max-queue -1"},
+		{"negative request samples", ServeOptions{Listen: "127.0.0.1:0", Model: hiltest.TinyModel(t), MaxBatch: 1, MaxRequestSamples: -2}, "--max-request-samples -2"},
+		{"negative timeout", ServeOptions{Listen: "127.0.0.1:0", Model: hiltest.TinyModel(t), MaxBatch: 1, RequestTimeout: -time.Second}, "--request-timeout -1s"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,7 +83,7 @@ func TestServeBadInput(t *testing.T) {
 
 func TestServeBadListen(t *testing.T) {
 	hiltest.RequireORT(t)
-	err := Serve(context.Background(), &ServeOptions{Listen: "127.0.0.1:99999", Model: tinyModel, MaxBatch: 1})
+	err := Serve(context.Background(), &ServeOptions{Listen: "127.0.0.1:99999", Model: hiltest.TinyModel(t), MaxBatch: 1})
 	if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), "--listen 127.0.0.1:99999") {
 		t.Errorf("Serve: %v (exit %d)", err, cli.ExitCode(err))
 	}

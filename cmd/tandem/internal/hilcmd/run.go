@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -19,17 +18,16 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/bundles/build"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/dnn/data"
 	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/hil/fleet"
 	"github.com/tandem-edge/tandem/hil/oip"
 	"github.com/tandem-edge/tandem/scenarios"
-	"github.com/tandem-edge/tandem/sim"
 )
 
 // MaxDevices bounds the fleet one process drives: each device holds an ONNX
@@ -155,7 +153,7 @@ func Run(ctx context.Context, opts *RunOptions) error {
 		return cli.BadInput(err)
 	}
 	b := in.Bundle
-	arrivals, err := sim.Schedule(sc, in.Arrivals, len(b.Outcomes))
+	arrivals, err := deploy.Schedule(sc, in.Arrivals, len(b.Outcomes))
 	if err != nil {
 		return cli.BadInput(err)
 	}
@@ -200,11 +198,6 @@ func Run(ctx context.Context, opts *RunOptions) error {
 		RequestBytes: in.RequestBytes, ResponseBytes: sc.Link.ResponseBytes,
 		NewPolicy: simCfg.NewPolicy,
 	}
-	if cfg.NewPolicy == nil {
-		cfg.NewPolicy = func(_ int, src rand.Source) (offload.Policy, error) {
-			return offload.New(sc.Policy, offload.Options{Src: src})
-		}
-	}
 	// The cloud first: a --cloud server that does not serve the bundle's
 	// model is told before the dataset is read.
 	if sc.Policy.Kind != scenarios.PolicyEdgeOnly {
@@ -232,7 +225,7 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	if err != nil {
 		return err
 	}
-	csv := sim.NewCSVRecorder(f)
+	csv := deploy.NewCSVRecorder(f)
 	cfg.Recorder = csv
 	cfg.Progress = progress(opts.Stderr, len(arrivals))
 

@@ -20,12 +20,12 @@ import (
 	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/dnn/data"
 	"github.com/tandem-edge/tandem/dnn/data/datatest"
 	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/hil/hiltest"
 	"github.com/tandem-edge/tandem/hil/oip"
-	"github.com/tandem-edge/tandem/sim"
 )
 
 // TestRunMatchesSim runs builtin:default for real and checks, request by
@@ -348,13 +348,13 @@ func TestRunCloudFlags(t *testing.T) {
 	}
 }
 
-func readSummary(t *testing.T, dir string) *sim.Summary {
+func readSummary(t *testing.T, dir string) *deploy.Summary {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s sim.Summary
+	var s deploy.Summary
 	if err := json.Unmarshal(raw, &s); err != nil {
 		t.Fatal(err)
 	}

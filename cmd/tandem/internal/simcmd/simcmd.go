@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/scenarios"
 	"github.com/tandem-edge/tandem/sim"
 )
@@ -100,8 +101,8 @@ func Run(opts *Options) error {
 	}
 
 	var out *cli.Output
-	var rec sim.Recorder
-	var csv *sim.CSVRecorder
+	var rec deploy.Recorder
+	var csv *deploy.CSVRecorder
 	if opts.Out != "" {
 		if out, err = cli.NewOutput(opts.Out); err != nil {
 			return err
@@ -111,7 +112,7 @@ func Run(opts *Options) error {
 		if err != nil {
 			return err
 		}
-		csv = sim.NewCSVRecorder(f)
+		csv = deploy.NewCSVRecorder(f)
 		rec = csv
 	}
 

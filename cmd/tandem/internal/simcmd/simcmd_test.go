@@ -14,8 +14,8 @@ import (
 
 	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/scenarios"
-	"github.com/tandem-edge/tandem/sim"
 )
 
 // writeBundle writes a three-class bundle with fixed outcomes: the edge
@@ -108,7 +108,7 @@ func TestRunWritesOutputs(t *testing.T) {
 			t.Errorf("table lacks the offload rate:\n%s", stdout.String())
 		}
 	}
-	var s [2]sim.Summary
+	var s [2]deploy.Summary
 	for i := range s {
 		if err := json.Unmarshal(runs[i][0], &s[i]); err != nil {
 			t.Fatal(err)
@@ -144,7 +144,7 @@ func TestRunFlagsOverride(t *testing.T) {
 	if err := Run(&Options{Scenario: file, Requests: 500, Seed: 4, SeedSet: true, JSON: true, Stdout: &b}); err != nil {
 		t.Fatal(err)
 	}
-	var sa, sb sim.Summary
+	var sa, sb deploy.Summary
 	if err := json.Unmarshal(a.Bytes(), &sa); err != nil {
 		t.Fatalf("--json printed %q: %v", a.String(), err)
 	}

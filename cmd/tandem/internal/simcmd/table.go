@@ -11,14 +11,14 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/scenarios"
-	"github.com/tandem-edge/tandem/sim"
 )
 
 // PrintTable writes the summary of a run, simulated or measured, as a
 // two-column table, the scenario's defining numbers first so that the table
 // reads on its own.
-func PrintTable(w io.Writer, in *scenarios.Inputs, s *sim.Summary) {
+func PrintTable(w io.Writer, in *scenarios.Inputs, s *deploy.Summary) {
 	sc := in.Scenario
 	f := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
 	pct := func(v float64) string { return f(100*v, 1) + "%" }
@@ -47,11 +47,11 @@ func PrintTable(w io.Writer, in *scenarios.Inputs, s *sim.Summary) {
 	if s.Failed > 0 {
 		rows = slices.Insert(rows, 5, []string{"failed by reason", FailureString(s.Failures)})
 	}
-	if s.Mode != sim.ModeHIL {
+	if s.Mode != deploy.ModeHIL {
 		rows = append(rows[:len(rows)-1], []string{"events", strconv.FormatInt(s.Events, 10)}, rows[len(rows)-1])
 	}
 	t := tablewriter.NewWriter(w)
-	if s.Mode == sim.ModeHIL {
+	if s.Mode == deploy.ModeHIL {
 		t.Header("hil", "measured")
 	} else {
 		t.Header("sim", "prediction")

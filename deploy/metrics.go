@@ -1,4 +1,4 @@
-package sim
+package deploy
 
 import (
 	"fmt"
@@ -188,15 +188,16 @@ func NewCollector() *Collector {
 // Add counts one record. Cost O(1) amortised.
 func (c *Collector) Add(r *Record) {
 	if r.Status != StatusOK {
-		c.fail(r.Failure)
+		c.AddFailure(r.Failure)
 		return
 	}
-	c.add(r.Latency, r.Correct, r.Decision == offload.Cloud)
+	c.AddAnswer(r.Latency, r.Correct, r.Decision == offload.Cloud)
 }
 
-// fail counts one failed request; a failure without a reason counts as
-// FailureError, so that the reasons always sum to the failures.
-func (c *Collector) fail(why Failure) {
+// AddFailure counts one failed request, for a driver that keeps no
+// record; a failure without a reason counts as FailureError, so that the
+// reasons always sum to the failures.
+func (c *Collector) AddFailure(why Failure) {
 	if why == FailureNone {
 		why = FailureError
 	}
@@ -204,8 +205,9 @@ func (c *Collector) fail(why Failure) {
 	c.failures[why]++
 }
 
-// add counts one answered request.
-func (c *Collector) add(latency time.Duration, correct, cloud bool) {
+// AddAnswer counts one answered request, for a driver that keeps no
+// record.
+func (c *Collector) AddAnswer(latency time.Duration, correct, cloud bool) {
 	c.completed++
 	if correct {
 		c.correct++
@@ -247,3 +249,39 @@ func (c *Collector) Fill(s *Summary) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// Busy is how long each stage of a run worked, which its utilization is
+// made of.
+type Busy struct {
+	Edge      []time.Duration // per device, over its slots
+	EdgeSlots int             // each device's
+	Uplink    []time.Duration // per device; nil without a cloud
+	Cloud     time.Duration   // over the pool's servers
+	Servers   int             // the cloud's; 0 without a cloud
+}
+
+// Fill sets the summary's ThroughputRPS and Utilization over a run whose
+// last request ended at lastDone: each stage's busy time over (slots ×
+// makespan), averaged over devices for the edge and the uplink. It sets
+// nothing when no request ended after time 0; s.Completed is set first.
+func (b *Busy) Fill(s *Summary, lastDone time.Duration) {
+	span := lastDone.Seconds()
+	if span <= 0 {
+		return
+	}
+	s.ThroughputRPS = float64(s.Completed) / span
+	var edge, up float64
+	for i, e := range b.Edge {
+		edge += e.Seconds() / (float64(b.EdgeSlots) * span)
+		if b.Uplink != nil {
+			up += b.Uplink[i].Seconds() / span
+		}
+	}
+	if n := float64(len(b.Edge)); n > 0 {
+		s.Utilization.Edge = edge / n
+		s.Utilization.Uplink = up / n
+	}
+	if b.Servers > 0 {
+		s.Utilization.Cloud = b.Cloud.Seconds() / (float64(b.Servers) * span)
+	}
+}

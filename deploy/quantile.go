@@ -1,4 +1,4 @@
-package sim
+package deploy
 
 import (
 	"math"
@@ -226,5 +226,5 @@ func (s *logSketch) rank(k int64) time.Duration {
 			return bucketMid(i)
 		}
 	}
-	panic("sim: sketch rank beyond its count")
+	panic("deploy: sketch rank beyond its count")
 }

@@ -1,4 +1,4 @@
-package sim
+package deploy
 
 import (
 	"container/heap"
@@ -19,31 +19,24 @@ type Arrival struct {
 }
 
 // Schedule returns the arrivals of a run of sc, in order: the devices, times
-// and samples the simulator's run of sc would have, drawn from the same
-// per-device streams, so that hardware-in-the-loop replays the very requests
-// a simulation predicted. trace holds the arrival offsets of a trace
+// and samples the simulator's run of sc has, drawn from the same per-device
+// streams, so that hardware in the loop replays the very requests a
+// simulation predicted. trace holds the arrival offsets of a trace
 // workload; outcomes is how many outcomes the bundle has. Arrivals at the
 // same instant are ordered by device.
 func Schedule(sc *scenarios.Scenario, trace []time.Duration, outcomes int) ([]Arrival, error) {
 	if outcomes < 1 {
-		return nil, errors.New("sim: schedule: no outcomes to replay")
+		return nil, errors.New("deploy: schedule: no outcomes to replay")
 	}
 	if sc.Requests < 0 || sc.Duration < 0 || (sc.Requests == 0 && sc.Duration == 0) {
-		return nil, fmt.Errorf("sim: scenario %q: requests %d and duration %v: want one positive, neither negative", sc.Name, sc.Requests, sc.Duration.D())
+		return nil, fmt.Errorf("deploy: scenario %q: requests %d and duration %v: want one positive, neither negative", sc.Name, sc.Requests, sc.Duration.D())
 	}
-	var period time.Duration
-	if sc.Workload.Arrival == scenarios.ArrivalTrace {
-		var err error
-		if trace, period, err = traceArrivals(trace); err != nil {
-			return nil, err
-		}
-	}
-	work, err := newWorkload(&sc.Workload, trace, period)
+	work, err := NewWorkload(&sc.Workload, trace)
 	if err != nil {
 		return nil, err
 	}
 	type dev struct {
-		work              workload
+		work              Workload
 		arrivals, sampler *rand.Rand
 	}
 	devs := make([]dev, sc.Edge.Count)
@@ -52,9 +45,9 @@ func Schedule(sc *scenarios.Scenario, trace []time.Duration, outcomes int) ([]Ar
 	for i := range devs {
 		d := &devs[i]
 		d.work = work
-		d.arrivals = rand.New(newStream(sc.Seed, streamArrivals, i))
-		d.sampler = rand.New(newStream(sc.Seed, streamSample, i))
-		if t := d.work.first(d.arrivals); until == 0 || t < until {
+		d.arrivals = rand.New(NewStream(sc.Seed, StreamArrivals, i))
+		d.sampler = rand.New(NewStream(sc.Seed, StreamSample, i))
+		if t := d.work.First(d.arrivals); until == 0 || t < until {
 			next = append(next, pending{at: t, device: i})
 		}
 	}
@@ -64,7 +57,7 @@ func Schedule(sc *scenarios.Scenario, trace []time.Duration, outcomes int) ([]Ar
 		p := next[0]
 		d := &devs[p.device]
 		out = append(out, Arrival{ID: uint64(len(out)), Device: p.device, At: p.at, Outcome: d.sampler.IntN(outcomes)})
-		if t := d.work.next(d.arrivals, p.at); until == 0 || t < until {
+		if t := d.work.Next(d.arrivals, p.at); until == 0 || t < until {
 			next[0].at = t
 			heap.Fix(&next, 0)
 		} else {

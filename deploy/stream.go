@@ -1,17 +1,18 @@
-package sim
+package deploy
 
 import "math/rand/v2"
 
-// component names a kind of random stream; the values are part of the
+// Component names a kind of random stream; the values are part of the
 // seeding scheme, so changing one changes every run's draws.
-type component uint64
+type Component uint64
 
+// The components of a run, each with a stream per device (the cloud's: one).
 const (
-	streamArrivals component = iota + 1 // a device's arrival process (and its phase)
-	streamSample                        // which outcome a device's request replays
-	streamEdge                          // a device's edge service times
-	streamPolicy                        // a device's policy (random)
-	streamCloud                         // the cloud's service times
+	StreamArrivals Component = iota + 1 // a device's arrival process (and its phase)
+	StreamSample                        // which outcome a device's request replays
+	StreamEdge                          // a device's edge service times
+	StreamPolicy                        // a device's policy (random)
+	StreamCloud                         // the cloud's service times
 )
 
 // splitmix64 is the finaliser of SplitMix64 (Steele, Lea, Flood 2014): a
@@ -31,19 +32,19 @@ func splitmix64(z uint64) uint64 {
 //
 // The stream of (kind, index) depends on nothing else, so adding a device
 // leaves the other devices' streams as they were.
-func streamSeed(seed uint64, kind component, index int) (uint64, uint64) {
+func streamSeed(seed uint64, kind Component, index int) (uint64, uint64) {
 	k := splitmix64(uint64(kind)<<32 | uint64(uint32(index)))
 	s1 := splitmix64(seed ^ k)
 	s2 := splitmix64(s1 ^ 0x6a09e667f3bcc908)
 	return s1, s2
 }
 
-// newStream returns the PCG source of one component's stream.
-func newStream(seed uint64, kind component, index int) *rand.PCG {
+// NewStream returns the PCG source of one component's stream.
+func NewStream(seed uint64, kind Component, index int) *rand.PCG {
 	return rand.NewPCG(streamSeed(seed, kind, index))
 }
 
 // PolicyStream is device's policy stream of a run seeded with seed: the
-// source the simulator gives that device's policy, for a driver that makes
-// the same decisions (hardware-in-the-loop).
-func PolicyStream(seed uint64, device int) rand.Source { return newStream(seed, streamPolicy, device) }
+// source every driver gives that device's policy, so that they make the
+// same decisions.
+func PolicyStream(seed uint64, device int) rand.Source { return NewStream(seed, StreamPolicy, device) }

@@ -1,4 +1,4 @@
-package sim
+package deploy
 
 // Figure is one number of a summary, named as tables and CSV files name it.
 type Figure struct {

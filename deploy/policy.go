@@ -1,0 +1,26 @@
+package deploy
+
+import (
+	"math/rand/v2"
+
+	"github.com/tandem-edge/tandem/agents/offload"
+	"github.com/tandem-edge/tandem/scenarios"
+)
+
+// PolicyFactory builds device's policy, drawing any randomness from src,
+// that device's policy stream (PolicyStream).
+type PolicyFactory func(device int, src rand.Source) (offload.Policy, error)
+
+// Policies is the factory of every driver's policies for a scenario's
+// policy section. learned is the trained offloader of a learned policy
+// (nil otherwise); each device gets a policy of its own, since a Learned
+// keeps scratch space.
+func Policies(p scenarios.Policy, learned *offload.Offloader) PolicyFactory {
+	return func(_ int, src rand.Source) (offload.Policy, error) {
+		opt := offload.Options{Src: src}
+		if learned != nil {
+			opt.Learned = offload.NewLearned(learned)
+		}
+		return offload.New(p, opt)
+	}
+}
