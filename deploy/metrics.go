@@ -1,8 +1,12 @@
 package deploy
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tandem-edge/tandem/agents/offload"
@@ -284,4 +288,22 @@ func (b *Busy) Fill(s *Summary, lastDone time.Duration) {
 	if b.Servers > 0 {
 		s.Utilization.Cloud = b.Cloud.Seconds() / (float64(b.Servers) * span)
 	}
+}
+
+// FailuresByReason lists the summary's failures by reason, most first,
+// ties by name: "http_503 12, timeout 3".
+func (s *Summary) FailuresByReason() string {
+	failures := s.Failures
+	names := slices.Collect(maps.Keys(failures))
+	slices.SortFunc(names, func(a, b string) int {
+		if c := cmp.Compare(failures[b], failures[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s %d", n, failures[n])
+	}
+	return strings.Join(parts, ", ")
 }

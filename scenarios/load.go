@@ -78,3 +78,32 @@ func Decode(name string, b []byte) (*Scenario, error) {
 	}
 	return &s, nil
 }
+
+// Overrides are what a command line may change of a loaded scenario.
+type Overrides struct {
+	// Requests, when positive, replaces the scenario's requests or
+	// duration by this many arrivals over the fleet.
+	Requests int
+	// Seed, when set, replaces the scenario's seed.
+	Seed    uint64
+	SeedSet bool
+}
+
+// LoadWith is Load, then the overrides applied: what every command that
+// runs a scenario does with its --requests and --seed.
+func LoadWith(ref string, o Overrides) (*Scenario, error) {
+	if o.Requests < 0 {
+		return nil, fmt.Errorf("scenarios: --requests %d: want a positive count", o.Requests)
+	}
+	sc, err := Load(ref)
+	if err != nil {
+		return nil, err
+	}
+	if o.Requests > 0 {
+		sc.Requests, sc.Duration = o.Requests, 0
+	}
+	if o.SeedSet {
+		sc.Seed = o.Seed
+	}
+	return sc, nil
+}

@@ -1,17 +1,14 @@
 package sim
 
 import (
-	"fmt"
 	"github.com/tandem-edge/tandem/deploy"
 
-	"github.com/tandem-edge/tandem/agents/offload"
-	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/scenarios"
 )
 
 // ConfigFor turns a scenario's resolved inputs into the simulator's
-// configuration: each device's links at its own trace phase, and the
-// learned policy's offloader decoded. Its error is a bad offloader file.
+// configuration, with the links and policies every driver builds
+// (deploy.SetupFor). Its error is a bad offloader file.
 func ConfigFor(in *scenarios.Inputs) (Config, error) {
 	cfg := Config{
 		Scenario:     in.Scenario,
@@ -21,20 +18,11 @@ func ConfigFor(in *scenarios.Inputs) (Config, error) {
 		RequestBytes: in.RequestBytes,
 		Arrivals:     in.Arrivals,
 	}
-	if in.Uplink != nil {
-		cfg.Uplink = func(i int) profiles.Link { up, _ := in.DeviceLinks(i); return up }
-		cfg.Downlink = func(i int) profiles.Link { _, down := in.DeviceLinks(i); return down }
+	s, err := deploy.SetupFor(in)
+	if err != nil {
+		return cfg, err
 	}
-	if in.Offloader != nil {
-		o, err := offload.DecodeOffloader(in.OffloaderName, in.Offloader)
-		if err != nil {
-			return cfg, err
-		}
-		if o.Classes != in.Bundle.Classes {
-			return cfg, fmt.Errorf("%s: an offloader for %d classes; bundle %s has %d", in.OffloaderName, o.Classes, in.Bundle.Name, in.Bundle.Classes)
-		}
-		cfg.NewPolicy = deploy.Policies(in.Scenario.Policy, o)
-	}
+	cfg.Uplink, cfg.Downlink, cfg.NewPolicy = s.Uplink, s.Downlink, s.NewPolicy
 	return cfg, nil
 }
 

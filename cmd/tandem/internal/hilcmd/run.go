@@ -21,12 +21,12 @@ import (
 	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/bundles/build"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
-	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
 	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/dnn/data"
 	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/hil/fleet"
 	"github.com/tandem-edge/tandem/hil/oip"
+	"github.com/tandem-edge/tandem/report"
 	"github.com/tandem-edge/tandem/scenarios"
 )
 
@@ -131,15 +131,9 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	if !(opts.MaxFailureRate >= 0 && opts.MaxFailureRate <= 1) {
 		return cli.BadInputf("hil run: --max-failure-rate %g: want a share from 0 to 1", opts.MaxFailureRate)
 	}
-	sc, err := scenarios.Load(opts.Scenario)
+	sc, err := scenarios.LoadWith(opts.Scenario, scenarios.Overrides{Requests: opts.Requests, Seed: opts.Seed, SeedSet: opts.SeedSet})
 	if err != nil {
 		return cli.BadInput(err)
-	}
-	if opts.Requests > 0 {
-		sc.Requests, sc.Duration = opts.Requests, 0
-	}
-	if opts.SeedSet {
-		sc.Seed = opts.Seed
 	}
 	if sc.Edge.Count > MaxDevices {
 		return cli.BadInputf("%s: edge.count: %d devices; one hil run drives at most %d (each holds its own ONNX Runtime sessions)", sc.File, sc.Edge.Count, MaxDevices)
@@ -148,7 +142,7 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	simCfg, err := simcmd.Config(in)
+	setup, err := deploy.SetupFor(in)
 	if err != nil {
 		return cli.BadInput(err)
 	}
@@ -194,9 +188,9 @@ func Run(ctx context.Context, opts *RunOptions) error {
 			return s, nil
 		},
 		CloudServers: sc.Cloud.Servers,
-		Uplink:       simCfg.Uplink, Downlink: simCfg.Downlink,
+		Uplink:       setup.Uplink, Downlink: setup.Downlink,
 		RequestBytes: in.RequestBytes, ResponseBytes: sc.Link.ResponseBytes,
-		NewPolicy: simCfg.NewPolicy,
+		NewPolicy: setup.NewPolicy,
 	}
 	// The cloud first: a --cloud server that does not serve the bundle's
 	// model is told before the dataset is read.
@@ -256,7 +250,7 @@ func Run(ctx context.Context, opts *RunOptions) error {
 		return err
 	}
 	if sum.Failed > 0 {
-		fmt.Fprintf(opts.Stderr, "hil run: %d of %d requests failed: %s\n", sum.Failed, sum.Requests, simcmd.FailureString(sum.Failures))
+		fmt.Fprintf(opts.Stderr, "hil run: %d of %d requests failed: %s\n", sum.Failed, sum.Requests, sum.FailuresByReason())
 	}
 	if opts.JSON {
 		enc := json.NewEncoder(opts.Stdout)
@@ -265,11 +259,11 @@ func Run(ctx context.Context, opts *RunOptions) error {
 			return err
 		}
 	} else {
-		simcmd.PrintTable(opts.Stdout, in, sum)
+		report.PrintSummary(opts.Stdout, in, sum)
 		fmt.Fprintf(opts.Stdout, "wrote %s and %s\n", filepath.Join(opts.Out, "summary.json"), filepath.Join(opts.Out, "requests.csv"))
 	}
 	if float64(sum.Failed) > opts.MaxFailureRate*float64(sum.Requests) {
-		return &cli.FailedRequestsError{Failed: sum.Failed, Requests: sum.Requests, Allowed: opts.MaxFailureRate, Reasons: simcmd.FailureString(sum.Failures)}
+		return &cli.FailedRequestsError{Failed: sum.Failed, Requests: sum.Requests, Allowed: opts.MaxFailureRate, Reasons: sum.FailuresByReason()}
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/deploy"
+	"github.com/tandem-edge/tandem/report"
 	"github.com/tandem-edge/tandem/scenarios"
 	"github.com/tandem-edge/tandem/sim"
 )
@@ -77,15 +78,9 @@ once the run has succeeded, never half-written.`,
 
 // Run loads the scenario and everything it names, simulates it and reports.
 func Run(opts *Options) error {
-	sc, err := scenarios.Load(opts.Scenario)
+	sc, err := scenarios.LoadWith(opts.Scenario, scenarios.Overrides{Requests: opts.Requests, Seed: opts.Seed, SeedSet: opts.SeedSet})
 	if err != nil {
 		return cli.BadInput(err)
-	}
-	if opts.Requests > 0 {
-		sc.Requests, sc.Duration = opts.Requests, 0
-	}
-	if opts.SeedSet {
-		sc.Seed = opts.Seed
 	}
 	in, err := scenarios.Resolve(sc)
 	if err != nil {
@@ -138,7 +133,7 @@ func Run(opts *Options) error {
 	if opts.JSON {
 		return writeJSON(opts.Stdout, sum)
 	}
-	PrintTable(opts.Stdout, in, sum)
+	report.PrintSummary(opts.Stdout, in, sum)
 	if opts.Out != "" {
 		fmt.Fprintf(opts.Stdout, "wrote %s and %s\n", filepath.Join(opts.Out, "summary.json"), filepath.Join(opts.Out, "requests.csv"))
 	}

@@ -1,13 +1,10 @@
-package simcmd
+package report
 
 import (
-	"cmp"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/olekukonko/tablewriter"
 
@@ -15,10 +12,10 @@ import (
 	"github.com/tandem-edge/tandem/scenarios"
 )
 
-// PrintTable writes the summary of a run, simulated or measured, as a
-// two-column table, the scenario's defining numbers first so that the table
-// reads on its own.
-func PrintTable(w io.Writer, in *scenarios.Inputs, s *deploy.Summary) {
+// PrintSummary writes the summary of a run, simulated or measured, as a
+// two-column table for a terminal, the scenario's defining numbers first so
+// that the table reads on its own.
+func PrintSummary(w io.Writer, in *scenarios.Inputs, s *deploy.Summary) {
 	sc := in.Scenario
 	f := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
 	pct := func(v float64) string { return f(100*v, 1) + "%" }
@@ -45,7 +42,7 @@ func PrintTable(w io.Writer, in *scenarios.Inputs, s *deploy.Summary) {
 		{"wall time (s)", f(s.WallSeconds, 3)},
 	}
 	if s.Failed > 0 {
-		rows = slices.Insert(rows, 5, []string{"failed by reason", FailureString(s.Failures)})
+		rows = slices.Insert(rows, 5, []string{"failed by reason", s.FailuresByReason()})
 	}
 	if s.Mode != deploy.ModeHIL {
 		rows = append(rows[:len(rows)-1], []string{"events", strconv.FormatInt(s.Events, 10)}, rows[len(rows)-1])
@@ -58,23 +55,6 @@ func PrintTable(w io.Writer, in *scenarios.Inputs, s *deploy.Summary) {
 	}
 	t.Bulk(rows)
 	t.Render()
-}
-
-// FailureString lists a summary's failures by reason, most first, ties by
-// name: "http_503 12, timeout 3".
-func FailureString(failures map[string]int64) string {
-	names := slices.Collect(maps.Keys(failures))
-	slices.SortFunc(names, func(a, b string) int {
-		if c := cmp.Compare(failures[b], failures[a]); c != 0 {
-			return c
-		}
-		return strings.Compare(a, b)
-	})
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s %d", n, failures[n])
-	}
-	return strings.Join(parts, ", ")
 }
 
 func policyString(in *scenarios.Inputs) string {
