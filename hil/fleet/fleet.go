@@ -92,7 +92,10 @@ type run struct {
 	failures  int // of the ended
 	lastDone  time.Duration
 	cloudBusy time.Duration
-	late      []time.Duration // how late each arrival was handed over
+	// cloudQueue is the cloud's queue as its last answer reported it: what
+	// a device can know of it, and what its policy's Context holds.
+	cloudQueue int
+	late       []time.Duration // how late each arrival was handed over
 
 	cloudWG sync.WaitGroup
 }
@@ -241,7 +244,9 @@ func (r *run) work(d *device, m Model) {
 			rec.Edge = time.Since(began)
 			pred := dnn.Argmax(logits)
 			s := offload.NewSample(logits, pred == o.Label, o.CloudCorrect())
-			ctx := offload.Context{EdgeQueue: len(d.queue)}
+			r.mu.Lock()
+			ctx := offload.Context{EdgeQueue: len(d.queue), CloudQueue: r.cloudQueue}
+			r.mu.Unlock()
 			if d.up != nil {
 				ctx.UplinkMbps = d.up.meanMbps()
 			}
@@ -301,11 +306,12 @@ func (r *run) offload(d *device, rec *deploy.Record, x []float32, label int, arr
 		rec.CloudQueue = time.Duration(p.QueueMS * 1e6)
 		rec.Cloud = roundTrip - rec.CloudQueue
 		rec.Batch = p.BatchSamples
+		r.mu.Lock()
+		r.cloudQueue = int(p.QueuedSamples)
 		if p.BatchSamples > 0 {
-			r.mu.Lock()
 			r.cloudBusy += time.Duration(p.ComputeMS * 1e6 / float64(p.BatchSamples))
-			r.mu.Unlock()
 		}
+		r.mu.Unlock()
 	}
 	t = time.Now()
 	if err := d.down.send(r.cfg.ResponseBytes); err != nil {

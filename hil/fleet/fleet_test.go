@@ -37,9 +37,10 @@ func (fakeEdge) Run(dst, x []float32, n int) error {
 }
 
 type fakeCloud struct {
-	mu    sync.Mutex
-	calls int
-	fail  bool
+	mu     sync.Mutex
+	calls  int
+	fail   bool
+	queued int64 // the queue every answer reports
 }
 
 func (c *fakeCloud) InferAnswer(_ context.Context, x []float32, n int) (*oip.Answer, error) {
@@ -52,7 +53,7 @@ func (c *fakeCloud) InferAnswer(_ context.Context, x []float32, n int) (*oip.Ans
 	time.Sleep(time.Millisecond)
 	y := make([]float32, 3)
 	y[int(x[0])] = 5
-	return &oip.Answer{Y: y, Server: &oip.ResponseParameters{QueueMS: 0.1, ComputeMS: 0.5, BatchSamples: 1}}, nil
+	return &oip.Answer{Y: y, Server: &oip.ResponseParameters{QueueMS: 0.1, ComputeMS: 0.5, BatchSamples: 1, QueuedSamples: c.queued}}, nil
 }
 
 type keep struct{ recs []deploy.Record }
@@ -65,6 +66,14 @@ func testRun(t *testing.T, kind string, cloud Cloud) (*deploy.Summary, []deploy.
 }
 
 func testRunTimeout(t *testing.T, kind string, cloud Cloud, timeout time.Duration) (*deploy.Summary, []deploy.Record) {
+	t.Helper()
+	cfg, k := testConfig(t, kind, cloud, timeout)
+	return runChecked(t, cfg), k.recs
+}
+
+// testConfig is a run of 60 requests over 3 devices by policy kind, and
+// where its records go.
+func testConfig(t *testing.T, kind string, cloud Cloud, timeout time.Duration) (Config, *keep) {
 	t.Helper()
 	sc := &scenarios.Scenario{Timeout: scenarios.Duration(timeout), Name: "fleet", Seed: 3, Requests: 60,
 		Workload: scenarios.Workload{Arrival: scenarios.ArrivalPoisson, Rate: 100},
@@ -94,7 +103,7 @@ func testRunTimeout(t *testing.T, kind string, cloud Cloud, timeout time.Duratio
 	if err != nil {
 		t.Fatal(err)
 	}
-	var k keep
+	k := &keep{}
 	cfg := Config{Scenario: sc, Arrivals: arrivals, Outcomes: outcomes, Classes: 3,
 		Input:        func(s int) []float32 { return inputs[s] },
 		NewEdge:      func(int) (Model, error) { return fakeEdge{}, nil },
@@ -105,12 +114,48 @@ func testRunTimeout(t *testing.T, kind string, cloud Cloud, timeout time.Duratio
 		NewPolicy: func(_ int, src rand.Source) (offload.Policy, error) {
 			return offload.New(sc.Policy, offload.Options{Src: src})
 		},
-		Recorder: &k,
+		Recorder: k,
 	}
 	if kind == scenarios.PolicyEdgeOnly {
 		cfg.Uplink, cfg.Cloud = nil, nil
 	}
-	return runChecked(t, cfg), k.recs
+	return cfg, k
+}
+
+// watcher is a policy that notes the cloud queue of every context it sees.
+type watcher struct {
+	offload.Policy
+	mu   *sync.Mutex
+	seen *[]int
+}
+
+func (w watcher) Decide(s *offload.Sample, ctx *offload.Context) offload.Decision {
+	w.mu.Lock()
+	*w.seen = append(*w.seen, ctx.CloudQueue)
+	w.mu.Unlock()
+	return w.Policy.Decide(s, ctx)
+}
+
+// TestContextCloudQueue checks that a policy sees the cloud's queue as the
+// cloud's last answer reported it, as the simulator's policies see the
+// queue they share.
+func TestContextCloudQueue(t *testing.T) {
+	cfg, _ := testConfig(t, scenarios.PolicyThreshold, &fakeCloud{queued: 7}, 0)
+	var mu sync.Mutex
+	var seen []int
+	policy := cfg.NewPolicy
+	cfg.NewPolicy = func(i int, src rand.Source) (offload.Policy, error) {
+		p, err := policy(i, src)
+		return watcher{Policy: p, mu: &mu, seen: &seen}, err
+	}
+	runChecked(t, cfg)
+	counts := map[int]int{}
+	for _, q := range seen {
+		counts[q]++
+	}
+	if len(seen) != 60 || counts[0] == 0 || counts[7] == 0 || counts[0]+counts[7] != 60 {
+		t.Errorf("cloud queues seen %v, want 0 before the first answer and 7 after", counts)
+	}
 }
 
 // runChecked runs cfg and checks what every run must hold: one record per

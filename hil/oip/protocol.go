@@ -50,6 +50,10 @@ type ResponseParameters struct {
 	QueueMS      float64 `json:"queue_ms"`      // waiting for the batch to start
 	ComputeMS    float64 `json:"compute_ms"`    // running the batch
 	BatchSamples int     `json:"batch_samples"` // samples in the batch
+	// QueuedSamples is how many samples waited for a batch when the answer
+	// left: what a client can know of the server's queue, as of its last
+	// answer.
+	QueuedSamples int64 `json:"queued_samples"`
 }
 
 // ResponseOutput is one output tensor of a response.

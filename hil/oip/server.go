@@ -297,8 +297,9 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) int {
 	resp := InferResponse{ModelName: s.cfg.Name, ModelVersion: s.cfg.Version, ID: req.ID,
 		// The server's own times let a client split what it waited for
 		// into queueing, computing and the rest (the protocol, the network).
-		Parameters: &ResponseParameters{QueueMS: ms(res.queue), ComputeMS: ms(res.compute), BatchSamples: res.batch},
-		Outputs:    []ResponseOutput{{Name: s.cfg.Output, Shape: []int64{int64(n), int64(s.cfg.Classes)}, Datatype: DatatypeFP32, Data: res.y}}}
+		Parameters: &ResponseParameters{QueueMS: ms(res.queue), ComputeMS: ms(res.compute), BatchSamples: res.batch,
+			QueuedSamples: s.b.queuedSamples()},
+		Outputs: []ResponseOutput{{Name: s.cfg.Output, Shape: []int64{int64(n), int64(s.cfg.Classes)}, Datatype: DatatypeFP32, Data: res.y}}}
 	if wantsBinary(req) {
 		return writeBinary(w, resp)
 	}
