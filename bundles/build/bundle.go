@@ -245,7 +245,7 @@ func provenance(cfg Config, res map[string]*dnn.TrainResult, models map[string]*
 			// What the model says of itself, when tandem made it: the
 			// architecture, seed and training or compression that did.
 			if meta := models[name].Meta; meta != nil {
-				for _, k := range []string{"arch", "seed", "val_accuracy", "test_accuracy", "train_seconds", "compress_method"} {
+				for _, k := range []string{"arch", "seed", "val_accuracy", "test_accuracy", "train_seconds", "compress_method", "command"} {
 					if v, ok := meta[k]; ok {
 						q[k] = v
 					}

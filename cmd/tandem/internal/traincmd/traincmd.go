@@ -5,6 +5,7 @@ package traincmd
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,6 +26,9 @@ type Options struct {
 	Model   build.ModelSpec
 	Split   data.SplitConfig
 	Samples int // train on the first N training samples only (quick runs)
+	// Command is the command line that trains the model, recorded in its
+	// metadata so that a bundle made of it says how to make it again.
+	Command string
 
 	Stdout, Stderr io.Writer
 }
@@ -60,6 +64,7 @@ batch 128, random crops (pad 2) and horizontal flips.`,
 				return cli.BadInputf("train: --arch, --dataset and --out are required (see 'tandem train --help')")
 			}
 			opts.Model.Arch = opts.Arch
+			opts.Command = "tandem " + strings.Join(os.Args[1:], " ")
 			opts.Stdout, opts.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
 			return runF(opts)
 		},
@@ -105,6 +110,9 @@ func Run(opts *Options) error {
 		return cli.BadInput(err)
 	}
 	g.Meta["dataset"] = opts.Dataset
+	if opts.Command != "" {
+		g.Meta["command"] = opts.Command
+	}
 	if err := onnx.WriteFile(opts.Out, g); err != nil {
 		return err
 	}
