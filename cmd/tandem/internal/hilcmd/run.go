@@ -5,25 +5,20 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/tandem-edge/tandem/bundles"
-	"github.com/tandem-edge/tandem/bundles/build"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/deploy"
-	"github.com/tandem-edge/tandem/dnn/data"
-	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/hil/fleet"
 	"github.com/tandem-edge/tandem/hil/oip"
 	"github.com/tandem-edge/tandem/report"
@@ -142,72 +137,11 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	setup, err := deploy.SetupFor(in)
-	if err != nil {
-		return cli.BadInput(err)
-	}
-	b := in.Bundle
-	arrivals, err := deploy.Schedule(sc, in.Arrivals, len(b.Outcomes))
-	if err != nil {
-		return cli.BadInput(err)
-	}
-	edgeFile, err := b.ReadModel(bundles.ModelEdge)
-	if err != nil {
-		return cli.BadInput(err)
-	}
-	probe, err := hil.OpenBytes(b.Name+"/edge", edgeFile, hil.Options{IntraOpThreads: 1})
-	if err != nil {
-		return cli.BadInput(err)
-	}
-	defer probe.Close()
-	norm, err := probe.Normalizer()
-	if err != nil {
-		return cli.BadInput(err)
-	}
-
-	var sessions []*hil.Session
-	defer func() {
-		for _, s := range sessions {
-			s.Close()
-		}
-	}()
-	var held *data.Set // read once the cloud is known to serve the bundle's model
-	cfg := fleet.Config{
-		Scenario: sc, Arrivals: arrivals, Outcomes: b.Outcomes, Classes: b.Classes,
-		Input: func(sample int) []float32 {
-			x := make([]float32, held.SampleSize())
-			norm.Apply(x, held.Sample(sample))
-			return x
-		},
-		NewEdge: func(int) (fleet.Model, error) {
-			s, err := hil.OpenBytes(b.Name+"/edge", edgeFile, hil.Options{IntraOpThreads: 1})
-			if err != nil {
-				return nil, err
-			}
-			sessions = append(sessions, s)
-			return s, nil
-		},
-		CloudServers: sc.Cloud.Servers,
-		Uplink:       setup.Uplink, Downlink: setup.Downlink,
-		RequestBytes: in.RequestBytes, ResponseBytes: sc.Link.ResponseBytes,
-		NewPolicy: setup.NewPolicy,
-	}
-	// The cloud first: a --cloud server that does not serve the bundle's
-	// model is told before the dataset is read.
-	if sc.Policy.Kind != scenarios.PolicyEdgeOnly {
-		cloud, stop, err := startCloud(ctx, opts, b, sc, probe)
-		if err != nil {
+	run := fleet.ScenarioRun{Model: opts.Model, Dataset: opts.Dataset, Log: opts.Stderr}
+	if opts.Cloud != "" && sc.Policy.Kind != scenarios.PolicyEdgeOnly {
+		if run.Cloud, err = cloudClient(ctx, opts); err != nil {
 			return err
 		}
-		defer stop()
-		cfg.Cloud = cloud
-	}
-	held, err = build.HeldOut(b, opts.Dataset)
-	if err != nil {
-		return cli.BadInput(err)
-	}
-	if got := held.SampleSize(); got != probe.InputSize() {
-		return cli.BadInputf("bundle %s: its edge model takes %d values a sample, the held-out set has %d", b.Name, probe.InputSize(), got)
 	}
 
 	out, err := cli.NewOutput(opts.Out)
@@ -220,20 +154,17 @@ func Run(ctx context.Context, opts *RunOptions) error {
 		return err
 	}
 	csv := deploy.NewCSVRecorder(f)
-	cfg.Recorder = csv
-	cfg.Progress = progress(opts.Stderr, len(arrivals))
-
-	fmt.Fprintf(opts.Stderr, "hil run: %d requests over %d devices, about %.0f s\n", len(arrivals), sc.Edge.Count, arrivals[len(arrivals)-1].At.Seconds())
-	start := time.Now()
-	res, err := fleet.Run(ctx, cfg)
+	run.Recorder = csv
+	run.Progress = progress(opts.Stderr)
+	res, err := fleet.RunScenario(ctx, in, run)
+	var bad *fleet.InputError
+	if errors.As(err, &bad) {
+		return cli.BadInput(err)
+	}
 	if err != nil {
 		return err
 	}
-	q := res.Lateness.Quantiles(0.5, 0.99)
-	fmt.Fprintf(opts.Stderr, "hil run: requests reached their devices late by %v (median), %v (p99), %v (max) against the schedule; latencies count from when they did\n",
-		q[0].Round(time.Microsecond), q[1].Round(time.Microsecond), res.Lateness.Max().Round(time.Microsecond))
 	sum := res.Summary
-	sum.WallSeconds = time.Since(start).Seconds()
 	if err := csv.Flush(); err != nil {
 		return err
 	}
@@ -268,125 +199,48 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	return nil
 }
 
-// startCloud returns the client of the --cloud server, or starts the
-// scenario's server pool on loopback and returns its client and its stop.
-func startCloud(ctx context.Context, opts *RunOptions, b *bundles.Bundle, sc *scenarios.Scenario, edge *hil.Session) (*oip.Client, func(), error) {
-	if opts.Cloud != "" {
-		hc := httpClient()
-		if opts.CloudCA != "" {
-			pem, err := os.ReadFile(opts.CloudCA)
-			if err != nil {
-				return nil, nil, cli.BadInputf("hil run: --cloud-ca: %v", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, nil, cli.BadInputf("hil run: --cloud-ca %s: no PEM certificate in it", opts.CloudCA)
-			}
-			hc.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-		}
-		var token string
-		if opts.CloudTokenFile != "" {
-			t, err := readToken(opts.CloudTokenFile)
-			if err != nil {
-				return nil, nil, cli.BadInputf("hil run: --cloud-token-file: %v", err)
-			}
-			token = t
-		}
-		c, err := oip.NewClientToken(ctx, opts.Cloud, opts.Model, hc, token)
+// cloudClient returns the client of the --cloud server, checked to speak
+// what the flags ask of it; RunScenario checks its model against the bundle.
+func cloudClient(ctx context.Context, opts *RunOptions) (*oip.Client, error) {
+	hc := fleet.HTTPClient()
+	if opts.CloudCA != "" {
+		pem, err := os.ReadFile(opts.CloudCA)
 		if err != nil {
-			return nil, nil, cli.BadInputf("hil run: --cloud %s: %v", opts.Cloud, err)
+			return nil, cli.BadInputf("hil run: --cloud-ca: %v", err)
 		}
-		if err := c.Expect(edge.SampleShape(), b.Classes); err != nil {
-			return nil, nil, cli.BadInputf("hil run: --cloud %s: %v (bundle %s)", opts.Cloud, err, b.Name)
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, cli.BadInputf("hil run: --cloud-ca %s: no PEM certificate in it", opts.CloudCA)
 		}
-		if opts.CloudBinary {
-			if err := c.ExpectExtension(ctx, oip.ExtensionBinaryTensorData); err != nil {
-				return nil, nil, cli.BadInputf("hil run: --cloud-binary: %v", err)
-			}
-			c.Binary = true
-		}
-		return c, func() {}, nil
+		hc.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
-	heavy, err := b.ReadModel(bundles.ModelHeavy)
-	if err != nil {
-		return nil, nil, cli.BadInput(err)
-	}
-	var models []oip.Model
-	var sessions []*hil.Session
-	closeAll := func() {
-		for _, s := range sessions {
-			s.Close()
-		}
-	}
-	for range sc.Cloud.Servers {
-		s, err := hil.OpenBytes(b.Name+"/heavy", heavy, hil.Options{IntraOpThreads: 1})
+	var token string
+	if opts.CloudTokenFile != "" {
+		t, err := readToken(opts.CloudTokenFile)
 		if err != nil {
-			closeAll()
-			return nil, nil, cli.BadInput(err)
+			return nil, cli.BadInputf("hil run: --cloud-token-file: %v", err)
 		}
-		sessions, models = append(sessions, s), append(models, s)
+		token = t
 	}
-	// The edge device sends the input it normalised for its own model;
-	// the heavy model must expect the same.
-	em, es, _ := edge.Normalization()
-	hm, hs, _ := sessions[0].Normalization()
-	if !slices.Equal(em, hm) || !slices.Equal(es, hs) {
-		closeAll()
-		return nil, nil, cli.BadInputf("bundle %s: its edge and heavy models normalise inputs differently (mean %v std %v against %v %v)", b.Name, em, es, hm, hs)
-	}
-	cfg, err := oip.SessionConfig(sessions[0], opts.Model)
+	c, err := oip.NewClientToken(ctx, opts.Cloud, opts.Model, hc, token)
 	if err != nil {
-		closeAll()
-		return nil, nil, cli.BadInput(err)
+		return nil, cli.BadInputf("hil run: --cloud %s: %v", opts.Cloud, err)
 	}
-	if bt := sc.Cloud.Batching; bt != nil {
-		cfg.MaxBatch, cfg.MaxWait = bt.MaxBatch, bt.MaxWait.D()
+	if opts.CloudBinary {
+		if err := c.ExpectExtension(ctx, oip.ExtensionBinaryTensorData); err != nil {
+			return nil, cli.BadInputf("hil run: --cloud-binary: %v", err)
+		}
+		c.Binary = true
 	}
-	// The simulator's cloud queues without bound: so does this one, as far
-	// as any run's requests go.
-	cfg.MaxQueue = 1 << 20
-	srv, err := oip.NewPool(models, cfg)
-	if err != nil {
-		closeAll()
-		return nil, nil, cli.BadInput(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		srv.Close()
-		closeAll()
-		return nil, nil, err
-	}
-	hs2 := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	go hs2.Serve(ln)
-	stop := func() {
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		hs2.Shutdown(shutdown)
-		srv.Close()
-		closeAll()
-	}
-	c, err := oip.NewClient(ctx, "http://"+ln.Addr().String(), opts.Model, httpClient())
-	if err != nil {
-		stop()
-		return nil, nil, err
-	}
-	return c, stop, nil
-}
-
-// httpClient keeps a connection open per concurrent request, as edge devices
-// each keep theirs, instead of opening one for most requests.
-func httpClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 256
-	return &http.Client{Transport: t, Timeout: time.Minute}
+	return c, nil
 }
 
 // progress prints a line at most every two seconds as requests end, with
 // how many failed so far, so that a failing cloud shows while the run goes
 // on.
-func progress(w io.Writer, total int) func(ended, failed int) {
+func progress(w io.Writer) func(ended, failed, total int) {
 	last := time.Now()
-	return func(ended, failed int) {
+	return func(ended, failed, total int) {
 		if ended == total || time.Since(last) >= 2*time.Second {
 			last = time.Now()
 			if failed > 0 {

@@ -1,0 +1,231 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/bundles/build"
+	"github.com/tandem-edge/tandem/deploy"
+	"github.com/tandem-edge/tandem/dnn/data"
+	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/hil/oip"
+	"github.com/tandem-edge/tandem/scenarios"
+)
+
+// ScenarioRun is what running a scenario for real needs besides the
+// scenario's resolved inputs.
+type ScenarioRun struct {
+	// Cloud answers offloaded inputs; nil starts the scenario's server
+	// pool on loopback, serving the bundle's heavy model as Model.
+	Cloud *oip.Client
+	Model string // the heavy model's name on the loopback pool; "" is "heavy"
+	// Dataset is where the held-out inputs come from; "" is the bundle's.
+	Dataset string
+
+	Recorder deploy.Recorder
+	// Progress, when set, is told as requests end how many have, how many
+	// of those failed, and how many the run has in all.
+	Progress func(ended, failed, total int)
+	Log      io.Writer // a line as the run starts and one when it ends; nil: quiet
+}
+
+// InputError is an error of what a scenario run was given (the scenario,
+// its bundle, the held-out data, the cloud's model), found before any
+// request was sent, as opposed to an error of the run itself.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+func inputErr(err error) error { return &InputError{Err: err} }
+
+// RunScenario runs a resolved scenario for real, on this machine: the
+// simulator's schedule (deploy.Schedule) on the wall clock, each device's
+// edge model in its own ONNX Runtime sessions, the links shaped in process,
+// and the cloud either run.Cloud or the scenario's server pool started on
+// loopback. The summary's wall time is the run's.
+func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*Result, error) {
+	sc, b := in.Scenario, in.Bundle
+	setup, err := deploy.SetupFor(in)
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	arrivals, err := deploy.Schedule(sc, in.Arrivals, len(b.Outcomes))
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	edgeFile, err := b.ReadModel(bundles.ModelEdge)
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	probe, err := hil.OpenBytes(b.Name+"/edge", edgeFile, hil.Options{IntraOpThreads: 1})
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	defer probe.Close()
+	norm, err := probe.Normalizer()
+	if err != nil {
+		return nil, inputErr(err)
+	}
+
+	var sessions []*hil.Session
+	defer func() {
+		for _, s := range sessions {
+			s.Close()
+		}
+	}()
+	var held *data.Set // read once the cloud is known to serve the bundle's model
+	cfg := Config{
+		Scenario: sc, Arrivals: arrivals, Outcomes: b.Outcomes, Classes: b.Classes,
+		Input: func(sample int) []float32 {
+			x := make([]float32, held.SampleSize())
+			norm.Apply(x, held.Sample(sample))
+			return x
+		},
+		NewEdge: func(int) (Model, error) {
+			s, err := hil.OpenBytes(b.Name+"/edge", edgeFile, hil.Options{IntraOpThreads: 1})
+			if err != nil {
+				return nil, err
+			}
+			sessions = append(sessions, s)
+			return s, nil
+		},
+		CloudServers: sc.Cloud.Servers,
+		Uplink:       setup.Uplink, Downlink: setup.Downlink,
+		RequestBytes: in.RequestBytes, ResponseBytes: sc.Link.ResponseBytes,
+		NewPolicy: setup.NewPolicy,
+		Recorder:  run.Recorder,
+	}
+	if run.Progress != nil {
+		cfg.Progress = func(ended, failed int) { run.Progress(ended, failed, len(arrivals)) }
+	}
+	// The cloud first: a server that does not serve the bundle's model is
+	// told before the dataset is read.
+	if sc.Policy.Kind != scenarios.PolicyEdgeOnly {
+		if run.Cloud != nil {
+			if err := run.Cloud.Expect(probe.SampleShape(), b.Classes); err != nil {
+				return nil, inputErr(fmt.Errorf("the cloud: %w (bundle %s)", err, b.Name))
+			}
+			cfg.Cloud = run.Cloud
+		} else {
+			model := run.Model
+			if model == "" {
+				model = "heavy"
+			}
+			cloud, stop, err := startPool(ctx, b, sc, probe, model)
+			if err != nil {
+				return nil, err
+			}
+			defer stop()
+			cfg.Cloud = cloud
+		}
+	}
+	if held, err = build.HeldOut(b, run.Dataset); err != nil {
+		return nil, inputErr(err)
+	}
+	if got := held.SampleSize(); got != probe.InputSize() {
+		return nil, inputErr(fmt.Errorf("bundle %s: its edge model takes %d values a sample, the held-out set has %d", b.Name, probe.InputSize(), got))
+	}
+
+	logLine(run.Log, "hil run: %d requests over %d devices, about %.0f s", len(arrivals), sc.Edge.Count, arrivals[len(arrivals)-1].At.Seconds())
+	start := time.Now()
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	res.Summary.WallSeconds = time.Since(start).Seconds()
+	q := res.Lateness.Quantiles(0.5, 0.99)
+	logLine(run.Log, "hil run: requests reached their devices late by %v (median), %v (p99), %v (max) against the schedule; latencies count from when they did",
+		q[0].Round(time.Microsecond), q[1].Round(time.Microsecond), res.Lateness.Max().Round(time.Microsecond))
+	return res, nil
+}
+
+func logLine(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format+"\n", args...)
+	}
+}
+
+// startPool starts the scenario's server pool on loopback, serving the
+// bundle's heavy model as model, and returns its client and its stop.
+func startPool(ctx context.Context, b *bundles.Bundle, sc *scenarios.Scenario, edge *hil.Session, model string) (*oip.Client, func(), error) {
+	heavy, err := b.ReadModel(bundles.ModelHeavy)
+	if err != nil {
+		return nil, nil, inputErr(err)
+	}
+	var models []oip.Model
+	var sessions []*hil.Session
+	closeAll := func() {
+		for _, s := range sessions {
+			s.Close()
+		}
+	}
+	for range sc.Cloud.Servers {
+		s, err := hil.OpenBytes(b.Name+"/heavy", heavy, hil.Options{IntraOpThreads: 1})
+		if err != nil {
+			closeAll()
+			return nil, nil, inputErr(err)
+		}
+		sessions, models = append(sessions, s), append(models, s)
+	}
+	// The edge device sends the input it normalised for its own model;
+	// the heavy model must expect the same.
+	em, es, _ := edge.Normalization()
+	hm, hs, _ := sessions[0].Normalization()
+	if !slices.Equal(em, hm) || !slices.Equal(es, hs) {
+		closeAll()
+		return nil, nil, inputErr(fmt.Errorf("bundle %s: its edge and heavy models normalise inputs differently (mean %v std %v against %v %v)", b.Name, em, es, hm, hs))
+	}
+	cfg, err := oip.SessionConfig(sessions[0], model)
+	if err != nil {
+		closeAll()
+		return nil, nil, inputErr(err)
+	}
+	if bt := sc.Cloud.Batching; bt != nil {
+		cfg.MaxBatch, cfg.MaxWait = bt.MaxBatch, bt.MaxWait.D()
+	}
+	// The simulator's cloud queues without bound: so does this one, as far
+	// as any run's requests go.
+	cfg.MaxQueue = 1 << 20
+	srv, err := oip.NewPool(models, cfg)
+	if err != nil {
+		closeAll()
+		return nil, nil, inputErr(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		srv.Close()
+		closeAll()
+		return nil, nil, err
+	}
+	hs2 := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go hs2.Serve(ln)
+	stop := func() {
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hs2.Shutdown(shutdown)
+		srv.Close()
+		closeAll()
+	}
+	c, err := oip.NewClient(ctx, "http://"+ln.Addr().String(), model, HTTPClient())
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return c, stop, nil
+}
+
+// HTTPClient is the client a fleet's devices share: a connection kept
+// open per concurrent request, as edge devices each keep theirs, instead of
+// one opened for most requests.
+func HTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 256
+	return &http.Client{Transport: t, Timeout: time.Minute}
+}
