@@ -21,6 +21,6 @@ func Policies(p scenarios.Policy, learned *offload.Offloader) PolicyFactory {
 		if learned != nil {
 			opt.Learned = offload.NewLearned(learned)
 		}
-		return offload.New(p, opt)
+		return offload.New(p.Spec(), opt)
 	}
 }

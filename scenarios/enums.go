@@ -1,16 +1,20 @@
 package scenarios
 
-// Offloading policy kinds.
+import "github.com/tandem-edge/tandem/agents/offload"
+
+// Offloading policy kinds: the policy core's (agents/offload), which the
+// schema names and does not define.
 const (
-	PolicyEdgeOnly  = "edge-only"
-	PolicyCloudOnly = "cloud-only"
-	PolicyRandom    = "random"
-	PolicyThreshold = "threshold"
-	PolicyLearned   = "learned"
-	PolicyOracle    = "oracle"
+	PolicyEdgeOnly  = offload.KindEdgeOnly
+	PolicyCloudOnly = offload.KindCloudOnly
+	PolicyRandom    = offload.KindRandom
+	PolicyThreshold = offload.KindThreshold
+	PolicyLearned   = offload.KindLearned
+	PolicyOracle    = offload.KindOracle
 )
 
-// Features of the edge model's output that a threshold policy reads.
+// Features of the edge model's output that a threshold policy reads, as
+// offload.ParseFeature reads them.
 const (
 	FeatureMaxProb = "max_prob" // largest softmax probability, in [0, 1]
 	FeatureMargin  = "margin"   // top-1 minus top-2 probability, in [0, 1]
@@ -30,7 +34,7 @@ const (
 var (
 	Arrivals    = []string{ArrivalPoisson, ArrivalPeriodic, ArrivalMMPP, ArrivalTrace}
 	Dists       = []string{DistDeterministic, DistExponential, DistLognormal}
-	PolicyKinds = []string{PolicyEdgeOnly, PolicyCloudOnly, PolicyRandom, PolicyThreshold, PolicyLearned, PolicyOracle}
+	PolicyKinds = offload.Kinds
 	Features    = []string{FeatureMaxProb, FeatureMargin, FeatureEntropy}
 	TracePhases = []string{PhaseRandom, PhaseAligned}
 )

@@ -4,6 +4,8 @@
 // scenario is the same file for the simulator and for hardware-in-the-loop.
 package scenarios
 
+import "github.com/tandem-edge/tandem/agents/offload"
+
 // Scenario describes one deployment to predict or measure: a fleet of edge
 // devices running the bundle's edge model, a link per device, a pool of cloud
 // servers running the heavy model, a workload, and the offloading policy.
@@ -117,4 +119,9 @@ type Policy struct {
 	Feature   string  `yaml:"feature,omitempty"`   // threshold: max_prob | margin | entropy
 	Threshold float64 `yaml:"threshold,omitempty"` // threshold: offload when the feature says the edge is less sure than this (max_prob or margin below it, entropy above it)
 	Offloader string  `yaml:"offloader,omitempty"` // learned: path to offloader.json; empty: the bundle's
+}
+
+// Spec is the policy as the policy core builds it (offload.New).
+func (p Policy) Spec() offload.Spec {
+	return offload.Spec{Kind: p.Kind, P: p.P, Feature: p.Feature, Threshold: p.Threshold}
 }

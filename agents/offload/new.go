@@ -4,19 +4,29 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-
-	"github.com/tandem-edge/tandem/scenarios"
 )
 
 // Policy kinds, as a scenario's policy.kind names them.
 const (
-	KindEdgeOnly  = scenarios.PolicyEdgeOnly
-	KindCloudOnly = scenarios.PolicyCloudOnly
-	KindRandom    = scenarios.PolicyRandom
-	KindThreshold = scenarios.PolicyThreshold
-	KindLearned   = scenarios.PolicyLearned
-	KindOracle    = scenarios.PolicyOracle
+	KindEdgeOnly  = "edge-only"
+	KindCloudOnly = "cloud-only"
+	KindRandom    = "random"
+	KindThreshold = "threshold"
+	KindLearned   = "learned"
+	KindOracle    = "oracle"
 )
+
+// Kinds lists the policy kinds, in the order messages list them.
+var Kinds = []string{KindEdgeOnly, KindCloudOnly, KindRandom, KindThreshold, KindLearned, KindOracle}
+
+// Spec describes a policy by its kind and the parameters the kind reads,
+// as a scenario's policy section gives them.
+type Spec struct {
+	Kind      string
+	P         float64 // random: the offload probability
+	Feature   string  // threshold: max_prob, margin or entropy (see ParseFeature)
+	Threshold float64 // threshold: offload when the feature is on the unsure side of it
+}
 
 // ErrNoOffloader is returned by New for a learned policy when no trained
 // offloader is supplied.
@@ -32,8 +42,8 @@ type Options struct {
 	Learned Policy
 }
 
-// New builds the policy a scenario's policy section describes.
-func New(p scenarios.Policy, opt Options) (Policy, error) {
+// New builds the policy p describes.
+func New(p Spec, opt Options) (Policy, error) {
 	switch p.Kind {
 	case KindEdgeOnly:
 		return EdgeOnly{}, nil

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/tandem-edge/tandem/scenarios"
 )
 
 func TestNew(t *testing.T) {
@@ -13,23 +12,23 @@ func TestNew(t *testing.T) {
 	src := rand.NewPCG(1, 2)
 	tests := []struct {
 		name     string
-		policy   scenarios.Policy
+		policy   Spec
 		opt      Options
 		wantName string
 		wantErr  error // nil: success; errAny: any error
 	}{
-		{"edge-only", scenarios.Policy{Kind: "edge-only"}, Options{}, KindEdgeOnly, nil},
-		{"cloud-only", scenarios.Policy{Kind: "cloud-only"}, Options{}, KindCloudOnly, nil},
-		{"random", scenarios.Policy{Kind: "random", P: 0.2}, Options{Src: src}, KindRandom, nil},
-		{"random without source", scenarios.Policy{Kind: "random", P: 0.2}, Options{}, "", errAny},
-		{"random bad p", scenarios.Policy{Kind: "random", P: 2}, Options{Src: src}, "", errAny},
-		{"threshold", scenarios.Policy{Kind: "threshold", Feature: "margin", Threshold: 0.1}, Options{}, KindThreshold, nil},
-		{"threshold bad feature", scenarios.Policy{Kind: "threshold", Feature: "confidence", Threshold: 0.1}, Options{}, "", errAny},
-		{"threshold bad value", scenarios.Policy{Kind: "threshold", Feature: "max_prob", Threshold: 3}, Options{}, "", errAny},
-		{"oracle", scenarios.Policy{Kind: "oracle"}, Options{}, KindOracle, nil},
-		{"learned without offloader", scenarios.Policy{Kind: "learned"}, Options{}, "", ErrNoOffloader},
-		{"learned", scenarios.Policy{Kind: "learned"}, Options{Learned: learned}, KindThreshold, nil},
-		{"unknown", scenarios.Policy{Kind: "coin"}, Options{}, "", errAny},
+		{"edge-only", Spec{Kind: "edge-only"}, Options{}, KindEdgeOnly, nil},
+		{"cloud-only", Spec{Kind: "cloud-only"}, Options{}, KindCloudOnly, nil},
+		{"random", Spec{Kind: "random", P: 0.2}, Options{Src: src}, KindRandom, nil},
+		{"random without source", Spec{Kind: "random", P: 0.2}, Options{}, "", errAny},
+		{"random bad p", Spec{Kind: "random", P: 2}, Options{Src: src}, "", errAny},
+		{"threshold", Spec{Kind: "threshold", Feature: "margin", Threshold: 0.1}, Options{}, KindThreshold, nil},
+		{"threshold bad feature", Spec{Kind: "threshold", Feature: "confidence", Threshold: 0.1}, Options{}, "", errAny},
+		{"threshold bad value", Spec{Kind: "threshold", Feature: "max_prob", Threshold: 3}, Options{}, "", errAny},
+		{"oracle", Spec{Kind: "oracle"}, Options{}, KindOracle, nil},
+		{"learned without offloader", Spec{Kind: "learned"}, Options{}, "", ErrNoOffloader},
+		{"learned", Spec{Kind: "learned"}, Options{Learned: learned}, KindThreshold, nil},
+		{"unknown", Spec{Kind: "coin"}, Options{}, "", errAny},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -112,7 +112,7 @@ func testConfig(t *testing.T, kind string, cloud Cloud, timeout time.Duration) (
 		Uplink:       func(int) profiles.Link { return profiles.Constant(8) },
 		RequestBytes: 1000, ResponseBytes: 64,
 		NewPolicy: func(_ int, src rand.Source) (offload.Policy, error) {
-			return offload.New(sc.Policy, offload.Options{Src: src})
+			return offload.New(sc.Policy.Spec(), offload.Options{Src: src})
 		},
 		Recorder: k,
 	}
