@@ -56,6 +56,10 @@ func (l *Link) Send(joined time.Duration, n int) (Transfer, error) {
 	return Transfer{Start: start, End: end, Delivered: end + l.half}, nil
 }
 
+// Backlog is how long after now the link stays busy with the transfers
+// that have joined it: what a transfer joining now waits before it starts.
+func (l *Link) Backlog(now time.Duration) time.Duration { return max(l.freeAt-now, 0) }
+
 // Busy is the link's total time on the wire so far.
 func (l *Link) Busy() time.Duration { return l.busy }
 

@@ -12,12 +12,13 @@ import (
 type PolicyFactory func(device int, src rand.Source) (offload.Policy, error)
 
 // Policies is the factory of every driver's policies for a scenario's
-// policy section. learned is the trained offloader of a learned policy
-// (nil otherwise); each device gets a policy of its own, since a Learned
-// keeps scratch space.
-func Policies(p scenarios.Policy, learned *offload.Offloader) PolicyFactory {
+// policy section. learned is the trained offloader of a learned or
+// cost-aware policy (nil otherwise), costs what a cost-aware policy prices
+// a round trip with; each device gets a policy of its own, since a learned
+// one keeps scratch space.
+func Policies(p scenarios.Policy, learned *offload.Offloader, costs offload.Costs) PolicyFactory {
 	return func(_ int, src rand.Source) (offload.Policy, error) {
-		opt := offload.Options{Src: src}
+		opt := offload.Options{Src: src, Offloader: learned, Costs: costs}
 		if learned != nil {
 			opt.Learned = offload.NewLearned(learned)
 		}

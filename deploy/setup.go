@@ -36,6 +36,22 @@ func SetupFor(in *scenarios.Inputs) (Setup, error) {
 		}
 		learned = o
 	}
-	s.NewPolicy = Policies(in.Scenario.Policy, learned)
+	s.NewPolicy = Policies(in.Scenario.Policy, learned, CostsOf(in))
 	return s, nil
+}
+
+// CostsOf is what a request pays for going to the scenario's cloud, as a
+// cost-aware policy prices it: the payloads, the round trip time and the
+// cloud's service time at batch 1 (the scenario's override when it has
+// one, else the profile's).
+func CostsOf(in *scenarios.Inputs) offload.Costs {
+	sc := in.Scenario
+	c := offload.Costs{RequestBytes: in.RequestBytes, ResponseBytes: sc.Link.ResponseBytes, RTT: sc.Link.RTT.D(), Servers: sc.Cloud.Servers}
+	switch {
+	case sc.Cloud.Service != nil:
+		c.CloudService = sc.Cloud.Service.Mean.D()
+	case in.CloudModel != nil:
+		c.CloudService = in.CloudModel.Latency
+	}
+	return c
 }

@@ -66,6 +66,8 @@ func policyString(in *scenarios.Inputs) string {
 		return fmt.Sprintf("threshold (%s vs %g)", p.Feature, p.Threshold)
 	case scenarios.PolicyLearned:
 		return fmt.Sprintf("learned (%s)", in.OffloaderName)
+	case scenarios.PolicyCostAware:
+		return fmt.Sprintf("cost-aware (λ = %g per ms, %s)", p.Lambda, in.OffloaderName)
 	}
 	return p.Kind
 }

@@ -11,6 +11,7 @@ const (
 	PolicyThreshold = offload.KindThreshold
 	PolicyLearned   = offload.KindLearned
 	PolicyOracle    = offload.KindOracle
+	PolicyCostAware = offload.KindCostAware
 )
 
 // Features of the edge model's output that a threshold policy reads, as

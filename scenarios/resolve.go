@@ -49,7 +49,7 @@ func Resolve(s *Scenario) (*Inputs, error) {
 	if in.RequestBytes == 0 {
 		in.RequestBytes = b.InputBytes()
 	}
-	if s.Policy.Kind == PolicyLearned {
+	if s.Policy.Kind == PolicyLearned || s.Policy.Kind == PolicyCostAware {
 		if err := in.readOffloader(); err != nil {
 			return nil, err
 		}

@@ -114,14 +114,15 @@ type Batching struct {
 
 // Policy chooses, per request, where it is answered.
 type Policy struct {
-	Kind      string  `yaml:"kind"`                // edge-only | cloud-only | random | threshold | learned | oracle
+	Kind      string  `yaml:"kind"`                // edge-only | cloud-only | random | threshold | learned | oracle | cost-aware
 	P         float64 `yaml:"p,omitempty"`         // random: offload probability
 	Feature   string  `yaml:"feature,omitempty"`   // threshold: max_prob | margin | entropy
 	Threshold float64 `yaml:"threshold,omitempty"` // threshold: offload when the feature says the edge is less sure than this (max_prob or margin below it, entropy above it)
-	Offloader string  `yaml:"offloader,omitempty"` // learned: path to offloader.json; empty: the bundle's
+	Offloader string  `yaml:"offloader,omitempty"` // learned, cost-aware: path to offloader.json; empty: the bundle's
+	Lambda    float64 `yaml:"lambda,omitempty"`    // cost-aware: accuracy worth a millisecond of expected round trip
 }
 
 // Spec is the policy as the policy core builds it (offload.New).
 func (p Policy) Spec() offload.Spec {
-	return offload.Spec{Kind: p.Kind, P: p.P, Feature: p.Feature, Threshold: p.Threshold}
+	return offload.Spec{Kind: p.Kind, P: p.P, Feature: p.Feature, Threshold: p.Threshold, Lambda: p.Lambda}
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -204,15 +205,16 @@ func (pl *Policy) check(c *strictyaml.Checker, s *Scenario) {
 		PolicyRandom:    {"p"},
 		PolicyThreshold: {"feature", "threshold"},
 		PolicyLearned:   {"offloader?"},
+		PolicyCostAware: {"lambda", "offloader?"},
 	}
 	keys, ok := needs[pl.Kind]
 	if !ok {
 		c.Errorf(p+".kind", "unknown policy kind %q; want one of %s", pl.Kind, strings.Join(PolicyKinds, ", "))
 		return
 	}
-	given := map[string]bool{"p": pl.P != 0, "feature": pl.Feature != "", "threshold": pl.Threshold != 0, "offloader": pl.Offloader != ""}
-	zeroOK := map[string]bool{"p": true, "threshold": true} // 0 is a value, not an omission
-	for _, k := range []string{"p", "feature", "threshold", "offloader"} {
+	given := map[string]bool{"p": pl.P != 0, "feature": pl.Feature != "", "threshold": pl.Threshold != 0, "offloader": pl.Offloader != "", "lambda": pl.Lambda != 0}
+	zeroOK := map[string]bool{"p": true, "threshold": true, "lambda": true} // 0 is a value, not an omission
+	for _, k := range []string{"p", "feature", "threshold", "offloader", "lambda"} {
 		has := c.Has(p+"."+k, given[k])
 		switch {
 		case slices.Contains(keys, k) && !c.Has(p+"."+k, given[k] || zeroOK[k]):
@@ -241,9 +243,12 @@ func (pl *Policy) check(c *strictyaml.Checker, s *Scenario) {
 				c.Errorf(p+".feature", "unknown feature %q; want one of %s", pl.Feature, strings.Join(Features, ", "))
 			}
 		}
-	case PolicyLearned:
+	case PolicyLearned, PolicyCostAware:
 		if pl.Offloader != "" {
 			s.checkFile(c, p+".offloader", pl.Offloader, "offloader")
+		}
+		if pl.Kind == PolicyCostAware && (!(pl.Lambda >= 0) || math.IsInf(pl.Lambda, 1)) {
+			c.Errorf(p+".lambda", "must be a finite price >= 0 (accuracy per millisecond), got %g", pl.Lambda)
 		}
 	}
 }

@@ -109,7 +109,7 @@ func New(cfg Config) (*Sim, error) {
 
 	newPolicy := cfg.NewPolicy
 	if newPolicy == nil {
-		newPolicy = deploy.Policies(sc.Policy, nil)
+		newPolicy = deploy.Policies(sc.Policy, nil, offload.Costs{})
 	}
 	s.hasCloud = sc.Policy.Kind != offload.KindEdgeOnly
 	needEdge := false

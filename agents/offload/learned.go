@@ -128,14 +128,19 @@ func (l *Learned) EdgeFirst() bool { return true }
 // It panics when the sample's logits do not match the offloader's classes;
 // the simulator checks that once, when it loads the offloader.
 func (l *Learned) Decide(s *Sample, _ *Context) Decision {
+	if l.score(s) >= l.o.Threshold {
+		return Cloud
+	}
+	return Edge
+}
+
+// score is the offloader's score of s, in the policy's scratch space.
+func (l *Learned) score(s *Sample) float64 {
 	if len(s.Logits) != l.o.Classes {
 		panic(fmt.Sprintf("offload: learned policy for %d classes given %d logits", l.o.Classes, len(s.Logits)))
 	}
 	l.o.standardised(s, l.x)
-	if l.o.score(l.x, l.h) >= l.o.Threshold {
-		return Cloud
-	}
-	return Edge
+	return l.o.score(l.x, l.h)
 }
 
 // DecodeOffloader reads and checks an offloader file; name is for messages.

@@ -17,7 +17,7 @@ const (
 )
 
 // Kinds lists the policy kinds, in the order messages list them.
-var Kinds = []string{KindEdgeOnly, KindCloudOnly, KindRandom, KindThreshold, KindLearned, KindOracle}
+var Kinds = []string{KindEdgeOnly, KindCloudOnly, KindRandom, KindThreshold, KindLearned, KindOracle, KindCostAware}
 
 // Spec describes a policy by its kind and the parameters the kind reads,
 // as a scenario's policy section gives them.
@@ -26,6 +26,7 @@ type Spec struct {
 	P         float64 // random: the offload probability
 	Feature   string  // threshold: max_prob, margin or entropy (see ParseFeature)
 	Threshold float64 // threshold: offload when the feature is on the unsure side of it
+	Lambda    float64 // cost-aware: accuracy worth a millisecond of round trip
 }
 
 // ErrNoOffloader is returned by New for a learned policy when no trained
@@ -40,6 +41,10 @@ type Options struct {
 	Src rand.Source
 	// Learned is the trained offloader a learned policy uses as it is.
 	Learned Policy
+	// Offloader and Costs are what a cost-aware policy scores samples by
+	// and prices their round trip with.
+	Offloader *Offloader
+	Costs     Costs
 }
 
 // New builds the policy p describes.
@@ -64,6 +69,8 @@ func New(p Spec, opt Options) (Policy, error) {
 			return nil, ErrNoOffloader
 		}
 		return opt.Learned, nil
+	case KindCostAware:
+		return NewCostAware(opt.Offloader, p.Lambda, opt.Costs)
 	}
-	return nil, fmt.Errorf("offload: unknown policy kind %q (want edge-only, cloud-only, random, threshold, learned or oracle)", p.Kind)
+	return nil, fmt.Errorf("offload: unknown policy kind %q (want edge-only, cloud-only, random, threshold, learned, oracle or cost-aware)", p.Kind)
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"testing"
-
 )
 
 func TestNew(t *testing.T) {

@@ -1,8 +1,11 @@
 // Package offload owns the per-request offloading decision: the Policy
 // interface shared by the simulator and hardware-in-the-loop, the baseline
 // policies (edge-only, cloud-only, random, threshold, oracle), the learned
-// supervised offloader, and the features it computes from edge-model logits.
+// supervised offloader, the cost-aware policy that weighs it against the
+// system's state, and the features it computes from edge-model logits.
 package offload
+
+import "time"
 
 // Decision is where a request is answered.
 type Decision uint8
@@ -40,6 +43,9 @@ type Context struct {
 	UplinkMbps float64 // current link estimate
 	EdgeQueue  int     // requests waiting at this device
 	CloudQueue int     // requests waiting at the cloud, as last reported
+	// UplinkBacklog is how long the device's uplink stays busy with the
+	// transfers already queued on it.
+	UplinkBacklog time.Duration
 }
 
 // Policy decides where each request is answered. Implementations keep any

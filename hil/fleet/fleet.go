@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	newPolicy := cfg.NewPolicy
 	if newPolicy == nil {
-		newPolicy = deploy.Policies(sc.Policy, nil)
+		newPolicy = deploy.Policies(sc.Policy, nil, offload.Costs{})
 	}
 	for i := range devs {
 		p, err := newPolicy(i, deploy.PolicyStream(sc.Seed, i))
@@ -248,7 +248,7 @@ func (r *run) work(d *device, m Model) {
 			ctx := offload.Context{EdgeQueue: len(d.queue), CloudQueue: r.cloudQueue}
 			r.mu.Unlock()
 			if d.up != nil {
-				ctx.UplinkMbps = d.up.meanMbps()
+				ctx.UplinkMbps, ctx.UplinkBacklog = d.up.meanMbps(), d.up.backlog()
 			}
 			d.policyMu.Lock()
 			rec.Decision = d.policy.Decide(&s, &ctx)

@@ -45,6 +45,13 @@ func (l *shapedLink) busyTime() time.Duration {
 	return l.link.Busy()
 }
 
+// backlog is how long the link stays busy with the transfers queued on it.
+func (l *shapedLink) backlog() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.link.Backlog(time.Since(l.start))
+}
+
 // meanMbps is the link profile's mean rate.
 func (l *shapedLink) meanMbps() float64 { return l.link.Profile().MeanMbps() }
 
