@@ -20,7 +20,7 @@ func assumeProfiles(t *testing.T, names ...string) {
 }
 
 func TestBuiltinsList(t *testing.T) {
-	want := []string{"burst", "cloud-only", "congested-uplink", "default", "edge-only", "many-devices", "threshold"}
+	want := []string{"burst", "busy-uplink", "cloud-only", "congested-uplink", "default", "edge-only", "many-devices", "threshold"}
 	if got := Builtins(); !slices.Equal(got, want) {
 		t.Fatalf("Builtins() = %v, want %v", got, want)
 	}

@@ -347,7 +347,7 @@ func TestValidateInCode(t *testing.T) {
 
 func TestLoadUnknownBuiltin(t *testing.T) {
 	_, err := Load("builtin:nope")
-	if err == nil || !strings.Contains(err.Error(), `scenarios: no built-in scenario "nope" (built-ins: burst, cloud-only`) {
+	if err == nil || !strings.Contains(err.Error(), `scenarios: no built-in scenario "nope" (built-ins: burst, busy-uplink, cloud-only`) {
 		t.Errorf("Load(builtin:nope) = %v", err)
 	}
 	_, err = Load("no/such/file.yaml")
