@@ -185,6 +185,8 @@ func TestDecodeErrors(t *testing.T) {
 			`mine.yaml:17:3: cloud.batching.max_batch: required: the largest batch a server takes`},
 		{"unknown policy kind", edit(t, "  kind: threshold", "  kind: smart"),
 			`mine.yaml:18:9: policy.kind: unknown policy kind "smart"; want one of edge-only, cloud-only, random, threshold, learned, oracle, cost-aware`},
+		{"no policy kind", edit(t, "  kind: threshold", "", "  feature: max_prob", "", "  threshold: 0.8", ""),
+			`mine.yaml:17:1: policy.kind: required: the offloading policy, one of edge-only, cloud-only`},
 		{"cost-aware without lambda", edit(t, "  kind: threshold", "  kind: cost-aware", "  feature: max_prob", "", "  threshold: 0.8", ""),
 			`mine.yaml:17:1: policy.lambda: required by policy kind cost-aware`},
 		{"negative lambda", edit(t, "  kind: threshold", "  kind: cost-aware\n  lambda: -0.5", "  feature: max_prob", "", "  threshold: 0.8", ""),

@@ -208,6 +208,10 @@ func (pl *Policy) check(c *strictyaml.Checker, s *Scenario) {
 		PolicyCostAware: {"lambda", "offloader?"},
 	}
 	keys, ok := needs[pl.Kind]
+	if pl.Kind == "" {
+		c.Errorf(p+".kind", "required: the offloading policy, one of %s", strings.Join(PolicyKinds, ", "))
+		return
+	}
 	if !ok {
 		c.Errorf(p+".kind", "unknown policy kind %q; want one of %s", pl.Kind, strings.Join(PolicyKinds, ", "))
 		return
