@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
-	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/scenarios"
 )
 
@@ -120,9 +120,9 @@ scenario is bad.`,
 					in, err = scenarios.Resolve(sc)
 				}
 				if err == nil {
-					// What the simulator builds from the inputs: the
+					// What every driver builds from the inputs: the
 					// offloader's file is decoded here.
-					_, err = simcmd.Config(in)
+					_, err = deploy.SetupFor(in)
 				}
 				if err != nil {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%v\n", err)

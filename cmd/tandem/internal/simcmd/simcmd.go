@@ -86,7 +86,7 @@ func Run(opts *Options) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	cfg, err := Config(in)
+	cfg, err := sim.ConfigFor(in)
 	if err != nil {
 		return cli.BadInput(err)
 	}
@@ -139,10 +139,6 @@ func Run(opts *Options) error {
 	}
 	return nil
 }
-
-// Config turns resolved scenario inputs into the simulator's configuration
-// (see sim.ConfigFor).
-func Config(in *scenarios.Inputs) (sim.Config, error) { return sim.ConfigFor(in) }
 
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

@@ -16,6 +16,7 @@ import (
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/scenarios"
+	"github.com/tandem-edge/tandem/sim"
 )
 
 // writeBundle writes a three-class bundle with fixed outcomes: the edge
@@ -246,7 +247,7 @@ func TestConfigGivesEachDeviceItsLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Config(in)
+	cfg, err := sim.ConfigFor(in)
 	if err != nil {
 		t.Fatal(err)
 	}
