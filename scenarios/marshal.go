@@ -25,6 +25,8 @@ func Marshal(s *Scenario) ([]byte, error) {
 				return c.Policy.Kind == PolicyRandom
 			case "policy.threshold":
 				return c.Policy.Kind == PolicyThreshold
+			case "policy.lambda":
+				return c.Policy.Kind == PolicyCostAware
 			}
 			return false
 		},
