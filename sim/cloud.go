@@ -15,13 +15,12 @@ type cloud struct {
 	svc      service
 	rng      *rand.Rand
 	servers  int
-	maxBatch int
-	batching deploy.Batching
+	batching deploy.Batching // MaxBatch ≥ 1
 
 	queue   ring
 	idle    []int32 // idle servers, a stack
 	size    []int32 // size[s]: requests in server s's batch
-	members []int32 // server s's batch: members[s*maxBatch:][:size[s]]
+	members []int32 // server s's batch: members[s*batching.MaxBatch:][:size[s]]
 
 	// The batching window's timer. A timer cannot be taken back out of the
 	// event queue, so each one carries a generation and only the latest
@@ -85,7 +84,7 @@ func (s *Sim) cloudStart(b int) {
 	srv := c.idle[len(c.idle)-1]
 	c.idle = c.idle[:len(c.idle)-1]
 	c.size[srv] = int32(b)
-	members := c.members[int(srv)*c.maxBatch:][:b]
+	members := c.members[int(srv)*c.batching.MaxBatch:][:b]
 	for k := range members {
 		i := c.queue.pop()
 		members[k] = i
@@ -112,7 +111,7 @@ func (s *Sim) onBatchTimer(gen int32) {
 // onCloudDone sends server srv's batch back down and frees the server.
 func (s *Sim) onCloudDone(srv int32) {
 	c := &s.cloud
-	for _, i := range c.members[int(srv)*c.maxBatch:][:c.size[srv]] {
+	for _, i := range c.members[int(srv)*c.batching.MaxBatch:][:c.size[srv]] {
 		r := &s.reqs[i]
 		s.setState(r, StateDownlink)
 		r.cloudEnd = s.now

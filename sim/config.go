@@ -180,22 +180,21 @@ func (s *Sim) buildCloud(cfg *Config) error {
 		return fmt.Errorf("sim: scenario %q: cloud servers %d is not positive", sc.Name, cs.Servers)
 	}
 	c := &s.cloud
-	c.maxBatch = 1
+	c.batching = deploy.Batching{MaxBatch: 1}
 	if b := cs.Batching; b != nil {
 		if b.MaxBatch < 1 || b.MaxWait < 0 {
 			return fmt.Errorf("sim: scenario %q: cloud batching max_batch %d, max_wait %v: want max_batch ≥ 1, max_wait ≥ 0", sc.Name, b.MaxBatch, b.MaxWait.D())
 		}
-		c.maxBatch = b.MaxBatch
 		c.batching = deploy.Batching{MaxBatch: b.MaxBatch, MaxWait: b.MaxWait.D()}
 	}
 	var err error
-	if c.svc, err = newService("cloud", cs.Service, cfg.CloudModel, c.maxBatch); err != nil {
+	if c.svc, err = newService("cloud", cs.Service, cfg.CloudModel, c.batching.MaxBatch); err != nil {
 		return err
 	}
 	c.rng = rand.New(deploy.NewStream(sc.Seed, deploy.StreamCloud, 0))
 	c.servers = cs.Servers
 	c.size = make([]int32, cs.Servers)
-	c.members = make([]int32, cs.Servers*c.maxBatch)
+	c.members = make([]int32, cs.Servers*c.batching.MaxBatch)
 	c.idle = make([]int32, cs.Servers)
 	for i := range c.idle {
 		c.idle[i] = int32(cs.Servers - 1 - i) // server 0 on top
