@@ -45,6 +45,10 @@ type Summary struct {
 	// AccuracyOverCompleted is correct answers over completed requests,
 	// the same number as Accuracy under a name that says what it divides by.
 	AccuracyOverCompleted float64 `json:"accuracy_over_completed"`
+
+	// Service says which measurements the simulator's service times came
+	// from; nil for a run on real hardware, which measures them.
+	Service *Service `json:"service,omitempty"`
 }
 
 // LatencyMS is a latency distribution in milliseconds. Percentiles are

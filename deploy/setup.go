@@ -43,7 +43,8 @@ func SetupFor(in *scenarios.Inputs) (Setup, error) {
 // CostsOf is what a request pays for going to the scenario's cloud, as a
 // cost-aware policy prices it: the payloads, the round trip time and the
 // cloud's service time at batch 1 (the scenario's override when it has
-// one, else the profile's).
+// one, else the profile's with the serving path's overhead, as the
+// simulator charges it).
 func CostsOf(in *scenarios.Inputs) offload.Costs {
 	sc := in.Scenario
 	c := offload.Costs{RequestBytes: in.RequestBytes, ResponseBytes: sc.Link.ResponseBytes, RTT: sc.Link.RTT.D(), Servers: sc.Cloud.Servers}
@@ -51,7 +52,8 @@ func CostsOf(in *scenarios.Inputs) offload.Costs {
 	case sc.Cloud.Service != nil:
 		c.CloudService = sc.Cloud.Service.Mean.D()
 	case in.CloudModel != nil:
-		c.CloudService = in.CloudModel.Latency
+		overhead, _ := CloudOverhead(in.CloudModel, sc.Cloud.Protocol)
+		c.CloudService = in.CloudModel.Latency + overhead
 	}
 	return c
 }

@@ -29,7 +29,9 @@ type Measurement struct {
 // MeasureFile measures the ONNX model in the file path (see TimeModel),
 // charges its profile to its layers (see MapTrace) and returns the device
 // profile entry for it, under name. Layers carry FLOPs and bytes from
-// dnn.Graph.Cost when dnn/onnx reads the file.
+// dnn.Graph.Cost when dnn/onnx reads the file. With opts.ColdGap and
+// opts.Serving it also times the model's cold latency and its serving path
+// (see TimeCold and TimeServing).
 func MeasureFile(name, path string, opts Options) (*Measurement, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -80,8 +82,49 @@ func MeasureFile(name, path string, opts Options) (*Measurement, error) {
 		m.Layers = append(m.Layers, profiles.Layer{Name: l.Name, Op: l.Op, FLOPs: c.FLOPs, Bytes: c.Bytes,
 			Latency: l.Latency, Spread: l.Spread})
 	}
+	if err := measurePaths(&m, path, t.Threads, opts); err != nil {
+		return nil, err
+	}
 	pm.Profile = m
 	return pm, nil
+}
+
+// measurePaths adds to m what opts ask for beyond the back-to-back timing:
+// the cold latency (see TimeCold) and the serving path over each protocol
+// (see TimeServing), on the threads the model was timed on.
+func measurePaths(m *profiles.Model, path string, threads int, opts Options) error {
+	if opts.ColdGap != 0 {
+		runs := opts.ColdRuns
+		if runs == 0 {
+			runs = 50
+		}
+		opts.progress(path, "cold: %d runs %v apart, on %d thread(s)", runs, opts.ColdGap, threads)
+		cold, err := TimeCold(path, threads, opts.ColdGap, runs)
+		if err != nil {
+			return err
+		}
+		m.Cold = &cold
+		opts.progress(path, "cold median %v at %v gaps, warm %v (%.2f×)", cold.Latency, cold.Gap, m.Latency,
+			float64(cold.Latency)/float64(m.Latency))
+	}
+	if opts.Serving {
+		runs := opts.ServingRuns
+		if runs == 0 {
+			runs = 200
+		}
+		for _, protocol := range []string{profiles.ProtocolBinary, profiles.ProtocolJSON} {
+			opts.progress(path, "serving over %s: %d requests one after another to tandem's server on loopback, on %d thread(s)",
+				protocol, runs, threads)
+			sv, err := TimeServing(path, threads, protocol, runs)
+			if err != nil {
+				return err
+			}
+			m.Serving = append(m.Serving, sv)
+			over, _ := m.ServingOverhead(protocol)
+			opts.progress(path, "serving median %v over %s, %v over the bare model's %v", sv.Latency, protocol, over, m.Latency)
+		}
+	}
+	return nil
 }
 
 // roundTo rounds x to 1/per, so that profiles do not print float noise.

@@ -12,7 +12,7 @@ import (
 	"github.com/tandem-edge/tandem/hil"
 )
 
-// Options tune TimeModel. The zero value is valid.
+// Options tune TimeModel and MeasureFile. The zero value is valid.
 type Options struct {
 	// Threads is ONNX Runtime's intra-op thread count; 0 means 1, the edge
 	// setting (one core of a board).
@@ -35,8 +35,32 @@ type Options struct {
 	// minBatchRuns. 0 means 5s.
 	BatchBudget time.Duration
 
+	// ColdGap, when positive, also has MeasureFile time the model's cold
+	// batch-1 latency: runs spaced ColdGap apart (see TimeCold). 0 skips it;
+	// a negative gap is an error.
+	ColdGap time.Duration
+
+	// ColdRuns is how many timed runs measure the cold latency; 0 means 50.
+	ColdRuns int
+
+	// Serving also has MeasureFile time the model's serving path over both
+	// wire protocols (see TimeServing).
+	Serving bool
+
+	// ServingRuns is how many timed requests measure each serving path; 0
+	// means 200.
+	ServingRuns int
+
 	// Progress, when not nil, receives a line per step of a long profile.
 	Progress io.Writer
+}
+
+// progress writes one line about profiling the model in the file path to
+// o.Progress, when set.
+func (o *Options) progress(path, format string, args ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "profile: %s: "+format+"\n", append([]any{filepath.Base(path)}, args...)...)
+	}
 }
 
 // minBatchRuns is the fewest timed runs of a batch size, whatever the budget.
@@ -99,11 +123,7 @@ func TimeModel(path string, opts Options) (*Timing, error) {
 			return nil, fmt.Errorf("profiler: profiling %s: batch size %d, want 1 or more", path, b)
 		}
 	}
-	progress := func(format string, args ...any) {
-		if opts.Progress != nil {
-			fmt.Fprintf(opts.Progress, "profile: %s: "+format+"\n", append([]any{filepath.Base(path)}, args...)...)
-		}
-	}
+	progress := func(format string, args ...any) { opts.progress(path, format, args...) }
 
 	dir, err := os.MkdirTemp("", "tandem-profile-")
 	if err != nil {

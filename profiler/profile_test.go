@@ -90,6 +90,69 @@ func TestMeasureFile(t *testing.T) {
 	}
 }
 
+func TestMeasureFilePaths(t *testing.T) {
+	hiltest.RequireORT(t)
+	model, _ := fixturePaths("tiny")
+	tests := []struct {
+		name          string
+		opts          Options
+		cold, serving bool
+		want          string // error; empty: none
+	}{
+		{name: "neither", opts: Options{}},
+		{name: "cold", opts: Options{ColdGap: 2 * time.Millisecond, ColdRuns: 4}, cold: true},
+		{name: "serving", opts: Options{Serving: true, ServingRuns: 5}, serving: true},
+		{name: "both", opts: Options{ColdGap: time.Millisecond, ColdRuns: 3, Serving: true, ServingRuns: 4}, cold: true, serving: true},
+		{name: "negative gap", opts: Options{ColdGap: -time.Millisecond}, want: "gap -1ms"},
+		{name: "negative cold runs", opts: Options{ColdGap: time.Millisecond, ColdRuns: -1}, want: "-1 runs"},
+		{name: "negative serving runs", opts: Options{Serving: true, ServingRuns: -2}, want: "-2 runs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var progress strings.Builder
+			opts := tt.opts
+			opts.Runs, opts.Warmup, opts.Progress = 10, 2, &progress
+			pm, err := MeasureFile("fixtures/tiny", model, opts)
+			if tt.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("error %v, want %q", err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := pm.Profile
+			if got := m.Cold != nil; got != tt.cold {
+				t.Errorf("cold latency %+v, want measured %v", m.Cold, tt.cold)
+			} else if tt.cold && (m.Cold.Gap != opts.ColdGap || m.Cold.Runs != opts.ColdRuns) {
+				t.Errorf("cold latency %+v, want gap %v and %d runs", *m.Cold, opts.ColdGap, opts.ColdRuns)
+			}
+			if tt.serving {
+				if len(m.Serving) != 2 || m.Serving[0].Protocol != profiles.ProtocolBinary || m.Serving[1].Protocol != profiles.ProtocolJSON ||
+					m.Serving[0].Runs != opts.ServingRuns {
+					t.Errorf("serving paths %+v, want binary then json, %d runs each", m.Serving, opts.ServingRuns)
+				}
+			} else if m.Serving != nil {
+				t.Errorf("serving paths %+v, want none", m.Serving)
+			}
+			d := &profiles.Device{Name: "test", Source: "TestMeasureFilePaths", Models: []profiles.Model{m}}
+			if err := d.Validate(); err != nil {
+				t.Errorf("the profile does not validate: %v", err)
+			}
+			for _, step := range []struct {
+				on   bool
+				line string
+			}{{tt.cold, "tiny.onnx: cold median "}, {tt.serving, "tiny.onnx: serving median "}} {
+				if strings.Contains(progress.String(), step.line) != step.on {
+					t.Errorf("progress has %q: %v, want %v:\n%s", step.line, !step.on, step.on, progress.String())
+				}
+			}
+			t.Logf("warm %v, cold %+v, serving %+v", m.Latency, m.Cold, m.Serving)
+		})
+	}
+}
+
 func TestMeasureFileErrors(t *testing.T) {
 	hiltest.RequireORT(t)
 	dir := t.TempDir()

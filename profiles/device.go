@@ -42,6 +42,13 @@ type Model struct {
 	// Runtime's profiler on (median over median); Layers are rescaled to
 	// Latency, which removes it.
 	ProfilerOverhead float64 `yaml:"profiler_overhead,omitempty"`
+
+	// Cold is the batch-1 latency of runs spaced apart; nil when not
+	// measured (see LatencyAt).
+	Cold *ColdLatency `yaml:"cold,omitempty"`
+	// Serving is the model's serving path per wire protocol; empty when
+	// not measured (see ServingOverhead).
+	Serving []Serving `yaml:"serving,omitempty"`
 }
 
 // BatchPoint is the whole-model latency of one batch.

@@ -148,6 +148,40 @@ func (m *Model) check(c *strictyaml.Checker, p string, seen map[string]int, i in
 			c.Errorf(bp+".latency", "must be > 0, got %s", strictyaml.FormatDuration(b.Latency))
 		}
 	}
+	if cl := m.Cold; cl != nil {
+		if cl.Gap <= 0 {
+			c.Errorf(p+".cold.gap", "must be > 0, got %s", strictyaml.FormatDuration(cl.Gap))
+		}
+		if cl.Latency <= 0 {
+			c.Errorf(p+".cold.latency", "must be > 0, got %s", strictyaml.FormatDuration(cl.Latency))
+		}
+		if !(cl.Spread >= 0) {
+			c.Errorf(p+".cold.spread", "must be >= 0, got %g", cl.Spread)
+		}
+		if cl.Runs < 1 {
+			c.Errorf(p+".cold.runs", "must be >= 1, got %d", cl.Runs)
+		}
+	}
+	protocols := map[string]bool{}
+	for j, s := range m.Serving {
+		sp := fmt.Sprintf("%s.serving[%d]", p, j)
+		switch {
+		case s.Protocol != ProtocolBinary && s.Protocol != ProtocolJSON:
+			c.Errorf(sp+".protocol", "want %s or %s, got %q", ProtocolBinary, ProtocolJSON, s.Protocol)
+		case protocols[s.Protocol]:
+			c.Errorf(sp+".protocol", "protocol %s measured twice", s.Protocol)
+		}
+		protocols[s.Protocol] = true
+		if s.Latency <= 0 {
+			c.Errorf(sp+".latency", "must be > 0, got %s", strictyaml.FormatDuration(s.Latency))
+		}
+		if !(s.Spread >= 0) {
+			c.Errorf(sp+".spread", "must be >= 0, got %g", s.Spread)
+		}
+		if s.Runs < 1 {
+			c.Errorf(sp+".runs", "must be >= 1, got %d", s.Runs)
+		}
+	}
 	if c.Has(p+".layers", m.Layers != nil) && len(m.Layers) == 0 {
 		c.Errorf(p+".layers", "empty; leave the key out when no per-layer profile was measured")
 	}

@@ -81,6 +81,7 @@ func TestDecodeDefaults(t *testing.T) {
 		{"link.downlink_mbps", s.Link.DownlinkMbps, 0.0},
 		{"cloud.servers", s.Cloud.Servers, DefaultServers},
 		{"cloud.batching", s.Cloud.Batching == nil, true},
+		{"cloud.protocol", s.Cloud.Protocol, DefaultProtocol},
 	}
 	for _, w := range want {
 		if w.got != w.want {
@@ -151,6 +152,8 @@ func TestDecodeErrors(t *testing.T) {
 			`mine.yaml:9:10: edge.count: must be > 0, got -2`},
 		{"negative servers", edit(t, "  servers: 1", "  servers: -1"),
 			`mine.yaml:15:12: cloud.servers: must be > 0, got -1`},
+		{"unknown protocol", edit(t, "  servers: 1", "  servers: 1\n  protocol: grpc"),
+			`mine.yaml:16:13: cloud.protocol: unknown protocol "grpc"; want one of binary, json`},
 		{"zero requests", edit(t, "requests: 100", "requests: 0"),
 			`mine.yaml:3:11: requests: must be > 0, got 0`},
 		{"explicit zero response bytes", edit(t, "  rtt: 20ms", "  rtt: 20ms\n  response_bytes: 0"),

@@ -14,6 +14,7 @@ const (
 	DefaultResponseBytes = 64 // a class index and a few scores, with framing
 	DefaultServers       = 1
 	DefaultTracePhase    = PhaseRandom
+	DefaultProtocol      = "binary"
 )
 
 // SetDefaults fills in every key left out (a zero value) that has a
@@ -46,6 +47,9 @@ func (s *Scenario) SetDefaults() {
 	if s.Cloud.Servers == 0 {
 		s.Cloud.Servers = DefaultServers
 	}
+	if s.Cloud.Protocol == "" {
+		s.Cloud.Protocol = DefaultProtocol
+	}
 }
 
 // defaulted lists the keys SetDefaults fills in when zero: in a file, an
@@ -65,5 +69,6 @@ func (s *Scenario) defaulted() []struct {
 		{"link.response_bytes", s.Link.ResponseBytes == 0},
 		{"link.trace_phase", s.Link.TracePhase == ""},
 		{"cloud.servers", s.Cloud.Servers == 0},
+		{"cloud.protocol", s.Cloud.Protocol == ""},
 	}
 }

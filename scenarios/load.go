@@ -87,6 +87,8 @@ type Overrides struct {
 	// Seed, when set, replaces the scenario's seed.
 	Seed    uint64
 	SeedSet bool
+	// Protocol, when set, replaces the scenario's cloud.protocol.
+	Protocol string
 }
 
 // LoadWith is Load, then the overrides applied: what every command that
@@ -104,6 +106,12 @@ func LoadWith(ref string, o Overrides) (*Scenario, error) {
 	}
 	if o.SeedSet {
 		sc.Seed = o.Seed
+	}
+	if o.Protocol != "" {
+		if !slices.Contains(Protocols, o.Protocol) {
+			return nil, fmt.Errorf("scenarios: --protocol %q: want one of %s", o.Protocol, strings.Join(Protocols, ", "))
+		}
+		sc.Cloud.Protocol = o.Protocol
 	}
 	return sc, nil
 }

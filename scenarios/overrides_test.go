@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"strings"
 	"testing"
 )
@@ -22,6 +23,8 @@ func TestLoadWith(t *testing.T) {
 		{"seed 0 set", Overrides{SeedSet: true}, base.Requests, 0, ""},
 		{"seed unset", Overrides{Seed: 9}, base.Requests, base.Seed, ""},
 		{"negative requests", Overrides{Requests: -1}, 0, 0, "--requests -1"},
+		{"protocol", Overrides{Protocol: "json"}, base.Requests, base.Seed, ""},
+		{"unknown protocol", Overrides{Protocol: "grpc"}, 0, 0, `--protocol "grpc": want one of binary, json`},
 	} {
 		sc, err := LoadWith("builtin:default", tc.o)
 		if tc.wantError != "" {
@@ -32,6 +35,9 @@ func TestLoadWith(t *testing.T) {
 		}
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if want := cmp.Or(tc.o.Protocol, DefaultProtocol); sc.Cloud.Protocol != want {
+			t.Errorf("%s: protocol %q, want %q", tc.name, sc.Cloud.Protocol, want)
 		}
 		if sc.Requests != tc.requests || sc.Seed != tc.seed || (tc.o.Requests > 0 && sc.Duration != 0) {
 			t.Errorf("%s: requests %d, duration %v, seed %d; want %d, 0, %d", tc.name, sc.Requests, sc.Duration.D(), sc.Seed, tc.requests, tc.seed)

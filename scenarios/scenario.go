@@ -4,7 +4,10 @@
 // scenario is the same file for the simulator and for hardware-in-the-loop.
 package scenarios
 
-import "github.com/tandem-edge/tandem/agents/offload"
+import (
+	"github.com/tandem-edge/tandem/agents/offload"
+	"github.com/tandem-edge/tandem/profiles"
+)
 
 // Scenario describes one deployment to predict or measure: a fleet of edge
 // devices running the bundle's edge model, a link per device, a pool of cloud
@@ -103,7 +106,15 @@ type Cloud struct {
 	Device   string    `yaml:"device"`  // built-in profile name or path to a profile YAML
 	Batching *Batching `yaml:"batching,omitempty"`
 	Service  *Service  `yaml:"service,omitempty"`
+	// Protocol is how requests reach the cloud's inference server: tensors
+	// as raw bytes (binary, the Open Inference Protocol's binary tensor
+	// data extension) or as JSON numbers (json). hil run speaks it; the
+	// simulator charges its profiled serving cost. Default binary.
+	Protocol string `yaml:"protocol,omitempty"`
 }
+
+// Protocols a scenario's cloud may be reached by.
+var Protocols = []string{profiles.ProtocolBinary, profiles.ProtocolJSON}
 
 // Batching is dynamic batching at the cloud: a free server takes up to
 // MaxBatch queued requests, waiting at most MaxWait for the batch to fill.

@@ -129,6 +129,9 @@ func (cl *Cloud) check(c *strictyaml.Checker, s *Scenario) {
 		nonNegativeDuration(c, "cloud.batching.max_wait", b.MaxWait)
 	}
 	cl.Service.check(c, "cloud.service")
+	if !slices.Contains(Protocols, cl.Protocol) {
+		c.Errorf("cloud.protocol", "unknown protocol %q; want one of %s", cl.Protocol, strings.Join(Protocols, ", "))
+	}
 }
 
 func (sv *Service) check(c *strictyaml.Checker, p string) {

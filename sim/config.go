@@ -127,8 +127,16 @@ func New(cfg Config) (*Sim, error) {
 		needEdge = needEdge || d.edgeFirst
 		d.slots, d.idle = slots, slots
 	}
+	edgeModel := edgeModelOf(needEdge, cfg.EdgeModel)
+	if needEdge && sc.Edge.Service == nil && edgeModel != nil {
+		// A device's edge model runs as warm as its requests come often.
+		m := *edgeModel
+		m.Latency, m.Spread, _ = deploy.EdgeBase(edgeModel, work.MeanGap())
+		m.Batches = nil
+		edgeModel = &m
+	}
 	if needEdge {
-		if s.edgeSvc, err = newService("edge", sc.Edge.Service, cfg.EdgeModel, 1); err != nil {
+		if s.edgeSvc, err = newService("edge", sc.Edge.Service, edgeModel, 1); err != nil {
 			return nil, err
 		}
 	}
@@ -137,6 +145,11 @@ func New(cfg Config) (*Sim, error) {
 			return nil, err
 		}
 	}
+	var cloudModel *profiles.Model
+	if s.hasCloud {
+		cloudModel = cfg.CloudModel
+	}
+	s.service = deploy.ServiceOf(sc, edgeModelOf(needEdge, cfg.EdgeModel), cloudModel, work.MeanGap())
 	return s, nil
 }
 
@@ -191,6 +204,14 @@ func (s *Sim) buildCloud(cfg *Config) error {
 	if c.svc, err = newService("cloud", cs.Service, cfg.CloudModel, c.batching.MaxBatch); err != nil {
 		return err
 	}
+	if cs.Service == nil {
+		// Every request of a batch pays the serving path's own cost on top
+		// of the batch's run: its decoding, encoding and HTTP handling.
+		overhead, _ := deploy.CloudOverhead(cfg.CloudModel, cs.Protocol)
+		for b := range c.svc.base {
+			c.svc.base[b] += overhead
+		}
+	}
 	c.rng = rand.New(deploy.NewStream(sc.Seed, deploy.StreamCloud, 0))
 	c.servers = cs.Servers
 	c.size = make([]int32, cs.Servers)
@@ -200,4 +221,12 @@ func (s *Sim) buildCloud(cfg *Config) error {
 		c.idle[i] = int32(cs.Servers - 1 - i) // server 0 on top
 	}
 	return nil
+}
+
+// edgeModelOf is the edge model's profile when any request runs it.
+func edgeModelOf(needEdge bool, m *profiles.Model) *profiles.Model {
+	if !needEdge {
+		return nil
+	}
+	return m
 }

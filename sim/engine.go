@@ -24,6 +24,7 @@ type Sim struct {
 
 	devices  []device
 	edgeSvc  service
+	service  *deploy.Service // which measurements the service times came from
 	hasCloud bool
 	cloud    cloud
 
@@ -281,6 +282,7 @@ func (s *Sim) summary() *deploy.Summary {
 		Seed:     s.seed,
 		Requests: s.arrived,
 		Events:   s.events,
+		Service:  s.service,
 	}
 	s.col.Fill(sum)
 	b := deploy.Busy{Edge: make([]time.Duration, len(s.devices)), EdgeSlots: s.devices[0].slots}

@@ -15,6 +15,7 @@ import (
 	"github.com/tandem-edge/tandem/dnn/data"
 	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/hil/oip"
+	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/scenarios"
 )
 
@@ -218,6 +219,7 @@ func startPool(ctx context.Context, b *bundles.Bundle, sc *scenarios.Scenario, e
 		stop()
 		return nil, nil, err
 	}
+	c.Binary = sc.Cloud.Protocol == profiles.ProtocolBinary
 	return c, stop, nil
 }
 

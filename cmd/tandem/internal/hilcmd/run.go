@@ -21,6 +21,7 @@ import (
 	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/hil/fleet"
 	"github.com/tandem-edge/tandem/hil/oip"
+	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/report"
 	"github.com/tandem-edge/tandem/scenarios"
 )
@@ -37,8 +38,9 @@ type RunOptions struct {
 	// CloudCA the PEM certificates an https --cloud server's is checked
 	// against instead of the system's.
 	CloudTokenFile, CloudCA string
-	// CloudBinary sends inputs to the --cloud server as binary tensor data.
-	CloudBinary bool
+	// Protocol, when set, replaces the scenario's cloud.protocol.
+	Protocol    string
+	cloudBinary bool   // the deprecated --cloud-binary
 	Model       string // the model's name on that server
 	Dataset     string // where the held-out inputs come from; empty: the bundle's dataset
 	Out         string
@@ -94,6 +96,9 @@ the requests fail, the command still writes its outputs, then exits with status 
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Scenario = args[0]
 			opts.SeedSet = cmd.Flags().Changed("seed")
+			if opts.cloudBinary && opts.Protocol == "" {
+				opts.Protocol = profiles.ProtocolBinary
+			}
 			opts.Stdout, opts.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
@@ -106,7 +111,9 @@ the requests fail, the command still writes its outputs, then exits with status 
 	f.StringVar(&opts.Model, "model", "heavy", "the heavy model's `NAME` on the --cloud server")
 	f.StringVar(&opts.CloudTokenFile, "cloud-token-file", "", "send the --cloud server the bearer token in `FILE`")
 	f.StringVar(&opts.CloudCA, "cloud-ca", "", "trust the PEM certificates in `FILE` for an https --cloud server")
-	f.BoolVar(&opts.CloudBinary, "cloud-binary", false, "send inputs to the --cloud server as binary tensor data (it must speak the extension)")
+	f.StringVar(&opts.Protocol, "protocol", "", "reach the cloud by `P`: binary (tensors as raw bytes) or json, replacing the scenario's cloud.protocol")
+	f.BoolVar(&opts.cloudBinary, "cloud-binary", false, "the same as --protocol binary")
+	f.MarkDeprecated("cloud-binary", "binary is the default; --protocol chooses")
 	f.StringVar(&opts.Dataset, "dataset", "", "dataset `NAME` or PATH of the held-out inputs (default: the bundle's)")
 	f.IntVar(&opts.Requests, "requests", 0, "run `N` arrivals over the fleet, replacing the scenario's requests or duration")
 	f.Uint64Var(&opts.Seed, "seed", 0, "seed `S`, replacing the scenario's")
@@ -126,7 +133,7 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	if !(opts.MaxFailureRate >= 0 && opts.MaxFailureRate <= 1) {
 		return cli.BadInputf("hil run: --max-failure-rate %g: want a share from 0 to 1", opts.MaxFailureRate)
 	}
-	sc, err := scenarios.LoadWith(opts.Scenario, scenarios.Overrides{Requests: opts.Requests, Seed: opts.Seed, SeedSet: opts.SeedSet})
+	sc, err := scenarios.LoadWith(opts.Scenario, scenarios.Overrides{Requests: opts.Requests, Seed: opts.Seed, SeedSet: opts.SeedSet, Protocol: opts.Protocol})
 	if err != nil {
 		return cli.BadInput(err)
 	}
@@ -139,7 +146,7 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	}
 	run := fleet.ScenarioRun{Model: opts.Model, Dataset: opts.Dataset, Log: opts.Stderr}
 	if opts.Cloud != "" && sc.Policy.Kind != scenarios.PolicyEdgeOnly {
-		if run.Cloud, err = cloudClient(ctx, opts); err != nil {
+		if run.Cloud, err = cloudClient(ctx, opts, sc.Cloud.Protocol); err != nil {
 			return err
 		}
 	}
@@ -201,7 +208,7 @@ func Run(ctx context.Context, opts *RunOptions) error {
 
 // cloudClient returns the client of the --cloud server, checked to speak
 // what the flags ask of it; RunScenario checks its model against the bundle.
-func cloudClient(ctx context.Context, opts *RunOptions) (*oip.Client, error) {
+func cloudClient(ctx context.Context, opts *RunOptions, protocol string) (*oip.Client, error) {
 	hc := fleet.HTTPClient()
 	if opts.CloudCA != "" {
 		pem, err := os.ReadFile(opts.CloudCA)
@@ -226,9 +233,9 @@ func cloudClient(ctx context.Context, opts *RunOptions) (*oip.Client, error) {
 	if err != nil {
 		return nil, cli.BadInputf("hil run: --cloud %s: %v", opts.Cloud, err)
 	}
-	if opts.CloudBinary {
+	if protocol == profiles.ProtocolBinary {
 		if err := c.ExpectExtension(ctx, oip.ExtensionBinaryTensorData); err != nil {
-			return nil, cli.BadInputf("hil run: --cloud-binary: %v", err)
+			return nil, cli.BadInputf("hil run: --cloud %s: %v (the scenario's cloud.protocol is binary; --protocol json sends JSON numbers)", opts.Cloud, err)
 		}
 		c.Binary = true
 	}

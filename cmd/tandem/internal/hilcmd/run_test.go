@@ -262,7 +262,7 @@ func TestRunCloudFaults(t *testing.T) {
 			out := filepath.Join(dir, tc.name)
 			var stderr bytes.Buffer
 			start := time.Now()
-			err := Run(context.Background(), &RunOptions{Scenario: scenario, Cloud: url, Model: "heavy", Out: out, Stdout: io.Discard, Stderr: &stderr})
+			err := Run(context.Background(), &RunOptions{Scenario: scenario, Cloud: url, Model: "heavy", Protocol: "json", Out: out, Stdout: io.Discard, Stderr: &stderr})
 			// Without the timeout a hung cloud would hold every request for the
 			// HTTP client's minute.
 			switch took := time.Since(start); tc.name {
@@ -313,7 +313,7 @@ func TestRunCloudMetadataMismatch(t *testing.T) {
 	hiltest.RequireORT(t)
 	var calls atomic.Int64
 	url, _ := faultCloud(t, []int64{-1, 3, 32, 32}, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { calls.Add(1) }))
-	err := Run(context.Background(), &RunOptions{Scenario: "builtin:cloud-only", Requests: 5, Cloud: url, Model: "heavy",
+	err := Run(context.Background(), &RunOptions{Scenario: "builtin:cloud-only", Requests: 5, Cloud: url, Model: "heavy", Protocol: "json",
 		Out: t.TempDir(), Stdout: io.Discard, Stderr: io.Discard})
 	if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), "has shape [-1 3 32 32], the bundle's model takes [-1 1 28 28]") || calls.Load() != 0 {
 		t.Errorf("Run: %v (exit %d) after %d inference calls", err, cli.ExitCode(err), calls.Load())
@@ -361,15 +361,15 @@ func readSummary(t *testing.T, dir string) *deploy.Summary {
 	return &s
 }
 
-// TestRunCloudBinaryNeedsExtension checks that --cloud-binary is refused
-// before any request by a server that does not list the extension.
+// TestRunCloudBinaryNeedsExtension checks that the binary protocol is
+// refused before any request by a server that does not list the extension.
 func TestRunCloudBinaryNeedsExtension(t *testing.T) {
 	hiltest.RequireORT(t)
 	var calls atomic.Int64
 	url, _ := faultCloud(t, nil, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { calls.Add(1) }))
-	err := Run(context.Background(), &RunOptions{Scenario: "builtin:cloud-only", Requests: 5, Cloud: url, Model: "heavy", CloudBinary: true,
+	err := Run(context.Background(), &RunOptions{Scenario: "builtin:cloud-only", Requests: 5, Cloud: url, Model: "heavy", Protocol: "binary",
 		Out: t.TempDir(), Stdout: io.Discard, Stderr: io.Discard})
-	if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), "--cloud-binary") || calls.Load() != 0 {
+	if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), "--protocol json") || calls.Load() != 0 {
 		t.Errorf("Run: %v (exit %d) after %d inference calls", err, cli.ExitCode(err), calls.Load())
 	}
 }

@@ -6,6 +6,7 @@ package profilecmd
 import (
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +22,11 @@ type Options struct {
 	Batches []int    // batch curve sizes; nil means the default for Threads
 	Runs    int      // timed batch-1 runs, without and with the profiler
 	Warmup  int      // untimed runs first
+
+	ColdGap     time.Duration // idle time between the cold latency's runs; 0: no cold latency
+	ColdRuns    int           // timed runs of the cold latency
+	Serving     bool          // measure the serving path over both protocols
+	ServingRuns int           // timed requests of each serving path
 
 	SweepWidths bool   // measure probes and pruned variants and fit the predictor
 	Points      int    // probes per convolution configuration
@@ -62,15 +68,34 @@ of latency in FLOPs and bytes. --held-out N also measures N more pruned
 variants, alongside but never used in the fit, and records how well the
 predictor did on them.
 
+--cold-gap also times each model's cold latency: batch-1 runs spaced that long
+apart, the core idle in between, as on a device that infers once per gap and
+whose caches other work empties in the meantime; back-to-back runs hide that
+cost. The simulator charges an edge device whose mean gap between requests
+reaches --cold-gap the cold latency, one whose requests come back to back the
+warm one, and one in between a latency interpolated in the logarithm of the
+gap. Edge devices are seldom saturated, so it is on by default; --cold-gap 0
+turns it off.
+
+--serving also times each model's serving path: tandem's own inference server
+(tandem hil serve) started in this process on loopback as tandem hil run starts
+a cloud (on --threads threads, no batching), sent batch-1 requests one after
+another, each timed as the client's round trip less the time the server says
+it queued; once over the binary protocol and once over JSON. The simulator adds
+what the serving path costs over the bare model to every request a cloud with
+this profile serves, over the scenario's cloud.protocol. It is meant for cloud
+profiles.
+
 The profile says where it came from (source:, host:), and is written whole or
 not at all. Timing is sensitive to other load on the machine: keep it quiet.`,
 		Example: `  # an edge-class profile: one thread
   tandem profile --model fashion/heavy=heavy.onnx --model fashion/edge=edge.onnx \
     --threads 1 --out profiles/edge-cpu-1t.yaml
 
-  # a server-class profile with a batch curve and the latency predictor
+  # a server-class profile with a batch curve, the latency predictor and the
+  # serving path
   tandem profile --model heavy.onnx --threads 16 --batch 1,2,4,8,16,32 \
-    --sweep-widths --held-out 30 --out server.yaml`,
+    --sweep-widths --held-out 30 --serving --out server.yaml`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Stdout, opts.Progress = cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -89,6 +114,10 @@ not at all. Timing is sensitive to other load on the machine: keep it quiet.`,
 	f.IntSliceVar(&opts.Batches, "batch", nil, "batch sizes `B,...` of the batch curve (default 1 at one thread, else 1,2,4,8,16,32)")
 	f.IntVar(&opts.Runs, "runs", 200, "time `R` batch-1 runs without and with the profiler")
 	f.IntVar(&opts.Warmup, "warmup", 20, "untimed runs `W` before timing")
+	f.DurationVar(&opts.ColdGap, "cold-gap", 100*time.Millisecond, "also time the cold latency: batch-1 runs spaced `D` apart (0: off)")
+	f.IntVar(&opts.ColdRuns, "cold-runs", 50, "time `N` runs of the cold latency")
+	f.BoolVar(&opts.Serving, "serving", false, "also time the serving path of tandem's server on loopback, over the binary and the JSON protocol (cloud profiles)")
+	f.IntVar(&opts.ServingRuns, "serving-runs", 200, "time `N` requests of each serving path")
 	f.BoolVar(&opts.SweepWidths, "sweep-widths", false, "measure layers at a grid of channel widths and fit the latency predictor")
 	f.IntVar(&opts.Points, "sweep-points", 24, "single-layer models `N` per convolution of the models")
 	f.IntVar(&opts.Variants, "sweep-variants", 8, "randomly pruned variants `N` of each model, measured whole to calibrate the predictor")

@@ -49,6 +49,12 @@ func (o *Options) validate() ([]modelArg, error) {
 		return nil, cli.BadInputf("profile: --runs %d: want 1 or more", o.Runs)
 	case o.Warmup < 0:
 		return nil, cli.BadInputf("profile: --warmup %d: want 0 or more", o.Warmup)
+	case o.ColdGap < 0:
+		return nil, cli.BadInputf("profile: --cold-gap %v: want 0 (off) or more", o.ColdGap)
+	case o.ColdRuns < 1:
+		return nil, cli.BadInputf("profile: --cold-runs %d: want 1 or more", o.ColdRuns)
+	case o.ServingRuns < 1:
+		return nil, cli.BadInputf("profile: --serving-runs %d: want 1 or more", o.ServingRuns)
 	case o.Points < 1:
 		return nil, cli.BadInputf("profile: --sweep-points %d: want 1 or more", o.Points)
 	case o.Variants < 0:
@@ -100,7 +106,8 @@ func run(o *Options) error {
 	if batches == nil && o.Threads > 1 {
 		batches = serverBatches
 	}
-	popts := profiler.Options{Threads: o.Threads, Runs: o.Runs, Warmup: o.Warmup, Batches: batches, Progress: o.Progress}
+	popts := profiler.Options{Threads: o.Threads, Runs: o.Runs, Warmup: o.Warmup, Batches: batches,
+		ColdGap: o.ColdGap, ColdRuns: o.ColdRuns, Serving: o.Serving, ServingRuns: o.ServingRuns, Progress: o.Progress}
 	if o.Warmup == 0 {
 		popts.Warmup = -1 // none, as asked
 	}

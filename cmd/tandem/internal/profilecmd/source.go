@@ -44,6 +44,13 @@ func (o *Options) rebuiltCommand() string {
 		}
 		args = append(args, "--batch", strings.Join(b, ","))
 	}
+	args = append(args, "--cold-gap", o.ColdGap.String())
+	if o.ColdGap > 0 {
+		args = append(args, "--cold-runs", strconv.Itoa(o.ColdRuns))
+	}
+	if o.Serving {
+		args = append(args, "--serving", "--serving-runs", strconv.Itoa(o.ServingRuns))
+	}
 	if o.SweepWidths {
 		args = append(args, "--sweep-widths", "--sweep-points", strconv.Itoa(o.Points), "--sweep-variants", strconv.Itoa(o.Variants),
 			"--seed", strconv.FormatUint(o.Seed, 10))
@@ -96,6 +103,11 @@ func writeSummary(w io.Writer, d *profiles.Device, measured []*profiler.Measurem
 	if err := t.Render(); err != nil {
 		return err
 	}
+	for _, m := range d.Models {
+		if line := pathsLine(&m); line != "" {
+			fmt.Fprintf(w, "%s: %s\n", m.Name, line)
+		}
+	}
 	if p := d.Predictor; p != nil {
 		fmt.Fprintf(w, "predictor: %d kernel classes from %d measured networks, NCHWc block %d, align %d, in-sample median error %.1f%%\n",
 			len(p.Kernels), p.Samples, p.ChannelBlock, p.ChannelAlign, 100*p.FitError)
@@ -118,4 +130,18 @@ func writeHeldOut(w io.Writer, rows []profiles.HeldOutRow, s profiles.HeldOut) e
 	_, err := fmt.Fprintf(w, "predictor held-out check: %d held-out variants, %.0f%% within ±10%%, median |error| %.1f%%\n",
 		s.Networks, 100*s.Within10, 100*s.MedianError)
 	return err
+}
+
+// pathsLine says what the cold latency and the serving paths of m came to
+// against its back-to-back latency; empty when neither was measured.
+func pathsLine(m *profiles.Model) string {
+	var parts []string
+	if c := m.Cold; c != nil {
+		parts = append(parts, fmt.Sprintf("cold %v at %v gaps (%.2fx warm)", c.Latency, c.Gap, float64(c.Latency)/float64(m.Latency)))
+	}
+	for _, s := range m.Serving {
+		over, _ := m.ServingOverhead(s.Protocol)
+		parts = append(parts, fmt.Sprintf("serving %v over %s (+%v)", s.Latency, s.Protocol, over))
+	}
+	return strings.Join(parts, ", ")
 }

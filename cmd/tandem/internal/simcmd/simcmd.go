@@ -26,6 +26,7 @@ type Options struct {
 	Seed     uint64
 	SeedSet  bool // Seed replaces the scenario's seed
 	JSON     bool
+	Protocol string // when set, replaces the scenario's cloud.protocol
 
 	Stdout io.Writer
 }
@@ -73,12 +74,13 @@ once the run has succeeded, never half-written.`,
 	f.IntVar(&opts.Requests, "requests", 0, "simulate `N` arrivals over the fleet, replacing the scenario's requests or duration")
 	f.Uint64Var(&opts.Seed, "seed", 0, "seed `S` of every random stream, replacing the scenario's")
 	f.BoolVar(&opts.JSON, "json", false, "print summary.json's object instead of a table")
+	f.StringVar(&opts.Protocol, "protocol", "", "charge the cloud's serving path over `P`: binary or json, replacing the scenario's cloud.protocol")
 	return cmd
 }
 
 // Run loads the scenario and everything it names, simulates it and reports.
 func Run(opts *Options) error {
-	sc, err := scenarios.LoadWith(opts.Scenario, scenarios.Overrides{Requests: opts.Requests, Seed: opts.Seed, SeedSet: opts.SeedSet})
+	sc, err := scenarios.LoadWith(opts.Scenario, scenarios.Overrides{Requests: opts.Requests, Seed: opts.Seed, SeedSet: opts.SeedSet, Protocol: opts.Protocol})
 	if err != nil {
 		return cli.BadInput(err)
 	}
