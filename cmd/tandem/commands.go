@@ -17,6 +17,7 @@ import (
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/sweepcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/traincmd"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/validatecmd"
 )
 
 // commands lists the subcommands of the tandem binary.
@@ -33,6 +34,7 @@ func commands() []*cobra.Command {
 		offloadcmd.NewCmd(),
 		hilcmd.NewCmd(),
 		comparecmd.NewCmd(),
+		validatecmd.NewCmd(),
 		sweepcmd.NewCmd(),
 		plancmd.NewCmd(),
 		reportcmd.NewCmd(),

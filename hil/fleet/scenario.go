@@ -75,6 +75,12 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 		return nil, inputErr(err)
 	}
 
+	// Each device runs its model on as many threads as the edge device's
+	// profile was measured with.
+	edgeThreads := 1
+	if in.EdgeDevice != nil {
+		edgeThreads = max(in.EdgeDevice.Host.Threads, 1)
+	}
 	var sessions []*hil.Session
 	defer func() {
 		for _, s := range sessions {
@@ -90,7 +96,7 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 			return x
 		},
 		NewEdge: func(int) (Model, error) {
-			s, err := hil.OpenBytes(b.Name+"/edge", edgeFile, hil.Options{IntraOpThreads: 1})
+			s, err := hil.OpenBytes(b.Name+"/edge", edgeFile, hil.Options{IntraOpThreads: edgeThreads})
 			if err != nil {
 				return nil, err
 			}
@@ -119,7 +125,7 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 			if model == "" {
 				model = "heavy"
 			}
-			cloud, stop, err := startPool(ctx, b, sc, probe, model)
+			cloud, stop, err := startPool(ctx, in, probe, model)
 			if err != nil {
 				return nil, err
 			}
@@ -154,8 +160,16 @@ func logLine(w io.Writer, format string, args ...any) {
 }
 
 // startPool starts the scenario's server pool on loopback, serving the
-// bundle's heavy model as model, and returns its client and its stop.
-func startPool(ctx context.Context, b *bundles.Bundle, sc *scenarios.Scenario, edge *hil.Session, model string) (*oip.Client, func(), error) {
+// bundle's heavy model as model, and returns its client and its stop. Each
+// server runs the model on as many threads as the cloud device's profile
+// was measured with, so that the run is the deployment the simulator
+// predicts from that profile.
+func startPool(ctx context.Context, in *scenarios.Inputs, edge *hil.Session, model string) (*oip.Client, func(), error) {
+	b, sc := in.Bundle, in.Scenario
+	threads := 1
+	if in.CloudDevice != nil {
+		threads = max(in.CloudDevice.Host.Threads, 1)
+	}
 	heavy, err := b.ReadModel(bundles.ModelHeavy)
 	if err != nil {
 		return nil, nil, inputErr(err)
@@ -168,7 +182,7 @@ func startPool(ctx context.Context, b *bundles.Bundle, sc *scenarios.Scenario, e
 		}
 	}
 	for range sc.Cloud.Servers {
-		s, err := hil.OpenBytes(b.Name+"/heavy", heavy, hil.Options{IntraOpThreads: 1})
+		s, err := hil.OpenBytes(b.Name+"/heavy", heavy, hil.Options{IntraOpThreads: threads})
 		if err != nil {
 			closeAll()
 			return nil, nil, inputErr(err)

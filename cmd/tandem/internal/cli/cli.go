@@ -14,7 +14,9 @@ const (
 	ExitFailure  = 1 // the work itself failed
 	ExitBadInput = 2 // bad usage or bad input (flags, scenario, profile, model, dataset)
 	// ExitTooManyFailed: the run finished and wrote its outputs, but more of
-	// its requests failed than the command allows (hil run --max-failure-rate).
+	// its requests failed than the command allows (hil run --max-failure-rate),
+	// or its results missed a bound the command was asked to check
+	// (validate --max-error).
 	ExitTooManyFailed = 3
 )
 
@@ -30,6 +32,15 @@ func (e *FailedRequestsError) Error() string {
 	return fmt.Sprintf("%d of %d requests failed (%.2f%%, more than the %.2f%% allowed by --max-failure-rate): %s",
 		e.Failed, e.Requests, 100*float64(e.Failed)/float64(max(e.Requests, 1)), 100*e.Allowed, e.Reasons)
 }
+
+// BoundError marks a command that finished and wrote its outputs, but
+// whose results missed a bound it was asked to hold them to (validate
+// --max-error). The binary exits with ExitTooManyFailed for it, as for
+// FailedRequestsError.
+type BoundError struct{ Err error }
+
+func (e *BoundError) Error() string { return e.Err.Error() }
+func (e *BoundError) Unwrap() error { return e.Err }
 
 // InputError marks an error caused by what the user gave tandem: a flag, a
 // file, a value. The binary exits with ExitBadInput for it.
@@ -62,6 +73,10 @@ func ExitCode(err error) int {
 	}
 	var fe *FailedRequestsError
 	if errors.As(err, &fe) {
+		return ExitTooManyFailed
+	}
+	var be *BoundError
+	if errors.As(err, &be) {
 		return ExitTooManyFailed
 	}
 	return ExitFailure

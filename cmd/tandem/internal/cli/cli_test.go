@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -18,6 +20,8 @@ func TestExitCode(t *testing.T) {
 		{"wrapped bad input", fmt.Errorf("hil run: %w", BadInputf("x")), ExitBadInput},
 		{"too many failed", failed, ExitTooManyFailed},
 		{"wrapped too many failed", fmt.Errorf("hil run: %w", failed), ExitTooManyFailed},
+		{"bound missed", &BoundError{Err: errors.New("default: latency_p95_ms off")}, ExitTooManyFailed},
+		{"wrapped bound missed", fmt.Errorf("validate: %w", &BoundError{Err: errors.New("x")}), ExitTooManyFailed},
 		{"anything else", errors.New("disk full"), ExitFailure},
 	} {
 		if got := ExitCode(tc.err); got != tc.want {
@@ -29,5 +33,45 @@ func TestExitCode(t *testing.T) {
 	}
 	if BadInput(nil) != nil {
 		t.Error("BadInput(nil) is not nil")
+	}
+}
+
+// TestOutputFolders checks that files in folders under an output appear
+// together on Commit, and that Abort leaves nothing of them behind.
+func TestOutputFolders(t *testing.T) {
+	for _, commit := range []bool{true, false} {
+		dir := filepath.Join(t.TempDir(), "out")
+		out, err := NewOutput(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"a/sim/summary.json", "a/hil-1/summary.json", "top.md"} {
+			f, err := out.Create(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteString(name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := out.Create("../escape"); err == nil {
+			t.Error("Create(../escape) succeeded")
+		}
+		if !commit {
+			out.Abort()
+			if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("after Abort: %v, want %s gone", err, dir)
+			}
+			continue
+		}
+		if err := out.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		out.Abort() // after Commit: nothing
+		for _, name := range []string{"a/sim/summary.json", "a/hil-1/summary.json", "top.md"} {
+			if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != name {
+				t.Errorf("%s: %q, %v", name, b, err)
+			}
+		}
 	}
 }

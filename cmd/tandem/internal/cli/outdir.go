@@ -5,15 +5,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // Output collects the files a command writes into one folder so that they
 // appear together or not at all: each is written under a temporary name and
 // renamed into place by Commit. Abort (or a Commit that fails) removes every
-// temporary file, and the folder too when Output created it.
+// temporary file, and the folders too (dir and those under it) that Output
+// created and that are left empty.
 type Output struct {
 	dir     string
 	created bool
+	subdirs []string // folders under dir that Create made, parents first
 	files   []*os.File
 	names   []string
 }
@@ -32,9 +36,22 @@ func NewOutput(dir string) (*Output, error) {
 	return o, nil
 }
 
-// Create opens a temporary file that Commit will rename to dir/name.
+// Create opens a temporary file that Commit will rename to dir/name. name
+// may be a slash-separated path inside dir ("run-1/summary.json"): Create
+// makes its folders, which Abort removes again when they are left empty.
 func (o *Output) Create(name string) (*os.File, error) {
-	f, err := os.CreateTemp(o.dir, "."+name+".*.tmp")
+	name = filepath.FromSlash(name)
+	if !filepath.IsLocal(name) {
+		return nil, fmt.Errorf("--out %s: %s is not a file name inside it", o.dir, name)
+	}
+	dir := o.dir
+	if sub := filepath.Dir(name); sub != "." {
+		if err := o.mkdirs(sub); err != nil {
+			return nil, err
+		}
+		dir = filepath.Join(o.dir, sub)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".*.tmp")
 	if err != nil {
 		return nil, fmt.Errorf("--out %s: %w", o.dir, err)
 	}
@@ -62,7 +79,28 @@ func (o *Output) Commit() error {
 			return err
 		}
 	}
-	o.files = nil
+	o.files, o.subdirs = nil, nil
+	return nil
+}
+
+// mkdirs makes the folder sub of dir and its parents inside dir, noting
+// those it made.
+func (o *Output) mkdirs(sub string) error {
+	path := o.dir
+	for _, part := range strings.Split(sub, string(filepath.Separator)) {
+		path = filepath.Join(path, part)
+		err := os.Mkdir(path, 0o755)
+		switch {
+		case err == nil:
+			o.subdirs = append(o.subdirs, path)
+		case errors.Is(err, os.ErrExist):
+			if fi, serr := os.Stat(path); serr != nil || !fi.IsDir() {
+				return fmt.Errorf("--out %s: %s is not a folder", o.dir, path)
+			}
+		default:
+			return fmt.Errorf("--out %s: %w", o.dir, err)
+		}
+	}
 	return nil
 }
 
@@ -74,6 +112,10 @@ func (o *Output) Abort() {
 		os.Remove(f.Name())
 	}
 	o.files = nil
+	for _, d := range slices.Backward(o.subdirs) {
+		os.Remove(d) // only succeeds when empty
+	}
+	o.subdirs = nil
 	if o.created {
 		os.Remove(o.dir) // only succeeds when empty
 	}
