@@ -19,6 +19,18 @@ import (
 	"github.com/tandem-edge/tandem/scenarios"
 )
 
+// MaxDevices bounds the fleet one process drives: each device holds an ONNX
+// Runtime session per edge slot.
+const MaxDevices = 64
+
+// CheckSize says whether one process can drive sc's fleet.
+func CheckSize(sc *scenarios.Scenario) error {
+	if sc.Edge.Count > MaxDevices {
+		return fmt.Errorf("%s: edge.count: %d devices; one hil run drives at most %d (each holds its own ONNX Runtime sessions)", sc.File, sc.Edge.Count, MaxDevices)
+	}
+	return nil
+}
+
 // ScenarioRun is what running a scenario for real needs besides the
 // scenario's resolved inputs.
 type ScenarioRun struct {
@@ -53,6 +65,9 @@ func inputErr(err error) error { return &InputError{Err: err} }
 // loopback. The summary's wall time is the run's.
 func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*Result, error) {
 	sc, b := in.Scenario, in.Bundle
+	if err := CheckSize(sc); err != nil {
+		return nil, inputErr(err)
+	}
 	setup, err := deploy.SetupFor(in)
 	if err != nil {
 		return nil, inputErr(err)

@@ -26,10 +26,6 @@ import (
 	"github.com/tandem-edge/tandem/scenarios"
 )
 
-// MaxDevices bounds the fleet one process drives: each device holds an ONNX
-// Runtime session per edge slot.
-const MaxDevices = 64
-
 // RunOptions are the inputs of `tandem hil run`.
 type RunOptions struct {
 	Scenario string
@@ -137,8 +133,8 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	if sc.Edge.Count > MaxDevices {
-		return cli.BadInputf("%s: edge.count: %d devices; one hil run drives at most %d (each holds its own ONNX Runtime sessions)", sc.File, sc.Edge.Count, MaxDevices)
+	if err := fleet.CheckSize(sc); err != nil {
+		return cli.BadInput(err)
 	}
 	in, err := scenarios.Resolve(sc)
 	if err != nil {

@@ -20,7 +20,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
-	"github.com/tandem-edge/tandem/cmd/tandem/internal/hilcmd"
 	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/fidelity"
 	"github.com/tandem-edge/tandem/hil/fleet"
@@ -132,8 +131,8 @@ func Run(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return cli.BadInput(err)
 		}
-		if sc.Edge.Count > hilcmd.MaxDevices {
-			return cli.BadInputf("%s: edge.count: %d devices; one hil run drives at most %d (each holds its own ONNX Runtime sessions)", sc.File, sc.Edge.Count, hilcmd.MaxDevices)
+		if err := fleet.CheckSize(sc); err != nil {
+			return cli.BadInput(err)
 		}
 		if !validName(sc.Name) {
 			return cli.BadInputf("%s: name %q: validate writes each scenario into a folder of its name, which this cannot be", ref, sc.Name)
