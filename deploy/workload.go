@@ -198,20 +198,3 @@ func DurationOf(ns float64) time.Duration {
 	// architecture.
 	return time.Duration(float64(ns) + 0.5)
 }
-
-// MeanGap is the mean time between one device's arrivals: the gap a
-// device's own inferences are spaced by on average, which decides how warm
-// its caches are when a request comes (profiles.Model.LatencyAt).
-func (w *Workload) MeanGap() time.Duration {
-	switch w.kind {
-	case arrivePoisson, arrivePeriodic:
-		return DurationOf(w.gap)
-	case arriveMMPP:
-		// The long-run rate weights each state's rate by its share of time.
-		rate := (w.rate[0]*w.sojourn[0] + w.rate[1]*w.sojourn[1]) / (w.sojourn[0] + w.sojourn[1])
-		return DurationOf(1 / rate)
-	case arriveTrace:
-		return w.period / time.Duration(len(w.offsets))
-	}
-	return 0
-}

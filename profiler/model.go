@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/onnx"
@@ -29,9 +30,9 @@ type Measurement struct {
 // MeasureFile measures the ONNX model in the file path (see TimeModel),
 // charges its profile to its layers (see MapTrace) and returns the device
 // profile entry for it, under name. Layers carry FLOPs and bytes from
-// dnn.Graph.Cost when dnn/onnx reads the file. With opts.ColdGap and
-// opts.Serving it also times the model's cold latency and its serving path
-// (see TimeCold and TimeServing).
+// dnn.Graph.Cost when dnn/onnx reads the file. With opts.ColdGaps and
+// opts.Serving it also times the model's cold latency curve and its serving
+// path (see TimeCold and TimeServing).
 func MeasureFile(name, path string, opts Options) (*Measurement, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -90,22 +91,21 @@ func MeasureFile(name, path string, opts Options) (*Measurement, error) {
 }
 
 // measurePaths adds to m what opts ask for beyond the back-to-back timing:
-// the cold latency (see TimeCold) and the serving path over each protocol
-// (see TimeServing), on the threads the model was timed on.
+// the cold latency at each gap (see TimeCold) and the serving path over
+// each protocol (see TimeServing), on the threads the model was timed on.
 func measurePaths(m *profiles.Model, path string, threads int, opts Options) error {
-	if opts.ColdGap != 0 {
+	if len(opts.ColdGaps) > 0 {
 		runs := opts.ColdRuns
 		if runs == 0 {
-			runs = 50
+			runs = defaultColdRuns
 		}
-		opts.progress(path, "cold: %d runs %v apart, on %d thread(s)", runs, opts.ColdGap, threads)
-		cold, err := TimeCold(path, threads, opts.ColdGap, runs)
+		opts.progress(path, "cold: %d runs after each idle gap of %v, on %d thread(s)", runs, slices.Compact(slices.Sorted(slices.Values(opts.ColdGaps))), threads)
+		cold, err := TimeCold(path, threads, opts.ColdGaps, runs)
 		if err != nil {
 			return err
 		}
-		m.Cold = &cold
-		opts.progress(path, "cold median %v at %v gaps, warm %v (%.2f×)", cold.Latency, cold.Gap, m.Latency,
-			float64(cold.Latency)/float64(m.Latency))
+		m.Cold = cold
+		opts.progress(path, "cold median %s (warm %s)", FormatCold(cold), FormatMs(m.Latency))
 	}
 	if opts.Serving {
 		runs := opts.ServingRuns

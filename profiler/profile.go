@@ -35,12 +35,14 @@ type Options struct {
 	// minBatchRuns. 0 means 5s.
 	BatchBudget time.Duration
 
-	// ColdGap, when positive, also has MeasureFile time the model's cold
-	// batch-1 latency: runs spaced ColdGap apart (see TimeCold). 0 skips it;
-	// a negative gap is an error.
-	ColdGap time.Duration
+	// ColdGaps, when not empty, also has MeasureFile time the model's cold
+	// batch-1 latency after each of these idle gaps (see TimeCold): the
+	// curve profiles.Model.LatencyAt interpolates. Nil or empty skips it;
+	// a gap of 0 or less is an error.
+	ColdGaps []time.Duration
 
-	// ColdRuns is how many timed runs measure the cold latency; 0 means 50.
+	// ColdRuns is how many timed runs measure the cold latency at each
+	// gap; 0 means 40.
 	ColdRuns int
 
 	// Serving also has MeasureFile time the model's serving path over both

@@ -3,6 +3,7 @@ package profiler
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,11 +101,12 @@ func TestMeasureFilePaths(t *testing.T) {
 		want          string // error; empty: none
 	}{
 		{name: "neither", opts: Options{}},
-		{name: "cold", opts: Options{ColdGap: 2 * time.Millisecond, ColdRuns: 4}, cold: true},
+		{name: "cold", opts: Options{ColdGaps: []time.Duration{2 * time.Millisecond, time.Millisecond}, ColdRuns: 3}, cold: true},
 		{name: "serving", opts: Options{Serving: true, ServingRuns: 5}, serving: true},
-		{name: "both", opts: Options{ColdGap: time.Millisecond, ColdRuns: 3, Serving: true, ServingRuns: 4}, cold: true, serving: true},
-		{name: "negative gap", opts: Options{ColdGap: -time.Millisecond}, want: "gap -1ms"},
-		{name: "negative cold runs", opts: Options{ColdGap: time.Millisecond, ColdRuns: -1}, want: "-1 runs"},
+		{name: "both", opts: Options{ColdGaps: []time.Duration{time.Millisecond}, ColdRuns: 3, Serving: true, ServingRuns: 4}, cold: true, serving: true},
+		{name: "empty gaps skip", opts: Options{ColdGaps: []time.Duration{}, ColdRuns: -1}},
+		{name: "negative gap", opts: Options{ColdGaps: []time.Duration{time.Millisecond, -time.Millisecond}}, want: "gap -1ms"},
+		{name: "negative cold runs", opts: Options{ColdGaps: []time.Duration{time.Millisecond}, ColdRuns: -1}, want: "-1 runs"},
 		{name: "negative serving runs", opts: Options{Serving: true, ServingRuns: -2}, want: "-2 runs"},
 	}
 	for _, tt := range tests {
@@ -123,10 +125,18 @@ func TestMeasureFilePaths(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := pm.Profile
-			if got := m.Cold != nil; got != tt.cold {
+			if got := len(m.Cold) > 0; got != tt.cold {
 				t.Errorf("cold latency %+v, want measured %v", m.Cold, tt.cold)
-			} else if tt.cold && (m.Cold.Gap != opts.ColdGap || m.Cold.Runs != opts.ColdRuns) {
-				t.Errorf("cold latency %+v, want gap %v and %d runs", *m.Cold, opts.ColdGap, opts.ColdRuns)
+			} else if tt.cold {
+				want := slices.Sorted(slices.Values(opts.ColdGaps))
+				if len(m.Cold) != len(want) {
+					t.Errorf("cold latency %+v, want gaps %v", m.Cold, want)
+				}
+				for i, c := range m.Cold {
+					if i < len(want) && (c.Gap != want[i] || c.Runs != opts.ColdRuns) {
+						t.Errorf("cold latency %d %+v, want gap %v and %d runs", i, c, want[i], opts.ColdRuns)
+					}
+				}
 			}
 			if tt.serving {
 				if len(m.Serving) != 2 || m.Serving[0].Protocol != profiles.ProtocolBinary || m.Serving[1].Protocol != profiles.ProtocolJSON ||

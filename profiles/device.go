@@ -43,9 +43,9 @@ type Model struct {
 	// Latency, which removes it.
 	ProfilerOverhead float64 `yaml:"profiler_overhead,omitempty"`
 
-	// Cold is the batch-1 latency of runs spaced apart; nil when not
-	// measured (see LatencyAt).
-	Cold *ColdLatency `yaml:"cold,omitempty"`
+	// Cold is the batch-1 latency of runs spaced apart, at ascending
+	// gaps; empty when not measured (see LatencyAt).
+	Cold []ColdLatency `yaml:"cold,omitempty"`
 	// Serving is the model's serving path per wire protocol; empty when
 	// not measured (see ServingOverhead).
 	Serving []Serving `yaml:"serving,omitempty"`

@@ -148,18 +148,21 @@ func (m *Model) check(c *strictyaml.Checker, p string, seen map[string]int, i in
 			c.Errorf(bp+".latency", "must be > 0, got %s", strictyaml.FormatDuration(b.Latency))
 		}
 	}
-	if cl := m.Cold; cl != nil {
+	for j, cl := range m.Cold {
+		cp := fmt.Sprintf("%s.cold[%d]", p, j)
 		if cl.Gap <= 0 {
-			c.Errorf(p+".cold.gap", "must be > 0, got %s", strictyaml.FormatDuration(cl.Gap))
+			c.Errorf(cp+".gap", "must be > 0, got %s", strictyaml.FormatDuration(cl.Gap))
+		} else if j > 0 && cl.Gap <= m.Cold[j-1].Gap {
+			c.Errorf(cp+".gap", "gaps must be ascending, got %s after %s", strictyaml.FormatDuration(cl.Gap), strictyaml.FormatDuration(m.Cold[j-1].Gap))
 		}
 		if cl.Latency <= 0 {
-			c.Errorf(p+".cold.latency", "must be > 0, got %s", strictyaml.FormatDuration(cl.Latency))
+			c.Errorf(cp+".latency", "must be > 0, got %s", strictyaml.FormatDuration(cl.Latency))
 		}
 		if !(cl.Spread >= 0) {
-			c.Errorf(p+".cold.spread", "must be >= 0, got %g", cl.Spread)
+			c.Errorf(cp+".spread", "must be >= 0, got %g", cl.Spread)
 		}
 		if cl.Runs < 1 {
-			c.Errorf(p+".cold.runs", "must be >= 1, got %d", cl.Runs)
+			c.Errorf(cp+".runs", "must be >= 1, got %d", cl.Runs)
 		}
 	}
 	protocols := map[string]bool{}

@@ -24,7 +24,9 @@ models:
     layers:
       - {name: conv1, op: Conv, flops: 1000, bytes: 64, latency: 850us}
       - {name: reshape, op: Reshape, latency: 0s}
-    cold: {gap: 100ms, latency: 1.5ms, spread: 0.1, runs: 50}
+    cold:
+      - {gap: 10ms, latency: 1.3ms, runs: 40}
+      - {gap: 100ms, latency: 1.5ms, spread: 0.1, runs: 50}
     serving:
       - {protocol: binary, latency: 1.6ms, runs: 200}
       - {protocol: json, latency: 2.9ms, runs: 200}
@@ -41,7 +43,7 @@ func TestDecodeDevice(t *testing.T) {
 	}
 	if d.Host.Cores != 4 || m.Latency != 1234*time.Microsecond || m.Batches[1].Latency != 6*time.Millisecond ||
 		m.Layers[0].Latency != 850*time.Microsecond || m.Layers[0].FLOPs != 1000 ||
-		m.Cold.Latency != 1500*time.Microsecond || m.Serving[1].Latency != 2900*time.Microsecond {
+		m.Cold[1].Latency != 1500*time.Microsecond || m.Serving[1].Latency != 2900*time.Microsecond {
 		t.Errorf("decoded %+v", d)
 	}
 	out, err := EncodeDevice(d)
@@ -102,16 +104,18 @@ func TestDecodeDeviceErrors(t *testing.T) {
 			`board.yaml:7:9: models: required: at least one model`},
 		{"duplicate model", edit("models:\n", "models:\n  - {name: fashion/edge, latency: 1ms}\n"),
 			`board.yaml:9:11: models[1].name: model "fashion/edge" already profiled in models[0]`},
-		{"zero cold gap", edit("gap: 100ms", "gap: 0s"),
-			`board.yaml:18:17: models[0].cold.gap: must be > 0, got 0s`},
+		{"zero cold gap", edit("gap: 10ms", "gap: 0s"),
+			`board.yaml:19:15: models[0].cold[0].gap: must be > 0, got 0s`},
+		{"cold gaps not ascending", edit("gap: 100ms", "gap: 10ms"),
+			`board.yaml:20:15: models[0].cold[1].gap: gaps must be ascending, got 10ms after 10ms`},
 		{"no cold runs", edit("runs: 50", "runs: 0"),
-			`board.yaml:18:59: models[0].cold.runs: must be >= 1, got 0`},
+			`board.yaml:20:57: models[0].cold[1].runs: must be >= 1, got 0`},
 		{"unknown protocol", edit("protocol: json", "protocol: grpc"),
-			`board.yaml:21:20: models[0].serving[1].protocol: want binary or json, got "grpc"`},
+			`board.yaml:23:20: models[0].serving[1].protocol: want binary or json, got "grpc"`},
 		{"protocol twice", edit("protocol: json", "protocol: binary"),
-			`board.yaml:21:20: models[0].serving[1].protocol: protocol binary measured twice`},
+			`board.yaml:23:20: models[0].serving[1].protocol: protocol binary measured twice`},
 		{"negative serving latency", edit("latency: 2.9ms", "latency: -2.9ms"),
-			`board.yaml:21:35: models[0].serving[1].latency: must be > 0, got -2.9ms`},
+			`board.yaml:23:35: models[0].serving[1].latency: must be > 0, got -2.9ms`},
 		{"wrong type", edit("  cores: 4", "  cores: four"),
 			`board.yaml:5:10: host.cores: want an integer, got "four"`},
 	}

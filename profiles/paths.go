@@ -6,9 +6,9 @@ import (
 )
 
 // ColdLatency is a model's batch-1 latency when runs are spaced Gap apart,
-// as a device that infers once per Gap spaces them: the core idles in
-// between, and each run finds its caches and branch predictors holding
-// other work's data. Back-to-back timing (Model.Latency) hides that cost.
+// as a device that has been idle for Gap between two inferences runs it: the
+// core idled or ran other work in between, and the run finds its caches
+// holding other data. Back-to-back timing (Model.Latency) hides that cost.
 type ColdLatency struct {
 	Gap     time.Duration `yaml:"gap"`              // idle time between the end of one run and the start of the next
 	Latency time.Duration `yaml:"latency"`          // median
@@ -37,23 +37,34 @@ const (
 	ProtocolJSON   = "json"
 )
 
-// LatencyAt is the batch-1 latency of a device that runs the model once per
-// gap on average: the back-to-back latency for gaps as short as a run, the
-// cold latency from the gap it was measured at on, and in between
-// interpolated linearly in the logarithm of the gap, since how much of a
-// core's state another workload evicts grows with the time it runs, not in
-// proportion to it. The second result says which: "warm", "cold" or
-// "between". Without a cold measurement, or for gap 0, it is Latency, warm.
-func (m *Model) LatencyAt(gap time.Duration) (time.Duration, string) {
-	c := m.Cold
-	if c == nil || gap <= m.Latency || c.Gap <= m.Latency {
-		return m.Latency, "warm"
+// LatencyAt is the batch-1 latency of a run that comes after the model's
+// core has been idle for gap: the back-to-back latency for gaps as short as
+// a run, each cold measurement at its own gap, interpolated linearly in the
+// logarithm of the gap between them (how much of a core's state other work
+// evicts grows with how long it runs, not in proportion to it), and the
+// longest gap's latency beyond it. Without cold measurements it is Latency.
+func (m *Model) LatencyAt(gap time.Duration) time.Duration {
+	lo := ColdLatency{Gap: m.Latency, Latency: m.Latency}
+	if gap <= lo.Gap {
+		return m.Latency
 	}
-	if gap >= c.Gap {
-		return c.Latency, "cold"
+	for _, hi := range m.Cold {
+		if hi.Gap <= lo.Gap {
+			continue // shorter than a run: no idle time to speak of
+		}
+		if gap <= hi.Gap {
+			f := math.Log(float64(gap)/float64(lo.Gap)) / math.Log(float64(hi.Gap)/float64(lo.Gap))
+			return lo.Latency + time.Duration(f*float64(hi.Latency-lo.Latency))
+		}
+		lo = hi
 	}
-	f := math.Log(float64(gap)/float64(m.Latency)) / math.Log(float64(c.Gap)/float64(m.Latency))
-	return m.Latency + time.Duration(f*float64(c.Latency-m.Latency)), "between"
+	return lo.Latency
+}
+
+// IdlePenalty is what a run after gap of idle time costs beyond a
+// back-to-back one: LatencyAt(gap) − Latency, at least 0.
+func (m *Model) IdlePenalty(gap time.Duration) time.Duration {
+	return max(m.LatencyAt(gap)-m.Latency, 0)
 }
 
 // ServingOverhead is what the serving path over protocol adds to each

@@ -7,28 +7,35 @@ import (
 
 func TestLatencyAt(t *testing.T) {
 	ms := time.Millisecond
-	cold := &Model{Latency: ms, Cold: &ColdLatency{Gap: 100 * ms, Latency: 3 * ms, Runs: 10}}
+	curve := &Model{Latency: ms, Cold: []ColdLatency{
+		{Gap: 10 * ms, Latency: 2 * ms, Runs: 1},
+		{Gap: 100 * ms, Latency: 4 * ms, Runs: 1},
+	}}
 	cases := []struct {
-		name       string
-		m          *Model
-		gap        time.Duration
-		want       time.Duration
-		wantSource string
+		name string
+		m    *Model
+		gap  time.Duration
+		want time.Duration
 	}{
-		{"no cold measurement", &Model{Latency: ms}, time.Second, ms, "warm"},
-		{"back to back", cold, ms / 2, ms, "warm"},
-		{"as short as a run", cold, ms, ms, "warm"},
-		{"at the cold gap", cold, 100 * ms, 3 * ms, "cold"},
-		{"beyond the cold gap", cold, time.Minute, 3 * ms, "cold"},
-		// ln(10)/ln(100) = 1/2 of the way from 1 ms to 3 ms.
-		{"half way in log", cold, 10 * ms, 2 * ms, "between"},
-		{"cold gap shorter than a run", &Model{Latency: ms, Cold: &ColdLatency{Gap: ms / 2, Latency: 3 * ms}}, time.Second, ms, "warm"},
+		{"no cold measurement", &Model{Latency: ms}, time.Second, ms},
+		{"back to back", curve, ms / 2, ms},
+		{"as short as a run", curve, ms, ms},
+		// ln(√10)/ln(10) = 1/2 of the way from (1 ms, 1 ms) to (10 ms, 2 ms).
+		{"half way to the first point", curve, 3162278 * time.Nanosecond, 1500 * time.Microsecond},
+		{"at the first point", curve, 10 * ms, 2 * ms},
+		{"half way between points", curve, 31622777 * time.Nanosecond, 3 * ms},
+		{"at the last point", curve, 100 * ms, 4 * ms},
+		{"beyond the last point", curve, time.Minute, 4 * ms},
+		{"a point shorter than a run is skipped", &Model{Latency: ms, Cold: []ColdLatency{{Gap: ms / 2, Latency: 9 * ms}, {Gap: 10 * ms, Latency: 2 * ms}}}, 10 * ms, 2 * ms},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, src := tc.m.LatencyAt(tc.gap)
-			if d := got - tc.want; d < -time.Microsecond || d > time.Microsecond || src != tc.wantSource {
-				t.Errorf("LatencyAt(%v) = %v, %s; want %v, %s", tc.gap, got, src, tc.want, tc.wantSource)
+			got := tc.m.LatencyAt(tc.gap)
+			if d := got - tc.want; d < -time.Microsecond || d > time.Microsecond {
+				t.Errorf("LatencyAt(%v) = %v, want %v", tc.gap, got, tc.want)
+			}
+			if p, want := tc.m.IdlePenalty(tc.gap), max(got-tc.m.Latency, 0); p != want {
+				t.Errorf("IdlePenalty(%v) = %v, want %v", tc.gap, p, want)
 			}
 		})
 	}

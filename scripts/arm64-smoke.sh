@@ -152,7 +152,7 @@ pass "tandem eval under qemu: edge.onnx accuracy $acc on $EVAL_SAMPLES Fashion-M
 
 # 3. A profile is written, and says arm64. Its timings are qemu's: meaningless.
 t=$SECONDS
-arm64 profile profile --model bundles/fashion/edge.onnx --runs 5 --warmup 1 --cold-gap 0 --out "$tmp/arm64.yaml"
+arm64 profile profile --model bundles/fashion/edge.onnx --runs 5 --warmup 1 --cold-gaps 0 --out "$tmp/arm64.yaml"
 [[ -s "$tmp/arm64.yaml" ]] || die "arm64: tandem profile wrote no $tmp/arm64.yaml"
 arch="$(awk '/^host:/ { h = 1; next } /^[^ ]/ { h = 0 } h && $1 == "arch:" { print $2 }' "$tmp/arm64.yaml")"
 [[ "$arch" == arm64 ]] || die "arm64: the profile's host.arch is '$arch', want arm64"

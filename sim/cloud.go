@@ -7,6 +7,7 @@ import (
 
 	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/deploy"
+	"github.com/tandem-edge/tandem/profiles"
 )
 
 // cloud is the shared pool of inference servers with one FIFO queue,
@@ -31,6 +32,11 @@ type cloud struct {
 
 	busy    time.Duration
 	batches int64
+
+	// cold, when set, charges each batch the idle penalty of its server's
+	// idle time since its last batch ended, idleFrom[server].
+	cold     *profiles.Model
+	idleFrom []time.Duration
 }
 
 // uplink sends request i from device d to the cloud.
@@ -93,6 +99,12 @@ func (s *Sim) cloudStart(b int) {
 		r.cloudStart, r.batch = s.now, int32(b)
 	}
 	t := c.svc.draw(c.rng, b)
+	if c.cold != nil {
+		p := c.cold.IdlePenalty(s.now - c.idleFrom[srv])
+		s.idle.cloud.add(p)
+		t += p
+		c.idleFrom[srv] = s.now + t
+	}
 	c.busy += t
 	c.batches++
 	s.schedule(s.now+t, EventCloudDone, srv)

@@ -128,16 +128,12 @@ func New(cfg Config) (*Sim, error) {
 		d.slots, d.idle = slots, slots
 	}
 	edgeModel := edgeModelOf(needEdge, cfg.EdgeModel)
-	if needEdge && sc.Edge.Service == nil && edgeModel != nil {
-		// A device's edge model runs as warm as its requests come often.
-		m := *edgeModel
-		m.Latency, m.Spread, _ = deploy.EdgeBase(edgeModel, work.MeanGap())
-		m.Batches = nil
-		edgeModel = &m
-	}
 	if needEdge {
 		if s.edgeSvc, err = newService("edge", sc.Edge.Service, edgeModel, 1); err != nil {
 			return nil, err
+		}
+		if sc.Edge.Service == nil && len(edgeModel.Cold) > 0 {
+			s.edgeCold = edgeModel
 		}
 	}
 	if s.hasCloud {
@@ -149,7 +145,7 @@ func New(cfg Config) (*Sim, error) {
 	if s.hasCloud {
 		cloudModel = cfg.CloudModel
 	}
-	s.service = deploy.ServiceOf(sc, edgeModelOf(needEdge, cfg.EdgeModel), cloudModel, work.MeanGap())
+	s.service = deploy.ServiceOf(sc, edgeModel, cloudModel)
 	return s, nil
 }
 
@@ -203,6 +199,10 @@ func (s *Sim) buildCloud(cfg *Config) error {
 	var err error
 	if c.svc, err = newService("cloud", cs.Service, cfg.CloudModel, c.batching.MaxBatch); err != nil {
 		return err
+	}
+	if cs.Service == nil && len(cfg.CloudModel.Cold) > 0 {
+		c.cold = cfg.CloudModel
+		c.idleFrom = make([]time.Duration, cs.Servers)
 	}
 	if cs.Service == nil {
 		// Every request of a batch pays the serving path's own cost on top

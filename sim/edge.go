@@ -27,6 +27,14 @@ func (s *Sim) edgeStart(d *device, i int32) {
 	s.setState(r, StateEdgeRunning)
 	d.idle--
 	t := s.edgeSvc.draw(d.edgeRng, 1)
+	if s.edgeCold != nil {
+		// The device's core has idled since its last run ended (or since
+		// the start): that costs the run its cold penalty.
+		p := s.edgeCold.IdlePenalty(s.now - d.idleFrom)
+		s.idle.edge.add(p)
+		t += p
+	}
+	d.idleFrom = max(d.idleFrom, s.now+t)
 	d.busy += t
 	r.edgeStart, r.edgeEnd = s.now, s.now+t
 	s.schedule(r.edgeEnd, EventEdgeDone, i)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/deploy"
+	"github.com/tandem-edge/tandem/profiles"
 )
 
 // Sim is one simulation run: built by New, run once by Run.
@@ -22,8 +23,12 @@ type Sim struct {
 	topPending bool // the event being handled is still the heap's top
 	events     int64
 
-	devices  []device
-	edgeSvc  service
+	devices []device
+	edgeSvc service
+	// edgeCold, when set, charges each edge run the idle penalty of its
+	// device's idle time (its profile's cold curve).
+	edgeCold *profiles.Model
+	idle     idleCharges
 	service  *deploy.Service // which measurements the service times came from
 	hasCloud bool
 	cloud    cloud
@@ -63,6 +68,7 @@ type device struct {
 	// The edge server: slots run requests, the rest wait in queue, FIFO.
 	slots, idle int
 	queue       ring
+	idleFrom    time.Duration // when its last edge run ended: its core idles from then
 	busy        time.Duration
 
 	up, down deploy.Link
@@ -285,6 +291,11 @@ func (s *Sim) summary() *deploy.Summary {
 		Service:  s.service,
 	}
 	s.col.Fill(sum)
+	if sum.Service != nil {
+		sv := *sum.Service
+		sv.EdgeIdleMS, sv.CloudIdleMS = s.idle.edge.meanMS(), s.idle.cloud.meanMS()
+		sum.Service = &sv
+	}
 	b := deploy.Busy{Edge: make([]time.Duration, len(s.devices)), EdgeSlots: s.devices[0].slots}
 	if s.hasCloud {
 		b.Uplink = make([]time.Duration, len(s.devices))

@@ -8,46 +8,59 @@ import (
 )
 
 // TestProfileMeasurements checks that the simulator charges what a request
-// pays: the edge model's cold latency when a device's requests come far
-// apart, its warm one when they come back to back, and the serving path's
-// overhead over the scenario's protocol on every cloud request; and that
-// the summary says which.
+// pays: the edge model's cold penalty after its device idled, none when its
+// requests come back to back, the serving path's overhead over the
+// scenario's protocol on every cloud request, and the server's own cold
+// penalty; and that the summary says so.
 func TestProfileMeasurements(t *testing.T) {
 	ms := time.Millisecond
-	edge := &profiles.Model{Name: "e", Latency: ms, Cold: &profiles.ColdLatency{Gap: 100 * ms, Latency: 3 * ms, Runs: 1}}
+	cold := []profiles.ColdLatency{{Gap: 10 * ms, Latency: 2 * ms, Runs: 1}, {Gap: 100 * ms, Latency: 3 * ms, Runs: 1}}
+	edge := &profiles.Model{Name: "e", Latency: ms, Cold: cold}
 	cloud := &profiles.Model{Name: "c", Latency: 4 * ms, Serving: []profiles.Serving{
 		{Protocol: profiles.ProtocolBinary, Latency: 5 * ms, Runs: 1},
 		{Protocol: profiles.ProtocolJSON, Latency: 7 * ms, Runs: 1},
 	}}
+	coldCloud := *cloud
+	coldCloud.Cold = []profiles.ColdLatency{{Gap: 100 * ms, Latency: 6 * ms, Runs: 1}}
 	cases := []struct {
 		name                string
-		rate                float64 // requests per second of the one device
+		rate                float64 // periodic requests per second of each of the two devices
+		policy              string
+		cloud               *profiles.Model
 		protocol            string
 		wantEdge, wantCloud time.Duration
-		wantSource          string
+		wantEdgeIdle        float64
 	}{
-		{"rare requests, binary", 5, profiles.ProtocolBinary, 3 * ms, 5 * ms, "cold"},
-		{"rare requests, json", 5, profiles.ProtocolJSON, 3 * ms, 7 * ms, "cold"},
-		{"back to back", 2000, profiles.ProtocolBinary, ms, 5 * ms, "warm"},
+		// 500 ms apart, at least 100 ms idle: the whole cold penalty.
+		{"rare requests, binary", 2, "random", cloud, profiles.ProtocolBinary, 3 * ms, 5 * ms, 2},
+		{"rare requests, json", 2, "random", cloud, profiles.ProtocolJSON, 3 * ms, 7 * ms, 2},
+		// Requests queue behind each other: no idle time, no penalty.
+		{"back to back", 4000, "random", cloud, profiles.ProtocolBinary, ms, 5 * ms, 0},
+		// The server idles between the requests of two devices a second
+		// apart: its own penalty, 2 ms, on the 1 ms serving overhead.
+		{"cold server", 1, "cloud-only", &coldCloud, profiles.ProtocolBinary, 0, 7 * ms, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := baseScenario()
-			sc.Requests = 200
-			sc.Workload.Rate = tc.rate
+			sc.Requests = 100
+			sc.Edge.Count = 2
+			sc.Workload.Arrival, sc.Workload.Rate = "periodic", tc.rate
 			sc.Edge.Service, sc.Cloud.Service = nil, nil
 			sc.Cloud.Protocol = tc.protocol
-			sc.Policy.Kind = "random"
-			sc.Policy.P = 0.5
+			sc.Policy.Kind, sc.Policy.P = tc.policy, 0.5
 			var c collect
-			sum := run(t, Config{Scenario: sc, Outcomes: testOutcomes(50, 1), EdgeModel: edge, CloudModel: cloud,
-				Uplink: fastLink, RequestBytes: 1, Tracer: nil}, &c)
+			sum := run(t, Config{Scenario: sc, Outcomes: testOutcomes(50, 1), EdgeModel: edge, CloudModel: tc.cloud,
+				Uplink: fastLink, RequestBytes: 1}, &c)
+			seen := map[int]bool{}
 			var offloaded int
 			for _, r := range c.recs {
-				if r.Edge != 0 && r.Edge != tc.wantEdge {
+				first := !seen[r.Device] // its device idled only since the start
+				seen[r.Device] = true
+				if !first && r.Edge != tc.wantEdge {
 					t.Fatalf("request %d: edge %v, want %v", r.ID, r.Edge, tc.wantEdge)
 				}
-				if r.Cloud != 0 {
+				if r.Cloud != 0 && !first {
 					offloaded++
 					if r.Cloud != tc.wantCloud {
 						t.Fatalf("request %d: cloud %v, want %v", r.ID, r.Cloud, tc.wantCloud)
@@ -57,8 +70,12 @@ func TestProfileMeasurements(t *testing.T) {
 			if offloaded == 0 {
 				t.Fatal("no request reached the cloud")
 			}
-			if s := sum.Service; s == nil || s.Edge != tc.wantSource || s.Cloud != "serving" || s.Protocol != tc.protocol {
-				t.Errorf("summary service %+v, want edge %s, cloud serving over %s", s, tc.wantSource, tc.protocol)
+			s := sum.Service
+			if s == nil || s.Cloud != "serving" || s.Protocol != tc.protocol {
+				t.Fatalf("summary service %+v, want cloud serving over %s", s, tc.protocol)
+			}
+			if tc.policy != "cloud-only" && (s.Edge != "profile" || s.EdgeMS != 1 || s.EdgeIdleMS < tc.wantEdgeIdle*0.95 || s.EdgeIdleMS > tc.wantEdgeIdle+0.05) {
+				t.Errorf("summary service %+v, want edge profile at 1 ms, idle penalty about %g ms", s, tc.wantEdgeIdle)
 			}
 		})
 	}

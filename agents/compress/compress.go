@@ -387,6 +387,13 @@ func (r *runner) finish(c *candidate) error {
 		logf(cfg.Log, "%s: deployed, %.2f%% offloaded, accuracy %.4f, %s latency %.3f ms (%.1f%% below cloud-only)", c.Method,
 			100*c.Deployment.OffloadRate, c.Deployment.Accuracy, r.deploy.metric, pick(c.Deployment.LatencyMS, r.deploy.metric), 100*c.Deployment.Reduction)
 	}
+	// The pruned model inherits the heavy one's metadata: what said how
+	// the heavy model was trained does not describe this one.
+	delete(c.graph.Meta, "train_seconds")
+	if cmd := c.graph.Meta["command"]; cmd != "" {
+		delete(c.graph.Meta, "command")
+		c.graph.Meta["heavy_command"] = cmd
+	}
 	c.graph.Meta["compress_method"] = c.Method
 	c.graph.Meta["test_accuracy"] = fmt.Sprintf("%.4f", c.Accuracy)
 	c.graph.Meta["val_accuracy"] = fmt.Sprintf("%.4f", c.ValAccuracy)

@@ -23,10 +23,10 @@ type Options struct {
 	Runs    int      // timed batch-1 runs, without and with the profiler
 	Warmup  int      // untimed runs first
 
-	ColdGap     time.Duration // idle time between the cold latency's runs; 0: no cold latency
-	ColdRuns    int           // timed runs of the cold latency
-	Serving     bool          // measure the serving path over both protocols
-	ServingRuns int           // timed requests of each serving path
+	ColdGaps    []time.Duration // idle gaps of the cold latency curve; empty or a single 0: none
+	ColdRuns    int             // timed runs of the cold latency at each gap
+	Serving     bool            // measure the serving path over both protocols
+	ServingRuns int             // timed requests of each serving path
 
 	SweepWidths bool   // measure probes and pruned variants and fit the predictor
 	Points      int    // probes per convolution configuration
@@ -68,14 +68,17 @@ of latency in FLOPs and bytes. --held-out N also measures N more pruned
 variants, alongside but never used in the fit, and records how well the
 predictor did on them.
 
---cold-gap also times each model's cold latency: batch-1 runs spaced that long
-apart, the core idle in between, as on a device that infers once per gap and
-whose caches other work empties in the meantime; back-to-back runs hide that
-cost. The simulator charges an edge device whose mean gap between requests
-reaches --cold-gap the cold latency, one whose requests come back to back the
-warm one, and one in between a latency interpolated in the logarithm of the
-gap. Edge devices are seldom saturated, so it is on by default; --cold-gap 0
-turns it off.
+--cold-gaps also times each model's cold latency curve. A model run after its
+core idled for a while (on a device whose requests come far apart, or on a
+server between requests) finds its caches holding other data and takes longer
+than back-to-back runs do: a pruned ResNet-20 at one thread took 0.63 ms back
+to back, 0.70 ms after 1 ms idle, 0.77 after 3 ms, 0.87 after 10 ms, 1.28
+after 30 ms and 2.4 after 100 ms. For each gap, tandem profile times
+--cold-runs batch-1 runs, each after that long idle (about --cold-runs times
+the sum of the gaps per model, 6 s by default). The simulator charges every
+edge and cloud run the extra latency for how long its device or server had
+been idle before it, interpolating in the logarithm of the gap (see
+profiles.Model.LatencyAt). On by default; --cold-gaps 0 turns it off.
 
 --serving also times each model's serving path: tandem's own inference server
 (tandem hil serve) started in this process on loopback as tandem hil run starts
@@ -114,8 +117,9 @@ not at all. Timing is sensitive to other load on the machine: keep it quiet.`,
 	f.IntSliceVar(&opts.Batches, "batch", nil, "batch sizes `B,...` of the batch curve (default 1 at one thread, else 1,2,4,8,16,32)")
 	f.IntVar(&opts.Runs, "runs", 200, "time `R` batch-1 runs without and with the profiler")
 	f.IntVar(&opts.Warmup, "warmup", 20, "untimed runs `W` before timing")
-	f.DurationVar(&opts.ColdGap, "cold-gap", 100*time.Millisecond, "also time the cold latency: batch-1 runs spaced `D` apart (0: off)")
-	f.IntVar(&opts.ColdRuns, "cold-runs", 50, "time `N` runs of the cold latency")
+	f.DurationSliceVar(&opts.ColdGaps, "cold-gaps", []time.Duration{time.Millisecond, 3 * time.Millisecond, 10 * time.Millisecond,
+		30 * time.Millisecond, 100 * time.Millisecond}, "also time the cold latency after each idle gap `D,...` (0: off)")
+	f.IntVar(&opts.ColdRuns, "cold-runs", 40, "time `N` runs of the cold latency at each gap")
 	f.BoolVar(&opts.Serving, "serving", false, "also time the serving path of tandem's server on loopback, over the binary and the JSON protocol (cloud profiles)")
 	f.IntVar(&opts.ServingRuns, "serving-runs", 200, "time `N` requests of each serving path")
 	f.BoolVar(&opts.SweepWidths, "sweep-widths", false, "measure layers at a grid of channel widths and fit the latency predictor")

@@ -19,8 +19,9 @@ import (
 )
 
 func TestFlags(t *testing.T) {
-	defaults := Options{Threads: 1, Runs: 200, Warmup: 20, ColdGap: 100 * time.Millisecond, ColdRuns: 50, ServingRuns: 200,
-		Points: 24, Variants: 8, Seed: 1}
+	const ms = time.Millisecond
+	defaults := Options{Threads: 1, Runs: 200, Warmup: 20, ColdGaps: []time.Duration{ms, 3 * ms, 10 * ms, 30 * ms, 100 * ms}, ColdRuns: 40,
+		ServingRuns: 200, Points: 24, Variants: 8, Seed: 1}
 	tests := []struct {
 		name     string
 		args     []string
@@ -32,16 +33,21 @@ func TestFlags(t *testing.T) {
 		{name: "several models", args: []string{"--model", "heavy=h.onnx", "--model=edge=e.onnx", "--out", "p.yaml", "--name", "board"},
 			want: func(o *Options) { o.Models, o.Out, o.Name = []string{"heavy=h.onnx", "edge=e.onnx"}, "p.yaml", "board" }},
 		{name: "everything", args: []string{"--model", "m.onnx", "--out", "p.yaml", "--threads", "2", "--batch", "1,4", "--batch", "16",
-			"--runs", "50", "--warmup", "0", "--cold-gap", "1.5s", "--cold-runs", "7", "--serving", "--serving-runs", "30",
+			"--runs", "50", "--warmup", "0", "--cold-gaps", "2ms,1.5s", "--cold-runs", "7", "--serving", "--serving-runs", "30",
 			"--sweep-widths", "--sweep-points", "6", "--sweep-variants", "0", "--held-out", "30", "--seed", "9"},
 			want: func(o *Options) {
 				*o = Options{Models: []string{"m.onnx"}, Out: "p.yaml", Threads: 2, Batches: []int{1, 4, 16}, Runs: 50, Warmup: 0,
-					ColdGap: 1500 * time.Millisecond, ColdRuns: 7, Serving: true, ServingRuns: 30,
+					ColdGaps: []time.Duration{2 * ms, 1500 * ms}, ColdRuns: 7, Serving: true, ServingRuns: 30,
 					SweepWidths: true, Points: 6, Variants: 0, HeldOut: 30, Seed: 9}
 			}},
-		{name: "cold off", args: []string{"--model", "m.onnx", "--out", "p.yaml", "--cold-gap", "0"},
-			want: func(o *Options) { o.Models, o.Out, o.ColdGap = []string{"m.onnx"}, "p.yaml", 0 }},
-		{name: "gap not a duration", args: []string{"--model", "m.onnx", "--cold-gap", "100"}, wantExit: cli.ExitBadInput},
+		{name: "cold gaps repeated", args: []string{"--model", "m.onnx", "--out", "p.yaml", "--cold-gaps", "5ms", "--cold-gaps=1ms,2ms"},
+			want: func(o *Options) {
+				o.Models, o.Out, o.ColdGaps = []string{"m.onnx"}, "p.yaml", []time.Duration{5 * ms, ms, 2 * ms}
+			}},
+		{name: "cold off", args: []string{"--model", "m.onnx", "--out", "p.yaml", "--cold-gaps", "0"},
+			want: func(o *Options) { o.Models, o.Out, o.ColdGaps = []string{"m.onnx"}, "p.yaml", []time.Duration{0} }},
+		{name: "gap not a duration", args: []string{"--model", "m.onnx", "--cold-gaps", "1ms,100"}, wantExit: cli.ExitBadInput},
+		{name: "empty gaps", args: []string{"--model", "m.onnx", "--cold-gaps", ""}, wantExit: cli.ExitBadInput},
 		{name: "not a number", args: []string{"--model", "m.onnx", "--runs", "many"}, wantExit: cli.ExitBadInput},
 		{name: "bad batch list", args: []string{"--model", "m.onnx", "--batch", "1,x"}, wantExit: cli.ExitBadInput},
 		{name: "argument", args: []string{"m.onnx"}, wantExit: cli.ExitBadInput},
@@ -96,7 +102,7 @@ func TestRun(t *testing.T) {
 	out := filepath.Join(dir, "edge-test.yaml")
 	var stdout, progress bytes.Buffer
 	o := Options{Models: []string{"fashion/edge=" + tiny, resnet}, Out: out, Threads: 1, Batches: []int{1, 2}, Runs: 12, Warmup: 2,
-		Points: 2, Variants: 1, SweepWidths: true, HeldOut: 2, Seed: 3, ColdGap: 2 * time.Millisecond, ColdRuns: 3, Serving: true, ServingRuns: 4,
+		Points: 2, Variants: 1, SweepWidths: true, HeldOut: 2, Seed: 3, ColdGaps: []time.Duration{2 * time.Millisecond, time.Millisecond}, ColdRuns: 3, Serving: true, ServingRuns: 4,
 		Command: "tandem profile ...", Stdout: &stdout, Progress: &progress}
 	if err := run(&o); err != nil {
 		t.Fatal(err)
@@ -120,13 +126,14 @@ func TestRun(t *testing.T) {
 	if len(m.Batches) != 2 || m.Batches[1].Size != 2 || len(m.Layers) == 0 || m.ProfilerOverhead <= 0 {
 		t.Errorf("model entry %+v", m)
 	}
-	if m.Cold == nil || m.Cold.Gap != 2*time.Millisecond || m.Cold.Runs != 3 || len(m.Serving) != 2 || m.Serving[1].Runs != 4 {
+	if len(m.Cold) != 2 || m.Cold[0].Gap != time.Millisecond || m.Cold[1].Gap != 2*time.Millisecond || m.Cold[1].Runs != 3 ||
+		len(m.Serving) != 2 || m.Serving[1].Runs != 4 {
 		t.Errorf("cold latency %+v, serving paths %+v", m.Cold, m.Serving)
 	}
 	if p := d.Predictor; p == nil || p.HeldOut == nil || p.HeldOut.Networks != 2 || len(p.Batches) != 1 {
 		t.Errorf("predictor %+v", p)
 	}
-	for _, want := range []string{"fashion/edge", "resnet", "CHARGED BY NAME", "held-out", "fashion/edge: cold ", " over binary (+", " over json (+"} {
+	for _, want := range []string{"fashion/edge", "resnet", "CHARGED BY NAME", "held-out", "fashion/edge: cold ", "ms@1ms ", "ms@2ms (warm ", " over binary (+", " over json (+"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout.String())
 		}
@@ -170,7 +177,10 @@ func TestRunErrors(t *testing.T) {
 		{name: "no such folder", opts: Options{Models: []string{tiny}, Out: filepath.Join(dir, "none", "p.yaml")}, want: "folder " + filepath.Join(dir, "none") + " does not exist"},
 		{name: "zero threads", opts: Options{Models: []string{tiny}, Out: out, Threads: -1}, want: "--threads -1"},
 		{name: "batch 0", opts: Options{Models: []string{tiny}, Out: out, Batches: []int{0}}, want: "--batch 0"},
-		{name: "negative cold gap", opts: Options{Models: []string{tiny}, Out: out, ColdGap: -time.Millisecond}, want: "profile: --cold-gap -1ms: want 0 (off) or more"},
+		{name: "negative cold gap", opts: Options{Models: []string{tiny}, Out: out, ColdGaps: []time.Duration{time.Millisecond, -time.Millisecond}},
+			want: "profile: --cold-gaps 1ms,-1ms: gap -1ms: want gaps above 0, or a single 0 (off)"},
+		{name: "zero among cold gaps", opts: Options{Models: []string{tiny}, Out: out, ColdGaps: []time.Duration{0, 0}},
+			want: "profile: --cold-gaps 0s,0s: gap 0s: want gaps above 0"},
 		{name: "no cold runs", opts: Options{Models: []string{tiny}, Out: out, ColdRuns: -2}, want: "profile: --cold-runs -2: want 1 or more"},
 		{name: "no serving runs", opts: Options{Models: []string{tiny}, Out: out, Serving: true, ServingRuns: -1}, want: "profile: --serving-runs -1: want 1 or more"},
 		{name: "held out without sweep", opts: Options{Models: []string{tiny}, Out: out, HeldOut: 3}, want: "add --sweep-widths"},
@@ -222,7 +232,8 @@ func TestBadValues(t *testing.T) {
 		args []string
 		want string
 	}{
-		{args: []string{"--cold-gap", "-100ms"}, want: "profile: --cold-gap -100ms: want 0 (off) or more"},
+		{args: []string{"--cold-gaps", "-100ms"}, want: "profile: --cold-gaps -100ms: gap -100ms: want gaps above 0, or a single 0 (off)"},
+		{args: []string{"--cold-gaps", "1ms,0"}, want: "profile: --cold-gaps 1ms,0s: gap 0s: want gaps above 0, or a single 0 (off)"},
 		{args: []string{"--cold-runs", "-1"}, want: "profile: --cold-runs -1: want 1 or more"},
 		{args: []string{"--serving", "--serving-runs", "0"}, want: "profile: --serving-runs 0: want 1 or more"},
 	}
@@ -271,11 +282,13 @@ func TestCommandLine(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{opts: Options{Models: []string{"a.onnx"}, Out: "p.yaml", Threads: 1, Runs: 200, Warmup: 20, ColdRuns: 50, ServingRuns: 200},
-			want: "tandem profile --model a.onnx --threads 1 --runs 200 --warmup 20 --cold-gap 0s --out p.yaml"},
+		{opts: Options{Models: []string{"a.onnx"}, Out: "p.yaml", Threads: 1, Runs: 200, Warmup: 20, ColdRuns: 40, ServingRuns: 200},
+			want: "tandem profile --model a.onnx --threads 1 --runs 200 --warmup 20 --cold-gaps 0 --out p.yaml"},
+		{opts: Options{Models: []string{"a.onnx"}, Out: "p.yaml", Threads: 1, Runs: 200, Warmup: 20, ColdGaps: []time.Duration{0}, ColdRuns: 40},
+			want: "tandem profile --model a.onnx --threads 1 --runs 200 --warmup 20 --cold-gaps 0 --out p.yaml"},
 		{opts: Options{Models: []string{"a.onnx"}, Out: "p.yaml", Threads: 4, Runs: 200, Warmup: 20,
-			ColdGap: 100 * time.Millisecond, ColdRuns: 50, Serving: true, ServingRuns: 30},
-			want: "tandem profile --model a.onnx --threads 4 --runs 200 --warmup 20 --cold-gap 100ms --cold-runs 50 --serving --serving-runs 30 --out p.yaml"},
+			ColdGaps: []time.Duration{time.Millisecond, 100 * time.Millisecond, 1500 * time.Millisecond}, ColdRuns: 40, Serving: true, ServingRuns: 30},
+			want: "tandem profile --model a.onnx --threads 4 --runs 200 --warmup 20 --cold-gaps 1ms,100ms,1.5s --cold-runs 40 --serving --serving-runs 30 --out p.yaml"},
 	}
 	for _, tt := range tests {
 		if got := tt.opts.rebuiltCommand(); got != tt.want {

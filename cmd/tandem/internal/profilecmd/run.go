@@ -37,6 +37,24 @@ func parseModel(arg string) (modelArg, error) {
 	return modelArg{name: name, file: file}, nil
 }
 
+// coldGaps are the gaps to time the cold latency after; nil when
+// --cold-gaps turns it off: no gaps, or a single 0.
+func (o *Options) coldGaps() []time.Duration {
+	if len(o.ColdGaps) == 0 || len(o.ColdGaps) == 1 && o.ColdGaps[0] == 0 {
+		return nil
+	}
+	return o.ColdGaps
+}
+
+// joinGaps writes gaps as --cold-gaps reads them: "1ms,3ms,10ms".
+func joinGaps(gaps []time.Duration) string {
+	s := make([]string, len(gaps))
+	for i, g := range gaps {
+		s[i] = g.String()
+	}
+	return strings.Join(s, ",")
+}
+
 func (o *Options) validate() ([]modelArg, error) {
 	switch {
 	case len(o.Models) == 0:
@@ -49,8 +67,6 @@ func (o *Options) validate() ([]modelArg, error) {
 		return nil, cli.BadInputf("profile: --runs %d: want 1 or more", o.Runs)
 	case o.Warmup < 0:
 		return nil, cli.BadInputf("profile: --warmup %d: want 0 or more", o.Warmup)
-	case o.ColdGap < 0:
-		return nil, cli.BadInputf("profile: --cold-gap %v: want 0 (off) or more", o.ColdGap)
 	case o.ColdRuns < 1:
 		return nil, cli.BadInputf("profile: --cold-runs %d: want 1 or more", o.ColdRuns)
 	case o.ServingRuns < 1:
@@ -63,6 +79,13 @@ func (o *Options) validate() ([]modelArg, error) {
 		return nil, cli.BadInputf("profile: --held-out %d: want 0 (none) or more", o.HeldOut)
 	case o.HeldOut > 0 && !o.SweepWidths:
 		return nil, cli.BadInputf("profile: --held-out checks the predictor that --sweep-widths fits: add --sweep-widths")
+	}
+	if gaps := o.coldGaps(); gaps != nil {
+		for _, g := range gaps {
+			if g <= 0 {
+				return nil, cli.BadInputf("profile: --cold-gaps %s: gap %v: want gaps above 0, or a single 0 (off)", joinGaps(gaps), g)
+			}
+		}
 	}
 	for _, b := range o.Batches {
 		if b < 1 {
@@ -107,7 +130,7 @@ func run(o *Options) error {
 		batches = serverBatches
 	}
 	popts := profiler.Options{Threads: o.Threads, Runs: o.Runs, Warmup: o.Warmup, Batches: batches,
-		ColdGap: o.ColdGap, ColdRuns: o.ColdRuns, Serving: o.Serving, ServingRuns: o.ServingRuns, Progress: o.Progress}
+		ColdGaps: o.coldGaps(), ColdRuns: o.ColdRuns, Serving: o.Serving, ServingRuns: o.ServingRuns, Progress: o.Progress}
 	if o.Warmup == 0 {
 		popts.Warmup = -1 // none, as asked
 	}

@@ -44,9 +44,10 @@ func (o *Options) rebuiltCommand() string {
 		}
 		args = append(args, "--batch", strings.Join(b, ","))
 	}
-	args = append(args, "--cold-gap", o.ColdGap.String())
-	if o.ColdGap > 0 {
-		args = append(args, "--cold-runs", strconv.Itoa(o.ColdRuns))
+	if gaps := o.coldGaps(); gaps != nil {
+		args = append(args, "--cold-gaps", joinGaps(gaps), "--cold-runs", strconv.Itoa(o.ColdRuns))
+	} else {
+		args = append(args, "--cold-gaps", "0")
 	}
 	if o.Serving {
 		args = append(args, "--serving", "--serving-runs", strconv.Itoa(o.ServingRuns))
@@ -132,12 +133,13 @@ func writeHeldOut(w io.Writer, rows []profiles.HeldOutRow, s profiles.HeldOut) e
 	return err
 }
 
-// pathsLine says what the cold latency and the serving paths of m came to
-// against its back-to-back latency; empty when neither was measured.
+// pathsLine says what the cold latency curve and the serving paths of m
+// came to against its back-to-back latency, on one line: "cold 0.70ms@1ms
+// 0.77ms@3ms (warm 0.63ms), serving ..."; empty when neither was measured.
 func pathsLine(m *profiles.Model) string {
 	var parts []string
-	if c := m.Cold; c != nil {
-		parts = append(parts, fmt.Sprintf("cold %v at %v gaps (%.2fx warm)", c.Latency, c.Gap, float64(c.Latency)/float64(m.Latency)))
+	if len(m.Cold) > 0 {
+		parts = append(parts, fmt.Sprintf("cold %s (warm %s)", profiler.FormatCold(m.Cold), profiler.FormatMs(m.Latency)))
 	}
 	for _, s := range m.Serving {
 		over, _ := m.ServingOverhead(s.Protocol)
