@@ -6,7 +6,7 @@ GO       ?= go
 FUZZTIME ?= 200000x
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: sim test setup check vet staticcheck unit race fuzz bench build bundle offloader profiles
+.PHONY: sim test setup check vet staticcheck unit race fuzz bench build bundle offloader profiles fidelity
 
 sim:
 	$(GO) run ./cmd/tandem sim
@@ -74,3 +74,10 @@ profiles: build
 		--threads 1 --sweep-widths --held-out 30 --name edge-cpu-1t --out profiles/builtin/edge-cpu-1t.yaml
 	bin/tandem profile --model fashion/heavy=bundles/fashion/heavy.onnx --model fashion/edge=bundles/fashion/edge.onnx \
 		--threads $$(nproc) --sweep-widths --held-out 30 --serving --name server-cpu --out profiles/builtin/server-cpu.yaml
+
+# How far the simulator is from real runs of a matrix of scenarios
+# (docs/results.md); three real runs each, about 3 minutes on a quiet machine.
+fidelity: build
+	bin/tandem validate builtin:default builtin:burst builtin:congested-uplink builtin:cloud-only \
+		docs/fidelity/lte-trace.yaml docs/fidelity/high-load.yaml docs/fidelity/batching.yaml \
+		--requests 2000 --runs 3 --out out/fidelity
