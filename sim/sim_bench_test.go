@@ -38,9 +38,26 @@ func benchConfig(devices, requests int) Config {
 	}
 }
 
+// withCold gives both models of cfg a cold curve of five points, as
+// tandem profile measures them, so that every run is charged its idle
+// penalty.
+func withCold(cfg Config) Config {
+	curve := func(m *profiles.Model) *profiles.Model {
+		c := *m
+		for i, gap := range []time.Duration{1, 3, 10, 30, 100} {
+			c.Cold = append(c.Cold, profiles.ColdLatency{Gap: gap * time.Millisecond, Latency: m.Latency * time.Duration(10+i) / 10, Runs: 40})
+		}
+		return &c
+	}
+	cfg.EdgeModel, cfg.CloudModel = curve(cfg.EdgeModel), curve(cfg.CloudModel)
+	return cfg
+}
+
 // benchSim simulates b.N requests; an op is one simulated request.
-func benchSim(b *testing.B, devices int) {
-	s, err := New(benchConfig(devices, b.N))
+func benchSim(b *testing.B, devices int) { benchRun(b, benchConfig(devices, b.N)) }
+
+func benchRun(b *testing.B, cfg Config) {
+	s, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -62,3 +79,9 @@ func benchSim(b *testing.B, devices int) {
 
 func BenchmarkSimManyDevices(b *testing.B) { benchSim(b, benchDevices) }
 func BenchmarkSimOneDevice(b *testing.B)   { benchSim(b, 1) }
+
+// BenchmarkSimManyDevicesCold is BenchmarkSimManyDevices with the models'
+// cold curves: what charging every run its idle penalty costs.
+func BenchmarkSimManyDevicesCold(b *testing.B) {
+	benchRun(b, withCold(benchConfig(benchDevices, b.N)))
+}
