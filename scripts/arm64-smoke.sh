@@ -20,7 +20,7 @@
 # missing is an error, never a skip. Runs on a linux host that is not arm64.
 set -euo pipefail
 
-readonly EVAL_SAMPLES=300 # emulation is slow: a few hundred samples show the predictions agree
+readonly EVAL_SAMPLES=200 # emulation is slow: a few hundred samples show the predictions agree
 readonly MIN_ACCURACY=0.8
 readonly SIM_REQUESTS=500
 readonly SYSROOT=/usr/aarch64-linux-gnu # libc6-arm64-cross: the dynamic loader and libc
