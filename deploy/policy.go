@@ -17,6 +17,13 @@ type PolicyFactory func(device int, src rand.Source) (offload.Policy, error)
 // a round trip with; each device gets a policy of its own, since a learned
 // one keeps scratch space.
 func Policies(p scenarios.Policy, learned *offload.Offloader, costs offload.Costs) PolicyFactory {
+	if learned != nil && p.Kind == offload.KindLearned && p.Threshold > 0 {
+		// The scenario's operating point replaces the one the offloader
+		// was trained with (tandem offload tune sets it).
+		o := *learned
+		o.Threshold = p.Threshold
+		learned = &o
+	}
 	return func(_ int, src rand.Source) (offload.Policy, error) {
 		opt := offload.Options{Src: src, Offloader: learned, Costs: costs}
 		if learned != nil {

@@ -136,17 +136,20 @@ func Search(cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := strconv.ParseFloat(cur, 64)
-	if err != nil || !(v > 0) {
-		return nil, fmt.Errorf("plan: %s is %q in the scenario; plan varies a positive number (workload.rate, edge.count, cloud.servers, link.uplink_mbps...)", cfg.Key, cur)
-	}
 	integer := integerKeys[cfg.Key]
 	lo, hi := cfg.Lo, cfg.Hi
-	if lo == 0 {
-		lo = v / 16
-	}
-	if hi == 0 {
-		hi = v * 16
+	if lo == 0 || hi == 0 {
+		// The default range is around the scenario's own value.
+		v, err := strconv.ParseFloat(cur, 64)
+		if err != nil || !(v > 0) {
+			return nil, fmt.Errorf("plan: %s is %q in the scenario; plan varies a positive number (workload.rate, edge.count, cloud.servers, link.uplink_mbps...), or give the range", cfg.Key, cur)
+		}
+		if lo == 0 {
+			lo = v / 16
+		}
+		if hi == 0 {
+			hi = v * 16
+		}
 	}
 	if integer {
 		lo, hi = math.Max(1, math.Floor(lo)), math.Ceil(hi)

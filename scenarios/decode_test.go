@@ -152,6 +152,8 @@ func TestDecodeErrors(t *testing.T) {
 			`mine.yaml:9:10: edge.count: must be > 0, got -2`},
 		{"negative servers", edit(t, "  servers: 1", "  servers: -1"),
 			`mine.yaml:15:12: cloud.servers: must be > 0, got -1`},
+		{"learned threshold above 1", edit(t, "  kind: threshold\n  feature: max_prob\n  threshold: 0.8", "  kind: learned\n  threshold: 1.5"),
+			`mine.yaml:19:14: policy.threshold: must be from 0 to 1 (the offloader's score at which to offload), got 1.5`},
 		{"unknown protocol", edit(t, "  servers: 1", "  servers: 1\n  protocol: grpc"),
 			`mine.yaml:16:13: cloud.protocol: unknown protocol "grpc"; want one of binary, json`},
 		{"zero requests", edit(t, "requests: 100", "requests: 0"),

@@ -128,7 +128,7 @@ type Policy struct {
 	Kind      string  `yaml:"kind"`                // edge-only | cloud-only | random | threshold | learned | oracle | cost-aware
 	P         float64 `yaml:"p,omitempty"`         // random: offload probability
 	Feature   string  `yaml:"feature,omitempty"`   // threshold: max_prob | margin | entropy
-	Threshold float64 `yaml:"threshold,omitempty"` // threshold: offload when the feature says the edge is less sure than this (max_prob or margin below it, entropy above it)
+	Threshold float64 `yaml:"threshold,omitempty"` // threshold: offload when the feature says the edge is less sure than this (max_prob or margin below it, entropy above it); learned: offload at this score, replacing the offloader's own
 	Offloader string  `yaml:"offloader,omitempty"` // learned, cost-aware: path to offloader.json; empty: the bundle's
 	Lambda    float64 `yaml:"lambda,omitempty"`    // cost-aware: accuracy worth a millisecond of expected round trip
 }

@@ -207,7 +207,7 @@ func (pl *Policy) check(c *strictyaml.Checker, s *Scenario) {
 		PolicyOracle:    nil,
 		PolicyRandom:    {"p"},
 		PolicyThreshold: {"feature", "threshold"},
-		PolicyLearned:   {"offloader?"},
+		PolicyLearned:   {"offloader?", "threshold?"},
 		PolicyCostAware: {"lambda", "offloader?"},
 	}
 	keys, ok := needs[pl.Kind]
@@ -253,6 +253,9 @@ func (pl *Policy) check(c *strictyaml.Checker, s *Scenario) {
 	case PolicyLearned, PolicyCostAware:
 		if pl.Offloader != "" {
 			s.checkFile(c, p+".offloader", pl.Offloader, "offloader")
+		}
+		if pl.Kind == PolicyLearned && !(pl.Threshold >= 0 && pl.Threshold <= 1) {
+			c.Errorf(p+".threshold", "must be from 0 to 1 (the offloader's score at which to offload), got %g", pl.Threshold)
 		}
 		if pl.Kind == PolicyCostAware && (!(pl.Lambda >= 0) || math.IsInf(pl.Lambda, 1)) {
 			c.Errorf(p+".lambda", "must be a finite price >= 0 (accuracy per millisecond), got %g", pl.Lambda)

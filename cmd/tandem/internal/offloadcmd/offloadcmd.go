@@ -45,7 +45,7 @@ policy of a scenario.`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newTrain())
+	cmd.AddCommand(newTrain(), newTune())
 	return cmd
 }
 
