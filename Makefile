@@ -79,5 +79,5 @@ profiles: build
 # (docs/results.md); three real runs each, about 3 minutes on a quiet machine.
 fidelity: build
 	bin/tandem validate builtin:default builtin:burst builtin:congested-uplink builtin:cloud-only \
-		docs/fidelity/lte-trace.yaml docs/fidelity/high-load.yaml docs/fidelity/batching.yaml \
+		docs/fidelity/lte-trace.yaml docs/fidelity/high-load.yaml docs/fidelity/batching.yaml docs/fidelity/slow-board.yaml \
 		--requests 2000 --runs 3 --out out/fidelity

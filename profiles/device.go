@@ -27,6 +27,11 @@ type Host struct {
 	Runtime    string `yaml:"runtime,omitempty"`     // e.g. "onnxruntime 1.30.0"
 	Threads    int    `yaml:"threads,omitempty"`     // intra-op threads used
 	MeasuredAt string `yaml:"measured_at,omitempty"` // RFC 3339 date of the measurement
+	// Slowdown, when above 1, makes the profile an emulated device: this
+	// host with every run stretched Slowdown times (tandem profile
+	// --slowdown), as hil run stretches the runs of a device with this
+	// profile. 0 or 1: the host as it is.
+	Slowdown float64 `yaml:"slowdown,omitempty"`
 }
 
 // Model is the profile of one model on the device.

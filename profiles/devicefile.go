@@ -103,6 +103,9 @@ func (d *Device) check(c *strictyaml.Checker) {
 			c.Errorf("host."+f.key, "must be >= 0, got %d", f.v)
 		}
 	}
+	if d.Host.Slowdown != 0 && !(d.Host.Slowdown >= 1 && d.Host.Slowdown <= 1000) {
+		c.Errorf("host.slowdown", "must be from 1 to 1000 (how many times slower than the host), got %g", d.Host.Slowdown)
+	}
 	if len(d.Models) == 0 {
 		c.Errorf("models", "required: at least one model")
 	}

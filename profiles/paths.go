@@ -79,3 +79,29 @@ func (m *Model) ServingOverhead(protocol string) (overhead time.Duration, ok boo
 	}
 	return 0, false
 }
+
+// Stretched is m as a device k times slower than the one measured would
+// run it: every latency k times as long; cold gaps, spreads and FLOPs as
+// they are.
+func (m *Model) Stretched(k float64) Model {
+	x := func(d time.Duration) time.Duration { return time.Duration(float64(d)*k + 0.5) }
+	s := *m
+	s.Latency = x(m.Latency)
+	s.Batches = append([]BatchPoint(nil), m.Batches...)
+	for i := range s.Batches {
+		s.Batches[i].Latency = x(s.Batches[i].Latency)
+	}
+	s.Layers = append([]Layer(nil), m.Layers...)
+	for i := range s.Layers {
+		s.Layers[i].Latency = x(s.Layers[i].Latency)
+	}
+	s.Cold = append([]ColdLatency(nil), m.Cold...)
+	for i := range s.Cold {
+		s.Cold[i].Latency = x(s.Cold[i].Latency)
+	}
+	s.Serving = append([]Serving(nil), m.Serving...)
+	for i := range s.Serving {
+		s.Serving[i].Latency = x(s.Serving[i].Latency)
+	}
+	return s
+}

@@ -62,3 +62,20 @@ func TestServingOverhead(t *testing.T) {
 		}
 	}
 }
+
+func TestStretched(t *testing.T) {
+	ms := time.Millisecond
+	m := &Model{Latency: ms, Spread: 0.1,
+		Batches: []BatchPoint{{Size: 1, Latency: ms}, {Size: 4, Latency: 3 * ms}},
+		Layers:  []Layer{{Name: "conv", Latency: ms / 2, FLOPs: 7}},
+		Cold:    []ColdLatency{{Gap: 10 * ms, Latency: 2 * ms, Runs: 1}},
+		Serving: []Serving{{Protocol: ProtocolBinary, Latency: 2 * ms, Runs: 1}}}
+	s := m.Stretched(4)
+	if s.Latency != 4*ms || s.Batches[1].Latency != 12*ms || s.Layers[0].Latency != 2*ms || s.Layers[0].FLOPs != 7 ||
+		s.Cold[0].Latency != 8*ms || s.Cold[0].Gap != 10*ms || s.Serving[0].Latency != 8*ms || s.Spread != 0.1 {
+		t.Errorf("stretched 4 times: %+v", s)
+	}
+	if m.Latency != ms || m.Batches[1].Latency != 3*ms || m.Cold[0].Latency != 2*ms {
+		t.Errorf("Stretched changed the model it was called on: %+v", m)
+	}
+}

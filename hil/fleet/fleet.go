@@ -42,6 +42,11 @@ type Config struct {
 	// NewEdge opens an edge model for one slot of a device; nil when no
 	// request runs the edge model (cloud-only).
 	NewEdge func(device int) (Model, error)
+	// EdgeSlowdown, when above 1, emulates a device that many times
+	// slower than this host: each edge run holds its slot for
+	// EdgeSlowdown times as long as it took (the edge profile's
+	// host.slowdown).
+	EdgeSlowdown float64
 	Cloud   Cloud // nil when no request reaches the cloud (edge-only)
 	// CloudServers is the server pool's size, for its utilization.
 	CloudServers int
@@ -240,6 +245,11 @@ func (r *run) work(d *device, m Model) {
 			if err := m.Run(logits, x, 1); err != nil {
 				r.fail(fmt.Errorf("fleet: device %d edge model: %w", a.Device, err))
 				continue
+			}
+			if k := r.cfg.EdgeSlowdown; k > 1 {
+				// The emulated device is still computing: the slot waits,
+				// the host's core is free for the other devices.
+				waitUntil(r.ctx, began.Add(time.Duration(k*float64(time.Since(began)))))
 			}
 			rec.Edge = time.Since(began)
 			pred := dnn.Argmax(logits)

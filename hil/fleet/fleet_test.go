@@ -391,3 +391,28 @@ func TestRunCloudFaults(t *testing.T) {
 		})
 	}
 }
+
+// slowEdge is fakeEdge taking at least a millisecond.
+type slowEdge struct{ fakeEdge }
+
+func (e slowEdge) Run(dst, x []float32, n int) error {
+	time.Sleep(time.Millisecond)
+	return e.fakeEdge.Run(dst, x, n)
+}
+
+// TestEdgeSlowdown checks that an emulated device K times slower than the
+// host holds each edge run K times as long as the host took.
+func TestEdgeSlowdown(t *testing.T) {
+	cfg, k := testConfig(t, scenarios.PolicyEdgeOnly, nil, 0)
+	cfg.NewEdge = func(int) (Model, error) { return slowEdge{}, nil }
+	cfg.EdgeSlowdown = 4
+	runChecked(t, cfg)
+	for _, r := range k.recs {
+		if r.Edge < 4*time.Millisecond {
+			t.Errorf("request %d: edge %v, want at least 4 × the 1 ms run", r.ID, r.Edge)
+		}
+		if r.Latency < r.Edge {
+			t.Errorf("request %d: latency %v shorter than its edge run %v", r.ID, r.Latency, r.Edge)
+		}
+	}
+}

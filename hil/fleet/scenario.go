@@ -119,6 +119,7 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 			return s, nil
 		},
 		CloudServers: sc.Cloud.Servers,
+		EdgeSlowdown: edgeSlowdown(in),
 		Uplink:       setup.Uplink, Downlink: setup.Downlink,
 		RequestBytes: in.RequestBytes, ResponseBytes: sc.Link.ResponseBytes,
 		NewPolicy: setup.NewPolicy,
@@ -259,4 +260,13 @@ func HTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 256
 	return &http.Client{Transport: t, Timeout: time.Minute}
+}
+
+// edgeSlowdown is how many times slower than this host the edge device's
+// profile says the device is (an emulated device), 1 for the host itself.
+func edgeSlowdown(in *scenarios.Inputs) float64 {
+	if in.EdgeDevice != nil && in.EdgeDevice.Host.Slowdown > 1 {
+		return in.EdgeDevice.Host.Slowdown
+	}
+	return 1
 }

@@ -27,6 +27,7 @@ type Options struct {
 	ColdRuns    int             // timed runs of the cold latency at each gap
 	Serving     bool            // measure the serving path over both protocols
 	ServingRuns int             // timed requests of each serving path
+	Slowdown    float64         // > 1: profile an emulated device this many times slower than the host
 
 	SweepWidths bool   // measure probes and pruned variants and fit the predictor
 	Points      int    // probes per convolution configuration
@@ -89,6 +90,14 @@ what the serving path costs over the bare model to every request a cloud with
 this profile serves, over the scenario's cloud.protocol. It is meant for cloud
 profiles.
 
+--slowdown K profiles an emulated device K times slower than this host: every
+latency measured is multiplied by K and host.slowdown says so. 'tandem hil run'
+stretches every edge run of a device with such a profile to K times its measured
+time (holding the device's slot, not the host's core), so a board slower than
+this machine is emulated end to end with the same scenario. A CPU quota would
+not do: it caps average use, and an inference is shorter than the scheduler's
+accounting period.
+
 The profile says where it came from (source:, host:), and is written whole or
 not at all. Timing is sensitive to other load on the machine: keep it quiet.`,
 		Example: `  # an edge-class profile: one thread
@@ -122,6 +131,7 @@ not at all. Timing is sensitive to other load on the machine: keep it quiet.`,
 	f.IntVar(&opts.ColdRuns, "cold-runs", 40, "time `N` runs of the cold latency at each gap")
 	f.BoolVar(&opts.Serving, "serving", false, "also time the serving path of tandem's server on loopback, over the binary and the JSON protocol (cloud profiles)")
 	f.IntVar(&opts.ServingRuns, "serving-runs", 200, "time `N` requests of each serving path")
+	f.Float64Var(&opts.Slowdown, "slowdown", 1, "profile an emulated device `K` times slower than this host: every latency K times as long; hil run stretches the runs of a device with this profile as much")
 	f.BoolVar(&opts.SweepWidths, "sweep-widths", false, "measure layers at a grid of channel widths and fit the latency predictor")
 	f.IntVar(&opts.Points, "sweep-points", 24, "single-layer models `N` per convolution of the models")
 	f.IntVar(&opts.Variants, "sweep-variants", 8, "randomly pruned variants `N` of each model, measured whole to calibrate the predictor")

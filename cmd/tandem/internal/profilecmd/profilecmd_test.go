@@ -21,7 +21,7 @@ import (
 func TestFlags(t *testing.T) {
 	const ms = time.Millisecond
 	defaults := Options{Threads: 1, Runs: 200, Warmup: 20, ColdGaps: []time.Duration{ms, 3 * ms, 10 * ms, 30 * ms, 100 * ms}, ColdRuns: 40,
-		ServingRuns: 200, Points: 24, Variants: 8, Seed: 1}
+		ServingRuns: 200, Slowdown: 1, Points: 24, Variants: 8, Seed: 1}
 	tests := []struct {
 		name     string
 		args     []string
@@ -37,9 +37,11 @@ func TestFlags(t *testing.T) {
 			"--sweep-widths", "--sweep-points", "6", "--sweep-variants", "0", "--held-out", "30", "--seed", "9"},
 			want: func(o *Options) {
 				*o = Options{Models: []string{"m.onnx"}, Out: "p.yaml", Threads: 2, Batches: []int{1, 4, 16}, Runs: 50, Warmup: 0,
-					ColdGaps: []time.Duration{2 * ms, 1500 * ms}, ColdRuns: 7, Serving: true, ServingRuns: 30,
+					ColdGaps: []time.Duration{2 * ms, 1500 * ms}, ColdRuns: 7, Serving: true, ServingRuns: 30, Slowdown: 1,
 					SweepWidths: true, Points: 6, Variants: 0, HeldOut: 30, Seed: 9}
 			}},
+		{name: "slowdown", args: []string{"--model", "m.onnx", "--out", "p.yaml", "--slowdown", "4"},
+			want: func(o *Options) { o.Models, o.Out, o.Slowdown = []string{"m.onnx"}, "p.yaml", 4 }},
 		{name: "cold gaps repeated", args: []string{"--model", "m.onnx", "--out", "p.yaml", "--cold-gaps", "5ms", "--cold-gaps=1ms,2ms"},
 			want: func(o *Options) {
 				o.Models, o.Out, o.ColdGaps = []string{"m.onnx"}, "p.yaml", []time.Duration{5 * ms, ms, 2 * ms}
@@ -236,6 +238,8 @@ func TestBadValues(t *testing.T) {
 		{args: []string{"--cold-gaps", "1ms,0"}, want: "profile: --cold-gaps 1ms,0s: gap 0s: want gaps above 0, or a single 0 (off)"},
 		{args: []string{"--cold-runs", "-1"}, want: "profile: --cold-runs -1: want 1 or more"},
 		{args: []string{"--serving", "--serving-runs", "0"}, want: "profile: --serving-runs 0: want 1 or more"},
+		{args: []string{"--slowdown", "0.5"}, want: "profile: --slowdown 0.5: want 1 (the host as it is) to 1000"},
+		{args: []string{"--slowdown", "4", "--sweep-widths"}, want: "profile: --slowdown and --sweep-widths: the latency predictor is fitted to this host, not to a device emulated on it; profile the emulated device without --sweep-widths"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -65,6 +65,10 @@ func (o *Options) validate() ([]modelArg, error) {
 		return nil, cli.BadInputf("profile: --threads %d: want 1 or more", o.Threads)
 	case o.Runs < 1:
 		return nil, cli.BadInputf("profile: --runs %d: want 1 or more", o.Runs)
+	case o.Slowdown != 0 && !(o.Slowdown >= 1 && o.Slowdown <= 1000): // 0: Options made in code, the host as it is
+		return nil, cli.BadInputf("profile: --slowdown %g: want 1 (the host as it is) to 1000", o.Slowdown)
+	case o.Slowdown > 1 && o.SweepWidths:
+		return nil, cli.BadInputf("profile: --slowdown and --sweep-widths: the latency predictor is fitted to this host, not to a device emulated on it; profile the emulated device without --sweep-widths")
 	case o.Warmup < 0:
 		return nil, cli.BadInputf("profile: --warmup %d: want 0 or more", o.Warmup)
 	case o.ColdRuns < 1:
@@ -151,10 +155,19 @@ func run(o *Options) error {
 			return err
 		}
 	}
+	if o.Slowdown > 1 {
+		// An emulated device: hil run stretches each of its runs as much.
+		for i := range d.Models {
+			d.Models[i] = d.Models[i].Stretched(o.Slowdown)
+		}
+	}
 
 	host := profiler.ReadHostFacts()
 	d.Host = profiles.Host{CPU: host.CPU, Cores: host.Cores, MemoryMB: host.MemoryMB, OS: host.OS, Arch: host.Arch,
 		Runtime: "onnxruntime " + info.Version, Threads: o.Threads, MeasuredAt: started.Format(time.RFC3339)}
+	if o.Slowdown > 1 {
+		d.Host.Slowdown = o.Slowdown
+	}
 	d.Source = o.source(host, info.Version, started)
 	b, err := profiles.EncodeDevice(d)
 	if err != nil {

@@ -52,6 +52,9 @@ func (o *Options) rebuiltCommand() string {
 	if o.Serving {
 		args = append(args, "--serving", "--serving-runs", strconv.Itoa(o.ServingRuns))
 	}
+	if o.Slowdown > 1 {
+		args = append(args, "--slowdown", strconv.FormatFloat(o.Slowdown, 'g', -1, 64))
+	}
 	if o.SweepWidths {
 		args = append(args, "--sweep-widths", "--sweep-points", strconv.Itoa(o.Points), "--sweep-variants", strconv.Itoa(o.Variants),
 			"--seed", strconv.FormatUint(o.Seed, 10))
