@@ -47,7 +47,7 @@ type Config struct {
 	// EdgeSlowdown times as long as it took (the edge profile's
 	// host.slowdown).
 	EdgeSlowdown float64
-	Cloud   Cloud // nil when no request reaches the cloud (edge-only)
+	Cloud        Cloud // nil when no request reaches the cloud (edge-only)
 	// CloudServers is the server pool's size, for its utilization.
 	CloudServers int
 
