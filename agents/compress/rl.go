@@ -188,17 +188,7 @@ func (e *env) buildKeep(ratios []float64) (*dnn.Graph, map[string][]int, error) 
 // with which the budget can still be met when every later group keeps the
 // least; 0 when even the least does not fit.
 func (e *env) limit(t int, ratios []float64) (float64, error) {
-	try := func(r float64) (bool, error) {
-		rs := append(slices.Clone(ratios[:t]), r)
-		for len(rs) < len(e.groups) {
-			rs = append(rs, e.min)
-		}
-		p, err := e.build(rs)
-		if err != nil {
-			return false, err
-		}
-		return e.b.meets(p, e.base)
-	}
+	try := func(r float64) (bool, error) { return e.fitsWith(t, ratios, r) }
 	if ok, err := try(1); ok || err != nil {
 		return 1, err
 	}
@@ -219,6 +209,20 @@ func (e *env) limit(t int, ratios []float64) (float64, error) {
 		}
 	}
 	return lo, nil
+}
+
+// fitsWith reports whether the budget is met with ratio r for group t,
+// ratios before it and the least for every later group.
+func (e *env) fitsWith(t int, ratios []float64, r float64) (bool, error) {
+	rs := append(slices.Clone(ratios[:t]), r)
+	for len(rs) < len(e.groups) {
+		rs = append(rs, e.min)
+	}
+	p, err := e.build(rs)
+	if err != nil {
+		return false, err
+	}
+	return e.b.meets(p, e.base)
 }
 
 // sample draws a relative width per layer group and returns the ratios of
@@ -338,6 +342,18 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 			}
 			if hi == 0 {
 				return nil, infeasible(fmt.Sprintf("compress: rl: even %g of every layer exceeds the budget", cfg.MinKeep))
+			}
+			if a < hi {
+				// A cost need not fall as channels are cut (a latency
+				// predictor rounds them to the kernel's blocks): a ratio
+				// below the limit may not fit where the limit does.
+				ok, err := e.fitsWith(t, ratios, a)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					a = hi
+				}
 			}
 			a = min(a, hi)
 			ratios = append(ratios, a)
