@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -112,7 +110,7 @@ func Tune(opts *TuneOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFile(opts.Out, b); err != nil {
+		if err := cli.WriteFileAtomic(opts.Out, b); err != nil {
 			return err
 		}
 		rep.Out = opts.Out
@@ -128,28 +126,6 @@ func Tune(opts *TuneOptions) error {
 	}
 	if t.Scenario == nil {
 		return &cli.BoundError{Err: fmt.Errorf("offload tune: %s: no %s from %g to %g meets %s", sc.Name, t.Knob.Key, t.Lo, t.Hi, sloString(slos))}
-	}
-	return nil
-}
-
-// writeFile writes b to path whole or not at all.
-func writeFile(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
 	}
 	return nil
 }

@@ -256,26 +256,6 @@ func TestBadValues(t *testing.T) {
 	}
 }
 
-func TestWriteAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "p.yaml")
-	for _, content := range []string{"first\n", "second\n"} {
-		if err := writeAtomic(path, []byte(content)); err != nil {
-			t.Fatal(err)
-		}
-		if b, _ := os.ReadFile(path); string(b) != content {
-			t.Errorf("file holds %q, want %q", b, content)
-		}
-	}
-	if err := writeAtomic(filepath.Join(dir, "none", "p.yaml"), []byte("x")); err == nil {
-		t.Error("writing into a missing folder: no error")
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("folder holds %d entries, want only p.yaml", len(entries))
-	}
-}
-
 func TestCommandLine(t *testing.T) {
 	got := commandLine([]string{"/usr/bin/tandem", "profile", "--model", "my model.onnx", "--out", "it's.yaml"})
 	want := `tandem profile --model 'my model.onnx' --out 'it'\''s.yaml'`

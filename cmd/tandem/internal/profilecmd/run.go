@@ -1,9 +1,7 @@
 package profilecmd
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,7 +171,7 @@ func run(o *Options) error {
 	if err != nil {
 		return fmt.Errorf("profile: %w", err)
 	}
-	if err := writeAtomic(o.Out, b); err != nil {
+	if err := cli.WriteFileAtomic(o.Out, b); err != nil {
 		return fmt.Errorf("profile: --out %s: %w", o.Out, err)
 	}
 	if o.Stdout != nil {
@@ -242,34 +240,4 @@ func (o *Options) profileName() string {
 		return o.Name
 	}
 	return strings.TrimSuffix(filepath.Base(o.Out), filepath.Ext(o.Out))
-}
-
-// writeAtomic writes b to path through a temporary file in the same folder
-// and a rename, so that path holds the old file or the new one, never a
-// part of one.
-func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		if rerr := os.Remove(tmp); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-			return fmt.Errorf("%w (and removing %s: %v)", err, tmp, rerr)
-		}
-	}
-	return err
 }
