@@ -193,3 +193,43 @@ func TestRLSearch(t *testing.T) {
 		t.Errorf("two searches with one seed: %v and %v", c.Ratios, d.Ratios)
 	}
 }
+
+// TestRLLatencyBudgetNearTheFloor runs the agent at latency budgets just
+// above the least the model can be predicted at. The profile's predictor
+// rounds channels to kernel blocks, so a cost need not fall as channels
+// are cut: every episode must still fit, and none may be refused as
+// infeasible when a fitting model exists.
+func TestRLLatencyBudgetNearTheFloor(t *testing.T) {
+	g, sp := trained(t)
+	d, err := profiles.LoadDevice("edge-cpu-1t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := hilPredict(d, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := map[string][]int{}
+	for _, gr := range g.ConvGroups() {
+		setGroup(one, gr, dnn.L1Channels(g, gr, 1))
+	}
+	thin, err := dnn.Prune(g, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	least, err := hilPredict(d, thin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []float64{0.15, 0.3, 0.5} {
+		budget := least + time.Duration(f*float64(full-least))
+		c, err := chooseRL(g, Budget{Latency: budget, Device: d}, sp.Val, sp.Train, RLConfig{Episodes: 10, Warmup: 5, Samples: 60, Calibrate: 2}, 3)
+		if err != nil {
+			t.Errorf("budget %v (the least %v, the whole model %v): %v", budget, least, full, err)
+			continue
+		}
+		if got, _ := hilPredict(d, c.Graph); got > budget {
+			t.Errorf("budget %v: the agent's model is predicted at %v", budget, got)
+		}
+	}
+}
