@@ -28,7 +28,7 @@ Start your own from a built-in, which 'show' prints with every default spelled o
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newList(), newShow(), newCheck())
+	cmd.AddCommand(newList(), newShow(), newCheck(), newNew())
 	return cmd
 }
 

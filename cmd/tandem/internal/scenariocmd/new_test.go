@@ -1,0 +1,128 @@
+package scenariocmd
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tandem-edge/tandem/agents/offload"
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/bundles/build"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/data"
+	"github.com/tandem-edge/tandem/hil/hiltest"
+	"github.com/tandem-edge/tandem/profiler"
+	"github.com/tandem-edge/tandem/profiles"
+	"github.com/tandem-edge/tandem/scenarios"
+	"github.com/tandem-edge/tandem/sim"
+)
+
+func TestNewBuiltin(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "mine.yaml")
+	if _, err := execute(t, "new", "--bundle", "builtin:fashion", "--name", "mine", "--out", out); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Name != "mine" || sc.Bundle != "builtin:fashion" || sc.Policy.Kind != scenarios.PolicyLearned {
+		t.Errorf("scenario %+v", sc)
+	}
+	if _, err := sim.Simulate(sc); err != nil {
+		t.Errorf("the new scenario does not simulate: %v", err)
+	}
+}
+
+// TestNewOwnBundle takes a bundle the project does not ship from its
+// folder to a simulation: without profiles of its models, scenario new says
+// which commands measure them; with them, what it writes runs.
+func TestNewOwnBundle(t *testing.T) {
+	hiltest.RequireORT(t)
+	dir := t.TempDir()
+	bdir := filepath.Join(dir, "bundle")
+	csv := filepath.Join(dir, "thirds.csv")
+	rng := rand.New(rand.NewPCG(7, 8))
+	var b strings.Builder
+	for i := range 600 {
+		label := i % 3
+		fmt.Fprint(&b, label)
+		for p := range 64 {
+			v := rng.IntN(140)
+			if row := p / 8; row >= 2*label && row < 2*label+4 {
+				v += 70
+			}
+			fmt.Fprintf(&b, ",%d", v)
+		}
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(csv, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := build.ModelSpec{Arch: "tiny", Seed: 1, Train: dnn.TrainConfig{Epochs: 1, BatchSize: 64, Seed: 1, CropPad: -1}}
+	edge := spec
+	edge.Width, edge.Seed = 0.5, 2
+	if _, err := build.Build(build.Config{Name: "thirds", Dataset: csv, Split: data.DefaultSplit, Heavy: spec, Edge: edge,
+		Command: "go test", Out: bdir, Offloader: offload.TrainConfig{Epochs: 20, Hidden: 4, Folds: 2, Seed: 1}}); err != nil {
+		t.Fatal(err)
+	}
+
+	out := filepath.Join(dir, "thirds.yaml")
+	_, err := execute(t, "new", "--bundle", bdir, "--out", out)
+	if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), "tandem profile --model thirds/edge="+filepath.Join(bdir, "edge.onnx")) {
+		t.Fatalf("no profiles of the bundle's models: %v (exit %d), want exit 2 and the profile commands", err, cli.ExitCode(err))
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s written despite the error", out)
+	}
+
+	bundle, err := bundles.Load(bdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := &profiles.Device{Name: "here", Source: "go test", Host: profiles.Host{Threads: 1}}
+	for _, which := range []string{bundles.ModelEdge, bundles.ModelHeavy} {
+		path, _ := bundle.ModelPath(which)
+		m, err := profiler.MeasureFile("thirds/"+which, path, profiler.Options{Runs: 5, Warmup: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dev.Models = append(dev.Models, m.Profile)
+	}
+	raw, err := profiles.EncodeDevice(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof := filepath.Join(dir, "here.yaml")
+	if err := os.WriteFile(prof, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Paths as a user types them, from where they are; the scenario in a
+	// folder of its own.
+	t.Chdir(dir)
+	if err := os.Mkdir("scenarios", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := execute(t, "new", "--bundle", "bundle", "--edge-device", "here.yaml", "--cloud-device", prof, "--out", "scenarios/thirds.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.Load("scenarios/thirds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Bundle != "../bundle" || sc.Edge.Device != "../here.yaml" || sc.Cloud.Device != prof {
+		t.Errorf("paths in the scenario: bundle %q, edge.device %q, cloud.device %q; want the relative ones relative to its folder", sc.Bundle, sc.Edge.Device, sc.Cloud.Device)
+	}
+	sc.Requests = 500
+	sum, err := sim.Simulate(sc)
+	if err != nil {
+		t.Fatalf("the new scenario does not simulate: %v", err)
+	}
+	if sum.Completed != 500 {
+		t.Errorf("completed %d of 500", sum.Completed)
+	}
+}
