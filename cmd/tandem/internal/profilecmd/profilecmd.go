@@ -6,11 +6,13 @@ package profilecmd
 import (
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/profiler"
 )
 
 // Options are the inputs of `tandem profile`.
@@ -126,8 +128,7 @@ not at all. Timing is sensitive to other load on the machine: keep it quiet.`,
 	f.IntSliceVar(&opts.Batches, "batch", nil, "batch sizes `B,...` of the batch curve (default 1 at one thread, else 1,2,4,8,16,32)")
 	f.IntVar(&opts.Runs, "runs", 200, "time `R` batch-1 runs without and with the profiler")
 	f.IntVar(&opts.Warmup, "warmup", 20, "untimed runs `W` before timing")
-	f.DurationSliceVar(&opts.ColdGaps, "cold-gaps", []time.Duration{time.Millisecond, 3 * time.Millisecond, 10 * time.Millisecond,
-		30 * time.Millisecond, 100 * time.Millisecond}, "also time the cold latency after each idle gap `D,...` (0: off)")
+	f.DurationSliceVar(&opts.ColdGaps, "cold-gaps", slices.Clone(profiler.DefaultColdGaps), "also time the cold latency after each idle gap `D,...` (0: off)")
 	f.IntVar(&opts.ColdRuns, "cold-runs", 40, "time `N` runs of the cold latency at each gap")
 	f.BoolVar(&opts.Serving, "serving", false, "also time the serving path of tandem's server on loopback, over the binary and the JSON protocol (cloud profiles)")
 	f.IntVar(&opts.ServingRuns, "serving-runs", 200, "time `N` requests of each serving path")

@@ -14,10 +14,6 @@ import (
 	"github.com/tandem-edge/tandem/profiles"
 )
 
-// serverBatches is the default batch curve of a profile measured on more
-// than one thread: a server that batches requests.
-var serverBatches = []int{1, 2, 4, 8, 16, 32}
-
 // modelArg is one --model: the name the profile gives it and its file.
 type modelArg struct{ name, file string }
 
@@ -123,13 +119,12 @@ func run(o *Options) error {
 	if err != nil {
 		return err
 	}
-	info, err := hil.InitORT()
-	if err != nil {
+	if _, err := hil.InitORT(); err != nil {
 		return err
 	}
 	batches := o.Batches
 	if batches == nil && o.Threads > 1 {
-		batches = serverBatches
+		batches = profiler.ServerBatches
 	}
 	popts := profiler.Options{Threads: o.Threads, Runs: o.Runs, Warmup: o.Warmup, Batches: batches,
 		ColdGaps: o.coldGaps(), ColdRuns: o.ColdRuns, Serving: o.Serving, ServingRuns: o.ServingRuns, Progress: o.Progress}
@@ -137,16 +132,17 @@ func run(o *Options) error {
 		popts.Warmup = -1 // none, as asked
 	}
 
-	started := time.Now().UTC()
-	d := &profiles.Device{Name: o.profileName()}
-	var measured []*profiler.Measurement
-	for _, m := range models {
-		pm, err := profiler.MeasureFile(m.name, m.file, popts)
-		if err != nil {
-			return cli.BadInput(fmt.Errorf("profile: --model %s: %w", m.file, err))
-		}
-		measured = append(measured, pm)
-		d.Models = append(d.Models, pm.Profile)
+	named := make([]profiler.NamedModel, len(models))
+	for i, m := range models {
+		named[i] = profiler.NamedModel{Name: m.name, File: m.file}
+	}
+	cmd := o.Command
+	if cmd == "" {
+		cmd = o.rebuiltCommand()
+	}
+	d, measured, err := profiler.MeasureDevice(o.profileName(), cmd, named, popts)
+	if err != nil {
+		return cli.BadInput(err)
 	}
 	if o.SweepWidths {
 		if d.Predictor, err = o.fitPredictor(models, measured, d.Models); err != nil {
@@ -158,15 +154,8 @@ func run(o *Options) error {
 		for i := range d.Models {
 			d.Models[i] = d.Models[i].Stretched(o.Slowdown)
 		}
-	}
-
-	host := profiler.ReadHostFacts()
-	d.Host = profiles.Host{CPU: host.CPU, Cores: host.Cores, MemoryMB: host.MemoryMB, OS: host.OS, Arch: host.Arch,
-		Runtime: "onnxruntime " + info.Version, Threads: o.Threads, MeasuredAt: started.Format(time.RFC3339)}
-	if o.Slowdown > 1 {
 		d.Host.Slowdown = o.Slowdown
 	}
-	d.Source = o.source(host, info.Version, started)
 	b, err := profiles.EncodeDevice(d)
 	if err != nil {
 		return fmt.Errorf("profile: %w", err)

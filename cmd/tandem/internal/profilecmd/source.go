@@ -66,25 +66,6 @@ func (o *Options) rebuiltCommand() string {
 	return commandLine(append([]string{"tandem"}, args[1:]...))
 }
 
-// source is the profile's source: line: the command, the host, the runtime
-// and the date.
-func (o *Options) source(h profiler.HostFacts, ortVersion string, at time.Time) string {
-	cmd := o.Command
-	if cmd == "" {
-		cmd = o.rebuiltCommand()
-	}
-	cpu := h.CPU
-	if cpu == "" {
-		cpu = "unknown CPU"
-	}
-	threads := "threads"
-	if o.Threads == 1 {
-		threads = "thread"
-	}
-	return fmt.Sprintf("%s (measured on %s, %d cores, %s/%s, onnxruntime %s, %d %s, %s)",
-		cmd, cpu, h.Cores, h.OS, h.Arch, ortVersion, o.Threads, threads, at.Format("2006-01-02"))
-}
-
 // writeSummary prints a table of what was measured.
 func writeSummary(w io.Writer, d *profiles.Device, measured []*profiler.Measurement) error {
 	t := tablewriter.NewWriter(w)

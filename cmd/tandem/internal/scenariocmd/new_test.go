@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/bundles"
@@ -124,5 +125,29 @@ func TestNewOwnBundle(t *testing.T) {
 	}
 	if sum.Completed != 500 {
 		t.Errorf("completed %d of 500", sum.Completed)
+	}
+
+	// --profile-here measures the models itself, briefly here.
+	quick := profiler.Options{Runs: 5, Warmup: 1, ColdGaps: []time.Duration{time.Millisecond}, ColdRuns: 2, ServingRuns: 3, BatchBudget: 100 * time.Millisecond}
+	b2, err := NewScenario(&NewOptions{Bundle: "bundle", ProfileHere: ".", Out: "scenarios/here.yaml", measure: quick})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("scenarios/here.yaml", b2, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err = scenarios.Load("scenarios/here.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Edge.Device != "../edge-here.yaml" || sc.Cloud.Device != "../server-here.yaml" {
+		t.Errorf("devices %q and %q, want the profiles measured here", sc.Edge.Device, sc.Cloud.Device)
+	}
+	in, err := scenarios.Resolve(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.CloudModel.Serving) != 2 || len(in.EdgeModel.Cold) != 1 || in.CloudDevice.Host.Threads < 1 {
+		t.Errorf("measured profiles: edge %+v, cloud %+v", in.EdgeModel, in.CloudModel)
 	}
 }
