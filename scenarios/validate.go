@@ -60,8 +60,8 @@ func (s *Scenario) checkBundle(c *strictyaml.Checker) {
 	case strings.TrimSpace(s.Bundle) == "":
 		c.Errorf("bundle", "required: builtin:NAME or the path of a bundle folder")
 	case strings.HasPrefix(s.Bundle, builtinPrefix):
-		// Built-in bundles are checked when loaded: scenarios does not
-		// reach into bundles.
+		// A built-in bundle is checked when Resolve loads it; validation
+		// reads only the scenario and the files it names.
 	default:
 		if fi, err := os.Stat(s.Path(s.Bundle)); err != nil || !fi.IsDir() {
 			c.Errorf("bundle", "no bundle folder %s", s.Path(s.Bundle))
