@@ -131,18 +131,17 @@ func TestBudgetErrors(t *testing.T) {
 	}
 }
 
-func TestLatencyBudget(t *testing.T) {
-	g, _ := trained(t)
+// latencyRange is g's predicted latency on the built-in edge-cpu-1t, whole
+// and with one channel a layer, and the profile it was predicted on.
+func latencyRange(t *testing.T, g *dnn.Graph) (d *profiles.Device, least, full time.Duration) {
+	t.Helper()
 	d, err := profiles.LoadDevice("edge-cpu-1t")
 	if err != nil {
 		t.Fatal(err)
 	}
-	full, err := hilPredict(d, g)
-	if err != nil {
+	if full, err = hilPredict(d, g); err != nil {
 		t.Fatal(err)
 	}
-	// Halfway between one channel a layer and the whole model: fixed
-	// per-layer costs dominate a model this small.
 	one := map[string][]int{}
 	for _, gr := range g.ConvGroups() {
 		setGroup(one, gr, dnn.L1Channels(g, gr, 1))
@@ -151,10 +150,17 @@ func TestLatencyBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	least, err := hilPredict(d, thin)
-	if err != nil {
+	if least, err = hilPredict(d, thin); err != nil {
 		t.Fatal(err)
 	}
+	return d, least, full
+}
+
+func TestLatencyBudget(t *testing.T) {
+	g, _ := trained(t)
+	d, least, full := latencyRange(t, g)
+	// Halfway between one channel a layer and the whole model: fixed
+	// per-layer costs dominate a model this small.
 	budget := (least + full) / 2
 	c, err := Choose(g, Uniform, Budget{Latency: budget, Device: d}, 1)
 	if err != nil {
@@ -201,26 +207,7 @@ func TestRLSearch(t *testing.T) {
 // infeasible when a fitting model exists.
 func TestRLLatencyBudgetNearTheFloor(t *testing.T) {
 	g, sp := trained(t)
-	d, err := profiles.LoadDevice("edge-cpu-1t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	full, err := hilPredict(d, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	one := map[string][]int{}
-	for _, gr := range g.ConvGroups() {
-		setGroup(one, gr, dnn.L1Channels(g, gr, 1))
-	}
-	thin, err := dnn.Prune(g, one)
-	if err != nil {
-		t.Fatal(err)
-	}
-	least, err := hilPredict(d, thin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, least, full := latencyRange(t, g)
 	for _, f := range []float64{0.15, 0.3, 0.5} {
 		budget := least + time.Duration(f*float64(full-least))
 		c, err := chooseRL(g, Budget{Latency: budget, Device: d}, sp.Val, sp.Train, RLConfig{Episodes: 10, Warmup: 5, Samples: 60, Calibrate: 2}, 3)

@@ -3,9 +3,7 @@ package offloadcmd
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,33 +16,8 @@ import (
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/data"
+	"github.com/tandem-edge/tandem/dnn/data/datatest"
 )
-
-// writeCSV writes a three-class 8x8 dataset whose classes are bright in
-// overlapping thirds of the image, noisy enough that a small model trained
-// briefly errs where a larger one trained longer does not.
-func writeCSV(t *testing.T, n int) string {
-	t.Helper()
-	rng := rand.New(rand.NewPCG(7, 8))
-	var b strings.Builder
-	for i := range n {
-		label := i % 3
-		fmt.Fprint(&b, label)
-		for p := range 64 {
-			v := rng.IntN(140)
-			if row := p / 8; row >= 2*label && row < 2*label+4 {
-				v += 70
-			}
-			fmt.Fprintf(&b, ",%d", v)
-		}
-		b.WriteByte('\n')
-	}
-	path := filepath.Join(t.TempDir(), "thirds.csv")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // buildBundle builds a small bundle whose edge model is much weaker than its
 // heavy one, so that there is something for an offloader to learn.
@@ -53,7 +26,7 @@ func buildBundle(t *testing.T) string {
 	out := filepath.Join(t.TempDir(), "thirds")
 	heavy := build.ModelSpec{Arch: "tiny", Seed: 1, Train: dnn.TrainConfig{Epochs: 6, BatchSize: 32, Seed: 1, CropPad: -1}}
 	edge := build.ModelSpec{Arch: "tiny", Width: 0.25, Seed: 2, Train: dnn.TrainConfig{Epochs: 1, BatchSize: 64, Seed: 2, CropPad: -1}}
-	if _, err := build.Build(build.Config{Name: "thirds", Dataset: writeCSV(t, 1500), Split: data.DefaultSplit,
+	if _, err := build.Build(build.Config{Name: "thirds", Dataset: datatest.ThirdsCSV(t, 1500), Split: data.DefaultSplit,
 		Heavy: heavy, Edge: edge, Command: "go test", Out: out, Offloader: offload.TrainConfig{Epochs: 50}}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package scenariocmd
 
 import (
-	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/data"
+	"github.com/tandem-edge/tandem/dnn/data/datatest"
 	"github.com/tandem-edge/tandem/hil/hiltest"
 	"github.com/tandem-edge/tandem/profiler"
 	"github.com/tandem-edge/tandem/profiles"
@@ -46,24 +45,7 @@ func TestNewOwnBundle(t *testing.T) {
 	hiltest.RequireORT(t)
 	dir := t.TempDir()
 	bdir := filepath.Join(dir, "bundle")
-	csv := filepath.Join(dir, "thirds.csv")
-	rng := rand.New(rand.NewPCG(7, 8))
-	var b strings.Builder
-	for i := range 600 {
-		label := i % 3
-		fmt.Fprint(&b, label)
-		for p := range 64 {
-			v := rng.IntN(140)
-			if row := p / 8; row >= 2*label && row < 2*label+4 {
-				v += 70
-			}
-			fmt.Fprintf(&b, ",%d", v)
-		}
-		b.WriteByte('\n')
-	}
-	if err := os.WriteFile(csv, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	csv := datatest.ThirdsCSV(t, 600)
 	spec := build.ModelSpec{Arch: "tiny", Seed: 1, Train: dnn.TrainConfig{Epochs: 1, BatchSize: 64, Seed: 1, CropPad: -1}}
 	edge := spec
 	edge.Width, edge.Seed = 0.5, 2
