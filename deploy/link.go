@@ -66,5 +66,8 @@ func (l *Link) Busy() time.Duration { return l.busy }
 // Transfers is how many transfers have joined the link.
 func (l *Link) Transfers() int64 { return l.transfers }
 
+// Half is the link's one-way propagation delay, half its round trip.
+func (l *Link) Half() time.Duration { return l.half }
+
 // Profile is the link's capacity profile.
 func (l *Link) Profile() profiles.Link { return l.profile }

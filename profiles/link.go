@@ -35,3 +35,13 @@ func (c *constant) TransferEnd(t time.Duration, n int) time.Duration {
 	}
 	return t + time.Duration(math.Ceil(float64(n)*c.nsPerByte))
 }
+
+// ConstantMbps is l's rate when l is a link of fixed capacity (Constant),
+// and false for any other link (a replayed trace).
+func ConstantMbps(l Link) (float64, bool) {
+	c, ok := l.(*constant)
+	if !ok {
+		return 0, false
+	}
+	return c.mbps, true
+}

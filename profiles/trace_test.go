@@ -192,3 +192,16 @@ func TestLoadTraceBuiltin(t *testing.T) {
 		t.Errorf("LoadTrace(lte) = %v", err)
 	}
 }
+
+func TestConstantMbps(t *testing.T) {
+	if got, ok := ConstantMbps(Constant(12.5)); !ok || got != 12.5 {
+		t.Errorf("ConstantMbps(Constant(12.5)) = %g, %v", got, ok)
+	}
+	tr, err := ParseTrace("t", []byte("1\n2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ConstantMbps(tr); ok {
+		t.Error("ConstantMbps(trace): true")
+	}
+}

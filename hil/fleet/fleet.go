@@ -48,6 +48,16 @@ type Config struct {
 	// host.slowdown).
 	EdgeSlowdown float64
 	Cloud        Cloud // nil when no request reaches the cloud (edge-only)
+	// CloudFor, when set, is device i's own way to the cloud instead of
+	// Cloud: with KernelLinks, a client whose connections cross the
+	// device's shaped veth pair.
+	CloudFor func(device int) Cloud
+	// KernelLinks says the cloud calls' bytes cross links the kernel
+	// shapes (kernlink): the run then adds only half the round trip
+	// each way, and keeps the link rule (deploy.Link) as its estimate of
+	// the kernel's queue, for the policies' Context and the uplink's
+	// utilization.
+	KernelLinks bool
 	// CloudServers is the server pool's size, for its utilization.
 	CloudServers int
 
@@ -82,6 +92,7 @@ type device struct {
 	policy    offload.Policy
 	edgeFirst bool
 	up, down  *shapedLink
+	cloud     Cloud
 	edgeBusy  time.Duration // under run.mu
 }
 
@@ -141,7 +152,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fleet: device %d policy: %w", i, err)
 		}
-		d := &device{queue: make(chan arrived, perDevice[i]), policy: p, edgeFirst: p.EdgeFirst()}
+		d := &device{queue: make(chan arrived, perDevice[i]), policy: p, edgeFirst: p.EdgeFirst(), cloud: cfg.Cloud}
+		if cfg.CloudFor != nil {
+			d.cloud = cfg.CloudFor(i)
+		}
 		if cfg.Uplink != nil {
 			d.up = newShapedLink(cfg.Uplink(i), sc.Link.RTT.D())
 			down := cfg.Uplink(i)
@@ -283,7 +297,7 @@ func (r *run) work(d *device, m Model) {
 // has given up on is not waited for, however long the cloud takes.
 func (r *run) offload(d *device, rec *deploy.Record, x []float32, label int, arrived time.Time) {
 	t := time.Now()
-	if err := d.up.send(r.cfg.RequestBytes); err != nil {
+	if err := r.cross(d.up, r.cfg.RequestBytes); err != nil {
 		r.fail(fmt.Errorf("fleet: device %d uplink: %w", rec.Device, err))
 		return
 	}
@@ -295,7 +309,7 @@ func (r *run) offload(d *device, rec *deploy.Record, x []float32, label int, arr
 		defer cancel()
 	}
 	t = time.Now()
-	ans, err := r.cfg.Cloud.InferAnswer(ctx, x, 1)
+	ans, err := d.cloud.InferAnswer(ctx, x, 1)
 	roundTrip := time.Since(t)
 	if err == nil && len(ans.Y) != r.cfg.Classes {
 		err = fmt.Errorf("fleet: %d output values, want %d: %w", len(ans.Y), r.cfg.Classes, oip.ErrBadAnswer)
@@ -324,7 +338,7 @@ func (r *run) offload(d *device, rec *deploy.Record, x []float32, label int, arr
 		r.mu.Unlock()
 	}
 	t = time.Now()
-	if err := d.down.send(r.cfg.ResponseBytes); err != nil {
+	if err := r.cross(d.down, r.cfg.ResponseBytes); err != nil {
 		r.fail(fmt.Errorf("fleet: device %d downlink: %w", rec.Device, err))
 		return
 	}
@@ -332,6 +346,23 @@ func (r *run) offload(d *device, rec *deploy.Record, x []float32, label int, arr
 	rec.Correct = dnn.Argmax(ans.Y) == label
 	rec.Latency = time.Since(arrived)
 	r.end(rec)
+}
+
+// cross carries n bytes over one direction of a device's link. Shaped in
+// process, it waits for the transfer's delivery by the link rule; with
+// kernel links the bytes cross the kernel's link within the cloud call,
+// and it waits only for the half round trip, the link rule noting the
+// transfer as its estimate of the kernel's queue.
+func (r *run) cross(l *shapedLink, n int) error {
+	if !r.cfg.KernelLinks {
+		return l.send(n)
+	}
+	t := time.Now()
+	if _, err := l.note(n); err != nil {
+		return err
+	}
+	waitUntil(r.ctx, t.Add(l.link.Half()))
+	return nil
 }
 
 // end records a request that has ended: failed when the cloud failed it

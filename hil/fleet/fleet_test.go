@@ -223,6 +223,40 @@ func TestRunThreshold(t *testing.T) {
 	}
 }
 
+// TestRunKernelLinks checks a run whose links the kernel shapes: each
+// device reaches the cloud by its own way (CloudFor), the run adds half the
+// round trip each way and no transfer time of its own, and the link rule
+// still estimates the uplink's use.
+func TestRunKernelLinks(t *testing.T) {
+	shared := &fakeCloud{fail: true}
+	cfg, k := testConfig(t, scenarios.PolicyThreshold, shared, 0)
+	own := []*fakeCloud{{}, {}, {}}
+	cfg.KernelLinks = true
+	cfg.CloudFor = func(i int) Cloud { return own[i] }
+	sum := runChecked(t, cfg)
+	if sum.Completed != 60 || shared.calls != 0 {
+		t.Fatalf("%d completed, %d calls to the shared cloud", sum.Completed, shared.calls)
+	}
+	perDevice := make([]int, len(own))
+	for _, r := range k.recs {
+		if r.Decision != offload.Cloud {
+			continue
+		}
+		perDevice[r.Device]++
+		if r.Uplink < time.Millisecond || r.Downlink < time.Millisecond {
+			t.Errorf("request %d: uplink %v, downlink %v; want at least half the 2 ms round trip each", r.ID, r.Uplink, r.Downlink)
+		}
+	}
+	for i, c := range own {
+		if c.calls != perDevice[i] {
+			t.Errorf("device %d: its cloud answered %d calls, it offloaded %d", i, c.calls, perDevice[i])
+		}
+	}
+	if sum.Utilization.Uplink <= 0 {
+		t.Errorf("uplink utilization %v: the link rule's estimate is lost", sum.Utilization.Uplink)
+	}
+}
+
 func TestRunEdgeOnly(t *testing.T) {
 	sum, recs := testRun(t, scenarios.PolicyEdgeOnly, nil)
 	right := 0

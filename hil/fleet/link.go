@@ -39,6 +39,14 @@ func (l *shapedLink) send(n int) error {
 	return nil
 }
 
+// note adds a transfer of n bytes joining now to the link rule without
+// waiting for it: the estimate of a link the kernel shapes.
+func (l *shapedLink) note(n int) (deploy.Transfer, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.link.Send(time.Since(l.start), n)
+}
+
 func (l *shapedLink) busyTime() time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()

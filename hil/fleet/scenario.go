@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/dnn/data"
 	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/hil/kernlink"
 	"github.com/tandem-edge/tandem/hil/oip"
 	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/scenarios"
@@ -40,6 +42,10 @@ type ScenarioRun struct {
 	Model string // the heavy model's name on the loopback pool; "" is "heavy"
 	// Dataset is where the held-out inputs come from; "" is the bundle's.
 	Dataset string
+	// Shaper is what shapes the devices' links: ShaperProcess (""), the
+	// link rule on the wall clock, or ShaperKernel, each device's own
+	// veth pair rate-limited by tc (kernlink), for the loopback pool only.
+	Shaper string
 
 	Recorder deploy.Recorder
 	// Progress, when set, is told as requests end how many have, how many
@@ -47,6 +53,12 @@ type ScenarioRun struct {
 	Progress func(ended, failed, total int)
 	Log      io.Writer // a line as the run starts and one when it ends; nil: quiet
 }
+
+// The link shapers of ScenarioRun.Shaper.
+const (
+	ShaperProcess = "process"
+	ShaperKernel  = "kernel"
+)
 
 // InputError is an error of what a scenario run was given (the scenario,
 // its bundle, the held-out data, the cloud's model), found before any
@@ -69,6 +81,10 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 		return nil, inputErr(err)
 	}
 	setup, err := deploy.SetupFor(in)
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	kernel, err := kernelLinks(in, setup, run)
 	if err != nil {
 		return nil, inputErr(err)
 	}
@@ -141,12 +157,16 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 			if model == "" {
 				model = "heavy"
 			}
-			cloud, stop, err := startPool(ctx, in, probe, model)
+			pool, err := startPool(ctx, in, probe, model, kernel)
 			if err != nil {
 				return nil, err
 			}
-			defer stop()
-			cfg.Cloud = cloud
+			defer pool.stop()
+			cfg.Cloud = pool.clients[0]
+			if kernel != nil {
+				cfg.KernelLinks = true
+				cfg.CloudFor = func(i int) Cloud { return pool.clients[i] }
+			}
 		}
 	}
 	if held, err = build.HeldOut(b, run.Dataset); err != nil {
@@ -175,12 +195,20 @@ func logLine(w io.Writer, format string, args ...any) {
 	}
 }
 
-// startPool starts the scenario's server pool on loopback, serving the
-// bundle's heavy model as model, and returns its client and its stop. Each
+// pool is the scenario's server pool as a run reaches it: one client, or
+// with kernel links one per device, and how to stop it.
+type pool struct {
+	clients []*oip.Client
+	stop    func()
+}
+
+// startPool starts the scenario's server pool on loopback, or with kernel
+// links behind every device's veth pair, serving the bundle's heavy model
+// as model. Each
 // server runs the model on as many threads as the cloud device's profile
 // was measured with, so that the run is the deployment the simulator
 // predicts from that profile.
-func startPool(ctx context.Context, in *scenarios.Inputs, edge *hil.Session, model string) (*oip.Client, func(), error) {
+func startPool(ctx context.Context, in *scenarios.Inputs, edge *hil.Session, model string, kernel []kernlink.Link) (*pool, error) {
 	b, sc := in.Bundle, in.Scenario
 	threads := 1
 	if in.CloudDevice != nil {
@@ -188,7 +216,7 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edge *hil.Session, mod
 	}
 	heavy, err := b.ReadModel(bundles.ModelHeavy)
 	if err != nil {
-		return nil, nil, inputErr(err)
+		return nil, inputErr(err)
 	}
 	var models []oip.Model
 	var sessions []*hil.Session
@@ -201,7 +229,7 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edge *hil.Session, mod
 		s, err := hil.OpenBytes(b.Name+"/heavy", heavy, hil.Options{IntraOpThreads: threads})
 		if err != nil {
 			closeAll()
-			return nil, nil, inputErr(err)
+			return nil, inputErr(err)
 		}
 		sessions, models = append(sessions, s), append(models, s)
 	}
@@ -211,12 +239,12 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edge *hil.Session, mod
 	hm, hs, _ := sessions[0].Normalization()
 	if !slices.Equal(em, hm) || !slices.Equal(es, hs) {
 		closeAll()
-		return nil, nil, inputErr(fmt.Errorf("bundle %s: its edge and heavy models normalise inputs differently (mean %v std %v against %v %v)", b.Name, em, es, hm, hs))
+		return nil, inputErr(fmt.Errorf("bundle %s: its edge and heavy models normalise inputs differently (mean %v std %v against %v %v)", b.Name, em, es, hm, hs))
 	}
 	cfg, err := oip.SessionConfig(sessions[0], model)
 	if err != nil {
 		closeAll()
-		return nil, nil, inputErr(err)
+		return nil, inputErr(err)
 	}
 	if bt := sc.Cloud.Batching; bt != nil {
 		cfg.MaxBatch, cfg.MaxWait = bt.MaxBatch, bt.MaxWait.D()
@@ -227,30 +255,99 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edge *hil.Session, mod
 	srv, err := oip.NewPool(models, cfg)
 	if err != nil {
 		closeAll()
-		return nil, nil, inputErr(err)
+		return nil, inputErr(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var fabric *kernlink.Fabric
+	if kernel != nil {
+		if fabric, err = kernlink.Create(ctx, kernel); err != nil {
+			srv.Close()
+			closeAll()
+			return nil, err
+		}
+	}
+	var ln net.Listener
+	if fabric != nil {
+		ln, err = fabric.Listen()
+	} else {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
 	if err != nil {
+		if fabric != nil {
+			fabric.Close()
+		}
 		srv.Close()
 		closeAll()
-		return nil, nil, err
+		return nil, err
 	}
 	hs2 := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	go hs2.Serve(ln)
-	stop := func() {
+	p := &pool{stop: func() {
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		hs2.Shutdown(shutdown)
 		srv.Close()
 		closeAll()
+		if fabric != nil {
+			fabric.Close()
+		}
+	}}
+	newClient := func(url string, hc *http.Client) error {
+		c, err := oip.NewClient(ctx, url, model, hc)
+		if err != nil {
+			return err
+		}
+		c.Binary = sc.Cloud.Protocol == profiles.ProtocolBinary
+		p.clients = append(p.clients, c)
+		return nil
 	}
-	c, err := oip.NewClient(ctx, "http://"+ln.Addr().String(), model, HTTPClient())
+	if fabric == nil {
+		err = newClient("http://"+ln.Addr().String(), HTTPClient())
+	} else {
+		port := ln.Addr().(*net.TCPAddr).Port
+		for i := range fabric.Links() {
+			hc := HTTPClient()
+			hc.Transport.(*http.Transport).DialContext = fabric.DialContext(i, port)
+			if err = newClient("http://"+fabric.CloudAddr(i, port), hc); err != nil {
+				break
+			}
+		}
+	}
 	if err != nil {
-		stop()
-		return nil, nil, err
+		p.stop()
+		return nil, err
 	}
-	c.Binary = sc.Cloud.Protocol == profiles.ProtocolBinary
-	return c, stop, nil
+	return p, nil
+}
+
+// kernelLinks is each device's link for the kernel shaper, or nil when the
+// run shapes its links in process. The kernel shapes a constant rate, so a
+// replayed trace, and a --cloud server outside the run's namespaces, are
+// refused.
+func kernelLinks(in *scenarios.Inputs, setup deploy.Setup, run ScenarioRun) ([]kernlink.Link, error) {
+	switch run.Shaper {
+	case "", ShaperProcess:
+		return nil, nil
+	case ShaperKernel:
+	default:
+		return nil, fmt.Errorf("shaper %q: want %s or %s", run.Shaper, ShaperProcess, ShaperKernel)
+	}
+	sc := in.Scenario
+	if run.Cloud != nil {
+		return nil, errors.New("the kernel shaper shapes the links to the server pool the run starts; with a --cloud server the links are the real network's")
+	}
+	if sc.Policy.Kind == scenarios.PolicyEdgeOnly {
+		return nil, nil
+	}
+	links := make([]kernlink.Link, sc.Edge.Count)
+	for i := range links {
+		up, okUp := profiles.ConstantMbps(setup.Uplink(i))
+		down, okDown := profiles.ConstantMbps(setup.Downlink(i))
+		if !okUp || !okDown {
+			return nil, fmt.Errorf("%s: link: device %d's link is a trace (%s); the kernel shaper shapes constant rates (uplink_mbps, downlink_mbps), the in-process shaper traces", sc.File, i, setup.Uplink(i).Name())
+		}
+		links[i] = kernlink.Link{UpMbps: up, DownMbps: down}
+	}
+	return links, nil
 }
 
 // HTTPClient is the client a fleet's devices share: a connection kept

@@ -4,6 +4,7 @@ package hiltest
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -41,4 +42,21 @@ func TinyModel(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// RequireNamespaces skips a test of the kernel link shaper (hil/kernlink)
+// where network namespaces cannot be made: when not root, or without
+// iproute2's tc. Under CI (CI=true, as root, iproute2 installed by
+// scripts/setup.sh) it never skips: the test runs, and fails if it cannot.
+func RequireNamespaces(t testing.TB) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("creating network namespaces needs root (CI runs this test as root)")
+	}
+	if _, err := exec.LookPath("tc"); err != nil {
+		t.Skip("iproute2's tc is not installed (scripts/setup.sh installs it)")
+	}
 }

@@ -39,11 +39,14 @@ type RunOptions struct {
 	cloudBinary bool   // the deprecated --cloud-binary
 	Model       string // the model's name on that server
 	Dataset     string // where the held-out inputs come from; empty: the bundle's dataset
-	Out         string
-	Requests    int
-	Seed        uint64
-	SeedSet     bool
-	JSON        bool
+	// Shaper shapes the links: fleet.ShaperProcess ("") or
+	// fleet.ShaperKernel.
+	Shaper   string
+	Out      string
+	Requests int
+	Seed     uint64
+	SeedSet  bool
+	JSON     bool
 	// MaxFailureRate is the largest share of requests that may fail before
 	// the run exits with cli.ExitTooManyFailed (its outputs written all the
 	// same).
@@ -64,6 +67,17 @@ through ONNX Runtime on the sample's real input, the scenario's policy decides o
 the model's real output, and an offloaded input crosses the device's link, shaped
 in process from the scenario's link (its rate or its replayed trace, and half the
 round trip each way), to an inference server that runs the heavy model.
+
+With --shaper kernel the bytes cross real network links instead: the run makes two
+network namespaces, the devices' and the cloud's, joined by one veth pair per
+device whose two ends tc's token bucket filter limits to the scenario's uplink
+and downlink rates; half the round trip each way is still added in process (the
+kernel's netem delay is not everywhere). It needs root (or CAP_SYS_ADMIN and
+CAP_NET_ADMIN) and iproute2, shapes constant rates only (not traces), and removes
+the namespaces when the run ends, also on Ctrl-C; a run that was killed has its
+namespaces removed by the next. requests.csv's uplink and downlink columns then
+hold the half round trips, its cloud column the rest of the call, transfers
+included.
 
 Without --cloud the command starts that server itself on loopback, with the
 scenario's cloud.servers copies of the heavy model and its batching. With --cloud
@@ -87,6 +101,7 @@ the requests fail, the command still writes its outputs, then exits with status 
 		Example: `  tandem hil run builtin:default --requests 2000 --out out/hil
   tandem sim builtin:default --requests 2000 --out out/sim
   tandem compare out/sim/summary.json out/hil/summary.json
+  sudo tandem hil run builtin:congested-uplink --shaper kernel --requests 2000 --out out/hil-kernel
   tandem hil run mine.yaml --cloud https://10.0.0.2:8443 --cloud-token-file token --cloud-ca cert.pem --out out/hil`,
 		Args: cli.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -110,6 +125,7 @@ the requests fail, the command still writes its outputs, then exits with status 
 	f.StringVar(&opts.Protocol, "protocol", "", "reach the cloud by `P`: binary (tensors as raw bytes) or json, replacing the scenario's cloud.protocol")
 	f.BoolVar(&opts.cloudBinary, "cloud-binary", false, "the same as --protocol binary")
 	f.MarkDeprecated("cloud-binary", "binary is the default; --protocol chooses")
+	f.StringVar(&opts.Shaper, "shaper", fleet.ShaperProcess, "shape the links by `S`: process (the link rule on the wall clock) or kernel (a veth pair per device between two network namespaces, rate-limited by tc; needs root; constant-rate links and the loopback server only)")
 	f.StringVar(&opts.Dataset, "dataset", "", "dataset `NAME` or PATH of the held-out inputs (default: the bundle's)")
 	f.IntVar(&opts.Requests, "requests", 0, "run `N` arrivals over the fleet, replacing the scenario's requests or duration")
 	f.Uint64Var(&opts.Seed, "seed", 0, "seed `S`, replacing the scenario's")
@@ -140,7 +156,15 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	run := fleet.ScenarioRun{Model: opts.Model, Dataset: opts.Dataset, Log: opts.Stderr}
+	switch opts.Shaper {
+	case "", fleet.ShaperProcess, fleet.ShaperKernel:
+	default:
+		return cli.BadInputf("hil run: --shaper %q: want %s or %s", opts.Shaper, fleet.ShaperProcess, fleet.ShaperKernel)
+	}
+	if opts.Shaper == fleet.ShaperKernel && opts.Cloud != "" {
+		return cli.BadInputf("hil run: --shaper kernel shapes the links to the server the run starts; with --cloud the links are the real network's")
+	}
+	run := fleet.ScenarioRun{Model: opts.Model, Dataset: opts.Dataset, Shaper: opts.Shaper, Log: opts.Stderr}
 	if opts.Cloud != "" && sc.Policy.Kind != scenarios.PolicyEdgeOnly {
 		if run.Cloud, err = cloudClient(ctx, opts, sc.Cloud.Protocol); err != nil {
 			return err

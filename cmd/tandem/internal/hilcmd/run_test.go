@@ -24,7 +24,9 @@ import (
 	"github.com/tandem-edge/tandem/dnn/data"
 	"github.com/tandem-edge/tandem/dnn/data/datatest"
 	"github.com/tandem-edge/tandem/hil"
+	"github.com/tandem-edge/tandem/hil/fleet"
 	"github.com/tandem-edge/tandem/hil/hiltest"
+	"github.com/tandem-edge/tandem/hil/kernlink"
 	"github.com/tandem-edge/tandem/hil/oip"
 )
 
@@ -32,15 +34,24 @@ import (
 // request, that it made the simulator's requests and decisions and got the
 // answers the bundle's outcomes say the models give.
 func TestRunMatchesSim(t *testing.T) {
+	for _, shaper := range []string{fleet.ShaperProcess, fleet.ShaperKernel} {
+		t.Run(shaper, func(t *testing.T) { testRunMatchesSim(t, shaper) })
+	}
+}
+
+func testRunMatchesSim(t *testing.T, shaper string) {
 	hiltest.RequireORT(t)
 	datatest.Load(t, data.FashionMNIST)
 	if testing.Short() {
 		t.Skip("a second of real time and all of Fashion-MNIST")
 	}
+	if shaper == fleet.ShaperKernel {
+		hiltest.RequireNamespaces(t)
+	}
 	dir := t.TempDir()
 	hilOut, simOut := filepath.Join(dir, "hil"), filepath.Join(dir, "sim")
 	var stdout, stderr bytes.Buffer
-	err := Run(context.Background(), &RunOptions{Scenario: "builtin:default", Requests: 150, Out: hilOut, Model: "heavy", Stdout: &stdout, Stderr: &stderr})
+	err := Run(context.Background(), &RunOptions{Scenario: "builtin:default", Requests: 150, Out: hilOut, Model: "heavy", Shaper: shaper, Stdout: &stdout, Stderr: &stderr})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
@@ -70,6 +81,9 @@ func TestRunMatchesSim(t *testing.T) {
 	if err := json.Unmarshal(raw, &sum); err != nil || sum.Mode != "hil" || sum.Completed != 150 {
 		t.Errorf("summary.json: %s (%v)", raw, err)
 	}
+	if left := kernlink.Namespaces(); len(left) != 0 {
+		t.Errorf("network namespaces left after the run: %v", left)
+	}
 }
 
 // readCSV reads requests.csv into rows keyed by id.
@@ -96,6 +110,14 @@ func readCSV(t *testing.T, path string) map[string]map[string]string {
 }
 
 func TestRunBadInput(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "up.trace"), []byte("1\n2\n3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	traced := filepath.Join(dir, "traced.yaml")
+	if err := os.WriteFile(traced, []byte(strings.Replace(faultScenario, "link: {uplink_mbps: 10, rtt: 20ms}", "link: {trace: up.trace, rtt: 20ms}", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		opts RunOptions
@@ -106,6 +128,9 @@ func TestRunBadInput(t *testing.T) {
 		{"too many devices", RunOptions{Scenario: "builtin:many-devices", Out: "x"}, "at most 64"},
 		{"failure rate over 1", RunOptions{Scenario: "builtin:default", Out: "x", MaxFailureRate: 1.5}, "--max-failure-rate 1.5: want a share from 0 to 1"},
 		{"negative failure rate", RunOptions{Scenario: "builtin:default", Out: "x", MaxFailureRate: -0.1}, "--max-failure-rate -0.1"},
+		{"unknown shaper", RunOptions{Scenario: "builtin:default", Out: "x", Shaper: "tc"}, `--shaper "tc": want process or kernel`},
+		{"kernel shaper and a remote cloud", RunOptions{Scenario: "builtin:default", Out: "x", Shaper: "kernel", Cloud: "http://10.0.0.2:8000"}, "with --cloud the links are the real network's"},
+		{"kernel shaper on a trace", RunOptions{Scenario: traced, Out: filepath.Join(dir, "out"), Shaper: "kernel"}, "the kernel shaper shapes constant rates"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,6 +37,7 @@ type Options struct {
 	Seed      uint64
 	SeedSet   bool    // Seed replaces each scenario's seed
 	Protocol  string  // when set, replaces each scenario's cloud.protocol
+	Shaper    string  // fleet.ShaperProcess or fleet.ShaperKernel; "": process
 	MaxError  float64 // > 0: exit with status 3 when a scenario misses it (see fidelity.Table.Check)
 	JSON      bool
 
@@ -55,7 +56,7 @@ func newCmd(runF func(context.Context, *Options) error) *cobra.Command {
 SCENARIO (a YAML file or builtin:NAME) validate simulates it once, as 'tandem sim'
 does, then runs it for real --runs times, as 'tandem hil run' does (the edge
 models in ONNX Runtime, the cloud server started on loopback, the links shaped in
-process), all on the same seed and number of requests: every run makes the same
+process, or with --shaper kernel by the kernel), all on the same seed and number of requests: every run makes the same
 requests, on the same devices, at the same times, with the same samples.
 
 For each figure it reports the simulation's value (sim), the median of the real
@@ -106,6 +107,7 @@ more than E off, or its accuracy or offload rate differs in any run.`,
 	f.IntVar(&opts.Requests, "requests", 0, "make `N` arrivals over the fleet in every run, replacing each scenario's requests or duration")
 	f.Uint64Var(&opts.Seed, "seed", 0, "seed `S` of every run, replacing each scenario's")
 	f.StringVar(&opts.Protocol, "protocol", "", "reach the cloud by `P`, binary or json, in every run, replacing each scenario's cloud.protocol")
+	f.StringVar(&opts.Shaper, "shaper", fleet.ShaperProcess, "shape the real runs' links by `S`: process (the link rule on the wall clock) or kernel (a veth pair per device, rate-limited by tc; needs root)")
 	f.Float64Var(&opts.MaxError, "max-error", 0, "exit with status 3 when a latency mean, p95 or p99 is more than `E` off (0.05: 5%), or accuracy or offload rate differ; 0: no check")
 	f.BoolVar(&opts.JSON, "json", false, "print fidelity.json's object instead of the summary table")
 	return cmd
@@ -232,6 +234,9 @@ func (o *Options) check() error {
 	if o.Protocol != "" && !slices.Contains(scenarios.Protocols, o.Protocol) {
 		return cli.BadInputf("validate: --protocol %q: want one of %s", o.Protocol, strings.Join(scenarios.Protocols, ", "))
 	}
+	if o.Shaper != "" && o.Shaper != fleet.ShaperProcess && o.Shaper != fleet.ShaperKernel {
+		return cli.BadInputf("validate: --shaper %q: want %s or %s", o.Shaper, fleet.ShaperProcess, fleet.ShaperKernel)
+	}
 	if !(o.MaxError >= 0) {
 		return cli.BadInputf("validate: --max-error %g: want a share of at least 0 (0.05: 5%%; 0: no check)", o.MaxError)
 	}
@@ -279,6 +284,7 @@ func validate(ctx context.Context, opts *Options, out *cli.Output, s scenario) (
 			return nil, err
 		}
 		res, err := fleet.RunScenario(ctx, s.in, fleet.ScenarioRun{
+			Shaper:   opts.Shaper,
 			Recorder: rec,
 			Log:      opts.Stderr,
 			Progress: progress(opts.Stderr, fmt.Sprintf("validate: %s: hil run %d/%d", name, k, opts.Runs)),
@@ -374,6 +380,9 @@ func (o *Options) command() string {
 	}
 	if o.Protocol != "" {
 		args = append(args, "--protocol", o.Protocol)
+	}
+	if o.Shaper == fleet.ShaperKernel {
+		args = append(args, "--shaper", o.Shaper)
 	}
 	if o.MaxError > 0 {
 		args = append(args, "--max-error", strconv.FormatFloat(o.MaxError, 'g', -1, 64))

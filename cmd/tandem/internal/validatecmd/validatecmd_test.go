@@ -143,6 +143,7 @@ func TestBadInput(t *testing.T) {
 		{"negative requests", []string{"builtin:default", "--requests", "-5"}, "--requests -5"},
 		{"bad protocol", []string{"builtin:default", "--protocol", "grpc"}, `--protocol "grpc"`},
 		{"negative bound", []string{"builtin:default", "--max-error", "-0.1"}, "--max-error -0.1"},
+		{"bad shaper", []string{"builtin:default", "--shaper", "netem"}, `--shaper "netem": want process or kernel`},
 		{"unknown builtin", []string{"builtin:default", "builtin:nope"}, "nope"},
 		{"too many devices", []string{"builtin:many-devices"}, "at most 64"},
 		{"a scenario twice", []string{"builtin:default", "builtin:default"}, `both named "default"`},
@@ -177,14 +178,14 @@ func TestBadInput(t *testing.T) {
 func TestFlags(t *testing.T) {
 	var got *Options
 	cmd := newCmd(func(_ context.Context, o *Options) error { got = o; return nil })
-	cmd.SetArgs([]string{"a.yaml", "builtin:b", "--out", "d", "--seed", "0", "--protocol", "json", "--max-error", "0.05"})
+	cmd.SetArgs([]string{"a.yaml", "builtin:b", "--out", "d", "--seed", "0", "--protocol", "json", "--shaper", "kernel", "--max-error", "0.05"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Scenarios) != 2 || got.Out != "d" || got.Runs != 3 || !got.SeedSet || got.Seed != 0 || got.Protocol != "json" || got.MaxError != 0.05 {
+	if len(got.Scenarios) != 2 || got.Out != "d" || got.Runs != 3 || !got.SeedSet || got.Seed != 0 || got.Protocol != "json" || got.Shaper != "kernel" || got.MaxError != 0.05 {
 		t.Errorf("options %+v", got)
 	}
-	if want := "tandem validate a.yaml builtin:b --runs 3 --seed 0 --protocol json --max-error 0.05 --out d"; got.command() != want {
+	if want := "tandem validate a.yaml builtin:b --runs 3 --seed 0 --protocol json --shaper kernel --max-error 0.05 --out d"; got.command() != want {
 		t.Errorf("command %q\nwant    %q", got.command(), want)
 	}
 	got.Out = "my results"
