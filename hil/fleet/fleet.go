@@ -118,7 +118,7 @@ type run struct {
 
 // spin is how long before a deadline waitUntil stops sleeping and yields
 // instead, to hand a request over, or end a transfer, on time.
-const spin = 400 * time.Microsecond
+var spin = 400 * time.Microsecond
 
 // Result is a fleet run's outcome: the summary (mode hil) and how late the
 // dispatcher handed requests to their devices, which bounds how well the

@@ -168,8 +168,8 @@ func runChecked(t *testing.T, cfg Config) *deploy.Summary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Lateness.Len() != 60 {
-		t.Errorf("lateness of %d arrivals, want 60", res.Lateness.Len())
+	if res.Lateness.Len() != int64(len(cfg.Arrivals)) {
+		t.Errorf("lateness of %d arrivals, want %d", res.Lateness.Len(), len(cfg.Arrivals))
 	}
 	sum := res.Summary
 	var byReason int64
