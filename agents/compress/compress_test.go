@@ -220,3 +220,64 @@ func TestRLLatencyBudgetNearTheFloor(t *testing.T) {
 		}
 	}
 }
+
+// TestRLDropBlocks gives the agent a parameter budget that no model of the
+// least width fits unless a residual block goes: without DropBlocks the
+// search is infeasible, with it every episode drops the block, and the
+// model it returns fits, lacks the block and reports its ratio as 0.
+func TestRLDropBlocks(t *testing.T) {
+	sp := &data.Splits{Train: halves(200, 1), Val: halves(60, 2), Test: halves(60, 3)}
+	g, err := dnn.Zoo("resnet", []int{1, 8, 8}, 2, 0.5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := g.BlockGroups()
+	if len(blocks) != 1 || blocks[1] != "layer1.0.add" {
+		t.Fatalf("BlockGroups = %v, want group 1 closing layer1.0", blocks)
+	}
+	e, err := newEnv(g, Budget{Params: 1}, sp.Val, 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	least := make([]float64, len(e.groups))
+	for i := range least {
+		least[i] = 0.1
+	}
+	narrow, err := e.build(least)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.blocks = blocks
+	least[1] = 0
+	shallow, err := e.build(least)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shallow.Node("layer1.0.conv1") != nil || shallow.Params() >= narrow.Params() {
+		t.Fatalf("dropping the block left %d params of %d", shallow.Params(), narrow.Params())
+	}
+	budget := Budget{Params: float64(shallow.Params()+narrow.Params()) / 2 / float64(g.Params())}
+
+	cfg := RLConfig{Episodes: 6, Warmup: 4, Samples: 40, Calibrate: 2}
+	if _, err := chooseRL(g, budget, sp.Val, sp.Train, cfg, 1); err == nil {
+		t.Fatal("a budget below the least model was met without dropping a block")
+	}
+	cfg.DropBlocks = true
+	run := func() *Choice {
+		c, err := chooseRL(g, budget, sp.Val, sp.Train, cfg, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := run()
+	if c.Ratios[1] != 0 || c.Graph.Node("layer1.0.conv1") != nil {
+		t.Errorf("ratios %v: the block should be gone", c.Ratios)
+	}
+	if p := c.Graph.Params(); float64(p) > budget.Params*float64(g.Params()) {
+		t.Errorf("%d params over the budget of %d", p, int64(budget.Params*float64(g.Params())))
+	}
+	if d := run(); !slices.Equal(d.Ratios, c.Ratios) {
+		t.Errorf("two searches with one seed: %v and %v", c.Ratios, d.Ratios)
+	}
+}

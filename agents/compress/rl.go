@@ -44,7 +44,12 @@ type RLConfig struct {
 	Episodes int     // after warm-up; default 150
 	Warmup   int     // episodes of random actions first; default 25
 	MinKeep  float64 // smallest keep ratio an action may take; default 0.1
-	Samples  int     // validation images a reward is measured on; default 1000
+	// DropBlocks lets the agent remove identity residual blocks whole
+	// (dnn.DropBlocks): for a group that is one such block's first
+	// convolution the action ranges over [0, 1], and a ratio below
+	// MinKeep drops the block. The other methods never drop one.
+	DropBlocks bool
+	Samples    int // validation images a reward is measured on; default 1000
 	// Calibrate is how many training batches of 64 re-estimate a pruned
 	// model's BatchNormalization statistics before its reward is measured
 	// (dnn.RecalibrateBN); default 20, negative none.
@@ -101,6 +106,9 @@ type env struct {
 	*rewarder
 	min   float64
 	state []float64 // static features per group, stateDim each
+	// blocks maps the groups whose block a low ratio drops to the Add
+	// closing the block; empty unless RLConfig.DropBlocks.
+	blocks map[int]string
 }
 
 const stateDim = 9
@@ -167,6 +175,21 @@ func (e *env) observe(t int, ratios []float64) []float64 {
 	return s
 }
 
+// least is the smallest ratio group t may take: 0 (the block dropped)
+// for a group that closes a block, else the least keep ratio.
+func (e *env) least(t int) float64 {
+	if _, ok := e.blocks[t]; ok {
+		return 0
+	}
+	return e.min
+}
+
+// dropped reports whether ratio r drops group t's block.
+func (e *env) dropped(t int, r float64) bool {
+	_, ok := e.blocks[t]
+	return ok && r < e.min
+}
+
 // build prunes to ratios (channels by L1 norm).
 func (e *env) build(ratios []float64) (*dnn.Graph, error) {
 	g, _, err := e.buildKeep(ratios)
@@ -176,12 +199,29 @@ func (e *env) build(ratios []float64) (*dnn.Graph, error) {
 // buildKeep is build, also returning the channels kept.
 func (e *env) buildKeep(ratios []float64) (*dnn.Graph, map[string][]int, error) {
 	keep := map[string][]int{}
+	var drop []string
 	for t, gr := range e.groups {
+		if e.dropped(t, ratios[t]) {
+			drop = append(drop, e.blocks[t])
+			continue
+		}
 		k := max(1, int(math.Round(ratios[t]*float64(e.g.Node(gr[0]).Out))))
 		setGroup(keep, gr, dnn.L1Channels(e.g, gr, k))
 	}
 	g, err := dnn.Prune(e.g, keep)
-	return g, keep, err
+	if err != nil || len(drop) == 0 {
+		return g, keep, err
+	}
+	if g, err = dnn.DropBlocks(g, drop); err != nil {
+		return nil, nil, err
+	}
+	// What a dropped block held is gone, narrowed or not.
+	for name := range keep {
+		if g.Node(name) == nil {
+			delete(keep, name)
+		}
+	}
+	return g, keep, nil
 }
 
 // limit returns the largest ratio for group t, given the ratios before it,
@@ -192,10 +232,10 @@ func (e *env) limit(t int, ratios []float64) (float64, error) {
 	if ok, err := try(1); ok || err != nil {
 		return 1, err
 	}
-	if ok, err := try(e.min); !ok || err != nil {
+	if ok, err := try(e.least(t)); !ok || err != nil {
 		return 0, err
 	}
-	lo, hi := e.min, 1.0
+	lo, hi := e.least(t), 1.0
 	for hi-lo > 1e-3 {
 		mid := (lo + hi) / 2
 		ok, err := try(mid)
@@ -216,7 +256,7 @@ func (e *env) limit(t int, ratios []float64) (float64, error) {
 func (e *env) fitsWith(t int, ratios []float64, r float64) (bool, error) {
 	rs := append(slices.Clone(ratios[:t]), r)
 	for len(rs) < len(e.groups) {
-		rs = append(rs, e.min)
+		rs = append(rs, e.least(len(rs)))
 	}
 	p, err := e.build(rs)
 	if err != nil {
@@ -233,12 +273,16 @@ func (e *env) fitsWith(t int, ratios []float64, r float64) (bool, error) {
 func (e *env) sample(rng *rand.Rand, minKeep float64) ([]float64, error) {
 	shares := make([]float64, len(e.groups))
 	for i := range shares {
-		shares[i] = minKeep + (1-minKeep)*rng.Float64()
+		lo := e.least(i)
+		shares[i] = lo + (1-lo)*rng.Float64()
 	}
 	at := func(s float64) []float64 {
 		r := make([]float64, len(shares))
 		for i, v := range shares {
-			r[i] = min(1, max(minKeep, s*v))
+			r[i] = min(1, s*v)
+			if !e.dropped(i, r[i]) {
+				r[i] = max(minKeep, r[i])
+			}
 		}
 		return r
 	}
@@ -291,6 +335,9 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 	if err != nil {
 		return nil, err
 	}
+	if cfg.DropBlocks {
+		e.blocks = g.BlockGroups()
+	}
 	if err := e.setReward(cfg, train, seed); err != nil {
 		return nil, err
 	}
@@ -330,11 +377,12 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 		for t := range e.groups {
 			s := e.observe(t, ratios)
 			var a float64
+			lo := e.least(t)
 			if warm != nil {
 				a = warm[t]
 			} else {
-				a = cfg.MinKeep + (1-cfg.MinKeep)*actor.forward(s)[0]
-				a = truncNormal(rng, a, sigma, cfg.MinKeep, 1)
+				a = lo + (1-lo)*actor.forward(s)[0]
+				a = truncNormal(rng, a, sigma, lo, 1)
 			}
 			hi, err := e.limit(t, ratios)
 			if err != nil {
@@ -377,7 +425,8 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 		baseline = 0.95*baseline + 0.05*r
 		for t, s := range states {
 			// The action in the actor's units, [0, 1].
-			replay = append(replay, transition{s: s, a: (ratios[t] - cfg.MinKeep) / (1 - cfg.MinKeep), ret: adv})
+			lo := e.least(t)
+			replay = append(replay, transition{s: s, a: (ratios[t] - lo) / (1 - lo), ret: adv})
 		}
 		if len(replay) > capacity {
 			replay = replay[len(replay)-capacity:]
@@ -397,7 +446,11 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 		return nil, err
 	}
 	c := &Choice{Method: RL, Graph: best, Keep: map[string][]int{}}
-	for _, gr := range e.groups {
+	for t, gr := range e.groups {
+		if e.dropped(t, bestRatios[t]) {
+			c.Ratios = append(c.Ratios, 0) // the block is gone
+			continue
+		}
 		k := best.Node(gr[0]).Out
 		setGroup(c.Keep, gr, dnn.L1Channels(g, gr, k))
 		c.Ratios = append(c.Ratios, float64(k)/float64(g.Node(gr[0]).Out))

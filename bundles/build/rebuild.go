@@ -37,16 +37,23 @@ func Architecture(b *bundles.Bundle, which string) (*dnn.Graph, error) {
 }
 
 // cut prunes g's layer groups to the kept fractions keep (a list of
-// numbers, one per dnn.ConvGroups group); which channels does not matter
-// to the architecture, so each keeps its first ones.
+// numbers, one per dnn.ConvGroups group; 0 for a residual block the
+// compression dropped, dnn.BlockGroups); which channels does not matter to
+// the architecture, so each keeps its first ones.
 func cut(g *dnn.Graph, keep any) (*dnn.Graph, error) {
 	list, _ := keep.([]any)
 	groups := g.ConvGroups()
 	if len(list) != len(groups) {
 		return nil, fmt.Errorf("provenance.compress.keep has %d fractions for the heavy architecture's %d layer groups", len(list), len(groups))
 	}
+	blocks := g.BlockGroups()
+	var drop []string
 	sets := map[string][]int{}
 	for i, gr := range groups {
+		if add, ok := blocks[i]; ok && number(list[i]) == 0 {
+			drop = append(drop, add)
+			continue
+		}
 		n := g.Node(gr[0]).Out
 		k := int(math.Round(number(list[i]) * float64(n)))
 		if k < 1 || k > n {
@@ -60,7 +67,11 @@ func cut(g *dnn.Graph, keep any) (*dnn.Graph, error) {
 			sets[name] = idx
 		}
 	}
-	return dnn.Prune(g, sets)
+	p, err := dnn.Prune(g, sets)
+	if err != nil {
+		return nil, err
+	}
+	return dnn.DropBlocks(p, drop)
 }
 
 // number reads a YAML number, decoded as an int or a float.

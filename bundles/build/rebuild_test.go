@@ -67,3 +67,29 @@ func layers(g *dnn.Graph) []string {
 	}
 	return out
 }
+
+// TestCutDropsBlocks checks that a kept fraction of 0 for a group that
+// opens an identity block rebuilds the model without that block, as
+// 'tandem compress --drop-blocks' made it, and is refused elsewhere.
+func TestCutDropsBlocks(t *testing.T) {
+	g, err := dnn.Zoo("resnet20", []int{1, 28, 28}, 10, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := make([]any, len(g.ConvGroups()))
+	for i := range keep {
+		keep[i] = 0.5
+	}
+	keep[7] = 0 // layer2.2's first convolution
+	c, err := cut(g, keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Node("layer2.2.conv1") != nil || c.Node("layer2.2.add") != nil || c.Node("layer2.1.conv1") == nil {
+		t.Error("layer2.2 should be gone, layer2.1 kept")
+	}
+	keep[7], keep[5] = 0.5, 0 // the second stage's residual stream
+	if _, err := cut(g, keep); err == nil {
+		t.Error("a stream group cut to nothing: no error")
+	}
+}

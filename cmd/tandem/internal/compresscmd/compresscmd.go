@@ -61,6 +61,7 @@ type Options struct {
 	CachedTeacher bool
 	Episodes      int
 	Reward        string
+	DropBlocks    bool   // rl may remove identity residual blocks whole
 	Objective     string // accuracy | deployment
 	Scenario      string // the deployment objective's scenario
 	SLO           string // the deployment's latency minimised: mean, p50, p95, p99
@@ -106,7 +107,11 @@ Each method chooses how many channels each layer keeps and which:
 
 The three baselines take the largest model within the budget by bisection on
 their one parameter; rl keeps channels by L1 norm within each layer, as uniform
-does.
+does. With --drop-blocks the agent may also remove a residual block whole where
+its shortcut is the identity (ResNets: every block but the first of a stage
+that changes width): its first convolution's ratio then ranges down to 0, and
+below the least keep ratio (0.1) the block is gone; report.json records its
+ratio as 0. The baselines only narrow.
 
 With --objective deployment the agent is rewarded not with accuracy but with
 how much lower the mean (or --slo) latency of --scenario is than with every
@@ -164,6 +169,7 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.IntVar(&opts.Epochs, "finetune-epochs", 3, "fine-tune each pruned model `E` epochs (0: none)")
 	addRecipeFlags(f, &opts.LR, &opts.Distill, &opts.Temperature, &opts.CachedTeacher)
 	f.IntVar(&opts.Episodes, "episodes", 150, "rl: search `N` episodes after the warm-up")
+	f.BoolVar(&opts.DropBlocks, "drop-blocks", false, "rl: let the agent remove identity residual blocks whole, not only narrow them")
 	f.StringVar(&opts.Objective, "objective", "accuracy", "rl: reward `KIND`: accuracy, or deployment (the latency of --scenario simulated with each model)")
 	f.StringVar(&opts.Scenario, "scenario", "builtin:default", "with --objective deployment: the `SCENARIO` simulated")
 	f.StringVar(&opts.SLO, "slo", "mean", "with --objective deployment: the latency `STAT` minimised ("+strings.Join(compress.Metrics, ", ")+")")
@@ -267,7 +273,7 @@ func Run(opts *Options) error {
 		}
 	}
 	cfg := compress.Config{Heavy: heavy, Splits: splits, Budget: budget, Target: target, Deployment: deployment, Methods: methods, Seed: opts.Seed, Device: dev,
-		Finetune: ft, RL: compress.RLConfig{Episodes: opts.Episodes, Reward: opts.Reward}, Log: opts.Stderr}
+		Finetune: ft, RL: compress.RLConfig{Episodes: opts.Episodes, Reward: opts.Reward, DropBlocks: opts.DropBlocks}, Log: opts.Stderr}
 	bars := map[string]func(dnn.Progress){}
 	cfg.Progress = func(m string, p dnn.Progress) {
 		if bars[m] == nil {
