@@ -31,6 +31,9 @@ func SetupFor(in *scenarios.Inputs) (Setup, error) {
 		if err != nil {
 			return s, err
 		}
+		if o.Embedding > 0 {
+			return s, fmt.Errorf("%s: the offloader reads %d of the edge model's features before its classifier, which tandem sim and hil run do not supply: train it without --embedding", in.OffloaderName, o.Embedding)
+		}
 		if o.Classes != in.Bundle.Classes {
 			return s, fmt.Errorf("%s: an offloader for %d classes; bundle %s has %d", in.OffloaderName, o.Classes, in.Bundle.Name, in.Bundle.Classes)
 		}

@@ -17,20 +17,25 @@ const OffloaderFormat = "tandem-offloader/1"
 // request goes to the cloud when its score reaches Threshold.
 //
 // Its input is the edge model's softmax probabilities in class order, then
-// max_prob, margin and entropy, each standardised by Mean and Std. The class
-// probabilities let it learn which answers the edge model gets wrong (a
-// shirt called a T-shirt) and not only how unsure it is.
+// max_prob, margin and entropy, and, when Embedding is set, that many of
+// the edge model's features before its classifier (Sample.Embedding), each
+// standardised by Mean and Std. The class probabilities let it learn which
+// answers the edge model gets wrong (a shirt called a T-shirt) and not only
+// how unsure it is.
 //
 // offloader.json holds this struct as JSON.
 type Offloader struct {
-	Format    string      `json:"format"`  // OffloaderFormat
-	Classes   int         `json:"classes"` // the edge model's classes
-	Inputs    []string    `json:"inputs"`  // the features, in order (documentation; fixed by Classes)
-	Mean      []float64   `json:"mean"`    // per input
-	Std       []float64   `json:"std"`     // per input, > 0
-	W1        [][]float64 `json:"w1"`      // hidden × inputs
-	B1        []float64   `json:"b1"`      // hidden
-	W2        []float64   `json:"w2"`      // hidden
+	Format  string   `json:"format"`  // OffloaderFormat
+	Classes int      `json:"classes"` // the edge model's classes
+	Inputs  []string `json:"inputs"`  // the features, in order (documentation; fixed by Classes and Embedding)
+	// Embedding is how many of the edge model's features before its
+	// classifier the offloader reads after the softmax features; 0: none.
+	Embedding int         `json:"embedding,omitempty"`
+	Mean      []float64   `json:"mean"` // per input
+	Std       []float64   `json:"std"`  // per input, > 0
+	W1        [][]float64 `json:"w1"`   // hidden × inputs
+	B1        []float64   `json:"b1"`   // hidden
+	W2        []float64   `json:"w2"`   // hidden
 	B2        float64     `json:"b2"`
 	Threshold float64     `json:"threshold"` // offload when the score is at least this, in [0, 1]
 	// Target says what a score of 1 means, for people reading the file.
@@ -40,19 +45,25 @@ type Offloader struct {
 	Training map[string]any `json:"training,omitempty"`
 }
 
-// InputCount is the length of the input vector for a model of c classes.
-func InputCount(classes int) int { return classes + 3 }
+// InputCount is the length of the input vector for a model of c classes
+// and an embedding of e features.
+func InputCount(classes, embedding int) int { return classes + 3 + embedding }
 
-func inputNames(classes int) []string {
-	names := make([]string, 0, InputCount(classes))
+func inputNames(classes, embedding int) []string {
+	names := make([]string, 0, InputCount(classes, embedding))
 	for i := range classes {
 		names = append(names, fmt.Sprintf("p%d", i))
 	}
-	return append(names, "max_prob", "margin", "entropy")
+	names = append(names, "max_prob", "margin", "entropy")
+	for i := range embedding {
+		names = append(names, fmt.Sprintf("f%d", i))
+	}
+	return names
 }
 
 // inputs writes sample s's raw (unstandardised) input vector into dst, which
-// has InputCount(len(s.Logits)) elements.
+// has InputCount(len(s.Logits), e) elements, the last e of them from
+// s.Embedding.
 func inputs(s *Sample, dst []float64) {
 	m := s.Logits[0]
 	for _, l := range s.Logits[1:] {
@@ -68,6 +79,9 @@ func inputs(s *Sample, dst []float64) {
 		dst[i] /= sum
 	}
 	dst[k], dst[k+1], dst[k+2] = s.MaxProb, s.Margin, s.Entropy
+	for i := range dst[k+3:] {
+		dst[k+3+i] = float64(s.Embedding[i])
+	}
 }
 
 // score is the network's output for a standardised input x, using h as
@@ -136,8 +150,8 @@ func (l *Learned) Decide(s *Sample, _ *Context) Decision {
 
 // score is the offloader's score of s, in the policy's scratch space.
 func (l *Learned) score(s *Sample) float64 {
-	if len(s.Logits) != l.o.Classes {
-		panic(fmt.Sprintf("offload: learned policy for %d classes given %d logits", l.o.Classes, len(s.Logits)))
+	if len(s.Logits) != l.o.Classes || len(s.Embedding) < l.o.Embedding {
+		panic(fmt.Sprintf("offload: learned policy for %d classes and %d features given %d logits and %d features", l.o.Classes, l.o.Embedding, len(s.Logits), len(s.Embedding)))
 	}
 	l.o.standardised(s, l.x)
 	return l.o.score(l.x, l.h)
@@ -190,7 +204,10 @@ func (o *Offloader) Check() error {
 	if o.Classes < 2 {
 		return fmt.Errorf("classes: want at least 2, got %d", o.Classes)
 	}
-	n, h := InputCount(o.Classes), len(o.B1)
+	if o.Embedding < 0 {
+		return fmt.Errorf("embedding: want a count of features, got %d", o.Embedding)
+	}
+	n, h := InputCount(o.Classes, o.Embedding), len(o.B1)
 	if h == 0 {
 		return errors.New("b1: want one bias per hidden unit, got none")
 	}
@@ -200,7 +217,7 @@ func (o *Offloader) Check() error {
 		want  int
 	}{{"inputs", len(o.Inputs), n}, {"mean", len(o.Mean), n}, {"std", len(o.Std), n}, {"w1", len(o.W1), h}, {"w2", len(o.W2), h}} {
 		if v.got != v.want {
-			return fmt.Errorf("%s: want %d values for %d classes and %d hidden units, got %d", v.field, v.want, o.Classes, h, v.got)
+			return fmt.Errorf("%s: want %d values for %d classes, %d features and %d hidden units, got %d", v.field, v.want, o.Classes, o.Embedding, h, v.got)
 		}
 	}
 	for j, row := range o.W1 {

@@ -114,6 +114,51 @@ func TestTrainDeterministic(t *testing.T) {
 	}
 }
 
+// withEmbedding gives synthetic samples two features "before the
+// classifier": the first, noisy, says which of the sure class-2 answers are
+// the mistakes, which nothing in the logits shows; the second is noise.
+func withEmbedding(samples []Sample, seed uint64) []Sample {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	for i := range samples {
+		wrong := float32(0)
+		if !samples[i].EdgeCorrect {
+			wrong = 1
+		}
+		samples[i].Embedding = []float32{wrong + float32(0.3*rng.NormFloat64()), float32(rng.NormFloat64())}
+	}
+	return samples
+}
+
+func TestTrainEmbedding(t *testing.T) {
+	cfg := quick
+	cfg.Embedding = true
+	o, err := Train(withEmbedding(synthetic(600, 1), 1), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Embedding != 2 || len(o.Inputs) != InputCount(3, 2) || o.Inputs[len(o.Inputs)-1] != "f1" {
+		t.Fatalf("offloader of %d features, inputs %v", o.Embedding, o.Inputs)
+	}
+	plain, err := Train(synthetic(600, 1), quick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := withEmbedding(synthetic(2000, 2), 2)
+	withF, without := Rankings(o, test)[0], Rankings(plain, test)[0]
+	t.Logf("AUC with the features %.3f, without %.3f", *withF.AUC, *without.AUC)
+	if *withF.AUC <= *without.AUC+0.05 {
+		t.Errorf("AUC %.3f with the features, %.3f without: the features show the mistakes", *withF.AUC, *without.AUC)
+	}
+	b, err := o.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeOffloader("o.json", b)
+	if err != nil || back.Embedding != 2 || back.Score(&test[0]) != o.Score(&test[0]) {
+		t.Errorf("round trip: %v, %d features", err, back.Embedding)
+	}
+}
+
 func TestTrainErrors(t *testing.T) {
 	allRight := synthetic(100, 1)
 	for i := range allRight {
@@ -131,6 +176,8 @@ func TestTrainErrors(t *testing.T) {
 		{"nothing to learn", allRight, quick, "nothing to learn"},
 		{"ragged logits", mixed, quick, "sample 7 has 2 logits"},
 		{"bad budget", synthetic(100, 1), TrainConfig{Budget: 1.5}, "budget 1.5"},
+		{"no features", synthetic(100, 1), TrainConfig{Embedding: true}, "the samples have none"},
+		{"ragged features", raggedEmbedding(), TrainConfig{Embedding: true}, "sample 5 has 1 features"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,6 +187,12 @@ func TestTrainErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func raggedEmbedding() []Sample {
+	s := withEmbedding(synthetic(100, 1), 1)
+	s[5].Embedding = s[5].Embedding[:1]
+	return s
 }
 
 func TestOffloaderRoundTrip(t *testing.T) {

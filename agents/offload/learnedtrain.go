@@ -27,6 +27,10 @@ type TrainConfig struct {
 	Folds  int     // cross-fitting folds for choosing the threshold; default 5
 	Seed   uint64  // initial weights and fold assignment
 
+	// Embedding trains on the samples' Embedding as well as on the edge
+	// model's output; every sample must have one, of one length.
+	Embedding bool
+
 	// Budget, when in (0, 1], is the largest fraction of requests the
 	// offloader may send to the cloud: the threshold is the one with the
 	// best accuracy within it. When 0, the threshold is the lowest offload
@@ -65,8 +69,11 @@ func Train(samples []Sample, cfg TrainConfig) (*Offloader, error) {
 	if err := checkTrain(samples, cfg); err != nil {
 		return nil, err
 	}
-	classes := len(samples[0].Logits)
-	n, d := len(samples), InputCount(classes)
+	classes, emb := len(samples[0].Logits), 0
+	if cfg.Embedding {
+		emb = len(samples[0].Embedding)
+	}
+	n, d := len(samples), InputCount(classes, emb)
 	x := make([]float64, n*d)
 	y := make([]float64, n)
 	for i := range samples {
@@ -102,7 +109,8 @@ func Train(samples []Sample, cfg TrainConfig) (*Offloader, error) {
 	rate, pick := chooseRate(oof, samples, cfg.Budget)
 
 	o := fit(x, y, d, cfg, cfg.Seed)
-	o.Format, o.Classes, o.Inputs, o.Mean, o.Std = OffloaderFormat, classes, inputNames(classes), mean, std
+	o.Format, o.Classes, o.Inputs, o.Mean, o.Std = OffloaderFormat, classes, inputNames(classes, emb), mean, std
+	o.Embedding = emb
 	o.Target = "probability that the edge model is wrong and the cloud model right"
 	all := make([]float64, n)
 	h := make([]float64, cfg.Hidden)
@@ -151,10 +159,17 @@ func checkTrain(samples []Sample, cfg TrainConfig) error {
 	if classes < 2 {
 		return fmt.Errorf("offload: train: samples have %d logits, want at least 2", classes)
 	}
+	emb := len(samples[0].Embedding)
+	if cfg.Embedding && emb == 0 {
+		return errors.New("offload: train: training on the edge model's features, and the samples have none")
+	}
 	helps := 0
 	for i := range samples {
 		if len(samples[i].Logits) != classes {
 			return fmt.Errorf("offload: train: sample %d has %d logits, sample 0 has %d", i, len(samples[i].Logits), classes)
+		}
+		if cfg.Embedding && len(samples[i].Embedding) != emb {
+			return fmt.Errorf("offload: train: sample %d has %d features, sample 0 has %d", i, len(samples[i].Embedding), emb)
 		}
 		if Helps(&samples[i]) {
 			helps++

@@ -32,6 +32,11 @@ type Sample struct {
 	MaxProb float64   // largest softmax probability
 	Margin  float64   // top-1 minus top-2 probability
 	Entropy float64   // softmax entropy in nats
+	// Embedding is the edge model's features before its classifier (the
+	// pooled activations it decides from, dnn.Graph.Features), when the
+	// caller has them: an offloader trained with TrainConfig.Embedding
+	// reads them. nil otherwise.
+	Embedding []float32
 
 	// Ground truth, read by the oracle policy alone.
 	EdgeCorrect, CloudCorrect bool

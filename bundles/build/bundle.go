@@ -115,7 +115,7 @@ func Build(cfg Config) (*bundles.Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	off, offReport, err := trainAndReport(valSamples, outcomes, cfg.Dataset, cfg.Split, OffloaderConfig{Train: cfg.Offloader, Log: cfg.Log})
+	off, offReport, err := trainAndReport(valSamples, offload.FromOutcomes(outcomes), len(outcomes), cfg.Dataset, cfg.Split, OffloaderConfig{Train: cfg.Offloader, Log: cfg.Log})
 	switch {
 	case errors.Is(err, offload.ErrNothingToLearn):
 		// The edge model never errs where the cloud would not: a

@@ -98,21 +98,60 @@ func TrainOffloader(b *bundles.Bundle, cfg OffloaderConfig) (*offload.Offloader,
 		return nil, nil, fmt.Errorf("bundle %s: its outcomes have %d logits a sample, its edge model gives %d on %s",
 			b.Name, len(b.Outcomes[0].Logits), len(samples[0].Logits), name)
 	}
-	return trainAndReport(samples, b.Outcomes, name, *split, cfg)
+	test := offload.FromOutcomes(b.Outcomes)
+	if cfg.Train.Embedding {
+		logf(cfg.Log, "running the edge model to its features on %d validation and %d test samples", splits.Val.Len(), len(test))
+		if err := embed(models[bundles.ModelEdge], splits.Val, samples, nil); err != nil {
+			return nil, nil, fmt.Errorf("bundle %s: %w", b.Name, err)
+		}
+		idx := make([]int, len(b.Outcomes))
+		for i, o := range b.Outcomes {
+			idx[i] = o.Sample
+		}
+		if err := embed(models[bundles.ModelEdge], splits.Test, test, idx); err != nil {
+			return nil, nil, fmt.Errorf("bundle %s: %w", b.Name, err)
+		}
+	}
+	return trainAndReport(samples, test, len(b.Outcomes), name, *split, cfg)
 }
 
-func trainAndReport(samples []offload.Sample, outcomes []bundles.Outcome, dataset string, split data.SplitConfig, cfg OffloaderConfig) (*offload.Offloader, *offload.Report, error) {
+// embed sets each sample's Embedding to the edge model's features before
+// its classifier on set's sample idx[i] (on sample i when idx is nil).
+func embed(edge *dnn.Graph, set *data.Set, samples []offload.Sample, idx []int) error {
+	f, err := edge.Features()
+	if err != nil {
+		return err
+	}
+	_, _, feats, err := dnn.Evaluate(f, set, 0)
+	if err != nil {
+		return fmt.Errorf("edge model's features: %w", err)
+	}
+	d := f.Classes
+	for i := range samples {
+		j := i
+		if idx != nil {
+			j = idx[i]
+		}
+		if j < 0 || j >= set.Len() {
+			return fmt.Errorf("sample %d of %d held out", j, set.Len())
+		}
+		samples[i].Embedding = feats[j*d : (j+1)*d]
+	}
+	return nil
+}
+
+func trainAndReport(samples, test []offload.Sample, outcomes int, dataset string, split data.SplitConfig, cfg OffloaderConfig) (*offload.Offloader, *offload.Report, error) {
 	logf(cfg.Log, "training the offloader on %d samples (%d folds, %d epochs)", len(samples), orDefault(cfg.Train.Folds, 5), orDefault(cfg.Train.Epochs, 2000))
 	o, err := offload.Train(samples, cfg.Train)
 	if err != nil {
 		return nil, nil, err
 	}
 	o.Training["data"] = fmt.Sprintf("%s validation split (seed %d, val %g): %d samples neither model was trained on", dataset, split.Seed, split.Val, len(samples))
-	rep, err := offload.NewReport(o, offload.FromOutcomes(outcomes), cfg.Train.Seed)
+	rep, err := offload.NewReport(o, test, cfg.Train.Seed)
 	if err != nil {
 		return nil, nil, err
 	}
-	rep.Data = fmt.Sprintf("the bundle's %d held-out test samples (outcomes.csv), unseen in training and in choosing the threshold", len(outcomes))
+	rep.Data = fmt.Sprintf("the bundle's %d held-out test samples (outcomes.csv), unseen in training and in choosing the threshold", outcomes)
 	auc := "undefined"
 	if a := rep.Rankings[0].AUC; a != nil {
 		auc = fmt.Sprintf("%.4f", *a)

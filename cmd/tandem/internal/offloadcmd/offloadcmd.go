@@ -70,7 +70,14 @@ Then every policy is evaluated on the bundle's test samples: the learned one,
 edge-only, cloud-only, random and a max_prob threshold at the learned offload
 rate, and the oracle. --out DIR writes DIR/offloader.json and DIR/report.json;
 --install writes them into the bundle folder as offloader.json and
-offload-report.json, where a scenario's learned policy finds them.`,
+offload-report.json, where a scenario's learned policy finds them.
+
+With --embedding the network also reads the edge model's features before its
+classifier (for the zoo's models the pooled activations its last layer decides
+from, computed with tandem's engine on the validation and test images), to
+measure what they add over its output alone. Such an offloader is a measurement:
+'tandem sim' and 'tandem hil run' do not supply those features, so --install
+refuses it and a scenario naming it is refused.`,
 		Example: `  tandem offload train --bundle builtin:fashion --out out/offloader
   tandem offload train --bundle bundles/fashion --install
   tandem offload train --bundle mybundle --budget 0.1 --out out/offloader --json`,
@@ -92,6 +99,7 @@ offload-report.json, where a scenario's learned policy finds them.`,
 	f.IntVar(&opts.Train.Epochs, "epochs", 2000, "full-batch training steps `E`")
 	f.IntVar(&opts.Train.Folds, "folds", 5, "cross-fitting folds `K` for choosing the threshold")
 	f.Uint64Var(&opts.Train.Seed, "seed", 1, "seed `S` of the initial weights and the folds")
+	f.BoolVar(&opts.Train.Embedding, "embedding", false, "also read the edge model's features before its classifier (a measurement: not for --install)")
 	return cmd
 }
 
@@ -106,6 +114,9 @@ func Run(opts *Options) error {
 	b, err := bundles.Load(opts.Bundle)
 	if err != nil {
 		return cli.BadInput(err)
+	}
+	if opts.Install && opts.Train.Embedding {
+		return cli.BadInputf("offload train: --embedding trains an offloader that tandem sim and hil run cannot feed; use --out to measure it")
 	}
 	if opts.Install && b.Dir == "" {
 		return cli.BadInputf("offload train: --install writes into a bundle folder, and %s is built into the binary: use --out, or the bundle's folder (bundles/%s in the source tree)", b.Ref, b.Name)

@@ -120,6 +120,47 @@ policy: {kind: learned}
 	}
 }
 
+// TestRunEmbedding trains an offloader that also reads the edge model's
+// features, and checks that the simulator refuses a scenario naming it
+// rather than run it without them.
+func TestRunEmbedding(t *testing.T) {
+	dir := buildBundle(t)
+	out := filepath.Join(t.TempDir(), "off")
+	cfg := quick
+	cfg.Embedding = true
+	if err := Run(&Options{Bundle: dir, Out: out, Train: cfg, Stdout: io.Discard, Stderr: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	ob, err := os.ReadFile(filepath.Join(out, bundles.OffloaderFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := offload.DecodeOffloader("offloader.json", ob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Embedding < 1 || len(o.Mean) != offload.InputCount(3, o.Embedding) {
+		t.Fatalf("offloader reads %d features, %d inputs", o.Embedding, len(o.Mean))
+	}
+	scenario := `name: embedded
+requests: 100
+bundle: ` + dir + `
+workload: {rate: 50}
+edge: {count: 1, device: edge-cpu-1t, service: {dist: exponential, mean: 2ms}}
+link: {uplink_mbps: 10, rtt: 10ms}
+cloud: {servers: 1, device: server-cpu, service: {dist: exponential, mean: 4ms}}
+policy: {kind: learned, offloader: ` + filepath.Join(out, bundles.OffloaderFile) + `}
+`
+	file := filepath.Join(t.TempDir(), "embedded.yaml")
+	if err := os.WriteFile(file, []byte(scenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = simcmd.Run(&simcmd.Options{Scenario: file, Stdout: io.Discard})
+	if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), "do not supply") {
+		t.Errorf("sim of an offloader reading features: %v (exit %d), want exit 2 saying sim cannot feed it", err, cli.ExitCode(err))
+	}
+}
+
 func TestRunBadInput(t *testing.T) {
 	cases := []struct {
 		name string
@@ -130,6 +171,7 @@ func TestRunBadInput(t *testing.T) {
 		{"budget out of range", Options{Bundle: "builtin:fashion", Out: "x", Train: offload.TrainConfig{Budget: 2}}, "budget 2"},
 		{"unknown bundle", Options{Bundle: "builtin:nope", Out: "x"}, `no built-in bundle "nope"`},
 		{"install into a built-in", Options{Bundle: "builtin:fashion", Install: true}, "is built into the binary"},
+		{"install an embedding offloader", Options{Bundle: "builtin:fashion", Install: true, Train: offload.TrainConfig{Embedding: true}}, "--embedding trains an offloader"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
