@@ -42,6 +42,12 @@ type Dataset struct {
 	Name  string
 	Train *Set // the official training part, or every sample when the source has no split
 	Test  *Set // the official test part; nil when the source has none
+	// Val is the official validation part; nil when the source has none
+	// (then Split carves one from Train).
+	Val *Set
+	// Classes names the labels in order, when the source names them (an
+	// image folder's class folders).
+	Classes []string
 }
 
 // All returns every sample of d: the training part, then the test part. It
@@ -85,7 +91,10 @@ func (e *NotInstalledError) Error() string {
 //   - an IDX image file (gzipped or not) whose label file is named alike
 //     (train-images-idx3-ubyte → train-labels-idx1-ubyte), or the two as
 //     IMAGES,LABELS;
-//   - a CSV file (gzipped or not) as ReadCSV reads it, shaped by opts.Shape.
+//   - a CSV file (gzipped or not) as ReadCSV reads it, shaped by opts.Shape;
+//   - a folder of PNG or JPEG images, one sub-folder per class, or train/,
+//     test/ and optionally val/ folders of them (see loadImageDir and
+//     ImageDirFile).
 //
 // A built-in that is not installed gives a *NotInstalledError.
 func Load(name string, opts Options) (*Dataset, error) {
@@ -150,6 +159,9 @@ func loadPath(path string, opts Options) (*Dataset, error) {
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	if info.IsDir() {
+		if isImageDir(path) {
+			return loadImageDir(path, opts)
+		}
 		return loadIDXDir(path)
 	}
 	kind, err := sniff(path)

