@@ -92,6 +92,8 @@ func (e *NotInstalledError) Error() string {
 //     (train-images-idx3-ubyte → train-labels-idx1-ubyte), or the two as
 //     IMAGES,LABELS;
 //   - a CSV file (gzipped or not) as ReadCSV reads it, shaped by opts.Shape;
+//   - NumPy arrays: an .npz holding x_train, y_train (and x_test, y_test)
+//     or x, y, or two .npy files as IMAGES.npy,LABELS.npy (see npySet);
 //   - a folder of PNG or JPEG images, one sub-folder per class, or train/,
 //     test/ and optionally val/ folders of them (see loadImageDir and
 //     ImageDirFile).
@@ -147,6 +149,9 @@ func loadPath(path string, opts Options) (*Dataset, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		if images, labels, ok := strings.Cut(path, ","); ok {
+			if strings.HasSuffix(strings.ToLower(images), ".npy") {
+				return readNPYPair(path, images, labels, opts.Shape)
+			}
 			s, err := ReadIDXPair(path, images, labels)
 			if err != nil {
 				return nil, err
@@ -163,6 +168,16 @@ func loadPath(path string, opts Options) (*Dataset, error) {
 			return loadImageDir(path, opts)
 		}
 		return loadIDXDir(path)
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".npz":
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("data: %w", err)
+		}
+		return readNPZ(path, raw, opts.Shape)
+	case ".npy":
+		return nil, fmt.Errorf("data: %s: a .npy file holds one array: give the images and the labels as IMAGES.npy,LABELS.npy, or both in an .npz", path)
 	}
 	kind, err := sniff(path)
 	if err != nil {

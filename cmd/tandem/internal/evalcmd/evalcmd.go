@@ -53,7 +53,10 @@ and its latency per image at batch 1 (after warm-up runs; median, p90, p99, mean
                  or a folder of PNG/JPEG images, one sub-folder per class (or
                  train/, test/ and optionally val/ folders of them), all of one
                  size or resized to the shape its dataset.yaml declares
-                 (shape: [C, H, W]; C 1 reads them as greyscale, 3 as RGB)
+                 (shape: [C, H, W]; C 1 reads them as greyscale, 3 as RGB);
+                 or NumPy arrays: an .npz of x_train, y_train (and x_test,
+                 y_test) or x, y, or IMAGES.npy,LABELS.npy; images (N, H, W),
+                 (N, H, W, C) or (N, C, H, W), integers 0-255 or floats 0-1
 
 The test part is what training held out (--seed must match the training's);
 --split all evaluates every sample instead, e.g. a CSV of your own test images.
