@@ -39,9 +39,13 @@ type Config struct {
 	Input   func(sample int) []float32
 	Classes int
 
-	// NewEdge opens an edge model for one slot of a device; nil when no
-	// request runs the edge model (cloud-only).
-	NewEdge func(device int) (Model, error)
+	// NewEdge opens the edge model's i-th session; nil when no request
+	// runs the edge model (cloud-only).
+	NewEdge func(i int) (Model, error)
+	// EdgeSessions bounds the edge sessions the run opens: with more
+	// device slots than that, the slots share them, and a run that finds
+	// none free waits (Result.SessionWait). 0: one per slot, never shared.
+	EdgeSessions int
 	// EdgeSlowdown, when above 1, emulates a device that many times
 	// slower than this host: each edge run holds its slot for
 	// EdgeSlowdown times as long as it took (the edge profile's
@@ -112,6 +116,11 @@ type run struct {
 	// a device can know of it, and what its policy's Context holds.
 	cloudQueue int
 	late       []time.Duration // how late each arrival was handed over
+	// sessions are the edge model's sessions, shared by every slot of
+	// every device; sessionWait is how long runs waited for one.
+	sessions    chan Model
+	shared      bool // fewer sessions than slots
+	sessionWait deploy.Quantiles
 
 	cloudWG sync.WaitGroup
 }
@@ -126,6 +135,9 @@ var spin = 400 * time.Microsecond
 type Result struct {
 	Summary  *deploy.Summary
 	Lateness *deploy.Quantiles
+	// SessionWait is how long edge runs waited for a shared session: the
+	// harness's, as Lateness is, and empty when every slot has its own.
+	SessionWait *deploy.Quantiles
 }
 
 // Run runs the fleet until every request has ended or ctx is done. A
@@ -167,37 +179,38 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		devs[i] = d
 	}
 
-	var workers sync.WaitGroup
-	models := make([][]Model, len(devs))
-	for i, d := range devs {
-		if !d.edgeFirst {
-			continue
-		}
+	edgeFirst := false
+	for _, d := range devs {
+		edgeFirst = edgeFirst || d.edgeFirst
+	}
+	if edgeFirst {
 		if cfg.NewEdge == nil {
 			return nil, errors.New("fleet: the policy runs the edge model and no edge model was given")
 		}
-		for range slots {
+		n := slots * len(devs)
+		if cfg.EdgeSessions > 0 {
+			n = min(n, cfg.EdgeSessions)
+		}
+		r.sessions, r.shared = make(chan Model, n), n < slots*len(devs)
+		for i := range n {
 			m, err := cfg.NewEdge(i)
 			if err != nil {
-				return nil, fmt.Errorf("fleet: device %d edge model: %w", i, err)
+				return nil, fmt.Errorf("fleet: edge model session %d: %w", i, err)
 			}
-			models[i] = append(models[i], m)
+			r.sessions <- m
 		}
 	}
+	var workers sync.WaitGroup
 	// Time zero a little ahead, so that the first arrivals do not find
 	// the workers still starting.
 	r.start = time.Now().Add(20 * time.Millisecond)
-	for i, d := range devs {
+	for _, d := range devs {
 		if d.up != nil {
 			d.up.start, d.down.start = r.start, r.start
 			d.up.ctx, d.down.ctx = ctx, ctx
 		}
-		for s := range slots {
-			var m Model
-			if d.edgeFirst {
-				m = models[i][s]
-			}
-			workers.Go(func() { r.work(d, m) })
+		for range slots {
+			workers.Go(func() { r.work(d) })
 		}
 	}
 
@@ -230,7 +243,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, l := range r.late {
 		late.Add(l)
 	}
-	return &Result{Summary: r.summary(devs, slots), Lateness: late}, nil
+	return &Result{Summary: r.summary(devs, slots), Lateness: late, SessionWait: &r.sessionWait}, nil
 }
 
 func (r *run) failed() bool {
@@ -240,7 +253,7 @@ func (r *run) failed() bool {
 }
 
 // work serves a device's queue on one edge slot.
-func (r *run) work(d *device, m Model) {
+func (r *run) work(d *device) {
 	logits := make([]float32, r.cfg.Classes)
 	for a := range d.queue {
 		if r.failed() {
@@ -254,9 +267,18 @@ func (r *run) work(d *device, m Model) {
 		arrived := a.at
 		x := r.cfg.Input(o.Sample)
 		if d.edgeFirst {
+			picked := time.Now()
+			m := <-r.sessions
 			began := time.Now()
+			if r.shared {
+				r.mu.Lock()
+				r.sessionWait.Add(began.Sub(picked))
+				r.mu.Unlock()
+			}
 			rec.EdgeQueue = max(began.Sub(arrived), 0)
-			if err := m.Run(logits, x, 1); err != nil {
+			err := m.Run(logits, x, 1)
+			r.sessions <- m
+			if err != nil {
 				r.fail(fmt.Errorf("fleet: device %d edge model: %w", a.Device, err))
 				continue
 			}

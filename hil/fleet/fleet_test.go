@@ -450,3 +450,29 @@ func TestEdgeSlowdown(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedEdgeSessions runs a fleet of more slots than edge sessions:
+// the slots share what was opened, every request still ends, and each run
+// reports how long it waited for a session; with a session per slot none
+// is shared and nothing is reported.
+func TestSharedEdgeSessions(t *testing.T) {
+	for _, tc := range []struct {
+		sessions, opened int
+		shared           bool
+	}{{0, 3, false}, {1, 1, true}, {5, 3, false}} {
+		cfg, k := testConfig(t, scenarios.PolicyThreshold, &fakeCloud{}, 0)
+		var opened atomic.Int32
+		cfg.EdgeSessions = tc.sessions
+		cfg.NewEdge = func(int) (Model, error) { opened.Add(1); return fakeEdge{}, nil }
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int(opened.Load()) != tc.opened || res.Summary.Completed != 60 || len(k.recs) != 60 {
+			t.Errorf("EdgeSessions %d: %d sessions opened (want %d), %d completed", tc.sessions, opened.Load(), tc.opened, res.Summary.Completed)
+		}
+		if got := res.SessionWait.Len(); (got == 60) != tc.shared || (got != 0) != tc.shared {
+			t.Errorf("EdgeSessions %d: %d session waits, want %v", tc.sessions, got, map[bool]string{true: "one per request", false: "none"}[tc.shared])
+		}
+	}
+}

@@ -114,6 +114,10 @@ func TestRunBadInput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "up.trace"), []byte("1\n2\n3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	huge := filepath.Join(dir, "huge.yaml")
+	if err := os.WriteFile(huge, []byte(strings.Replace(faultScenario, "count: 20, ", "count: 20000, ", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	traced := filepath.Join(dir, "traced.yaml")
 	if err := os.WriteFile(traced, []byte(strings.Replace(faultScenario, "link: {uplink_mbps: 10, rtt: 20ms}", "link: {trace: up.trace, rtt: 20ms}", 1)), 0o644); err != nil {
 		t.Fatal(err)
@@ -125,7 +129,7 @@ func TestRunBadInput(t *testing.T) {
 	}{
 		{"no out", RunOptions{Scenario: "builtin:default"}, "--out is required"},
 		{"unknown scenario", RunOptions{Scenario: "builtin:nope", Out: "x"}, `no built-in scenario "nope"`},
-		{"too many devices", RunOptions{Scenario: "builtin:many-devices", Out: "x"}, "at most 64"},
+		{"too many devices", RunOptions{Scenario: huge, Out: "x"}, "20000 devices; one hil run drives at most 10000"},
 		{"failure rate over 1", RunOptions{Scenario: "builtin:default", Out: "x", MaxFailureRate: 1.5}, "--max-failure-rate 1.5: want a share from 0 to 1"},
 		{"negative failure rate", RunOptions{Scenario: "builtin:default", Out: "x", MaxFailureRate: -0.1}, "--max-failure-rate -0.1"},
 		{"unknown shaper", RunOptions{Scenario: "builtin:default", Out: "x", Shaper: "tc"}, `--shaper "tc": want process or kernel`},

@@ -131,6 +131,10 @@ func TestValidateDefault(t *testing.T) {
 // TestBadInput checks that bad flags and scenarios exit with status 2, with
 // one line, before any run and without leaving the output folder behind.
 func TestBadInput(t *testing.T) {
+	huge := filepath.Join(t.TempDir(), "huge.yaml")
+	if err := os.WriteFile(huge, []byte("name: huge\nrequests: 10\nbundle: builtin:fashion\nworkload: {rate: 1}\nedge: {count: 20000, device: edge-cpu-1t}\nlink: {uplink_mbps: 10, rtt: 20ms}\ncloud: {servers: 1, device: server-cpu}\npolicy: {kind: cloud-only}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string // --out DIR follows, unless the name is "no --out"
@@ -145,7 +149,7 @@ func TestBadInput(t *testing.T) {
 		{"negative bound", []string{"builtin:default", "--max-error", "-0.1"}, "--max-error -0.1"},
 		{"bad shaper", []string{"builtin:default", "--shaper", "netem"}, `--shaper "netem": want process or kernel`},
 		{"unknown builtin", []string{"builtin:default", "builtin:nope"}, "nope"},
-		{"too many devices", []string{"builtin:many-devices"}, "at most 64"},
+		{"too many devices", []string{huge}, "at most 10000"},
 		{"a scenario twice", []string{"builtin:default", "builtin:default"}, `both named "default"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
