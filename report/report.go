@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -83,11 +84,12 @@ func sweepReport(results []sweep.Result) (*Report, error) {
 	for i, a := range results[0].Values {
 		keys[i] = a.Key
 	}
-	// A point's figures, summed over its seeds.
+	// A point's figures over its seeds: sum, least and largest.
 	type agg struct {
 		values []string
 		n      float64
 		sum    []float64 // by deploy.Figures
+		lo, hi []float64
 	}
 	var order []string
 	groups := map[string]*agg{}
@@ -99,21 +101,27 @@ func sweepReport(results []sweep.Result) (*Report, error) {
 		id := strings.Join(vals, "\x00")
 		g := groups[id]
 		if g == nil {
-			g = &agg{values: vals, sum: make([]float64, len(deploy.Figures))}
+			g = &agg{values: vals, sum: make([]float64, len(deploy.Figures)), lo: make([]float64, len(deploy.Figures)), hi: make([]float64, len(deploy.Figures))}
+			for i := range g.lo {
+				g.lo[i], g.hi[i] = math.Inf(1), math.Inf(-1)
+			}
 			groups[id] = g
 			order = append(order, id)
 		}
 		g.n++
 		for i, f := range deploy.Figures {
-			g.sum[i] += f.Of(r.Summary)
+			v := f.Of(r.Summary)
+			g.sum[i] += v
+			g.lo[i], g.hi[i] = min(g.lo[i], v), max(g.hi[i], v)
 		}
 	}
 	mean := func(g *agg, figure string) float64 { return g.sum[deploy.FigureIndex(figure)] / g.n }
+	seeds := len(results) / len(order)
 	scenario := results[0].Summary.Scenario
 	rep := &Report{
 		Title: fmt.Sprintf("Sweep of %s: %d points", scenario, len(results)),
-		Intro: fmt.Sprintf("Each point is a simulation of scenario %s with %s set as shown; figures are means over the %d seed(s) of each point.",
-			scenario, strings.Join(keys, ", "), len(results)/len(order)),
+		Intro: fmt.Sprintf("Each point is a simulation of scenario %s with %s set as shown; figures are means over the %d seed(s) of each point%s.",
+			scenario, strings.Join(keys, ", "), seeds, map[bool]string{true: ", and the bars on the plots span the least to the largest seed", false: ""}[seeds > 1]),
 	}
 	t := Table{Title: "Points", Header: append(slices.Clone(keys), "accuracy", "offload rate", "mean ms", "p95 ms", "p99 ms", "throughput rps", "cloud busy")}
 	for _, id := range order {
@@ -125,12 +133,16 @@ func sweepReport(results []sweep.Result) (*Report, error) {
 	rep.Tables = append(rep.Tables, t)
 
 	// Lines: x is the first key, one line per value of the others.
-	for _, fig := range []struct{ title, figure, y, file string }{
-		{"p95 latency", "latency_p95_ms", "ms", "p95.svg"},
-		{"mean latency", "latency_mean_ms", "ms", "mean.svg"},
-		{"accuracy", "accuracy", "fraction", "accuracy.svg"},
-		{"offload rate", "offload_rate", "fraction", "offload.svg"},
-		{"cloud utilization", "utilization_cloud", "fraction", "cloud.svg"},
+	for _, fig := range []struct {
+		title, figure string
+		y             quantity
+		file          string
+	}{
+		{"p95 latency", "latency_p95_ms", msOf("p95 latency"), "p95.svg"},
+		{"mean latency", "latency_mean_ms", msOf("mean latency"), "mean.svg"},
+		{"accuracy", "accuracy", fractionOf("accuracy"), "accuracy.svg"},
+		{"offload rate", "offload_rate", fractionOf("offload rate"), "offload.svg"},
+		{"cloud utilization", "utilization_cloud", fractionOf("cloud utilization"), "cloud.svg"},
 	} {
 		lines := map[string]*series{}
 		var names []string
@@ -150,7 +162,12 @@ func sweepReport(results []sweep.Result) (*Report, error) {
 				lines[name] = &series{name: name}
 				names = append(names, name)
 			}
-			lines[name].xy = append(lines[name].xy, plotter.XY{X: x, Y: mean(g, fig.figure)})
+			l := lines[name]
+			l.xy = append(l.xy, plotter.XY{X: x, Y: mean(g, fig.figure)})
+			if seeds > 1 {
+				k := deploy.FigureIndex(fig.figure)
+				l.lo, l.hi = append(l.lo, g.lo[k]), append(l.hi, g.hi[k])
+			}
 		}
 		if !numeric {
 			continue // a categorical first key: the table says it better
@@ -159,7 +176,7 @@ func sweepReport(results []sweep.Result) (*Report, error) {
 		for _, n := range names {
 			ls = append(ls, *lines[n])
 		}
-		svg, err := lineSVG(fig.title+" against "+keys[0], keys[0], fig.y, ls)
+		svg, err := lineSVG(keys[0], fig.y, ls)
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +209,7 @@ var page = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
 <style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
-th{background:#f4f4f4}figure{margin:2em 0}</style></head><body>
+th{background:#f4f4f4}figure{margin:2em 0}figure svg{width:100%;height:auto}</style></head><body>
 <h1>{{.Title}}</h1><p>{{.Intro}}</p>
 {{range .Tables}}<h2>{{.Title}}</h2><table><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>

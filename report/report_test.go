@@ -2,8 +2,10 @@ package report
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -96,6 +98,51 @@ func TestBuildErrors(t *testing.T) {
 	} {
 		if _, err := Build(tc.dir); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Build(%s): %v, want %q", tc.dir, err, tc.want)
+		}
+	}
+}
+
+// TestDistinctTicks checks tick labels on ranges narrow enough that
+// gonum's own labels repeat once rounded.
+func TestDistinctTicks(t *testing.T) {
+	for _, r := range [][2]float64{{22.78, 22.93}, {4.97, 5.12}, {0.9371, 0.9386}, {0, 1}, {1000, 5000}} {
+		seen := map[string]bool{}
+		n := 0
+		for _, tk := range (distinctTicks{}).Ticks(r[0], r[1]) {
+			if tk.Label == "" {
+				continue
+			}
+			n++
+			if seen[tk.Label] {
+				t.Errorf("range %v: label %q twice", r, tk.Label)
+			}
+			seen[tk.Label] = true
+			if v, err := strconv.ParseFloat(tk.Label, 64); err != nil || math.Abs(v-tk.Value) > 1e-9*max(1, math.Abs(tk.Value)) && math.Abs(v-tk.Value) > 0.5*(r[1]-r[0])/10 {
+				t.Errorf("range %v: label %q for a tick at %v", r, tk.Label, tk.Value)
+			}
+		}
+		if n < 2 {
+			t.Errorf("range %v: %d labelled ticks", r, n)
+		}
+	}
+}
+
+// TestYRange checks that a fraction's axis stays within [0, 1] and a
+// time's above 0, however the data are spread.
+func TestYRange(t *testing.T) {
+	for _, tc := range []struct {
+		lo, hi   float64
+		q        quantity
+		min, max float64
+	}{
+		{0.93, 1, fractionOf("accuracy"), 0.923, 1},
+		{0, 0.2, fractionOf("offload rate"), 0, 0.22},
+		{0.5, 0.5, fractionOf("x"), 0.475, 0.525},
+		{1, 30, msOf("p95"), 0, 32.9},
+	} {
+		lo, hi := yRange(tc.lo, tc.hi, tc.q)
+		if math.Abs(lo-tc.min) > 1e-9 || math.Abs(hi-tc.max) > 1e-9 {
+			t.Errorf("yRange(%v, %v, %s) = %v, %v; want %v, %v", tc.lo, tc.hi, tc.q.label, lo, hi, tc.min, tc.max)
 		}
 	}
 }

@@ -62,7 +62,7 @@ func runReport(dir string, s *deploy.Summary) (*Report, error) {
 	}
 	rep.Tables = append(rep.Tables, t)
 	if len(lines) > 0 {
-		svg, err := lineSVG("latency distribution", "latency (ms)", "fraction of requests at most", lines)
+		svg, err := lineSVG("latency (ms)", fractionOf("fraction of requests at most"), lines)
 		if err != nil {
 			return nil, err
 		}

@@ -23,7 +23,7 @@ readonly ORT_VERSION=1.30.0
 readonly MNIST_VERSION=1.1.0
 # The cross compiler with its libc, the arm64 libstdc++ that ONNX Runtime links, and
 # qemu-aarch64-static: scripts/arm64-smoke.sh builds tandem for linux/arm64 and runs it.
-readonly APT_PACKAGES=(libopenblas-dev dataset-fashion-mnist slurm-wlm munge iproute2
+readonly APT_PACKAGES=(libopenblas-dev dataset-fashion-mnist slurm-wlm munge iproute2 chromium
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross libstdc++6-arm64-cross qemu-user-static)
 
 say() { printf 'setup: %s\n' "$*"; }
