@@ -123,11 +123,17 @@ type run struct {
 	sessionWait deploy.Quantiles
 
 	cloudWG sync.WaitGroup
+	spin    time.Duration // waitUntil's, for this fleet
 }
 
 // spin is how long before a deadline waitUntil stops sleeping and yields
-// instead, to hand a request over, or end a transfer, on time.
+// instead, to hand a request over, or end a transfer, on time. Only a
+// fleet of at most spinSlots device slots spins: past that, the waiters
+// yielding at once would outnumber the host's cores many times and take
+// the time the devices' work needs, so they sleep to their deadlines.
 var spin = 400 * time.Microsecond
+
+const spinSlots = 64
 
 // Result is a fleet run's outcome: the summary (mode hil) and how late the
 // dispatcher handed requests to their devices, which bounds how well the
@@ -150,6 +156,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	slots := max(sc.Edge.Concurrency, 1)
 	r := &run{cfg: cfg, col: deploy.NewCollector(), ctx: ctx}
+	if slots*sc.Edge.Count <= spinSlots {
+		r.spin = spin
+	}
 	devs := make([]*device, sc.Edge.Count)
 	perDevice := make([]int, sc.Edge.Count)
 	for _, a := range cfg.Arrivals {
@@ -207,6 +216,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, d := range devs {
 		if d.up != nil {
 			d.up.start, d.down.start = r.start, r.start
+			d.up.spin, d.down.spin = r.spin, r.spin
 			d.up.ctx, d.down.ctx = ctx, ctx
 		}
 		for range slots {
@@ -220,7 +230,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			break
 		}
 		t := r.start.Add(a.At)
-		waitUntil(ctx, t)
+		waitUntil(ctx, t, r.spin)
 		if ctx.Err() != nil {
 			break
 		}
@@ -285,7 +295,7 @@ func (r *run) work(d *device) {
 			if k := r.cfg.EdgeSlowdown; k > 1 {
 				// The emulated device is still computing: the slot waits,
 				// the host's core is free for the other devices.
-				waitUntil(r.ctx, began.Add(time.Duration(k*float64(time.Since(began)))))
+				waitUntil(r.ctx, began.Add(time.Duration(k*float64(time.Since(began)))), r.spin)
 			}
 			rec.Edge = time.Since(began)
 			pred := dnn.Argmax(logits)
@@ -383,7 +393,7 @@ func (r *run) cross(l *shapedLink, n int) error {
 	if _, err := l.note(n); err != nil {
 		return err
 	}
-	waitUntil(r.ctx, t.Add(l.link.Half()))
+	waitUntil(r.ctx, t.Add(l.link.Half()), r.spin)
 	return nil
 }
 

@@ -17,6 +17,7 @@ import (
 type shapedLink struct {
 	start time.Time       // the run's time zero
 	ctx   context.Context // the run's: a cancelled run stops waiting
+	spin  time.Duration   // the run's: see waitUntil
 
 	mu   sync.Mutex
 	link deploy.Link
@@ -35,7 +36,7 @@ func (l *shapedLink) send(n int) error {
 	if err != nil {
 		return err
 	}
-	waitUntil(l.ctx, l.start.Add(tr.Delivered))
+	waitUntil(l.ctx, l.start.Add(tr.Delivered), l.spin)
 	return nil
 }
 
@@ -65,9 +66,9 @@ func (l *shapedLink) meanMbps() float64 { return l.link.Profile().MeanMbps() }
 
 // waitUntil returns at t, at once when t has passed, or when ctx is done.
 // Timers wake a few hundred microseconds late on a busy machine, which
-// would add to every shaped transfer and every arrival: it sleeps to just
+// would add to every shaped transfer and every arrival: it sleeps to spin
 // short of t, then yields until t.
-func waitUntil(ctx context.Context, t time.Time) {
+func waitUntil(ctx context.Context, t time.Time, spin time.Duration) {
 	if d := time.Until(t) - spin; d > 0 {
 		timer := time.NewTimer(d)
 		select {
