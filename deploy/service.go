@@ -30,6 +30,14 @@ type Service struct {
 	// CloudIdleMS is the mean extra time a batch was charged for how long
 	// its server had been idle before it.
 	CloudIdleMS float64 `json:"cloud_idle_ms"`
+
+	// RequestBytes and ResponseBytes are what each offloaded request and
+	// its answer were charged on the links, and LinkBytes where the
+	// figures came from (scenarios.LinkBytesScenario, ...Serving,
+	// ...Tensor); all absent when no request reaches the cloud.
+	RequestBytes  int    `json:"request_bytes,omitempty"`
+	ResponseBytes int    `json:"response_bytes,omitempty"`
+	LinkBytes     string `json:"link_bytes,omitempty"`
 }
 
 // CloudOverhead is what the serving path over protocol adds to each cloud

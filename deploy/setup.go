@@ -50,7 +50,7 @@ func SetupFor(in *scenarios.Inputs) (Setup, error) {
 // simulator charges it).
 func CostsOf(in *scenarios.Inputs) offload.Costs {
 	sc := in.Scenario
-	c := offload.Costs{RequestBytes: in.RequestBytes, ResponseBytes: sc.Link.ResponseBytes, RTT: sc.Link.RTT.D(), Servers: sc.Cloud.Servers}
+	c := offload.Costs{RequestBytes: in.RequestBytes, ResponseBytes: in.ResponseBytes, RTT: sc.Link.RTT.D(), Servers: sc.Cloud.Servers}
 	switch {
 	case sc.Cloud.Service != nil:
 		c.CloudService = sc.Cloud.Service.Mean.D()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/tandem-edge/tandem/hil"
@@ -31,7 +32,8 @@ const servingModel = "profiled"
 //
 //	serving = client round trip − queue time the server reports
 //
-// as a hardware-in-the-loop run charges a cloud request (hil/fleet). Inputs
+// as a hardware-in-the-loop run charges a cloud request (hil/fleet), and
+// the bytes each request and its answer put on the connection. Inputs
 // are fixed pseudo-random values in [0, 1). The server, the session and the
 // listener are shut down before it returns, whatever happened.
 func TimeServing(path string, threads int, protocol string, runs int) (sv profiles.Serving, err error) {
@@ -58,10 +60,11 @@ func TimeServing(path string, threads int, protocol string, runs int) (sv profil
 		return sv, fmt.Errorf("profiler: serving path of %s: %w", path, err)
 	}
 	defer srv.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return sv, fmt.Errorf("profiler: serving path of %s: %w", path, err)
 	}
+	ln := &countingListener{Listener: raw}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }() // Serve closes ln when it returns
@@ -89,6 +92,12 @@ func TimeServing(path string, threads int, protocol string, runs int) (sv profil
 	c.Binary = protocol == profiles.ProtocolBinary
 	times := make([]time.Duration, 0, runs)
 	for i := range servingWarmup + runs {
+		if i == servingWarmup {
+			// Requests go one after another over one connection: what
+			// it carries from here is the timed requests' bytes.
+			ln.read.Store(0)
+			ln.written.Store(0)
+		}
 		start := time.Now()
 		ans, err := c.InferAnswer(ctx, x, 1)
 		roundTrip := time.Since(start)
@@ -106,5 +115,38 @@ func TimeServing(path string, threads int, protocol string, runs int) (sv profil
 		}
 		times = append(times, roundTrip)
 	}
-	return profiles.Serving{Protocol: protocol, Latency: hil.NewLatency(times).P50, Spread: TrimmedCV(times), Runs: runs}, nil
+	return profiles.Serving{Protocol: protocol, Latency: hil.NewLatency(times).P50, Spread: TrimmedCV(times), Runs: runs,
+		RequestBytes: int(ln.read.Load() / int64(runs)), ResponseBytes: int(ln.written.Load() / int64(runs))}, nil
+}
+
+// countingListener counts the bytes its connections read and write: the
+// HTTP requests the server is sent and the answers it gives.
+type countingListener struct {
+	net.Listener
+	read, written atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: c, l: l}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	l *countingListener
+}
+
+func (c *countingConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.l.read.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.l.written.Add(int64(n))
+	return n, err
 }

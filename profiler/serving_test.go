@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/hil/hiltest"
 	"github.com/tandem-edge/tandem/profiles"
 )
@@ -16,6 +17,12 @@ func TestTimeServing(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("bare model: median %v", bare.Latency.P50)
+	sess, err := hil.Open(model, hil.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputSize := sess.InputSize()
+	sess.Close()
 	for _, protocol := range []string{profiles.ProtocolBinary, profiles.ProtocolJSON} {
 		t.Run(protocol, func(t *testing.T) {
 			sv, err := TimeServing(model, 1, protocol, 30)
@@ -30,7 +37,13 @@ func TestTimeServing(t *testing.T) {
 			if sv.Latency < bare.Latency.P50/4 {
 				t.Errorf("serving latency %v, under a quarter of the bare model's %v", sv.Latency, bare.Latency.P50)
 			}
-			t.Logf("serving over %s: median %v, spread %.3f over %d requests", protocol, sv.Latency, sv.Spread, sv.Runs)
+			t.Logf("serving over %s: median %v, spread %.3f over %d requests, %d bytes up, %d down", protocol, sv.Latency, sv.Spread, sv.Runs, sv.RequestBytes, sv.ResponseBytes)
+			// A request carries the input's float32s and its headers (a
+			// few hundred bytes); an answer at least the outputs.
+			tensor := 4 * inputSize
+			if sv.RequestBytes <= tensor || sv.RequestBytes > tensor+1000 && protocol == profiles.ProtocolBinary || sv.ResponseBytes < 12 {
+				t.Errorf("%d bytes a request, %d an answer, for a %d-byte tensor", sv.RequestBytes, sv.ResponseBytes, tensor)
+			}
 		})
 	}
 	for _, bad := range []struct {

@@ -187,6 +187,9 @@ func (m *Model) check(c *strictyaml.Checker, p string, seen map[string]int, i in
 		if s.Runs < 1 {
 			c.Errorf(sp+".runs", "must be >= 1, got %d", s.Runs)
 		}
+		if s.RequestBytes < 0 || s.ResponseBytes < 0 || (s.RequestBytes == 0) != (s.ResponseBytes == 0) {
+			c.Errorf(sp+".request_bytes", "request_bytes %d and response_bytes %d: want both > 0, or neither given", s.RequestBytes, s.ResponseBytes)
+		}
 	}
 	if c.Has(p+".layers", m.Layers != nil) && len(m.Layers) == 0 {
 		c.Errorf(p+".layers", "empty; leave the key out when no per-layer profile was measured")

@@ -27,6 +27,41 @@ type Serving struct {
 	Latency  time.Duration `yaml:"latency"`  // median
 	Spread   float64       `yaml:"spread,omitempty"`
 	Runs     int           `yaml:"runs"`
+	// RequestBytes and ResponseBytes are what one request and its answer
+	// put on the connection: HTTP request line or status, headers and
+	// body, as counted on the server's side. 0: not measured.
+	RequestBytes  int `yaml:"request_bytes,omitempty"`
+	ResponseBytes int `yaml:"response_bytes,omitempty"`
+}
+
+// ServingBytes is the HTTP bytes a request over protocol and its answer
+// put on the connection, when the serving path was measured with them.
+func (m *Model) ServingBytes(protocol string) (request, response int, ok bool) {
+	for _, s := range m.Serving {
+		if s.Protocol == protocol && s.RequestBytes > 0 {
+			return s.RequestBytes, s.ResponseBytes, true
+		}
+	}
+	return 0, 0, false
+}
+
+// TCP framing of a message on an Ethernet link: TCP cuts it into segments
+// of at most tcpMSS bytes (a 1500-byte MTU less 20 bytes of IPv4 header and
+// 32 of TCP header with timestamps), each carried with segmentHeaders bytes
+// of Ethernet, IP and TCP headers.
+const (
+	tcpMSS         = 1448
+	segmentHeaders = 14 + 20 + 32
+)
+
+// FramedBytes is what a message of n bytes puts on an Ethernet link over
+// TCP: n and each segment's headers. The acknowledgements it draws from the
+// other direction are not counted.
+func FramedBytes(n int) int {
+	if n <= 0 {
+		return 0
+	}
+	return n + (n+tcpMSS-1)/tcpMSS*segmentHeaders
 }
 
 // The wire protocols of the Open Inference Protocol a serving path is

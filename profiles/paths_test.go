@@ -79,3 +79,23 @@ func TestStretched(t *testing.T) {
 		t.Errorf("Stretched changed the model it was called on: %+v", m)
 	}
 }
+
+func TestFramedBytes(t *testing.T) {
+	for _, tc := range []struct{ n, want int }{
+		{0, 0}, {1, 67}, {1448, 1514}, {1449, 1449 + 132}, {3497, 3497 + 3*66},
+	} {
+		if got := FramedBytes(tc.n); got != tc.want {
+			t.Errorf("FramedBytes(%d) = %d, want %d", tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestServingBytes(t *testing.T) {
+	m := &Model{Serving: []Serving{{Protocol: ProtocolJSON, Latency: 1, Runs: 1}, {Protocol: ProtocolBinary, Latency: 1, Runs: 1, RequestBytes: 3497, ResponseBytes: 405}}}
+	if req, resp, ok := m.ServingBytes(ProtocolBinary); !ok || req != 3497 || resp != 405 {
+		t.Errorf("binary: %d, %d, %v", req, resp, ok)
+	}
+	if _, _, ok := m.ServingBytes(ProtocolJSON); ok {
+		t.Error("json: bytes that were not measured")
+	}
+}

@@ -25,9 +25,15 @@ type Inputs struct {
 	CloudModel  *profiles.Model // the bundle's heavy model on CloudDevice
 	Uplink      profiles.Link   // shared by every device (see DeviceLinks); nil for edge-only
 	Downlink    profiles.Link
-	// RequestBytes is the uplink payload: link.request_bytes, or the
-	// bundle's raw input (float32) when that is 0.
-	RequestBytes int
+	// RequestBytes and ResponseBytes are what a request and its answer put
+	// on the uplink and the downlink: link.request_bytes and
+	// link.response_bytes when given; else what the cloud profile's
+	// serving path over cloud.protocol measured (HTTP request and answer),
+	// framed in TCP segments (profiles.FramedBytes); else the bundle's raw
+	// input (float32) and nothing. LinkBytes says which: LinkBytesScenario,
+	// LinkBytesServing or LinkBytesTensor.
+	RequestBytes, ResponseBytes int
+	LinkBytes                   string
 	// Arrivals are the offsets of a trace workload, ascending.
 	Arrivals []time.Duration
 	// Offloader is the learned policy's offloader file, as read, and
@@ -40,15 +46,12 @@ type Inputs struct {
 // trace a scenario names, and checks that the profiles describe the bundle's
 // models. Errors name the scenario file and key.
 func Resolve(s *Scenario) (*Inputs, error) {
-	in := &Inputs{Scenario: s, RequestBytes: s.Link.RequestBytes}
+	in := &Inputs{Scenario: s}
 	b, err := bundles.Load(s.BundleRef())
 	if err != nil {
 		return nil, fmt.Errorf("%s: bundle: %w", s.File, err)
 	}
 	in.Bundle = b
-	if in.RequestBytes == 0 {
-		in.RequestBytes = b.InputBytes()
-	}
 	if s.Policy.Kind == PolicyLearned || s.Policy.Kind == PolicyCostAware {
 		if err := in.readOffloader(); err != nil {
 			return nil, err
@@ -65,6 +68,7 @@ func Resolve(s *Scenario) (*Inputs, error) {
 		}
 	}
 	if edgeOnly {
+		in.linkBytes()
 		return in, nil
 	}
 	if s.Cloud.Service == nil {
@@ -75,6 +79,7 @@ func Resolve(s *Scenario) (*Inputs, error) {
 			return nil, fmt.Errorf("%s: cloud.device: %w", s.File, err)
 		}
 	}
+	in.linkBytes()
 	if in.Uplink, err = s.Uplink(); err != nil {
 		return nil, fmt.Errorf("%s: link: %w", s.File, err)
 	}
@@ -87,6 +92,33 @@ func Resolve(s *Scenario) (*Inputs, error) {
 		}
 	}
 	return in, nil
+}
+
+// Where Inputs.RequestBytes and ResponseBytes come from.
+const (
+	LinkBytesScenario = "scenario" // link.request_bytes and link.response_bytes
+	LinkBytesServing  = "serving"  // the serving path's HTTP bytes, framed in TCP segments
+	LinkBytesTensor   = "tensor"   // the bundle's raw input, and nothing down
+)
+
+// linkBytes sets what a request and its answer put on the links (see
+// Inputs.RequestBytes).
+func (in *Inputs) linkBytes() {
+	l := in.Scenario.Link
+	in.RequestBytes, in.ResponseBytes, in.LinkBytes = l.RequestBytes, l.ResponseBytes, LinkBytesScenario
+	if l.RequestBytes > 0 {
+		return
+	}
+	if in.CloudModel != nil {
+		if req, resp, ok := in.CloudModel.ServingBytes(in.Scenario.Cloud.Protocol); ok {
+			in.RequestBytes, in.LinkBytes = profiles.FramedBytes(req), LinkBytesServing
+			if l.ResponseBytes == 0 {
+				in.ResponseBytes = profiles.FramedBytes(resp)
+			}
+			return
+		}
+	}
+	in.RequestBytes, in.LinkBytes = in.Bundle.InputBytes(), LinkBytesTensor
 }
 
 // readOffloader reads the learned policy's offloader: policy.offloader when

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/profiles"
 )
 
 func TestWith(t *testing.T) {
@@ -55,5 +58,36 @@ func TestParseAssignment(t *testing.T) {
 	}
 	if _, err := ParseAssignment("edge.count"); err == nil {
 		t.Error("no error for a missing =")
+	}
+}
+
+// TestLinkBytes checks where a scenario's request and answer sizes come
+// from: the scenario, the cloud profile's serving path, or the tensor.
+func TestLinkBytes(t *testing.T) {
+	b, err := bundles.Load("builtin:fashion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	measured := &profiles.Model{Serving: []profiles.Serving{{Protocol: profiles.ProtocolBinary, Latency: 1, Runs: 1, RequestBytes: 3497, ResponseBytes: 405}}}
+	for _, tc := range []struct {
+		name      string
+		link      Link
+		cloud     *profiles.Model
+		protocol  string
+		req, resp int
+		from      string
+	}{
+		{"given", Link{RequestBytes: 1000, ResponseBytes: 10}, measured, profiles.ProtocolBinary, 1000, 10, LinkBytesScenario},
+		{"measured", Link{}, measured, profiles.ProtocolBinary, 3497 + 3*66, 405 + 66, LinkBytesServing},
+		{"measured, answer given", Link{ResponseBytes: 64}, measured, profiles.ProtocolBinary, 3497 + 3*66, 64, LinkBytesServing},
+		{"not measured for the protocol", Link{}, measured, profiles.ProtocolJSON, 3136, 0, LinkBytesTensor},
+		{"no cloud profile", Link{}, nil, profiles.ProtocolBinary, 3136, 0, LinkBytesTensor},
+	} {
+		sc := &Scenario{Link: tc.link, Cloud: Cloud{Protocol: tc.protocol}}
+		in := &Inputs{Scenario: sc, Bundle: b, CloudModel: tc.cloud}
+		in.linkBytes()
+		if in.RequestBytes != tc.req || in.ResponseBytes != tc.resp || in.LinkBytes != tc.from {
+			t.Errorf("%s: %d up, %d down, from %s; want %d, %d, %s", tc.name, in.RequestBytes, in.ResponseBytes, in.LinkBytes, tc.req, tc.resp, tc.from)
+		}
 	}
 }

@@ -49,6 +49,9 @@ type Config struct {
 	// carried down: zero takes the scenario's link.response_bytes, which
 	// may be zero too (then only the propagation delay remains).
 	RequestBytes, ResponseBytes int
+	// LinkBytes says where RequestBytes and ResponseBytes came from
+	// (scenarios.Inputs.LinkBytes), for the summary; "" when set in code.
+	LinkBytes string
 
 	// Arrivals are the arrival offsets of a trace workload, ascending. Every
 	// device replays them from its own random phase, looping.
@@ -146,6 +149,9 @@ func New(cfg Config) (*Sim, error) {
 		cloudModel = cfg.CloudModel
 	}
 	s.service = deploy.ServiceOf(sc, edgeModel, cloudModel)
+	if s.hasCloud {
+		s.service.RequestBytes, s.service.ResponseBytes, s.service.LinkBytes = s.reqBytes, s.respBytes, cfg.LinkBytes
+	}
 	return s, nil
 }
 

@@ -11,12 +11,14 @@ import (
 // (deploy.SetupFor). Its error is a bad offloader file.
 func ConfigFor(in *scenarios.Inputs) (Config, error) {
 	cfg := Config{
-		Scenario:     in.Scenario,
-		Outcomes:     in.Bundle.Outcomes,
-		EdgeModel:    in.EdgeModel,
-		CloudModel:   in.CloudModel,
-		RequestBytes: in.RequestBytes,
-		Arrivals:     in.Arrivals,
+		Scenario:      in.Scenario,
+		Outcomes:      in.Bundle.Outcomes,
+		EdgeModel:     in.EdgeModel,
+		CloudModel:    in.CloudModel,
+		RequestBytes:  in.RequestBytes,
+		ResponseBytes: in.ResponseBytes,
+		LinkBytes:     in.LinkBytes,
+		Arrivals:      in.Arrivals,
 	}
 	s, err := deploy.SetupFor(in)
 	if err != nil {

@@ -144,7 +144,7 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 		CloudServers: sc.Cloud.Servers,
 		EdgeSlowdown: edgeSlowdown(in),
 		Uplink:       setup.Uplink, Downlink: setup.Downlink,
-		RequestBytes: in.RequestBytes, ResponseBytes: sc.Link.ResponseBytes,
+		RequestBytes: in.RequestBytes, ResponseBytes: in.ResponseBytes,
 		NewPolicy: setup.NewPolicy,
 		Recorder:  run.Recorder,
 	}
