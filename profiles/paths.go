@@ -55,13 +55,23 @@ const (
 )
 
 // FramedBytes is what a message of n bytes puts on an Ethernet link over
-// TCP: n and each segment's headers. The acknowledgements it draws from the
-// other direction are not counted.
+// TCP: n and each segment's headers.
 func FramedBytes(n int) int {
+	return n + segments(n)*segmentHeaders
+}
+
+// AckBytes is what a message of n bytes draws from the other direction:
+// TCP acknowledges every second segment, and the last, with a segment of
+// headers alone.
+func AckBytes(n int) int {
+	return (segments(n) + 1) / 2 * segmentHeaders
+}
+
+func segments(n int) int {
 	if n <= 0 {
 		return 0
 	}
-	return n + (n+tcpMSS-1)/tcpMSS*segmentHeaders
+	return (n + tcpMSS - 1) / tcpMSS
 }
 
 // The wire protocols of the Open Inference Protocol a serving path is

@@ -81,11 +81,14 @@ func TestStretched(t *testing.T) {
 }
 
 func TestFramedBytes(t *testing.T) {
-	for _, tc := range []struct{ n, want int }{
-		{0, 0}, {1, 67}, {1448, 1514}, {1449, 1449 + 132}, {3497, 3497 + 3*66},
+	for _, tc := range []struct{ n, framed, acks int }{
+		{0, 0, 0}, {1, 67, 66}, {1448, 1514, 66}, {1449, 1449 + 132, 66}, {3497, 3497 + 3*66, 2 * 66},
 	} {
-		if got := FramedBytes(tc.n); got != tc.want {
-			t.Errorf("FramedBytes(%d) = %d, want %d", tc.n, got, tc.want)
+		if got := FramedBytes(tc.n); got != tc.framed {
+			t.Errorf("FramedBytes(%d) = %d, want %d", tc.n, got, tc.framed)
+		}
+		if got := AckBytes(tc.n); got != tc.acks {
+			t.Errorf("AckBytes(%d) = %d, want %d", tc.n, got, tc.acks)
 		}
 	}
 }

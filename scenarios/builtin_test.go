@@ -105,8 +105,16 @@ func TestBuiltinsShape(t *testing.T) {
 	if s := get("congested-uplink"); s.Link.UplinkMbps > 2 {
 		t.Errorf("congested-uplink: uplink %g Mbps", s.Link.UplinkMbps)
 	} else {
-		// Offered load on each uplink: every request crosses it.
-		rho := s.Workload.Rate * float64(s.Link.RequestBytes*8) / (s.Link.UplinkMbps * 1e6)
+		// Offered load on each uplink: every request crosses it, as many
+		// bytes as the cloud profile measured it puts on the wire.
+		in, err := Resolve(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.LinkBytes != LinkBytesServing {
+			t.Errorf("congested-uplink: request bytes from %s, want the serving path's", in.LinkBytes)
+		}
+		rho := s.Workload.Rate * float64(in.RequestBytes*8) / (s.Link.UplinkMbps * 1e6)
 		if rho < 0.8 || rho >= 1 {
 			t.Errorf("congested-uplink: uplink utilization %.2f, want near saturation", rho)
 		}

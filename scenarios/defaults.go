@@ -7,11 +7,14 @@ import (
 
 // Defaults of the keys a scenario may leave out.
 const (
-	DefaultSeed          = 1
-	DefaultArrival       = ArrivalPoisson
-	DefaultEdgeCount     = 1
-	DefaultConcurrency   = 1
-	DefaultResponseBytes = 64 // a class index and a few scores, with framing
+	DefaultSeed        = 1
+	DefaultArrival     = ArrivalPoisson
+	DefaultEdgeCount   = 1
+	DefaultConcurrency = 1
+	// DefaultResponseBytes is what an answer is charged on the downlink
+	// when neither the scenario nor the cloud profile says: a class index
+	// and a few scores, with framing.
+	DefaultResponseBytes = 64
 	DefaultServers       = 1
 	DefaultTracePhase    = PhaseRandom
 	DefaultProtocol      = "binary"
@@ -19,7 +22,8 @@ const (
 
 // SetDefaults fills in every key left out (a zero value) that has a
 // default; it is the one place defaults are decided. Keys whose zero value
-// means something (rtt 0s, request_bytes 0, downlink_mbps 0, max_wait 0s)
+// means something (rtt 0s, request_bytes 0, response_bytes 0, downlink_mbps 0,
+// max_wait 0s)
 // are left alone. The name defaults to the file's name without extension.
 func (s *Scenario) SetDefaults() {
 	if s.Name == "" && s.File != "" {
@@ -37,9 +41,6 @@ func (s *Scenario) SetDefaults() {
 	}
 	if s.Edge.Concurrency == 0 {
 		s.Edge.Concurrency = DefaultConcurrency
-	}
-	if s.Link.ResponseBytes == 0 {
-		s.Link.ResponseBytes = DefaultResponseBytes
 	}
 	if s.Link.TracePhase == "" && s.Link.hasTrace() {
 		s.Link.TracePhase = DefaultTracePhase
@@ -66,7 +67,6 @@ func (s *Scenario) defaulted() []struct {
 		{"workload.arrival", s.Workload.Arrival == ""},
 		{"edge.count", s.Edge.Count == 0},
 		{"edge.concurrency", s.Edge.Concurrency == 0},
-		{"link.response_bytes", s.Link.ResponseBytes == 0},
 		{"link.trace_phase", s.Link.TracePhase == ""},
 		{"cloud.servers", s.Cloud.Servers == 0},
 		{"cloud.protocol", s.Cloud.Protocol == ""},

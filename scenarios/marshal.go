@@ -19,7 +19,7 @@ func Marshal(s *Scenario) ([]byte, error) {
 			switch path {
 			case "link.downlink_mbps":
 				return c.Link.DownlinkTrace == ""
-			case "link.request_bytes":
+			case "link.request_bytes", "link.response_bytes":
 				return true
 			case "policy.p":
 				return c.Policy.Kind == PolicyRandom
@@ -35,7 +35,9 @@ func Marshal(s *Scenario) ([]byte, error) {
 			case path == "link.downlink_mbps" && c.Link.DownlinkMbps == 0:
 				return "# 0: as the uplink"
 			case path == "link.request_bytes" && c.Link.RequestBytes == 0:
-				return "# 0: the bundle's raw input size"
+				return "# 0: what the cloud profile measured a request puts on the wire"
+			case path == "link.response_bytes" && c.Link.ResponseBytes == 0:
+				return "# 0: what the cloud profile measured an answer puts on the wire"
 			}
 			return ""
 		},

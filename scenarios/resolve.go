@@ -29,9 +29,10 @@ type Inputs struct {
 	// on the uplink and the downlink: link.request_bytes and
 	// link.response_bytes when given; else what the cloud profile's
 	// serving path over cloud.protocol measured (HTTP request and answer),
-	// framed in TCP segments (profiles.FramedBytes); else the bundle's raw
-	// input (float32) and nothing. LinkBytes says which: LinkBytesScenario,
-	// LinkBytesServing or LinkBytesTensor.
+	// framed in TCP segments with the other's acknowledgements
+	// (profiles.FramedBytes, AckBytes); else the bundle's raw
+	// input (float32) and DefaultResponseBytes. LinkBytes says which:
+	// LinkBytesScenario, LinkBytesServing or LinkBytesTensor.
 	RequestBytes, ResponseBytes int
 	LinkBytes                   string
 	// Arrivals are the offsets of a trace workload, ascending.
@@ -98,7 +99,7 @@ func Resolve(s *Scenario) (*Inputs, error) {
 const (
 	LinkBytesScenario = "scenario" // link.request_bytes and link.response_bytes
 	LinkBytesServing  = "serving"  // the serving path's HTTP bytes, framed in TCP segments
-	LinkBytesTensor   = "tensor"   // the bundle's raw input, and nothing down
+	LinkBytesTensor   = "tensor"   // the bundle's raw input, and DefaultResponseBytes down
 )
 
 // linkBytes sets what a request and its answer put on the links (see
@@ -107,18 +108,27 @@ func (in *Inputs) linkBytes() {
 	l := in.Scenario.Link
 	in.RequestBytes, in.ResponseBytes, in.LinkBytes = l.RequestBytes, l.ResponseBytes, LinkBytesScenario
 	if l.RequestBytes > 0 {
+		if l.ResponseBytes == 0 {
+			in.ResponseBytes = DefaultResponseBytes
+		}
 		return
 	}
 	if in.CloudModel != nil {
 		if req, resp, ok := in.CloudModel.ServingBytes(in.Scenario.Cloud.Protocol); ok {
-			in.RequestBytes, in.LinkBytes = profiles.FramedBytes(req), LinkBytesServing
+			// Each direction carries its message in TCP segments and
+			// the acknowledgements of the other's.
+			in.RequestBytes = profiles.FramedBytes(req) + profiles.AckBytes(resp)
+			in.LinkBytes = LinkBytesServing
 			if l.ResponseBytes == 0 {
-				in.ResponseBytes = profiles.FramedBytes(resp)
+				in.ResponseBytes = profiles.FramedBytes(resp) + profiles.AckBytes(req)
 			}
 			return
 		}
 	}
 	in.RequestBytes, in.LinkBytes = in.Bundle.InputBytes(), LinkBytesTensor
+	if l.ResponseBytes == 0 {
+		in.ResponseBytes = DefaultResponseBytes
+	}
 }
 
 // readOffloader reads the learned policy's offloader: policy.offloader when

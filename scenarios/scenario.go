@@ -96,8 +96,8 @@ type Link struct {
 	DownlinkTrace string   `yaml:"downlink_trace,omitempty"` // downlink capacity trace, recorded alongside the uplink's; not with downlink_mbps
 	TracePhase    string   `yaml:"trace_phase,omitempty"`    // where each device starts in the traces: random (default) or aligned
 	RTT           Duration `yaml:"rtt"`                      // required (0s for none); half is added each way
-	RequestBytes  int      `yaml:"request_bytes,omitempty"`  // uplink payload; 0: the bundle's raw input size
-	ResponseBytes int      `yaml:"response_bytes,omitempty"` // downlink payload (the answer); default 64
+	RequestBytes  int      `yaml:"request_bytes,omitempty"`  // a request's bytes on the uplink; 0: measured (Inputs.RequestBytes)
+	ResponseBytes int      `yaml:"response_bytes,omitempty"` // an answer's on the downlink; 0: measured
 }
 
 // Cloud is the shared pool of inference servers.

@@ -194,9 +194,11 @@ func (l *Link) check(c *strictyaml.Checker, s *Scenario) {
 		nonNegativeDuration(c, "link.rtt", l.RTT)
 	}
 	if l.RequestBytes < 0 {
-		c.Errorf("link.request_bytes", "must be >= 0 (0: the bundle's raw input size), got %d", l.RequestBytes)
+		c.Errorf("link.request_bytes", "must be >= 0 (0: what the cloud profile measured a request puts on the wire), got %d", l.RequestBytes)
 	}
-	positive(c, "link.response_bytes", l.ResponseBytes)
+	if l.ResponseBytes < 0 {
+		c.Errorf("link.response_bytes", "must be >= 0 (0: what the cloud profile measured an answer puts on the wire), got %d", l.ResponseBytes)
+	}
 }
 
 func (pl *Policy) check(c *strictyaml.Checker, s *Scenario) {

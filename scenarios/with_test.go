@@ -78,10 +78,12 @@ func TestLinkBytes(t *testing.T) {
 		from      string
 	}{
 		{"given", Link{RequestBytes: 1000, ResponseBytes: 10}, measured, profiles.ProtocolBinary, 1000, 10, LinkBytesScenario},
-		{"measured", Link{}, measured, profiles.ProtocolBinary, 3497 + 3*66, 405 + 66, LinkBytesServing},
-		{"measured, answer given", Link{ResponseBytes: 64}, measured, profiles.ProtocolBinary, 3497 + 3*66, 64, LinkBytesServing},
-		{"not measured for the protocol", Link{}, measured, profiles.ProtocolJSON, 3136, 0, LinkBytesTensor},
-		{"no cloud profile", Link{}, nil, profiles.ProtocolBinary, 3136, 0, LinkBytesTensor},
+		// 3 segments up, acknowledged by 2 down; 1 down, acknowledged by 1 up.
+		{"measured", Link{}, measured, profiles.ProtocolBinary, 3497 + 3*66 + 66, 405 + 66 + 2*66, LinkBytesServing},
+		{"measured, answer given", Link{ResponseBytes: 64}, measured, profiles.ProtocolBinary, 3497 + 3*66 + 66, 64, LinkBytesServing},
+		{"not measured for the protocol", Link{}, measured, profiles.ProtocolJSON, 3136, DefaultResponseBytes, LinkBytesTensor},
+		{"no cloud profile", Link{}, nil, profiles.ProtocolBinary, 3136, DefaultResponseBytes, LinkBytesTensor},
+		{"request given", Link{RequestBytes: 500}, measured, profiles.ProtocolBinary, 500, DefaultResponseBytes, LinkBytesScenario},
 	} {
 		sc := &Scenario{Link: tc.link, Cloud: Cloud{Protocol: tc.protocol}}
 		in := &Inputs{Scenario: sc, Bundle: b, CloudModel: tc.cloud}
