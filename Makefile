@@ -81,3 +81,11 @@ fidelity: build
 	bin/tandem validate builtin:default builtin:burst builtin:congested-uplink builtin:cloud-only \
 		docs/fidelity/lte-trace.yaml docs/fidelity/high-load.yaml docs/fidelity/batching.yaml docs/fidelity/slow-board.yaml \
 		--requests 2000 --runs 3 --out out/fidelity
+
+# The same with the links shaped by the kernel (root; constant-rate links only,
+# so without the LTE trace).
+.PHONY: fidelity-kernel
+fidelity-kernel: build
+	bin/tandem validate builtin:default builtin:burst builtin:congested-uplink builtin:cloud-only \
+		docs/fidelity/high-load.yaml docs/fidelity/batching.yaml docs/fidelity/slow-board.yaml \
+		--requests 2000 --runs 3 --shaper kernel --out out/fidelity-kernel
