@@ -33,6 +33,12 @@ type cloud struct {
 	busy    time.Duration
 	batches int64
 
+	// overhead is the serving path's own cost per request (decoding,
+	// encoding, HTTP), which the server's handlers spend beside the batch,
+	// not in it: an answer leaves overhead after its batch ends, and the
+	// model's slot is free at once.
+	overhead time.Duration
+
 	// cold, when set, charges each batch the idle penalty of its server's
 	// idle time since its last batch ended, idleFrom[server].
 	cold     *profiles.Model
@@ -126,8 +132,8 @@ func (s *Sim) onCloudDone(srv int32) {
 	for _, i := range c.members[int(srv)*c.batching.MaxBatch:][:c.size[srv]] {
 		r := &s.reqs[i]
 		s.setState(r, StateDownlink)
-		r.cloudEnd = s.now
-		tr, err := s.devices[r.device].down.Send(s.now, s.respBytes)
+		r.cloudEnd = s.now + c.overhead
+		tr, err := s.devices[r.device].down.Send(r.cloudEnd, s.respBytes)
 		if err != nil {
 			s.fail(err)
 			return

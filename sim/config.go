@@ -211,12 +211,9 @@ func (s *Sim) buildCloud(cfg *Config) error {
 		c.idleFrom = make([]time.Duration, cs.Servers)
 	}
 	if cs.Service == nil {
-		// Every request of a batch pays the serving path's own cost on top
-		// of the batch's run: its decoding, encoding and HTTP handling.
-		overhead, _ := deploy.CloudOverhead(cfg.CloudModel, cs.Protocol)
-		for b := range c.svc.base {
-			c.svc.base[b] += overhead
-		}
+		// Every request pays the serving path's own cost on top of its
+		// batch's run, beside the batch (cloud.overhead).
+		c.overhead, _ = deploy.CloudOverhead(cfg.CloudModel, cs.Protocol)
 	}
 	c.rng = rand.New(deploy.NewStream(sc.Seed, deploy.StreamCloud, 0))
 	c.servers = cs.Servers

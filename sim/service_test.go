@@ -80,3 +80,32 @@ func TestProfileMeasurements(t *testing.T) {
 		})
 	}
 }
+
+// TestServingOverheadBesideTheBatch checks that the serving path's
+// overhead delays a request's answer but not the next batch: the server's
+// handlers decode and encode beside the model, whose slot is free as soon
+// as the batch has run.
+func TestServingOverheadBesideTheBatch(t *testing.T) {
+	ms := time.Millisecond
+	cloud := &profiles.Model{Name: "c", Latency: 4 * ms, Serving: []profiles.Serving{{Protocol: profiles.ProtocolBinary, Latency: 5 * ms, Runs: 1}}}
+	sc := baseScenario()
+	sc.Requests = 40
+	sc.Edge.Count = 1
+	sc.Workload.Arrival, sc.Workload.Rate = "periodic", 1000 // 1 ms apart: the server is always busy
+	sc.Cloud.Service = nil
+	sc.Cloud.Protocol = profiles.ProtocolBinary
+	sc.Policy.Kind = "cloud-only"
+	var c collect
+	run(t, Config{Scenario: sc, Outcomes: testOutcomes(50, 1), CloudModel: cloud, Uplink: fastLink, RequestBytes: 1}, &c)
+	for _, r := range c.recs {
+		if r.Cloud != 5*ms {
+			t.Fatalf("request %d: cloud %v, want the 4 ms run and the 1 ms overhead", r.ID, r.Cloud)
+		}
+	}
+	// Requests come every 1 ms and the model takes 4: the queue grows by
+	// 3 ms a request, not by the 4 it would if the overhead held the slot.
+	last := c.recs[len(c.recs)-1]
+	if want := time.Duration(len(c.recs)-1) * 3 * ms; last.CloudQueue < want-ms || last.CloudQueue > want+ms {
+		t.Errorf("the last request queued %v, want about %v", last.CloudQueue, want)
+	}
+}
