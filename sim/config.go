@@ -43,11 +43,12 @@ type Config struct {
 	// needs a NewPolicy that supplies the offloader.
 	NewPolicy deploy.PolicyFactory
 
-	// RequestBytes is the payload a request carries up: zero takes the
+	// RequestBytes is what a request puts on its uplink: zero takes the
 	// scenario's link.request_bytes, and one of the two must be set
-	// (normally the bundle's raw input size). ResponseBytes is the answer
-	// carried down: zero takes the scenario's link.response_bytes, which
-	// may be zero too (then only the propagation delay remains).
+	// (normally scenarios.Inputs.RequestBytes, the wire's bytes the cloud
+	// profile measured). ResponseBytes is the answer's on the downlink:
+	// zero takes the scenario's link.response_bytes, which may be zero too
+	// (then only the propagation delay remains).
 	RequestBytes, ResponseBytes int
 	// LinkBytes says where RequestBytes and ResponseBytes came from
 	// (scenarios.Inputs.LinkBytes), for the summary; "" when set in code.

@@ -33,6 +33,20 @@ func buildBundle(t *testing.T) string {
 	return out
 }
 
+// readOffloader reads and decodes the offloader.json in dir.
+func readOffloader(t *testing.T, dir string) ([]byte, *offload.Offloader) {
+	t.Helper()
+	ob, err := os.ReadFile(filepath.Join(dir, bundles.OffloaderFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := offload.DecodeOffloader("offloader.json", ob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ob, o
+}
+
 var quick = offload.TrainConfig{Hidden: 4, Epochs: 100, Folds: 3, Seed: 1}
 
 func TestRunWritesAndInstalls(t *testing.T) {
@@ -69,14 +83,7 @@ func TestRunWritesAndInstalls(t *testing.T) {
 			t.Errorf("policy %q lacks offload_rate or accuracy", p.Policy)
 		}
 	}
-	ob, err := os.ReadFile(filepath.Join(out, bundles.OffloaderFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := offload.DecodeOffloader("offloader.json", ob)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ob, o := readOffloader(t, out)
 	if o.Training["command"] != opts.Command {
 		t.Errorf("the offloader does not record its command: %v", o.Training)
 	}
@@ -131,14 +138,7 @@ func TestRunEmbedding(t *testing.T) {
 	if err := Run(&Options{Bundle: dir, Out: out, Train: cfg, Stdout: io.Discard, Stderr: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
-	ob, err := os.ReadFile(filepath.Join(out, bundles.OffloaderFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := offload.DecodeOffloader("offloader.json", ob)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, o := readOffloader(t, out)
 	if o.Embedding < 1 || len(o.Mean) != offload.InputCount(3, o.Embedding) {
 		t.Fatalf("offloader reads %d features, %d inputs", o.Embedding, len(o.Mean))
 	}
@@ -155,7 +155,7 @@ policy: {kind: learned, offloader: ` + filepath.Join(out, bundles.OffloaderFile)
 	if err := os.WriteFile(file, []byte(scenario), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err = simcmd.Run(&simcmd.Options{Scenario: file, Stdout: io.Discard})
+	err := simcmd.Run(&simcmd.Options{Scenario: file, Stdout: io.Discard})
 	if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), "do not supply") {
 		t.Errorf("sim of an offloader reading features: %v (exit %d), want exit 2 saying sim cannot feed it", err, cli.ExitCode(err))
 	}
