@@ -53,7 +53,7 @@ type TrainConfig struct {
 	CropPad int
 	// NoFlip turns off the random horizontal flip (probability 1/2) of
 	// training images; set it for data whose mirror image is another class,
-	// such as digits.
+	// such as digits. A data.Set whose NoFlip is set is never flipped.
 	NoFlip bool
 	// Teacher, when set, distils it into the model trained: every step
 	// also runs Teacher in inference mode on the same augmented batch and

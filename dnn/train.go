@@ -125,7 +125,7 @@ func Train(g *Graph, train, val *data.Set, cfg TrainConfig, progress func(Progre
 		var lr float64
 		for st := range steps {
 			for i, idx := range order[st*batch : (st+1)*batch] {
-				augment(xb[i*k:(i+1)*k], train.Sample(idx), train.Shape, cfg.CropPad, !cfg.NoFlip, aug)
+				augment(xb[i*k:(i+1)*k], train.Sample(idx), train.Shape, cfg.CropPad, !cfg.NoFlip && !train.NoFlip, aug)
 				yb[i] = train.Y[idx]
 				if cached != nil {
 					copy(tlogits[i*classes:(i+1)*classes], cached[idx*classes:])

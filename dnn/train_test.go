@@ -258,3 +258,53 @@ func TestAugment(t *testing.T) {
 		}
 	}
 }
+
+// sideSet makes n 1x8x8 images of two classes that are each other's mirror
+// image: a bright column left of the middle or right of it.
+func sideSet(n int, seed uint64) *data.Set {
+	rng := rand.New(rand.NewPCG(seed, 5))
+	s := &data.Set{Name: "sides", Shape: []int{1, 8, 8}, Classes: 2, X: make([]float32, n*64), Y: make([]int32, n)}
+	for i := range n {
+		x := s.X[i*64 : (i+1)*64]
+		for j := range x {
+			x[j] = 0.3 * rng.Float32()
+		}
+		y := rng.IntN(2)
+		col := rng.IntN(3)
+		if y == 1 {
+			col = 7 - col
+		}
+		for r := range 8 {
+			x[r*8+col] += 0.7
+		}
+		s.Y[i] = int32(y)
+	}
+	return s
+}
+
+// A set that says its mirror images are other classes is never flipped,
+// even when the configuration asks for flips.
+func TestTrainHonoursSetNoFlip(t *testing.T) {
+	for _, tc := range []struct {
+		noFlip bool
+		ok     func(acc float64) bool
+	}{
+		{true, func(acc float64) bool { return acc >= 0.9 }},
+		{false, func(acc float64) bool { return acc <= 0.75 }},
+	} {
+		train, val := sideSet(384, 1), sideSet(128, 2)
+		train.NoFlip = tc.noFlip
+		g, err := Zoo("tiny", train.Shape, 2, 1, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Train(g, train, val, TrainConfig{Epochs: 6, BatchSize: 32, CropPad: -1, Seed: 3}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("set NoFlip %v: validation accuracy %.3f", tc.noFlip, res.ValAccuracy)
+		if !tc.ok(res.ValAccuracy) {
+			t.Errorf("set NoFlip %v: validation accuracy %.3f", tc.noFlip, res.ValAccuracy)
+		}
+	}
+}

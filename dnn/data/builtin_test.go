@@ -50,6 +50,9 @@ func TestMNIST(t *testing.T) {
 	if sp.Train.Len() != 7200 || sp.Val.Len() != 800 || sp.Test.Len() != 2000 {
 		t.Errorf("default split %d/%d/%d, want 7200/800/2000", sp.Train.Len(), sp.Val.Len(), sp.Test.Len())
 	}
+	if !sp.Train.NoFlip || !sp.Test.NoFlip {
+		t.Error("digits may be flipped in training: a mirrored digit is no digit")
+	}
 }
 
 // checkDigitsLike checks what both built-ins share: 1x28x28 samples in [0, 1],

@@ -18,8 +18,10 @@ import (
 
 // ImageDirFile is the optional file in an image folder that declares the
 // size every image is resized to: `shape: [C, H, W]`, C being 1 (read as
-// greyscale) or 3 (RGB). It travels with the images, so that every command
-// that loads the folder reads them the same way.
+// greyscale) or 3 (RGB); and, with `flip: false`, that an image's mirror is
+// not of its class (digits, text), so training never flips one. It travels
+// with the images, so that every command that loads the folder reads them
+// the same way.
 const ImageDirFile = "dataset.yaml"
 
 // Splits an image folder may hold instead of class folders; validation
@@ -48,20 +50,20 @@ func isImageDir(dir string) bool {
 // be the size of the first; they are greyscale when it says C is 1 or, when
 // it says nothing, when the first image is; pixels are scaled to [0, 1].
 func loadImageDir(dir string, opts Options) (*Dataset, error) {
-	shape, err := imageDirShape(dir, opts.Shape)
+	decl, err := readImageDirFile(dir, opts.Shape)
 	if err != nil {
 		return nil, err
 	}
 	d := &Dataset{Name: dir}
 	if _, err := os.Stat(filepath.Join(dir, "train")); err != nil {
-		r := &imageReader{shape: shape}
+		r := &imageReader{shape: decl.Shape, noFlip: decl.noFlip()}
 		if d.Train, err = r.read(dir, dir, nil); err != nil {
 			return nil, err
 		}
 		d.Classes = r.classes
 		return d, nil
 	}
-	r := &imageReader{shape: shape}
+	r := &imageReader{shape: decl.Shape, noFlip: decl.noFlip()}
 	if d.Train, err = r.read(dir, filepath.Join(dir, "train"), nil); err != nil {
 		return nil, err
 	}
@@ -87,41 +89,54 @@ func loadImageDir(dir string, opts Options) (*Dataset, error) {
 	return d, nil
 }
 
-// imageDirShape reads the shape an image folder declares, or opts' shape.
-func imageDirShape(dir string, given []int) ([]int, error) {
+// imageDirDecl is what an image folder's ImageDirFile declares.
+type imageDirDecl struct {
+	Shape []int `yaml:"shape"`
+	Flip  *bool `yaml:"flip"`
+}
+
+func (d imageDirDecl) noFlip() bool { return d.Flip != nil && !*d.Flip }
+
+// readImageDirFile reads what an image folder declares; the shape is
+// given's when the folder declares none.
+func readImageDirFile(dir string, given []int) (imageDirDecl, error) {
 	path := filepath.Join(dir, ImageDirFile)
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return given, nil
+		return imageDirDecl{Shape: given}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("data: %w", err)
+		return imageDirDecl{}, fmt.Errorf("data: %w", err)
 	}
-	var f struct {
-		Shape []int `yaml:"shape"`
-	}
+	const want = "want `shape: [C, H, W]` and optionally `flip: false`"
 	var keys map[string]any
 	if err := yaml.Unmarshal(raw, &keys); err != nil {
-		return nil, fmt.Errorf("data: %s: not YAML (%s); want `shape: [C, H, W]`", path, strings.ReplaceAll(err.Error(), "\n", " "))
+		return imageDirDecl{}, fmt.Errorf("data: %s: not YAML (%s); %s", path, strings.ReplaceAll(err.Error(), "\n", " "), want)
 	}
 	for k := range keys {
-		if k != "shape" {
-			return nil, fmt.Errorf("data: %s: unknown key %q; want `shape: [C, H, W]`", path, k)
+		if k != "shape" && k != "flip" {
+			return imageDirDecl{}, fmt.Errorf("data: %s: unknown key %q; %s", path, k, want)
 		}
 	}
+	var f imageDirDecl
 	if err := yaml.Unmarshal(raw, &f); err != nil {
-		return nil, fmt.Errorf("data: %s: shape: want [C, H, W], three whole numbers", path)
+		return imageDirDecl{}, fmt.Errorf("data: %s: %s: shape three whole numbers, flip true or false", path, want)
+	}
+	if f.Shape == nil {
+		f.Shape = given
+		return f, nil
 	}
 	if len(f.Shape) != 3 || (f.Shape[0] != 1 && f.Shape[0] != 3) || f.Shape[1] < 1 || f.Shape[2] < 1 || f.Shape[1]*f.Shape[2] > 1<<24 {
-		return nil, fmt.Errorf("data: %s: shape %v: want [C, H, W] with C 1 (greyscale) or 3 (RGB) and positive H, W", path, f.Shape)
+		return imageDirDecl{}, fmt.Errorf("data: %s: shape %v: want [C, H, W] with C 1 (greyscale) or 3 (RGB) and positive H, W", path, f.Shape)
 	}
-	return f.Shape, nil
+	return f, nil
 }
 
 // imageReader reads class folders into a Set, learning the shape from the
 // first image when none is declared.
 type imageReader struct {
 	shape   []int
+	noFlip  bool // the folder declares flip: false
 	classes []string
 	first   string // the image the shape was taken from
 }
@@ -180,6 +195,7 @@ func (r *imageReader) read(dir, root string, classes []string) (*Set, error) {
 		}
 	}
 	s.Shape = slices.Clone(r.shape)
+	s.NoFlip = r.noFlip
 	return s, nil
 }
 

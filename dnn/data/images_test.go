@@ -90,7 +90,7 @@ func TestImageFolderSplitsAndResize(t *testing.T) {
 			writeImage(t, filepath.Join(dir, part, class, "y.png"), 7, 9, c, true)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, ImageDirFile), []byte("shape: [3, 6, 6]\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, ImageDirFile), []byte("shape: [3, 6, 6]\nflip: false\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d, err := Load(dir, Options{})
@@ -102,8 +102,8 @@ func TestImageFolderSplitsAndResize(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, s := range map[string]*Set{"train": sp.Train, "val": sp.Val, "test": sp.Test} {
-		if s.Len() != 4 || !slices.Equal(s.Shape, []int{3, 6, 6}) {
-			t.Errorf("%s: %d samples of %v, want 4 of [3 6 6]", name, s.Len(), s.Shape)
+		if s.Len() != 4 || !slices.Equal(s.Shape, []int{3, 6, 6}) || !s.NoFlip {
+			t.Errorf("%s: %d samples of %v (no flip %v), want 4 of [3 6 6], never flipped", name, s.Len(), s.Shape, s.NoFlip)
 		}
 	}
 	// Every red image reads as red in all 36 pixels, whatever its size.
@@ -162,6 +162,11 @@ func TestImageFolderErrors(t *testing.T) {
 			writeImage(t, filepath.Join(dir, "b", "1.png"), 4, 4, grey, false)
 			os.WriteFile(filepath.Join(dir, ImageDirFile), []byte("size: [4, 4]\n"), 0o644)
 		}, `unknown key "size"`},
+		{"bad flip", func(dir string) {
+			writeImage(t, filepath.Join(dir, "a", "1.png"), 4, 4, grey, false)
+			writeImage(t, filepath.Join(dir, "b", "1.png"), 4, 4, grey, false)
+			os.WriteFile(filepath.Join(dir, ImageDirFile), []byte("flip: sometimes\n"), 0o644)
+		}, "flip true or false"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

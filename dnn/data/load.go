@@ -61,6 +61,7 @@ func (d *Dataset) All() *Set {
 		Name:    a.Name,
 		Shape:   a.Shape,
 		Classes: max(a.Classes, b.Classes),
+		NoFlip:  a.NoFlip,
 		X:       append(append(make([]float32, 0, len(a.X)+len(b.X)), a.X...), b.X...),
 		Y:       append(append(make([]int32, 0, len(a.Y)+len(b.Y)), a.Y...), b.Y...),
 	}

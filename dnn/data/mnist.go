@@ -27,7 +27,7 @@ func MNISTDir(cache string) string {
 // object {"data": [...]} whose array holds the 28×28 pixels, already in
 // [0, 1], of every sample of one digit. Samples come out grouped by digit.
 func readMNISTDigits(dir string) (*Set, error) {
-	s := &Set{Name: MNIST, Shape: []int{1, mnistSide, mnistSide}, Classes: 10}
+	s := &Set{Name: MNIST, Shape: []int{1, mnistSide, mnistSide}, Classes: 10, NoFlip: true}
 	for digit := range 10 {
 		path := filepath.Join(dir, strconv.Itoa(digit)+".json")
 		raw, err := os.ReadFile(path)

@@ -12,6 +12,9 @@ type Set struct {
 	Classes int       // labels are 0..Classes-1
 	X       []float32 // N·C·H·W pixels scaled to [0, 1], sample-major
 	Y       []int32   // N labels
+	// NoFlip says a sample's mirror image is not of its class (digits,
+	// text), so training never flips it, whatever its configuration says.
+	NoFlip bool
 }
 
 // Len is the number of samples.

@@ -96,6 +96,7 @@ func (s *Set) Subset(idx []int) *Set {
 		Name:    s.Name,
 		Shape:   append([]int(nil), s.Shape...),
 		Classes: s.Classes,
+		NoFlip:  s.NoFlip,
 		X:       make([]float32, 0, len(idx)*k),
 		Y:       make([]int32, 0, len(idx)),
 	}

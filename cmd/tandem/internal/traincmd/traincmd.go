@@ -63,7 +63,7 @@ SGD with momentum 0.9, learning rate 0.05 annealed by a cosine, weight decay 5e-
 batch 128, random crops (pad 2) and horizontal flips.`,
 		Example: `  tandem train --arch vgg --dataset fashion-mnist --epochs 15 --out heavy.onnx
   tandem train --arch vgg --width 0.25 --dataset fashion-mnist --out edge.onnx
-  tandem train --arch resnet --dataset mnist --no-flip --epochs 5 --out digits.onnx
+  tandem train --arch resnet --dataset mnist --epochs 5 --out digits.onnx
   tandem train --arch resnet --dataset ~/photos/by-class --out mine.onnx`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -92,7 +92,7 @@ batch 128, random crops (pad 2) and horizontal flips.`,
 	f.StringVar(&tc.Schedule, "schedule", "cosine", "learning-rate `SCHEDULE`: cosine, step or constant")
 	f.Float64Var(&tc.WeightDecay, "weight-decay", 0, "L2 `FACTOR` on weights (0: the optimizer's default, <0: none)")
 	f.Float64Var(&tc.LabelSmoothing, "label-smoothing", 0, "label smoothing `EPS`")
-	f.BoolVar(&tc.NoFlip, "no-flip", false, "no random horizontal flips (for digits and text)")
+	f.BoolVar(&tc.NoFlip, "no-flip", false, "no random horizontal flips (for digits and text; mnist, and image folders whose dataset.yaml says flip: false, are never flipped)")
 	return cmd
 }
 
