@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tandem-edge/tandem/agents/offload"
+	"github.com/tandem-edge/tandem/profiles"
 )
 
 // Modes of a run, as summary.json names them.
@@ -49,6 +50,10 @@ type Summary struct {
 	// Service says which measurements the simulator's service times came
 	// from; nil for a run on real hardware, which measures them.
 	Service *Service `json:"service,omitempty"`
+
+	// Energy is what the edge devices drew over the run, by the power
+	// figures of the scenario or the edge profile; nil without any.
+	Energy *Energy `json:"energy,omitempty"`
 }
 
 // LatencyMS is a latency distribution in milliseconds. Percentiles are
@@ -258,14 +263,18 @@ func (c *Collector) Fill(s *Summary) {
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
-// Busy is how long each stage of a run worked, which its utilization is
-// made of.
+// Busy is how long each stage of a run worked, which its utilization and
+// the devices' energy are made of.
 type Busy struct {
 	Edge      []time.Duration // per device, over its slots
 	EdgeSlots int             // each device's
 	Uplink    []time.Duration // per device; nil without a cloud
+	Downlink  []time.Duration // per device; nil without a cloud
 	Cloud     time.Duration   // over the pool's servers
 	Servers   int             // the cloud's; 0 without a cloud
+	// Power is what each device draws; nil: the summary reports no
+	// energy.
+	Power *profiles.Power
 }
 
 // Fill sets the summary's ThroughputRPS and Utilization over a run whose
@@ -291,6 +300,9 @@ func (b *Busy) Fill(s *Summary, lastDone time.Duration) {
 	}
 	if b.Servers > 0 {
 		s.Utilization.Cloud = b.Cloud.Seconds() / (float64(b.Servers) * span)
+	}
+	if b.Power != nil && len(b.Edge) > 0 {
+		s.Energy = b.energy(span, max(s.Requests, s.Completed+s.Failed))
 	}
 }
 

@@ -15,6 +15,9 @@ type Device struct {
 	// Predictor predicts the latency of networks never measured on the
 	// device; nil when the profile was measured without a width sweep.
 	Predictor *Predictor `yaml:"predictor,omitempty"`
+	// Power is what the device draws in watts; nil when the profile says
+	// nothing of power (then no run on it reports energy).
+	Power *Power `yaml:"power,omitempty"`
 }
 
 // Host says what machine and runtime a profile was measured on.

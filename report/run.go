@@ -34,6 +34,15 @@ func runReport(dir string, s *deploy.Summary) (*Report, error) {
 		{"throughput (req/s)", f1(s.ThroughputRPS)},
 		{"utilization edge / uplink / cloud", fmt.Sprintf("%s / %s / %s", pct(s.Utilization.Edge), pct(s.Utilization.Uplink), pct(s.Utilization.Cloud))},
 	}})
+	if e := s.Energy; e != nil {
+		sum := &rep.Tables[len(rep.Tables)-1]
+		sum.Rows = append(sum.Rows,
+			[]string{"energy per request above idle (mJ)", f3(e.PerRequestMJ)},
+			[]string{"device power mean / max (W)", f3(e.MeanPowerW) + " / " + f3(e.MaxPowerW)})
+		if e.BatteryHours > 0 {
+			sum.Rows = append(sum.Rows, []string{"battery life mean / first flat (h)", f1(e.BatteryHours) + " / " + f1(e.BatteryHoursMin)})
+		}
+	}
 	f, err := os.Open(filepath.Join(dir, "requests.csv"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return rep, nil

@@ -41,6 +41,17 @@ func PrintSummary(w io.Writer, in *scenarios.Inputs, s *deploy.Summary) {
 		{"utilization edge / uplink / cloud", fmt.Sprintf("%s / %s / %s", util(s.Utilization.Edge), util(s.Utilization.Uplink), util(s.Utilization.Cloud))},
 		{"wall time (s)", f(s.WallSeconds, 3)},
 	}
+	if e := s.Energy; e != nil {
+		at := len(rows) - 1
+		energy := [][]string{
+			{"energy per request above idle (mJ)", f(e.PerRequestMJ, 3)},
+			{"device power mean / max (W)", f(e.MeanPowerW, 3) + " / " + f(e.MaxPowerW, 3)},
+		}
+		if e.BatteryHours > 0 {
+			energy = append(energy, []string{"battery life mean / first flat (h)", f(e.BatteryHours, 1) + " / " + f(e.BatteryHoursMin, 1)})
+		}
+		rows = slices.Insert(rows, at, energy...)
+	}
 	if s.Failed > 0 {
 		rows = slices.Insert(rows, 5, []string{"failed by reason", s.FailuresByReason()})
 	}

@@ -35,6 +35,9 @@ type Inputs struct {
 	// LinkBytesScenario, LinkBytesServing or LinkBytesTensor.
 	RequestBytes, ResponseBytes int
 	LinkBytes                   string
+	// Power is what each edge device draws: edge.power, else the edge
+	// profile's figures; nil when neither gives any.
+	Power *profiles.Power
 	// Arrivals are the offsets of a trace workload, ascending.
 	Arrivals []time.Duration
 	// Offloader is the learned policy's offloader file, as read, and
@@ -68,6 +71,9 @@ func Resolve(s *Scenario) (*Inputs, error) {
 			return nil, fmt.Errorf("%s: edge.device: %w", s.File, err)
 		}
 	}
+	if err := in.power(); err != nil {
+		return nil, err
+	}
 	if edgeOnly {
 		in.linkBytes()
 		return in, nil
@@ -93,6 +99,28 @@ func Resolve(s *Scenario) (*Inputs, error) {
 		}
 	}
 	return in, nil
+}
+
+// power sets in.Power: the scenario's figures, else the edge profile's.
+// A cloud-only scenario runs no edge model but its devices still send and
+// receive, so its edge profile is read for its power figures alone.
+func (in *Inputs) power() error {
+	s := in.Scenario
+	if s.Edge.Power != nil {
+		in.Power = s.Edge.Power
+		return nil
+	}
+	dev := in.EdgeDevice
+	if dev == nil && s.Edge.Service == nil && s.Edge.Device != "" {
+		var err error
+		if dev, err = s.EdgeProfile(); err != nil {
+			return fmt.Errorf("%s: edge.device: %w", s.File, err)
+		}
+	}
+	if dev != nil {
+		in.Power = dev.Power
+	}
+	return nil
 }
 
 // Where Inputs.RequestBytes and ResponseBytes come from.

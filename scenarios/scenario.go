@@ -86,6 +86,10 @@ type Edge struct {
 	Device      string   `yaml:"device"`      // built-in profile name or path to a profile YAML
 	Concurrency int      `yaml:"concurrency"` // inferences one device runs at once; default 1
 	Service     *Service `yaml:"service,omitempty"`
+	// Power is what each device draws, in place of its profile's figures
+	// (for a board whose profile carries none, or a battery of another
+	// size); nil: the profile's, if any.
+	Power *profiles.Power `yaml:"power,omitempty"`
 }
 
 // Link is each device's own link to the cloud.

@@ -115,6 +115,7 @@ func (e *Edge) check(c *strictyaml.Checker, s *Scenario) {
 	positive(c, "edge.concurrency", e.Concurrency)
 	s.checkDevice(c, "edge.device", e.Device)
 	e.Service.check(c, "edge.service")
+	e.Power.Check(c, "edge.power")
 }
 
 func (cl *Cloud) check(c *strictyaml.Checker, s *Scenario) {

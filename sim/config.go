@@ -58,6 +58,10 @@ type Config struct {
 	// device replays them from its own random phase, looping.
 	Arrivals []time.Duration
 
+	// Power is what each edge device draws (scenarios.Inputs.Power); nil:
+	// the summary reports no energy.
+	Power *profiles.Power
+
 	// Tracer, when set, sees every request state transition.
 	Tracer Tracer
 }
@@ -150,6 +154,7 @@ func New(cfg Config) (*Sim, error) {
 		cloudModel = cfg.CloudModel
 	}
 	s.service = deploy.ServiceOf(sc, edgeModel, cloudModel)
+	s.power = cfg.Power
 	if s.hasCloud {
 		s.service.RequestBytes, s.service.ResponseBytes, s.service.LinkBytes = s.reqBytes, s.respBytes, cfg.LinkBytes
 	}

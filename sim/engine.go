@@ -30,6 +30,7 @@ type Sim struct {
 	edgeCold *profiles.Model
 	idle     idleCharges
 	service  *deploy.Service // which measurements the service times came from
+	power    *profiles.Power // what each device draws; nil: no energy
 	hasCloud bool
 	cloud    cloud
 
@@ -296,16 +297,17 @@ func (s *Sim) summary() *deploy.Summary {
 		sv.EdgeIdleMS, sv.CloudIdleMS = s.idle.edge.meanMS(), s.idle.cloud.meanMS()
 		sum.Service = &sv
 	}
-	b := deploy.Busy{Edge: make([]time.Duration, len(s.devices)), EdgeSlots: s.devices[0].slots}
+	b := deploy.Busy{Edge: make([]time.Duration, len(s.devices)), EdgeSlots: s.devices[0].slots, Power: s.power}
 	if s.hasCloud {
 		b.Uplink = make([]time.Duration, len(s.devices))
+		b.Downlink = make([]time.Duration, len(s.devices))
 		b.Cloud, b.Servers = s.cloud.busy, s.cloud.servers
 	}
 	for i := range s.devices {
 		d := &s.devices[i]
 		b.Edge[i] = d.busy
 		if b.Uplink != nil {
-			b.Uplink[i] = d.up.Busy()
+			b.Uplink[i], b.Downlink[i] = d.up.Busy(), d.down.Busy()
 		}
 	}
 	b.Fill(sum, s.lastDone)

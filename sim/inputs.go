@@ -19,6 +19,7 @@ func ConfigFor(in *scenarios.Inputs) (Config, error) {
 		ResponseBytes: in.ResponseBytes,
 		LinkBytes:     in.LinkBytes,
 		Arrivals:      in.Arrivals,
+		Power:         in.Power,
 	}
 	s, err := deploy.SetupFor(in)
 	if err != nil {

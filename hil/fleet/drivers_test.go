@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/hil/oip"
+	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/scenarios"
 	"github.com/tandem-edge/tandem/sim"
 )
@@ -93,16 +95,19 @@ func TestDriversAgree(t *testing.T) {
 	}
 	cfg.Arrivals = arrivals
 
+	cfg.Power = &profiles.Power{IdleW: 2, BusyW: 6, TransmitW: 3.5, ReceiveW: 2.5, BatteryWh: 37, Source: "test"}
 	s, err := sim.New(sim.Config{Scenario: sc, Outcomes: cfg.Outcomes, Uplink: cfg.Uplink,
-		NewPolicy: cfg.NewPolicy, RequestBytes: cfg.RequestBytes, ResponseBytes: cfg.ResponseBytes})
+		NewPolicy: cfg.NewPolicy, RequestBytes: cfg.RequestBytes, ResponseBytes: cfg.ResponseBytes, Power: cfg.Power})
 	if err != nil {
 		t.Fatal(err)
 	}
 	simmed := &keep{}
-	if _, err := s.Run(simmed); err != nil {
+	simSum, err := s.Run(simmed)
+	if err != nil {
 		t.Fatal(err)
 	}
 
+	var realSum *deploy.Summary
 	defer func(s time.Duration) { spin = s }(spin)
 	spin = 0 // under the fake clock a deadline is met exactly: no yielding for it
 	synctest.Test(t, func(t *testing.T) {
@@ -118,8 +123,15 @@ func TestDriversAgree(t *testing.T) {
 		}
 		cfg.Cloud = cloud
 		cfg.NewEdge = func(int) (Model, error) { return timedEdge{}, nil }
-		runChecked(t, cfg)
+		realSum = runChecked(t, cfg)
 	})
+	// Both drivers price their stage times by one rule, so where the times
+	// agree the energy does.
+	if e, w := realSum.Energy, simSum.Energy; e == nil || w == nil {
+		t.Errorf("energy: real %+v, simulated %+v", e, w)
+	} else if d := e.Joules/w.Joules - 1; d > 1e-6 || d < -1e-6 || math.Abs(e.PerRequestMJ/w.PerRequestMJ-1) > 1e-6 {
+		t.Errorf("energy: real %+v, simulated %+v", *e, *w)
+	}
 
 	if len(simmed.recs) != len(k.recs) {
 		t.Fatalf("%d simulated records, %d real", len(simmed.recs), len(k.recs))

@@ -74,6 +74,11 @@ type Config struct {
 	// builds the scenario's (deploy.Policies).
 	NewPolicy deploy.PolicyFactory
 
+	// Power is what each edge device draws: the run's measured stage
+	// times priced by these figures give its energy, as the simulator
+	// prices its modelled ones; nil: no energy in the summary.
+	Power *profiles.Power
+
 	// Recorder, when set, gets each request's record as it ends, from
 	// one goroutine at a time.
 	Recorder deploy.Recorder
@@ -436,11 +441,12 @@ func (r *run) summary(devs []*device, slots int) *deploy.Summary {
 	sum := &deploy.Summary{Scenario: sc.Name, Mode: deploy.ModeHIL, Seed: sc.Seed, Requests: int64(len(r.cfg.Arrivals))}
 	r.col.Fill(sum)
 	b := deploy.Busy{Edge: make([]time.Duration, len(devs)), EdgeSlots: slots,
-		Uplink: make([]time.Duration, len(devs)), Cloud: r.cloudBusy, Servers: r.cfg.CloudServers}
+		Uplink: make([]time.Duration, len(devs)), Downlink: make([]time.Duration, len(devs)),
+		Cloud: r.cloudBusy, Servers: r.cfg.CloudServers, Power: r.cfg.Power}
 	for i, d := range devs {
 		b.Edge[i] = d.edgeBusy
 		if d.up != nil {
-			b.Uplink[i] = d.up.busyTime()
+			b.Uplink[i], b.Downlink[i] = d.up.busyTime(), d.down.busyTime()
 		}
 	}
 	b.Fill(sum, r.lastDone)

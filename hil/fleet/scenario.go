@@ -147,6 +147,7 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 		RequestBytes: in.RequestBytes, ResponseBytes: in.ResponseBytes,
 		NewPolicy: setup.NewPolicy,
 		Recorder:  run.Recorder,
+		Power:     in.Power,
 	}
 	if run.Progress != nil {
 		cfg.Progress = func(ended, failed int) { run.Progress(ended, failed, len(arrivals)) }

@@ -30,6 +30,7 @@ type Options struct {
 	Serving     bool            // measure the serving path over both protocols
 	ServingRuns int             // timed requests of each serving path
 	Slowdown    float64         // > 1: profile an emulated device this many times slower than the host
+	Power       time.Duration   // measure the processor's power idle and busy, each this long; 0: not
 
 	SweepWidths bool   // measure probes and pruned variants and fit the predictor
 	Points      int    // probes per convolution configuration
@@ -133,6 +134,7 @@ not at all. Timing is sensitive to other load on the machine: keep it quiet.`,
 	f.BoolVar(&opts.Serving, "serving", false, "also time the serving path of tandem's server on loopback, over the binary and the JSON protocol (cloud profiles)")
 	f.IntVar(&opts.ServingRuns, "serving-runs", 200, "time `N` requests of each serving path")
 	f.Float64Var(&opts.Slowdown, "slowdown", 1, "profile an emulated device `K` times slower than this host: every latency K times as long; hil run stretches the runs of a device with this profile as much")
+	f.DurationVar(&opts.Power, "power", 2*time.Second, "measure the processor's power from its RAPL counters, `D` idle and D running the first model (0: not; hosts without the counters are told so and get no figures)")
 	f.BoolVar(&opts.SweepWidths, "sweep-widths", false, "measure layers at a grid of channel widths and fit the latency predictor")
 	f.IntVar(&opts.Points, "sweep-points", 24, "single-layer models `N` per convolution of the models")
 	f.IntVar(&opts.Variants, "sweep-variants", 8, "randomly pruned variants `N` of each model, measured whole to calibrate the predictor")

@@ -15,13 +15,14 @@ import (
 	"github.com/tandem-edge/tandem/dnn/onnx"
 	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/hil/hiltest"
+	"github.com/tandem-edge/tandem/profiler"
 	"github.com/tandem-edge/tandem/profiles"
 )
 
 func TestFlags(t *testing.T) {
 	const ms = time.Millisecond
 	defaults := Options{Threads: 1, Runs: 200, Warmup: 20, ColdGaps: []time.Duration{ms, 3 * ms, 10 * ms, 30 * ms, 100 * ms}, ColdRuns: 40,
-		ServingRuns: 200, Slowdown: 1, Points: 24, Variants: 8, Seed: 1}
+		ServingRuns: 200, Slowdown: 1, Power: 2 * time.Second, Points: 24, Variants: 8, Seed: 1}
 	tests := []struct {
 		name     string
 		args     []string
@@ -34,7 +35,7 @@ func TestFlags(t *testing.T) {
 			want: func(o *Options) { o.Models, o.Out, o.Name = []string{"heavy=h.onnx", "edge=e.onnx"}, "p.yaml", "board" }},
 		{name: "everything", args: []string{"--model", "m.onnx", "--out", "p.yaml", "--threads", "2", "--batch", "1,4", "--batch", "16",
 			"--runs", "50", "--warmup", "0", "--cold-gaps", "2ms,1.5s", "--cold-runs", "7", "--serving", "--serving-runs", "30",
-			"--sweep-widths", "--sweep-points", "6", "--sweep-variants", "0", "--held-out", "30", "--seed", "9"},
+			"--sweep-widths", "--sweep-points", "6", "--sweep-variants", "0", "--held-out", "30", "--seed", "9", "--power", "0"},
 			want: func(o *Options) {
 				*o = Options{Models: []string{"m.onnx"}, Out: "p.yaml", Threads: 2, Batches: []int{1, 4, 16}, Runs: 50, Warmup: 0,
 					ColdGaps: []time.Duration{2 * ms, 1500 * ms}, ColdRuns: 7, Serving: true, ServingRuns: 30, Slowdown: 1,
@@ -105,7 +106,7 @@ func TestRun(t *testing.T) {
 	var stdout, progress bytes.Buffer
 	o := Options{Models: []string{"fashion/edge=" + tiny, resnet}, Out: out, Threads: 1, Batches: []int{1, 2}, Runs: 12, Warmup: 2,
 		Points: 2, Variants: 1, SweepWidths: true, HeldOut: 2, Seed: 3, ColdGaps: []time.Duration{2 * time.Millisecond, time.Millisecond}, ColdRuns: 3, Serving: true, ServingRuns: 4,
-		Command: "tandem profile ...", Stdout: &stdout, Progress: &progress}
+		Power: 50 * time.Millisecond, Command: "tandem profile ...", Stdout: &stdout, Progress: &progress}
 	if err := run(&o); err != nil {
 		t.Fatal(err)
 	}
@@ -142,6 +143,15 @@ func TestRun(t *testing.T) {
 	}
 	if !strings.Contains(progress.String(), "profile: sweep") {
 		t.Errorf("no sweep progress on stderr:\n%s", progress.String())
+	}
+	// The power is measured where the host has RAPL counters, and the
+	// profile says nothing of power where it has none.
+	if _, err := os.ReadFile(filepath.Join(profiler.RAPLRoot, "intel-rapl:0", "energy_uj")); err == nil {
+		if d.Power == nil || !(d.Power.BusyW >= d.Power.IdleW) || !strings.Contains(d.Power.Source, "RAPL") {
+			t.Errorf("power %+v on a host with %s", d.Power, profiler.RAPLRoot)
+		}
+	} else if d.Power != nil || !strings.Contains(progress.String(), "power not measured: ") {
+		t.Errorf("power %+v on a host without counters; progress:\n%s", d.Power, progress.String())
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, ".edge-test.yaml.tmp-*")); len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
@@ -267,12 +277,12 @@ func TestCommandLine(t *testing.T) {
 		want string
 	}{
 		{opts: Options{Models: []string{"a.onnx"}, Out: "p.yaml", Threads: 1, Runs: 200, Warmup: 20, ColdRuns: 40, ServingRuns: 200},
-			want: "tandem profile --model a.onnx --threads 1 --runs 200 --warmup 20 --cold-gaps 0 --out p.yaml"},
-		{opts: Options{Models: []string{"a.onnx"}, Out: "p.yaml", Threads: 1, Runs: 200, Warmup: 20, ColdGaps: []time.Duration{0}, ColdRuns: 40},
-			want: "tandem profile --model a.onnx --threads 1 --runs 200 --warmup 20 --cold-gaps 0 --out p.yaml"},
+			want: "tandem profile --model a.onnx --threads 1 --runs 200 --warmup 20 --cold-gaps 0 --power 0s --out p.yaml"},
+		{opts: Options{Models: []string{"a.onnx"}, Out: "p.yaml", Threads: 1, Runs: 200, Warmup: 20, ColdGaps: []time.Duration{0}, ColdRuns: 40, Power: 2 * time.Second},
+			want: "tandem profile --model a.onnx --threads 1 --runs 200 --warmup 20 --cold-gaps 0 --power 2s --out p.yaml"},
 		{opts: Options{Models: []string{"a.onnx"}, Out: "p.yaml", Threads: 4, Runs: 200, Warmup: 20,
 			ColdGaps: []time.Duration{time.Millisecond, 100 * time.Millisecond, 1500 * time.Millisecond}, ColdRuns: 40, Serving: true, ServingRuns: 30},
-			want: "tandem profile --model a.onnx --threads 4 --runs 200 --warmup 20 --cold-gaps 1ms,100ms,1.5s --cold-runs 40 --serving --serving-runs 30 --out p.yaml"},
+			want: "tandem profile --model a.onnx --threads 4 --runs 200 --warmup 20 --cold-gaps 1ms,100ms,1.5s --cold-runs 40 --serving --serving-runs 30 --power 0s --out p.yaml"},
 	}
 	for _, tt := range tests {
 		if got := tt.opts.rebuiltCommand(); got != tt.want {

@@ -1,6 +1,7 @@
 package profilecmd
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -156,6 +157,9 @@ func run(o *Options) error {
 		}
 		d.Host.Slowdown = o.Slowdown
 	}
+	if d.Power, err = o.measurePower(models[0]); err != nil {
+		return err
+	}
 	b, err := profiles.EncodeDevice(d)
 	if err != nil {
 		return fmt.Errorf("profile: %w", err)
@@ -167,6 +171,37 @@ func run(o *Options) error {
 		return writeSummary(o.Stdout, d, measured)
 	}
 	return nil
+}
+
+// measurePower measures this host's power idle and running m (--power),
+// or says on the progress stream why it cannot; only a failing model is an
+// error.
+func (o *Options) measurePower(m modelArg) (*profiles.Power, error) {
+	say := func(format string, args ...any) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, "profile: "+format+"\n", args...)
+		}
+	}
+	switch {
+	case o.Power <= 0:
+		return nil, nil
+	case o.Slowdown > 1:
+		say("power not measured: an emulated device (--slowdown) draws what its board draws, not this host; give its figures in the scenario (edge.power)")
+		return nil, nil
+	}
+	busy, closeModel, err := profiler.Busy(m.file, o.Threads)
+	if err != nil {
+		return nil, fmt.Errorf("profile: --model %s: %w", m.file, err)
+	}
+	defer closeModel()
+	say("power: %v idle, then %v of %s back to back", o.Power, o.Power, m.name)
+	p, err := profiler.MeasurePower(profiler.RAPLRoot, o.Power, busy, fmt.Sprintf("batch-1 runs of %s on %d thread(s)", m.name, max(o.Threads, 1)))
+	var none *profiler.NoPowerError
+	if errors.As(err, &none) {
+		say("%v; the profile carries no power figures", err)
+		return nil, nil
+	}
+	return p, err
 }
 
 // fitPredictor sweeps the models' layers and fits the predictor and, with

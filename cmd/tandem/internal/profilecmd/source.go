@@ -52,6 +52,7 @@ func (o *Options) rebuiltCommand() string {
 	if o.Serving {
 		args = append(args, "--serving", "--serving-runs", strconv.Itoa(o.ServingRuns))
 	}
+	args = append(args, "--power", o.Power.String())
 	if o.Slowdown > 1 {
 		args = append(args, "--slowdown", strconv.FormatFloat(o.Slowdown, 'g', -1, 64))
 	}

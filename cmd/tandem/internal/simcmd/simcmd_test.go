@@ -263,3 +263,45 @@ func TestConfigGivesEachDeviceItsLink(t *testing.T) {
 		t.Errorf("%d devices share %d link phases: %v", s.Edge.Count, len(names), names)
 	}
 }
+
+// Every scenario the documentation ships simulates as it is, and the one
+// with cited power figures reports its energy.
+func TestDocumentedScenariosRun(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "..", "..", "docs", "*", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no documented scenarios (%v)", err)
+	}
+	ran := 0
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(b, []byte("\nbundle:")) {
+			continue // a device profile
+		}
+		ran++
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			var stdout bytes.Buffer
+			if err := Run(&Options{Scenario: file, Requests: 300, JSON: true, Stdout: &stdout}); err != nil {
+				t.Fatal(err)
+			}
+			var s deploy.Summary
+			if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
+				t.Fatal(err)
+			}
+			if s.Completed+s.Failed != 300 {
+				t.Errorf("%d completed and %d failed of 300", s.Completed, s.Failed)
+			}
+			if strings.Contains(string(b), "power:") != (s.Energy != nil) {
+				t.Errorf("energy %+v for a scenario with power figures %v", s.Energy, strings.Contains(string(b), "power:"))
+			}
+			if s.Energy != nil && !(s.Energy.PerRequestMJ > 0 && s.Energy.BatteryHours > 0) {
+				t.Errorf("energy %+v", s.Energy)
+			}
+		})
+	}
+	if ran < 5 {
+		t.Errorf("%d documented scenarios, want the fidelity matrix's and the examples", ran)
+	}
+}

@@ -1,0 +1,88 @@
+package deploy
+
+import (
+	"math"
+	"time"
+)
+
+// Energy is what the edge devices drew over a run, in summary.json. Each
+// device draws its idle power for the whole run, and, above idle, its
+// busy power for the time it ran models (over all of its slots: a device
+// with two slots busy for 1 s on one of them is at busy power for 0.5 s),
+// its transmit power for the time its uplink carried its requests and its
+// receive power for the time its downlink carried the answers. The run
+// lasts from time 0 to the last request's end, as for utilisation.
+type Energy struct {
+	Source string `json:"source"` // where the power figures come from
+	// Joules is every device's energy over the run, idle included; the
+	// next four split it: the idle draw over the run, and each state's
+	// draw above idle.
+	Joules    float64 `json:"joules"`
+	IdleJ     float64 `json:"idle_j"`
+	ComputeJ  float64 `json:"compute_j"`
+	TransmitJ float64 `json:"transmit_j"`
+	ReceiveJ  float64 `json:"receive_j"`
+	// PerRequestMJ is what a request cost a device above idle, in
+	// millijoules: compute, transmit and receive over every request of
+	// the run, failed ones included (they drew power too).
+	PerRequestMJ float64 `json:"per_request_mj"`
+	// PerDeviceJ is a device's energy over the run, idle included, the
+	// mean over devices; MeanPowerW its mean draw, and MaxPowerW the draw
+	// of the device that drew most.
+	PerDeviceJ float64 `json:"per_device_j"`
+	MeanPowerW float64 `json:"mean_power_w"`
+	MaxPowerW  float64 `json:"max_power_w"`
+	// BatteryHours is how long the battery lasts at the mean device's
+	// draw, BatteryHoursMin at the device that drew most: the first to run
+	// flat. Both 0 without a battery capacity.
+	BatteryHours    float64 `json:"battery_hours"`
+	BatteryHoursMin float64 `json:"battery_hours_min"`
+}
+
+// energy is the devices' energy over a run of span seconds with requests
+// requests.
+func (b *Busy) energy(span float64, requests int64) *Energy {
+	p := b.Power
+	e := &Energy{Source: p.Source}
+	slots := float64(max(b.EdgeSlots, 1))
+	at := func(d []time.Duration, i int) float64 {
+		if d == nil {
+			return 0
+		}
+		return d[i].Seconds()
+	}
+	for i := range b.Edge {
+		compute := p.ComputeAboveIdleW() * b.Edge[i].Seconds() / slots
+		tx := p.TransmitAboveIdleW() * at(b.Uplink, i)
+		rx := p.ReceiveAboveIdleW() * at(b.Downlink, i)
+		idle := p.IdleW * span
+		e.ComputeJ += compute
+		e.TransmitJ += tx
+		e.ReceiveJ += rx
+		e.IdleJ += idle
+		e.MaxPowerW = max(e.MaxPowerW, (idle+compute+tx+rx)/span)
+	}
+	n := float64(len(b.Edge))
+	above := e.ComputeJ + e.TransmitJ + e.ReceiveJ
+	e.Joules = e.IdleJ + above
+	e.PerDeviceJ = e.Joules / n
+	e.MeanPowerW = e.PerDeviceJ / span
+	if requests > 0 {
+		e.PerRequestMJ = above / float64(requests) * 1e3
+	}
+	if p.BatteryWh > 0 {
+		e.BatteryHours = hours(p.BatteryWh, e.MeanPowerW)
+		e.BatteryHoursMin = hours(p.BatteryWh, e.MaxPowerW)
+	}
+	return e
+}
+
+// hours is how long wh watt-hours last at w watts; +Inf (written as 0 in
+// JSON would mislead) is capped at a century.
+func hours(wh, w float64) float64 {
+	const century = 100 * 365.25 * 24
+	if w <= 0 {
+		return century
+	}
+	return math.Min(wh/w, century)
+}
