@@ -32,27 +32,40 @@ type Energy struct {
 	PerDeviceJ float64 `json:"per_device_j"`
 	MeanPowerW float64 `json:"mean_power_w"`
 	MaxPowerW  float64 `json:"max_power_w"`
-	// BatteryHours is how long the battery lasts at the mean device's
-	// draw, BatteryHoursMin at the device that drew most: the first to run
-	// flat. Both 0 without a battery capacity.
+	// BatteryHours is how long a device's battery lasts at the draw it
+	// had over the run, the mean over the devices with a battery;
+	// BatteryHoursMin is the shortest, the first device to run flat. Both
+	// 0 without a battery capacity.
 	BatteryHours    float64 `json:"battery_hours"`
 	BatteryHoursMin float64 `json:"battery_hours_min"`
 }
 
-// energy is the devices' energy over a run of span seconds with requests
-// requests.
-func (b *Busy) energy(span float64, requests int64) *Energy {
-	p := b.Power
-	e := &Energy{Source: p.Source}
-	slots := float64(max(b.EdgeSlots, 1))
+// energy is the energy of devices lo to hi-1 over a run of span seconds
+// with requests requests; nil unless each of them has power figures.
+func (b *Busy) energy(lo, hi int, span float64, requests int64) *Energy {
+	if b.Power == nil || hi <= lo {
+		return nil
+	}
+	for i := lo; i < hi; i++ {
+		if b.Power[i] == nil {
+			return nil
+		}
+	}
+	e := &Energy{Source: b.Power[lo].Source}
 	at := func(d []time.Duration, i int) float64 {
 		if d == nil {
 			return 0
 		}
 		return d[i].Seconds()
 	}
-	for i := range b.Edge {
-		compute := p.ComputeAboveIdleW() * b.Edge[i].Seconds() / slots
+	var lives, battery float64
+	e.BatteryHoursMin = math.Inf(1)
+	for i := lo; i < hi; i++ {
+		p := b.Power[i]
+		if p.Source != e.Source {
+			e.Source = "per group (see groups)"
+		}
+		compute := p.ComputeAboveIdleW() * b.Edge[i].Seconds() / float64(max(b.Slots[i], 1))
 		tx := p.TransmitAboveIdleW() * at(b.Uplink, i)
 		rx := p.ReceiveAboveIdleW() * at(b.Downlink, i)
 		idle := p.IdleW * span
@@ -60,9 +73,16 @@ func (b *Busy) energy(span float64, requests int64) *Energy {
 		e.TransmitJ += tx
 		e.ReceiveJ += rx
 		e.IdleJ += idle
-		e.MaxPowerW = max(e.MaxPowerW, (idle+compute+tx+rx)/span)
+		w := (idle + compute + tx + rx) / span
+		e.MaxPowerW = max(e.MaxPowerW, w)
+		if p.BatteryWh > 0 {
+			life := hours(p.BatteryWh, w)
+			lives += life
+			battery++
+			e.BatteryHoursMin = min(e.BatteryHoursMin, life)
+		}
 	}
-	n := float64(len(b.Edge))
+	n := float64(hi - lo)
 	above := e.ComputeJ + e.TransmitJ + e.ReceiveJ
 	e.Joules = e.IdleJ + above
 	e.PerDeviceJ = e.Joules / n
@@ -70,9 +90,10 @@ func (b *Busy) energy(span float64, requests int64) *Energy {
 	if requests > 0 {
 		e.PerRequestMJ = above / float64(requests) * 1e3
 	}
-	if p.BatteryWh > 0 {
-		e.BatteryHours = hours(p.BatteryWh, e.MeanPowerW)
-		e.BatteryHoursMin = hours(p.BatteryWh, e.MaxPowerW)
+	if battery > 0 {
+		e.BatteryHours = lives / battery
+	} else {
+		e.BatteryHoursMin = 0
 	}
 	return e
 }

@@ -52,8 +52,13 @@ type Summary struct {
 	Service *Service `json:"service,omitempty"`
 
 	// Energy is what the edge devices drew over the run, by the power
-	// figures of the scenario or the edge profile; nil without any.
+	// figures of the scenario or the edge profile; nil unless every device
+	// has some.
 	Energy *Energy `json:"energy,omitempty"`
+
+	// Groups break the run down by edge group, in the scenario's order;
+	// absent for a fleet of one group.
+	Groups []GroupSummary `json:"groups,omitempty"`
 }
 
 // LatencyMS is a latency distribution in milliseconds. Percentiles are
@@ -266,15 +271,15 @@ func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 // Busy is how long each stage of a run worked, which its utilization and
 // the devices' energy are made of.
 type Busy struct {
-	Edge      []time.Duration // per device, over its slots
-	EdgeSlots int             // each device's
-	Uplink    []time.Duration // per device; nil without a cloud
-	Downlink  []time.Duration // per device; nil without a cloud
-	Cloud     time.Duration   // over the pool's servers
-	Servers   int             // the cloud's; 0 without a cloud
-	// Power is what each device draws; nil: the summary reports no
-	// energy.
-	Power *profiles.Power
+	Edge     []time.Duration // per device, over its slots
+	Slots    []int           // per device: its edge slots
+	Uplink   []time.Duration // per device; nil without a cloud
+	Downlink []time.Duration // per device; nil without a cloud
+	Cloud    time.Duration   // over the pool's servers
+	Servers  int             // the cloud's; 0 without a cloud
+	// Power is what each device draws; nil, or a nil entry for any
+	// device: the summary reports no energy.
+	Power []*profiles.Power
 }
 
 // Fill sets the summary's ThroughputRPS and Utilization over a run whose
@@ -287,23 +292,25 @@ func (b *Busy) Fill(s *Summary, lastDone time.Duration) {
 		return
 	}
 	s.ThroughputRPS = float64(s.Completed) / span
-	var edge, up float64
-	for i, e := range b.Edge {
-		edge += e.Seconds() / (float64(b.EdgeSlots) * span)
+	s.Utilization.Edge, s.Utilization.Uplink = b.devices(0, len(b.Edge), span)
+	if b.Servers > 0 {
+		s.Utilization.Cloud = b.Cloud.Seconds() / (float64(b.Servers) * span)
+	}
+	s.Energy = b.energy(0, len(b.Edge), span, max(s.Requests, s.Completed+s.Failed))
+}
+
+// devices is the mean edge and uplink utilisation of devices lo to hi-1.
+func (b *Busy) devices(lo, hi int, span float64) (edge, up float64) {
+	for i := lo; i < hi; i++ {
+		edge += b.Edge[i].Seconds() / (float64(max(b.Slots[i], 1)) * span)
 		if b.Uplink != nil {
 			up += b.Uplink[i].Seconds() / span
 		}
 	}
-	if n := float64(len(b.Edge)); n > 0 {
-		s.Utilization.Edge = edge / n
-		s.Utilization.Uplink = up / n
+	if n := float64(hi - lo); n > 0 {
+		return edge / n, up / n
 	}
-	if b.Servers > 0 {
-		s.Utilization.Cloud = b.Cloud.Seconds() / (float64(b.Servers) * span)
-	}
-	if b.Power != nil && len(b.Edge) > 0 {
-		s.Energy = b.energy(span, max(s.Requests, s.Completed+s.Failed))
-	}
+	return 0, 0
 }
 
 // FailuresByReason lists the summary's failures by reason, most first,

@@ -31,7 +31,7 @@ func Schedule(sc *scenarios.Scenario, trace []time.Duration, outcomes int) ([]Ar
 	if sc.Requests < 0 || sc.Duration < 0 || (sc.Requests == 0 && sc.Duration == 0) {
 		return nil, fmt.Errorf("deploy: scenario %q: requests %d and duration %v: want one positive, neither negative", sc.Name, sc.Requests, sc.Duration.D())
 	}
-	work, err := NewWorkload(&sc.Workload, trace)
+	works, err := Workloads(sc, trace)
 	if err != nil {
 		return nil, err
 	}
@@ -39,12 +39,12 @@ func Schedule(sc *scenarios.Scenario, trace []time.Duration, outcomes int) ([]Ar
 		work              Workload
 		arrivals, sampler *rand.Rand
 	}
-	devs := make([]dev, sc.Edge.Count)
+	devs := make([]dev, sc.Edge.Devices())
 	next := make(arrivalHeap, 0, len(devs))
 	until := sc.Duration.D()
 	for i := range devs {
 		d := &devs[i]
-		d.work = work
+		d.work = works[i]
 		d.arrivals = rand.New(NewStream(sc.Seed, StreamArrivals, i))
 		d.sampler = rand.New(NewStream(sc.Seed, StreamSample, i))
 		if t := d.work.First(d.arrivals); until == 0 || t < until {
@@ -65,6 +65,25 @@ func Schedule(sc *scenarios.Scenario, trace []time.Duration, outcomes int) ([]Ar
 		}
 	}
 	return out, nil
+}
+
+// Workloads returns each device's arrival process: its edge group's (see
+// scenarios.Scenario.WorkloadOf).
+func Workloads(sc *scenarios.Scenario, trace []time.Duration) ([]Workload, error) {
+	works := make([]Workload, 0, sc.Edge.Devices())
+	for g := range sc.Edge {
+		w, err := NewWorkload(sc.WorkloadOf(g), trace)
+		if err != nil {
+			if len(sc.Edge) > 1 {
+				err = fmt.Errorf("%s: %w", sc.Edge.GroupName(g), err)
+			}
+			return nil, err
+		}
+		for range sc.Edge[g].Count {
+			works = append(works, w)
+		}
+	}
+	return works, nil
 }
 
 type pending struct {

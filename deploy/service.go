@@ -52,13 +52,14 @@ func CloudOverhead(m *profiles.Model, protocol string) (time.Duration, string) {
 
 // ServiceOf describes the service times sc's stages take from the edge and
 // cloud models' profiles (either nil when no request reaches its stage);
-// the idle penalties, which only a run knows, are left 0.
+// the idle penalties, which only a run knows, are left 0. The edge's is the
+// first edge group's; summary.json's groups say each group's.
 func ServiceOf(sc *scenarios.Scenario, edge, cloud *profiles.Model) *Service {
 	s := &Service{Edge: "none", Cloud: "none", Protocol: sc.Cloud.Protocol}
 	switch {
 	case edge == nil:
-	case sc.Edge.Service != nil:
-		s.Edge, s.EdgeMS = "override", ms(sc.Edge.Service.Mean.D())
+	case sc.Edge[0].Service != nil:
+		s.Edge, s.EdgeMS = "override", ms(sc.Edge[0].Service.Mean.D())
 	default:
 		s.Edge, s.EdgeMS = "profile", ms(edge.Latency)
 	}

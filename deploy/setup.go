@@ -39,18 +39,26 @@ func SetupFor(in *scenarios.Inputs) (Setup, error) {
 		}
 		learned = o
 	}
-	s.NewPolicy = Policies(in.Scenario.Policy, learned, CostsOf(in))
+	costs := make([]offload.Costs, len(in.Groups))
+	for g := range costs {
+		costs[g] = CostsOf(in, g)
+	}
+	s.NewPolicy = Policies(in.Scenario.Policy, learned, func(device int) offload.Costs {
+		g, _ := in.Scenario.Edge.Of(device)
+		return costs[g]
+	})
 	return s, nil
 }
 
-// CostsOf is what a request pays for going to the scenario's cloud, as a
-// cost-aware policy prices it: the payloads, the round trip time and the
+// CostsOf is what a request of edge group g pays for going to the
+// scenario's cloud, as a cost-aware policy prices it: the payloads, the
+// group's round trip time and the
 // cloud's service time at batch 1 (the scenario's override when it has
 // one, else the profile's with the serving path's overhead, as the
 // simulator charges it).
-func CostsOf(in *scenarios.Inputs) offload.Costs {
+func CostsOf(in *scenarios.Inputs, g int) offload.Costs {
 	sc := in.Scenario
-	c := offload.Costs{RequestBytes: in.RequestBytes, ResponseBytes: in.ResponseBytes, RTT: sc.Link.RTT.D(), Servers: sc.Cloud.Servers}
+	c := offload.Costs{RequestBytes: in.RequestBytes, ResponseBytes: in.ResponseBytes, RTT: sc.LinkOf(g).RTT.D(), Servers: sc.Cloud.Servers}
 	switch {
 	case sc.Cloud.Service != nil:
 		c.CloudService = sc.Cloud.Service.Mean.D()

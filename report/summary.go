@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/olekukonko/tablewriter"
 
@@ -28,7 +29,7 @@ func PrintSummary(w io.Writer, in *scenarios.Inputs, s *deploy.Summary) {
 	}
 	rows := [][]string{
 		{"scenario", s.Scenario},
-		{"fleet", fmt.Sprintf("%d devices × %s req/s (%s)", sc.Edge.Count, f(sc.Workload.Rate, 2), sc.Workload.Arrival)},
+		{"fleet", fleetString(sc)},
 		{"policy", policyString(in)},
 		{"bundle", in.Bundle.Name},
 		{"requests / completed / failed", fmt.Sprintf("%d / %d / %d", s.Requests, s.Completed, s.Failed)},
@@ -52,6 +53,17 @@ func PrintSummary(w io.Writer, in *scenarios.Inputs, s *deploy.Summary) {
 		}
 		rows = slices.Insert(rows, at, energy...)
 	}
+	for _, g := range s.Groups {
+		line := fmt.Sprintf("%d devices, %d requests: %s%%, %s offloaded, mean %s / p99 %s ms",
+			g.Devices, g.Requests, f(100*g.AccuracyOverRequests, 2), pct(g.OffloadRate), f(g.LatencyMS.Mean, 3), f(g.LatencyMS.P99, 3))
+		if e := g.Energy; e != nil {
+			line += fmt.Sprintf(", %s mJ/request", f(e.PerRequestMJ, 3))
+			if e.BatteryHours > 0 {
+				line += fmt.Sprintf(", battery %s h", f(e.BatteryHours, 1))
+			}
+		}
+		rows = slices.Insert(rows, len(rows)-1, []string{"group " + g.Name, line})
+	}
 	if s.Failed > 0 {
 		rows = slices.Insert(rows, 5, []string{"failed by reason", s.FailuresByReason()})
 	}
@@ -66,6 +78,20 @@ func PrintSummary(w io.Writer, in *scenarios.Inputs, s *deploy.Summary) {
 	}
 	t.Bulk(rows)
 	t.Render()
+}
+
+// fleetString says what the fleet is: "20 devices × 10.00 req/s
+// (poisson)", or each group's in a fleet of several.
+func fleetString(sc *scenarios.Scenario) string {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	if len(sc.Edge) == 1 {
+		return fmt.Sprintf("%d devices × %s req/s (%s)", sc.Edge[0].Count, f(sc.WorkloadOf(0).Rate), sc.Workload.Arrival)
+	}
+	parts := make([]string, len(sc.Edge))
+	for g := range sc.Edge {
+		parts[g] = fmt.Sprintf("%s: %d × %s req/s", sc.Edge.GroupName(g), sc.Edge[g].Count, f(sc.WorkloadOf(g).Rate))
+	}
+	return strings.Join(parts, "; ") + " (" + sc.Workload.Arrival + ")"
 }
 
 func policyString(in *scenarios.Inputs) string {

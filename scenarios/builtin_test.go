@@ -37,9 +37,9 @@ func TestBuiltinsRoundTrip(t *testing.T) {
 			if s.Name != name || s.Description == "" {
 				t.Errorf("name %q, description %q: want the file's name and a description", s.Name, s.Description)
 			}
-			if s.Bundle != "builtin:fashion" || s.Edge.Device != "edge-cpu-1t" || s.Cloud.Device != "server-cpu" {
+			if s.Bundle != "builtin:fashion" || s.Edge[0].Device != "edge-cpu-1t" || s.Cloud.Device != "server-cpu" {
 				t.Errorf("bundle %q, edge %q, cloud %q: want builtin:fashion, edge-cpu-1t, server-cpu",
-					s.Bundle, s.Edge.Device, s.Cloud.Device)
+					s.Bundle, s.Edge[0].Device, s.Cloud.Device)
 			}
 			out, err := Marshal(s)
 			if err != nil {
@@ -88,12 +88,12 @@ func TestBuiltinsShape(t *testing.T) {
 		}
 		return s
 	}
-	if s := get("default"); s.Edge.Count < 10 || s.Policy.Kind != PolicyLearned || s.Workload.Arrival != ArrivalPoisson {
+	if s := get("default"); s.Edge[0].Count < 10 || s.Policy.Kind != PolicyLearned || s.Workload.Arrival != ArrivalPoisson {
 		t.Errorf("default: %+v", s)
 	}
 	// threshold is default with the fixed rule in place of the offloader.
 	def, th := get("default"), get("threshold")
-	if th.Policy.Kind != PolicyThreshold || th.Policy.Feature != FeatureMaxProb || th.Edge != def.Edge || th.Link != def.Link || th.Workload != def.Workload {
+	if th.Policy.Kind != PolicyThreshold || th.Policy.Feature != FeatureMaxProb || !reflect.DeepEqual(th.Edge, def.Edge) || th.Link != def.Link || th.Workload != def.Workload {
 		t.Errorf("threshold: %+v", th)
 	}
 	if s := get("cloud-only"); s.Policy.Kind != PolicyCloudOnly {
@@ -122,7 +122,7 @@ func TestBuiltinsShape(t *testing.T) {
 	if s := get("burst"); s.Workload.Arrival != ArrivalMMPP {
 		t.Errorf("burst: arrival %q", s.Workload.Arrival)
 	}
-	if s := get("many-devices"); s.Edge.Count < 1000 {
-		t.Errorf("many-devices: %d devices", s.Edge.Count)
+	if s := get("many-devices"); s.Edge[0].Count < 1000 {
+		t.Errorf("many-devices: %d devices", s.Edge[0].Count)
 	}
 }

@@ -55,7 +55,7 @@ func TestDecodeValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.Name != "mine" || s.Seed != 7 || s.Requests != 100 || s.Workload.Rate != 5 ||
-		s.Edge.Count != 3 || s.Link.UplinkMbps != 10 || s.Link.RTT.D() != 20*time.Millisecond ||
+		s.Edge[0].Count != 3 || s.Link.UplinkMbps != 10 || s.Link.RTT.D() != 20*time.Millisecond ||
 		s.Policy.Threshold != 0.8 || s.File != "mine.yaml" {
 		t.Errorf("decoded %+v", s)
 	}
@@ -74,8 +74,8 @@ func TestDecodeDefaults(t *testing.T) {
 		{"name", s.Name, "short"},
 		{"seed", s.Seed, uint64(DefaultSeed)},
 		{"arrival", s.Workload.Arrival, DefaultArrival},
-		{"edge.count", s.Edge.Count, DefaultEdgeCount},
-		{"edge.concurrency", s.Edge.Concurrency, DefaultConcurrency},
+		{"edge.count", s.Edge[0].Count, DefaultEdgeCount},
+		{"edge.concurrency", s.Edge[0].Concurrency, DefaultConcurrency},
 		{"link.response_bytes", s.Link.ResponseBytes, 0}, // measured, when Resolve finds it
 		{"link.request_bytes", s.Link.RequestBytes, 0},
 		{"link.downlink_mbps", s.Link.DownlinkMbps, 0.0},
@@ -242,6 +242,16 @@ func TestDecodeErrors(t *testing.T) {
 			`mine.yaml:13:3: link: merge keys (<<) are not supported; repeat the keys`},
 		{"syntax error", edit(t, "  count: 3", "  count: [3"),
 			`mine.yaml:9: did not find expected ',' or ']' (in what starts on this line)`},
+		{"two groups, one count zero", edit(t, "edge:\n  count: 3\n  device: edge-cpu-1t", "edge:\n  - name: pi\n    count: 2\n    device: edge-cpu-1t\n    rate: 2\n  - count: 0\n    device: edge-cpu-1t\n    link: {uplink_mbps: 50, rtt: 5ms}"),
+			`mine.yaml:13:12: edge[1].count: must not be 0 or empty; leave the key out for the default`},
+		{"group names twice", edit(t, "edge:\n  count: 3\n  device: edge-cpu-1t", "edge:\n  - name: pi\n    count: 2\n    device: edge-cpu-1t\n    rate: 2\n  - name: pi\n    count: 3\n    device: edge-cpu-1t\n    link: {uplink_mbps: 50, rtt: 5ms}"),
+			`mine.yaml:13:11: edge[1].name: group "pi" already named by edge[0]`},
+		{"group rate with a trace", edit(t, "  arrival: poisson\n  rate: 5", "  arrival: trace\n  trace: arrivals.txt", "edge:\n  count: 3\n  device: edge-cpu-1t", "edge:\n  - name: pi\n    count: 2\n    device: edge-cpu-1t\n    rate: 2\n  - count: 3\n    device: edge-cpu-1t\n    link: {uplink_mbps: 50, rtt: 5ms}"),
+			`mine.yaml:12:11: edge[0].rate: not used by arrival trace: the trace sets every device's arrivals`},
+		{"group link bytes", edit(t, "edge:\n  count: 3\n  device: edge-cpu-1t", "edge:\n  - name: pi\n    count: 2\n    device: edge-cpu-1t\n    rate: 2\n  - count: 3\n    device: edge-cpu-1t\n    link: {uplink_mbps: 50, rtt: 5ms, request_bytes: 10}"),
+			`mine.yaml:15:54: edge[1].link.request_bytes: request_bytes and response_bytes are the fleet's, set in the scenario's link`},
+		{"group link without rtt", edit(t, "edge:\n  count: 3\n  device: edge-cpu-1t", "edge:\n  - name: pi\n    count: 2\n    device: edge-cpu-1t\n    rate: 2\n  - count: 3\n    device: edge-cpu-1t\n    link: {uplink_mbps: 50}"),
+			`mine.yaml:15:5: edge[1].link.rtt: required: the round-trip propagation delay, e.g. 20ms (0s for none)`},
 		{"empty file", "# nothing\n", `mine.yaml: empty file, want a mapping of keys`},
 		{"list document", "- a\n- b\n", `mine.yaml:1:1: want a mapping of keys, got a list`},
 		{"two documents", base + "---\nname: other\n", `mine.yaml:21:1: more than one YAML document; want one`},
@@ -296,17 +306,17 @@ func TestDecodeRelativePaths(t *testing.T) {
 	if got, want := s.BundleRef(), filepath.Join(dir, "mybundle"); got != want {
 		t.Errorf("BundleRef() = %q, want %q", got, want)
 	}
-	if d, err := s.EdgeProfile(); err != nil || d.Name != "pi" {
+	if d, err := s.EdgeProfile(0); err != nil || d.Name != "pi" {
 		t.Errorf("EdgeProfile() = %v, %v", d, err)
 	}
-	up, err := s.Uplink()
+	up, err := s.Uplink(0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m := up.MeanMbps(); m != 3 {
 		t.Errorf("uplink mean %g Mbps, want 3", m)
 	}
-	down, err := s.Downlink()
+	down, err := s.Downlink(0)
 	if err != nil || down.MeanMbps() != 3 {
 		t.Errorf("Downlink() = %v, %v; want the uplink's trace", down, err)
 	}
@@ -340,7 +350,7 @@ func TestValidateInCode(t *testing.T) {
 	s := &Scenario{
 		Requests: 10, Bundle: "builtin:fashion",
 		Workload: Workload{Rate: 1},
-		Edge:     Edge{Device: "edge-cpu-1t"},
+		Edge:     EdgeGroups{{Device: "edge-cpu-1t"}},
 		Link:     Link{UplinkMbps: 5},
 		Cloud:    Cloud{Device: "server-cpu"},
 		Policy:   Policy{Kind: PolicyRandom}, // p = 0 is a valid probability
@@ -366,5 +376,33 @@ func TestLoadUnknownBuiltin(t *testing.T) {
 	_, err = Load("no/such/file.yaml")
 	if err == nil || !strings.HasPrefix(err.Error(), "scenarios: open no/such/file.yaml") {
 		t.Errorf("Load(missing file) = %v", err)
+	}
+}
+
+// A fleet of several groups decodes with each group's defaults, names and
+// overrides, and writes back as it was read.
+func TestDecodeGroups(t *testing.T) {
+	assumeProfiles(t, measuredProfiles...)
+	src := edit(t, "edge:\n  count: 3\n  device: edge-cpu-1t", "edge:\n  - name: pi\n    count: 2\n    device: edge-cpu-1t\n    rate: 2\n  - count: 3\n    device: edge-cpu-1t\n    link: {uplink_mbps: 50, rtt: 5ms}")
+	s, err := Decode("mine.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Edge) != 2 || s.Edge.Devices() != 5 || s.Edge[1].Name != "group-2" || s.Edge[1].Concurrency != 1 ||
+		s.WorkloadOf(0).Rate != 2 || s.WorkloadOf(1).Rate != 5 || s.LinkOf(0).UplinkMbps != 10 || s.LinkOf(1).RTT.D() != 5*time.Millisecond {
+		t.Errorf("decoded %+v", s.Edge)
+	}
+	for device, want := range []int{0, 0, 1, 1, 1} {
+		if g, first := s.Edge.Of(device); g != want || first != []int{0, 2}[g] {
+			t.Errorf("device %d: group %d from %d, want group %d", device, g, first, want)
+		}
+	}
+	b, err := Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode("mine.yaml", b)
+	if err != nil || len(back.Edge) != 2 || back.Edge[1].Link.UplinkMbps != 50 || back.Edge[0].Rate != 2 {
+		t.Errorf("written as\n%s\nread back %+v (%v)", b, back, err)
 	}
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 )
@@ -36,11 +37,23 @@ func (s *Scenario) SetDefaults() {
 	if s.Workload.Arrival == "" {
 		s.Workload.Arrival = DefaultArrival
 	}
-	if s.Edge.Count == 0 {
-		s.Edge.Count = DefaultEdgeCount
+	if len(s.Edge) == 0 {
+		s.Edge = EdgeGroups{{}}
 	}
-	if s.Edge.Concurrency == 0 {
-		s.Edge.Concurrency = DefaultConcurrency
+	for i := range s.Edge {
+		e := &s.Edge[i]
+		if e.Count == 0 {
+			e.Count = DefaultEdgeCount
+		}
+		if e.Concurrency == 0 {
+			e.Concurrency = DefaultConcurrency
+		}
+		if e.Name == "" && len(s.Edge) > 1 {
+			e.Name = s.Edge.GroupName(i)
+		}
+		if l := e.Link; l != nil && l.TracePhase == "" && l.hasTrace() {
+			l.TracePhase = DefaultTracePhase
+		}
 	}
 	if s.Link.TracePhase == "" && s.Link.hasTrace() {
 		s.Link.TracePhase = DefaultTracePhase
@@ -59,16 +72,37 @@ func (s *Scenario) defaulted() []struct {
 	path string
 	zero bool
 } {
-	return []struct {
+	keys := []struct {
 		path string
 		zero bool
 	}{
 		{"seed", s.Seed == 0},
 		{"workload.arrival", s.Workload.Arrival == ""},
-		{"edge.count", s.Edge.Count == 0},
-		{"edge.concurrency", s.Edge.Concurrency == 0},
 		{"link.trace_phase", s.Link.TracePhase == ""},
 		{"cloud.servers", s.Cloud.Servers == 0},
 		{"cloud.protocol", s.Cloud.Protocol == ""},
 	}
+	for i := range s.Edge {
+		e, p := &s.Edge[i], s.EdgePath(i)
+		keys = append(keys, []struct {
+			path string
+			zero bool
+		}{{p + ".count", e.Count == 0}, {p + ".concurrency", e.Concurrency == 0}}...)
+		if e.Link != nil {
+			keys = append(keys, struct {
+				path string
+				zero bool
+			}{p + ".link.trace_phase", e.Link.TracePhase == ""})
+		}
+	}
+	return keys
+}
+
+// EdgePath is the key path of edge group i: "edge" for a fleet of one
+// group (written as a mapping), "edge[i]" otherwise.
+func (s *Scenario) EdgePath(i int) string {
+	if len(s.Edge) == 1 {
+		return "edge"
+	}
+	return fmt.Sprintf("edge[%d]", i)
 }

@@ -13,8 +13,9 @@ import (
 // device moves no other device's phase. Both directions share the offset,
 // keeping an uplink and a downlink trace recorded together in step.
 func (in *Inputs) DeviceLinks(i int) (up, down profiles.Link) {
-	up, down = in.Uplink, in.Downlink
-	if in.Scenario.Link.TracePhase != PhaseRandom || up == nil {
+	g := in.Group(i)
+	up, down = g.Uplink, g.Downlink
+	if g.Link.TracePhase != PhaseRandom || up == nil {
 		return up, down
 	}
 	period := longestPeriod(up, down)

@@ -25,12 +25,13 @@ func TestDeviceLinks(t *testing.T) {
 		s.SetDefaults()
 		in := &Inputs{Scenario: s}
 		var err error
-		if in.Uplink, err = s.Uplink(); err != nil {
+		if in.Uplink, err = s.Uplink(0); err != nil {
 			t.Fatal(err)
 		}
-		if in.Downlink, err = s.Downlink(); err != nil {
+		if in.Downlink, err = s.Downlink(0); err != nil {
 			t.Fatal(err)
 		}
+		in.Groups = []GroupInputs{{Count: 1, Uplink: in.Uplink, Downlink: in.Downlink, Link: s.LinkOf(0)}}
 		return in
 	}
 	const n = 64

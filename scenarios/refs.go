@@ -27,8 +27,29 @@ func (s *Scenario) Path(p string) string {
 // path resolved with Path.
 func (s *Scenario) BundleRef() string { return s.Path(s.Bundle) }
 
-// EdgeProfile loads the edge devices' profile.
-func (s *Scenario) EdgeProfile() (*profiles.Device, error) { return s.loadDevice(s.Edge.Device) }
+// EdgeProfile loads the profile of edge group g's devices.
+func (s *Scenario) EdgeProfile(g int) (*profiles.Device, error) {
+	return s.loadDevice(s.Edge[g].Device)
+}
+
+// WorkloadOf is the arrival process of edge group g's devices: the
+// scenario's, at the group's rate when it has one.
+func (s *Scenario) WorkloadOf(g int) *Workload {
+	if r := s.Edge[g].Rate; r > 0 {
+		w := s.Workload
+		w.Rate = r
+		return &w
+	}
+	return &s.Workload
+}
+
+// LinkOf is edge group g's link: its own, else the scenario's.
+func (s *Scenario) LinkOf(g int) *Link {
+	if l := s.Edge[g].Link; l != nil {
+		return l
+	}
+	return &s.Link
+}
 
 // CloudProfile loads the cloud servers' profile.
 func (s *Scenario) CloudProfile() (*profiles.Device, error) { return s.loadDevice(s.Cloud.Device) }
@@ -40,28 +61,31 @@ func (s *Scenario) loadDevice(ref string) (*profiles.Device, error) {
 	return profiles.LoadDevice(s.Path(ref))
 }
 
-// Uplink returns the uplink profile every device shares: the constant rate
-// or the trace, before Inputs.DeviceLinks gives each device its own phase.
-func (s *Scenario) Uplink() (profiles.Link, error) {
+// Uplink returns the uplink profile every device of edge group g shares:
+// the constant rate or the trace, before Inputs.DeviceLinks gives each
+// device its own phase.
+func (s *Scenario) Uplink(g int) (profiles.Link, error) {
+	l := s.LinkOf(g)
 	switch {
-	case s.Link.Trace != "":
-		return s.loadTrace(s.Link.Trace)
-	case s.Link.UplinkMbps > 0:
-		return profiles.Constant(s.Link.UplinkMbps), nil
+	case l.Trace != "":
+		return s.loadTrace(l.Trace)
+	case l.UplinkMbps > 0:
+		return profiles.Constant(l.UplinkMbps), nil
 	}
-	return nil, fmt.Errorf("scenarios: scenario %q: link has neither uplink_mbps nor trace", s.Name)
+	return nil, fmt.Errorf("scenarios: scenario %q: %s's link has neither uplink_mbps nor trace", s.Name, s.Edge.GroupName(g))
 }
 
-// Downlink returns each device's downlink: its own constant rate, or else
-// the same profile as the uplink.
-func (s *Scenario) Downlink() (profiles.Link, error) {
+// Downlink returns each device's downlink in edge group g: its own
+// constant rate or trace, or else the same profile as the uplink.
+func (s *Scenario) Downlink(g int) (profiles.Link, error) {
+	l := s.LinkOf(g)
 	switch {
-	case s.Link.DownlinkTrace != "":
-		return s.loadTrace(s.Link.DownlinkTrace)
-	case s.Link.DownlinkMbps > 0:
-		return profiles.Constant(s.Link.DownlinkMbps), nil
+	case l.DownlinkTrace != "":
+		return s.loadTrace(l.DownlinkTrace)
+	case l.DownlinkMbps > 0:
+		return profiles.Constant(l.DownlinkMbps), nil
 	}
-	return s.Uplink()
+	return s.Uplink(g)
 }
 
 // loadTrace loads a link trace by built-in name or by path.

@@ -17,14 +17,18 @@ import (
 // hardware-in-the-loop need before a run starts. Resolving them is the only
 // file access a simulated run makes.
 type Inputs struct {
-	Scenario    *Scenario
-	Bundle      *bundles.Bundle
+	Scenario *Scenario
+	Bundle   *bundles.Bundle
+	// EdgeDevice, EdgeModel, Uplink, Downlink and Power are the first
+	// edge group's (Groups[0]'s), all a fleet of one group has.
 	EdgeDevice  *profiles.Device // nil when no request runs the edge model
 	EdgeModel   *profiles.Model  // the bundle's edge model on EdgeDevice
 	CloudDevice *profiles.Device
 	CloudModel  *profiles.Model // the bundle's heavy model on CloudDevice
-	Uplink      profiles.Link   // shared by every device (see DeviceLinks); nil for edge-only
+	Uplink      profiles.Link   // shared by every device of the group (see DeviceLinks); nil for edge-only
 	Downlink    profiles.Link
+	// Groups are the edge groups' inputs, one per scenario edge group.
+	Groups []GroupInputs
 	// RequestBytes and ResponseBytes are what a request and its answer put
 	// on the uplink and the downlink: link.request_bytes and
 	// link.response_bytes when given; else what the cloud profile's
@@ -35,15 +39,32 @@ type Inputs struct {
 	// LinkBytesScenario, LinkBytesServing or LinkBytesTensor.
 	RequestBytes, ResponseBytes int
 	LinkBytes                   string
-	// Power is what each edge device draws: edge.power, else the edge
-	// profile's figures; nil when neither gives any.
-	Power *profiles.Power
+	Power                       *profiles.Power
 	// Arrivals are the offsets of a trace workload, ascending.
 	Arrivals []time.Duration
 	// Offloader is the learned policy's offloader file, as read, and
 	// OffloaderName where it came from; nil for other policies.
 	Offloader     []byte
 	OffloaderName string
+}
+
+// GroupInputs are one edge group's references, loaded.
+type GroupInputs struct {
+	Name         string // Scenario.Edge.GroupName
+	First, Count int    // its devices are First to First+Count-1
+	EdgeDevice   *profiles.Device
+	EdgeModel    *profiles.Model
+	// Power is what each of its devices draws: the group's power, else
+	// its profile's figures; nil when neither gives any.
+	Power            *profiles.Power
+	Uplink, Downlink profiles.Link // nil for edge-only
+	Link             *Link         // the group's link section (its own or the scenario's)
+}
+
+// Group returns the inputs of the group device belongs to.
+func (in *Inputs) Group(device int) *GroupInputs {
+	g, _ := in.Scenario.Edge.Of(device)
+	return &in.Groups[g]
 }
 
 // Resolve loads the bundle, the device profiles, the link and the arrival
@@ -63,22 +84,35 @@ func Resolve(s *Scenario) (*Inputs, error) {
 	}
 	edgeOnly := s.Policy.Kind == PolicyEdgeOnly
 	cloudOnly := s.Policy.Kind == PolicyCloudOnly
-	if !cloudOnly && s.Edge.Service == nil {
-		if in.EdgeDevice, err = s.EdgeProfile(); err != nil {
-			return nil, fmt.Errorf("%s: edge.device: %w", s.File, err)
+	first := 0
+	for g := range s.Edge {
+		gi := GroupInputs{Name: s.Edge.GroupName(g), First: first, Count: s.Edge[g].Count, Link: s.LinkOf(g)}
+		first += gi.Count
+		p := s.EdgePath(g)
+		if !cloudOnly && s.Edge[g].Service == nil {
+			if gi.EdgeDevice, err = s.EdgeProfile(g); err != nil {
+				return nil, fmt.Errorf("%s: %s.device: %w", s.File, p, err)
+			}
+			if gi.EdgeModel, err = profileOf(gi.EdgeDevice, b, "edge", &b.Models.Edge); err != nil {
+				return nil, fmt.Errorf("%s: %s.device: %w", s.File, p, err)
+			}
 		}
-		if in.EdgeModel, err = profileOf(in.EdgeDevice, b, "edge", &b.Models.Edge); err != nil {
-			return nil, fmt.Errorf("%s: edge.device: %w", s.File, err)
+		if gi.Power, err = s.power(g, gi.EdgeDevice); err != nil {
+			return nil, err
 		}
+		if !edgeOnly {
+			if gi.Uplink, err = s.Uplink(g); err != nil {
+				return nil, fmt.Errorf("%s: link: %w", s.File, err)
+			}
+			if gi.Downlink, err = s.Downlink(g); err != nil {
+				return nil, fmt.Errorf("%s: link: %w", s.File, err)
+			}
+		}
+		in.Groups = append(in.Groups, gi)
 	}
-	if err := in.power(); err != nil {
-		return nil, err
-	}
-	if edgeOnly {
-		in.linkBytes()
-		return in, nil
-	}
-	if s.Cloud.Service == nil {
+	g0 := &in.Groups[0]
+	in.EdgeDevice, in.EdgeModel, in.Power, in.Uplink, in.Downlink = g0.EdgeDevice, g0.EdgeModel, g0.Power, g0.Uplink, g0.Downlink
+	if !edgeOnly && s.Cloud.Service == nil {
 		if in.CloudDevice, err = s.CloudProfile(); err != nil {
 			return nil, fmt.Errorf("%s: cloud.device: %w", s.File, err)
 		}
@@ -87,12 +121,6 @@ func Resolve(s *Scenario) (*Inputs, error) {
 		}
 	}
 	in.linkBytes()
-	if in.Uplink, err = s.Uplink(); err != nil {
-		return nil, fmt.Errorf("%s: link: %w", s.File, err)
-	}
-	if in.Downlink, err = s.Downlink(); err != nil {
-		return nil, fmt.Errorf("%s: link: %w", s.File, err)
-	}
 	if s.Workload.Arrival == ArrivalTrace {
 		if in.Arrivals, err = LoadArrivals(s.Path(s.Workload.Trace)); err != nil {
 			return nil, err
@@ -101,26 +129,25 @@ func Resolve(s *Scenario) (*Inputs, error) {
 	return in, nil
 }
 
-// power sets in.Power: the scenario's figures, else the edge profile's.
-// A cloud-only scenario runs no edge model but its devices still send and
-// receive, so its edge profile is read for its power figures alone.
-func (in *Inputs) power() error {
-	s := in.Scenario
-	if s.Edge.Power != nil {
-		in.Power = s.Edge.Power
-		return nil
+// power is what edge group g's devices draw: the group's figures, else
+// its profile's (dev, nil when the group runs no edge model). A cloud-only
+// scenario runs no edge model but its devices still send and receive, so
+// its edge profile is read for its power figures alone.
+func (s *Scenario) power(g int, dev *profiles.Device) (*profiles.Power, error) {
+	e := &s.Edge[g]
+	if e.Power != nil {
+		return e.Power, nil
 	}
-	dev := in.EdgeDevice
-	if dev == nil && s.Edge.Service == nil && s.Edge.Device != "" {
+	if dev == nil && e.Service == nil && e.Device != "" {
 		var err error
-		if dev, err = s.EdgeProfile(); err != nil {
-			return fmt.Errorf("%s: edge.device: %w", s.File, err)
+		if dev, err = s.EdgeProfile(g); err != nil {
+			return nil, fmt.Errorf("%s: %s.device: %w", s.File, s.EdgePath(g), err)
 		}
 	}
 	if dev != nil {
-		in.Power = dev.Power
+		return dev.Power, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // Where Inputs.RequestBytes and ResponseBytes come from.

@@ -5,6 +5,8 @@
 package scenarios
 
 import (
+	"fmt"
+
 	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/profiles"
 )
@@ -25,12 +27,12 @@ type Scenario struct {
 	// it crossed). Zero: clients wait for ever.
 	Timeout Duration `yaml:"timeout,omitempty"`
 
-	Bundle   string   `yaml:"bundle"` // builtin:NAME or a path to a bundle folder
-	Workload Workload `yaml:"workload"`
-	Edge     Edge     `yaml:"edge"`
-	Link     Link     `yaml:"link"`
-	Cloud    Cloud    `yaml:"cloud"`
-	Policy   Policy   `yaml:"policy"`
+	Bundle   string     `yaml:"bundle"` // builtin:NAME or a path to a bundle folder
+	Workload Workload   `yaml:"workload"`
+	Edge     EdgeGroups `yaml:"edge,oneormany"`
+	Link     Link       `yaml:"link"`
+	Cloud    Cloud      `yaml:"cloud"`
+	Policy   Policy     `yaml:"policy"`
 
 	// File is where the scenario was read from (a path or builtin:NAME);
 	// relative paths inside it are relative to its folder (see Path).
@@ -80,8 +82,18 @@ const (
 	DistLognormal     = "lognormal"
 )
 
-// Edge is the fleet of edge devices.
+// EdgeGroups is the fleet of edge devices: one group of identical devices
+// (written as a mapping, the form every scenario had before fleets could
+// mix), or a list of groups, each its own device class, workload rate and
+// link. Devices are numbered group after group: the first group's are 0 to
+// its count less one, and so on.
+type EdgeGroups []Edge
+
+// Edge is one group of identical edge devices.
 type Edge struct {
+	// Name names the group in summaries; default "group-N" (N from 1) in a
+	// fleet of several groups, empty for a single group.
+	Name        string   `yaml:"name,omitempty"`
 	Count       int      `yaml:"count"`       // devices; default 1
 	Device      string   `yaml:"device"`      // built-in profile name or path to a profile YAML
 	Concurrency int      `yaml:"concurrency"` // inferences one device runs at once; default 1
@@ -90,6 +102,46 @@ type Edge struct {
 	// (for a board whose profile carries none, or a battery of another
 	// size); nil: the profile's, if any.
 	Power *profiles.Power `yaml:"power,omitempty"`
+	// Rate is each device's mean requests per second in place of
+	// workload.rate (poisson, periodic, and mmpp's base state); 0: the
+	// workload's.
+	Rate float64 `yaml:"rate,omitempty"`
+	// Link is the group's link to the cloud in place of the scenario's
+	// (request_bytes and response_bytes stay the scenario's: they are the
+	// bundle's); nil: the scenario's.
+	Link *Link `yaml:"link,omitempty"`
+}
+
+// Devices is the number of devices over every group.
+func (g EdgeGroups) Devices() int {
+	n := 0
+	for i := range g {
+		n += g[i].Count
+	}
+	return n
+}
+
+// Of returns the group device belongs to and the group's first device.
+func (g EdgeGroups) Of(device int) (group, first int) {
+	for i := range g {
+		if device < first+g[i].Count {
+			return i, first
+		}
+		first += g[i].Count
+	}
+	return len(g) - 1, first - g[len(g)-1].Count
+}
+
+// GroupName is group i's name: its own, else "edge" for a single group
+// and "group-N" (N = i+1) in a fleet of several.
+func (g EdgeGroups) GroupName(i int) string {
+	switch {
+	case g[i].Name != "":
+		return g[i].Name
+	case len(g) == 1:
+		return "edge"
+	}
+	return fmt.Sprintf("group-%d", i+1)
 }
 
 // Link is each device's own link to the cloud.

@@ -49,8 +49,8 @@ func (s *Scenario) check(c *strictyaml.Checker) {
 	}
 	s.checkBundle(c)
 	s.Workload.check(c, s)
-	s.Edge.check(c, s)
-	s.Link.check(c, s)
+	s.checkEdge(c)
+	s.Link.check(c, s, "link")
 	s.Cloud.check(c, s)
 	s.Policy.check(c, s)
 }
@@ -110,12 +110,42 @@ func (w *Workload) check(c *strictyaml.Checker, s *Scenario) {
 	}
 }
 
-func (e *Edge) check(c *strictyaml.Checker, s *Scenario) {
-	positive(c, "edge.count", e.Count)
-	positive(c, "edge.concurrency", e.Concurrency)
-	s.checkDevice(c, "edge.device", e.Device)
-	e.Service.check(c, "edge.service")
-	e.Power.Check(c, "edge.power")
+func (s *Scenario) checkEdge(c *strictyaml.Checker) {
+	if len(s.Edge) == 0 {
+		c.Errorf("edge", "required: a group of edge devices ({count, device}), or a list of groups")
+		return
+	}
+	names := map[string]int{}
+	devices := 0
+	for i := range s.Edge {
+		e, p := &s.Edge[i], s.EdgePath(i)
+		if first, dup := names[e.Name]; dup && e.Name != "" {
+			c.Errorf(p+".name", "group %q already named by edge[%d]", e.Name, first)
+		}
+		names[e.Name] = i
+		positive(c, p+".count", e.Count)
+		positive(c, p+".concurrency", e.Concurrency)
+		s.checkDevice(c, p+".device", e.Device)
+		e.Service.check(c, p+".service")
+		e.Power.Check(c, p+".power")
+		if c.Has(p+".rate", e.Rate != 0) {
+			if s.Workload.Arrival == ArrivalTrace {
+				c.Errorf(p+".rate", "not used by arrival trace: the trace sets every device's arrivals")
+			} else {
+				positiveFloat(c, p+".rate", e.Rate)
+			}
+		}
+		if l := e.Link; l != nil {
+			l.check(c, s, p+".link")
+			if l.RequestBytes != 0 || l.ResponseBytes != 0 {
+				c.Errorf(p+".link.request_bytes", "request_bytes and response_bytes are the fleet's, set in the scenario's link")
+			}
+		}
+		devices += max(e.Count, 0)
+	}
+	if devices > math.MaxInt32 {
+		c.Errorf("edge", "%d devices over the groups; at most %d", devices, math.MaxInt32)
+	}
 }
 
 func (cl *Cloud) check(c *strictyaml.Checker, s *Scenario) {
@@ -159,46 +189,46 @@ func (sv *Service) check(c *strictyaml.Checker, p string) {
 	}
 }
 
-func (l *Link) check(c *strictyaml.Checker, s *Scenario) {
-	hasRate, hasTrace := c.Has("link.uplink_mbps", l.UplinkMbps != 0), c.Has("link.trace", l.Trace != "")
+func (l *Link) check(c *strictyaml.Checker, s *Scenario, p string) {
+	hasRate, hasTrace := c.Has(p+".uplink_mbps", l.UplinkMbps != 0), c.Has(p+".trace", l.Trace != "")
 	switch {
 	case hasRate && hasTrace:
-		c.Errorf("link.trace", "give uplink_mbps or trace, not both")
+		c.Errorf(p+".trace", "give uplink_mbps or trace, not both")
 	case !hasRate && !hasTrace:
-		c.Errorf("link.uplink_mbps", "required: uplink_mbps (a constant rate) or trace (a capacity trace)")
+		c.Errorf(p+".uplink_mbps", "required: uplink_mbps (a constant rate) or trace (a capacity trace)")
 	case hasRate:
-		positiveFloat(c, "link.uplink_mbps", l.UplinkMbps)
+		positiveFloat(c, p+".uplink_mbps", l.UplinkMbps)
 	default:
-		s.checkTrace(c, "link.trace", l.Trace)
+		s.checkTrace(c, p+".trace", l.Trace)
 	}
 	if l.DownlinkMbps < 0 {
-		c.Errorf("link.downlink_mbps", "must be >= 0 (0: as the uplink), got %g", l.DownlinkMbps)
+		c.Errorf(p+".downlink_mbps", "must be >= 0 (0: as the uplink), got %g", l.DownlinkMbps)
 	}
-	if c.Has("link.downlink_trace", l.DownlinkTrace != "") {
+	if c.Has(p+".downlink_trace", l.DownlinkTrace != "") {
 		if l.DownlinkMbps != 0 {
-			c.Errorf("link.downlink_trace", "give downlink_mbps or downlink_trace, not both")
+			c.Errorf(p+".downlink_trace", "give downlink_mbps or downlink_trace, not both")
 		} else {
-			s.checkTrace(c, "link.downlink_trace", l.DownlinkTrace)
+			s.checkTrace(c, p+".downlink_trace", l.DownlinkTrace)
 		}
 	}
-	if c.Has("link.trace_phase", l.TracePhase != "") {
+	if c.Has(p+".trace_phase", l.TracePhase != "") {
 		switch {
 		case !slices.Contains(TracePhases, l.TracePhase):
-			c.Errorf("link.trace_phase", "unknown trace phase %q; want one of %s", l.TracePhase, strings.Join(TracePhases, ", "))
+			c.Errorf(p+".trace_phase", "unknown trace phase %q; want one of %s", l.TracePhase, strings.Join(TracePhases, ", "))
 		case !l.hasTrace():
-			c.Errorf("link.trace_phase", "applies only to trace links; this link has neither trace nor downlink_trace")
+			c.Errorf(p+".trace_phase", "applies only to trace links; this link has neither trace nor downlink_trace")
 		}
 	}
-	if !c.Has("link.rtt", true) {
-		c.Errorf("link.rtt", "required: the round-trip propagation delay, e.g. 20ms (0s for none)")
+	if !c.Has(p+".rtt", true) {
+		c.Errorf(p+".rtt", "required: the round-trip propagation delay, e.g. 20ms (0s for none)")
 	} else {
-		nonNegativeDuration(c, "link.rtt", l.RTT)
+		nonNegativeDuration(c, p+".rtt", l.RTT)
 	}
 	if l.RequestBytes < 0 {
-		c.Errorf("link.request_bytes", "must be >= 0 (0: what the cloud profile measured a request puts on the wire), got %d", l.RequestBytes)
+		c.Errorf(p+".request_bytes", "must be >= 0 (0: what the cloud profile measured a request puts on the wire), got %d", l.RequestBytes)
 	}
 	if l.ResponseBytes < 0 {
-		c.Errorf("link.response_bytes", "must be >= 0 (0: what the cloud profile measured an answer puts on the wire), got %d", l.ResponseBytes)
+		c.Errorf(p+".response_bytes", "must be >= 0 (0: what the cloud profile measured an answer puts on the wire), got %d", l.ResponseBytes)
 	}
 }
 

@@ -21,12 +21,12 @@ func TestWith(t *testing.T) {
 		check func(*Scenario) bool
 		want  string // error substring; empty: no error
 	}{
-		{"count", []Assignment{{"edge.count", "50"}}, func(s *Scenario) bool { return s.Edge.Count == 50 }, ""},
+		{"count", []Assignment{{"edge.count", "50"}}, func(s *Scenario) bool { return s.Edge[0].Count == 50 }, ""},
 		{"duration", []Assignment{{"link.rtt", "5ms"}}, func(s *Scenario) bool { return s.Link.RTT.D() == 5*time.Millisecond }, ""},
 		{"new section", []Assignment{{"cloud.batching.max_batch", "8"}, {"cloud.batching.max_wait", "2ms"}},
 			func(s *Scenario) bool { return s.Cloud.Batching != nil && s.Cloud.Batching.MaxBatch == 8 }, ""},
 		{"swap keys", []Assignment{{"link.uplink_mbps", "null"}, {"link.trace", "x.csv"}}, nil, `no built-in link trace "x.csv"`},
-		{"remove to default", []Assignment{{"edge.concurrency", "null"}}, func(s *Scenario) bool { return s.Edge.Concurrency == DefaultConcurrency }, ""},
+		{"remove to default", []Assignment{{"edge.concurrency", "null"}}, func(s *Scenario) bool { return s.Edge[0].Concurrency == DefaultConcurrency }, ""},
 		{"bad value", []Assignment{{"edge.count", "many"}}, nil, `with edge.count=many: builtin:threshold:10:12: edge.count: want an integer, got "many"`},
 		{"unknown key", []Assignment{{"edge.cuont", "3"}}, nil, `edge.cuont: unknown key; did you mean "count"?`},
 		{"into a scalar", []Assignment{{"seed.x", "3"}}, nil, "seed is not a section of keys"},
@@ -47,8 +47,8 @@ func TestWith(t *testing.T) {
 			}
 		})
 	}
-	if base.Edge.Count != 20 {
-		t.Errorf("With changed its argument: edge.count %d", base.Edge.Count)
+	if base.Edge[0].Count != 20 {
+		t.Errorf("With changed its argument: edge.count %d", base.Edge[0].Count)
 	}
 }
 

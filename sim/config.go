@@ -62,6 +62,12 @@ type Config struct {
 	// the summary reports no energy.
 	Power *profiles.Power
 
+	// EdgeModels and Powers are each edge group's edge model and power
+	// figures, in the scenario's group order (scenarios.Inputs.Groups);
+	// nil: EdgeModel and Power for every group.
+	EdgeModels []*profiles.Model
+	Powers     []*profiles.Power
+
 	// Tracer, when set, sees every request state transition.
 	Tracer Tracer
 }
@@ -83,15 +89,19 @@ func New(cfg Config) (*Sim, error) {
 	if sc.Requests < 0 || sc.Duration < 0 || (sc.Requests == 0 && sc.Duration == 0) {
 		return nil, fmt.Errorf("sim: scenario %q: requests %d and duration %v: want one positive, neither negative", sc.Name, sc.Requests, sc.Duration.D())
 	}
-	if sc.Edge.Count < 1 || sc.Edge.Count > math.MaxInt32 {
-		return nil, fmt.Errorf("sim: scenario %q: edge count %d is not positive", sc.Name, sc.Edge.Count)
+	if len(sc.Edge) == 0 {
+		return nil, fmt.Errorf("sim: scenario %q: no edge group", sc.Name)
 	}
-	slots := sc.Edge.Concurrency
-	if slots == 0 {
-		slots = 1
+	for g := range sc.Edge {
+		if n := sc.Edge[g].Count; n < 1 || n > math.MaxInt32 || sc.Edge.Devices() > math.MaxInt32 {
+			return nil, fmt.Errorf("sim: scenario %q: %s: edge count %d is not positive", sc.Name, sc.Edge.GroupName(g), n)
+		}
+		if sc.Edge[g].Concurrency < 0 {
+			return nil, fmt.Errorf("sim: scenario %q: %s: edge concurrency %d is negative", sc.Name, sc.Edge.GroupName(g), sc.Edge[g].Concurrency)
+		}
 	}
-	if slots < 0 {
-		return nil, fmt.Errorf("sim: scenario %q: edge concurrency %d is negative", sc.Name, slots)
+	if (cfg.EdgeModels != nil && len(cfg.EdgeModels) != len(sc.Edge)) || (cfg.Powers != nil && len(cfg.Powers) != len(sc.Edge)) {
+		return nil, fmt.Errorf("sim: scenario %q: %d edge groups, %d edge models and %d power figures in the config", sc.Name, len(sc.Edge), len(cfg.EdgeModels), len(cfg.Powers))
 	}
 
 	s := &Sim{
@@ -102,6 +112,7 @@ func New(cfg Config) (*Sim, error) {
 		timeout:     sc.Timeout.D(),
 		tracer:      cfg.Tracer,
 		col:         deploy.NewCollector(),
+		byGroup:     deploy.NewGroups(sc),
 		samples:     offload.FromOutcomes(cfg.Outcomes),
 		answers:     make([]answer, len(cfg.Outcomes)),
 	}
@@ -110,21 +121,23 @@ func New(cfg Config) (*Sim, error) {
 		s.answers[i] = answer{sample: o.Sample, edgeOK: o.EdgeCorrect(), cloudOK: o.CloudCorrect()}
 	}
 
-	work, err := deploy.NewWorkload(&sc.Workload, cfg.Arrivals)
+	works, err := deploy.Workloads(sc, cfg.Arrivals)
 	if err != nil {
 		return nil, err
 	}
 
 	newPolicy := cfg.NewPolicy
 	if newPolicy == nil {
-		newPolicy = deploy.Policies(sc.Policy, nil, offload.Costs{})
+		newPolicy = deploy.Policies(sc.Policy, nil, nil)
 	}
 	s.hasCloud = sc.Policy.Kind != offload.KindEdgeOnly
 	needEdge := false
-	s.devices = make([]device, sc.Edge.Count)
+	s.devices = make([]device, sc.Edge.Devices())
 	for i := range s.devices {
 		d := &s.devices[i]
-		d.work = work
+		g, _ := sc.Edge.Of(i)
+		d.group = int32(g)
+		d.work = works[i]
 		d.arrivals = rand.New(deploy.NewStream(sc.Seed, deploy.StreamArrivals, i))
 		d.sampler = rand.New(deploy.NewStream(sc.Seed, deploy.StreamSample, i))
 		d.edgeRng = rand.New(deploy.NewStream(sc.Seed, deploy.StreamEdge, i))
@@ -133,15 +146,32 @@ func New(cfg Config) (*Sim, error) {
 		}
 		d.edgeFirst = d.policy.EdgeFirst()
 		needEdge = needEdge || d.edgeFirst
+		slots := max(sc.Edge[g].Concurrency, 1)
 		d.slots, d.idle = slots, slots
 	}
 	edgeModel := edgeModelOf(needEdge, cfg.EdgeModel)
-	if needEdge {
-		if s.edgeSvc, err = newService("edge", sc.Edge.Service, edgeModel, 1); err != nil {
+	s.groups = make([]group, len(sc.Edge))
+	for g := range s.groups {
+		gr := &s.groups[g]
+		gr.power = cfg.Power
+		if cfg.Powers != nil {
+			gr.power = cfg.Powers[g]
+		}
+		if !needEdge {
+			continue
+		}
+		m := edgeModel
+		if cfg.EdgeModels != nil {
+			m = cfg.EdgeModels[g]
+		}
+		if gr.svc, err = newService("edge", sc.Edge[g].Service, m, 1); err != nil {
+			if len(sc.Edge) > 1 {
+				err = fmt.Errorf("%s: %w", sc.Edge.GroupName(g), err)
+			}
 			return nil, err
 		}
-		if sc.Edge.Service == nil && len(edgeModel.Cold) > 0 {
-			s.edgeCold = edgeModel
+		if sc.Edge[g].Service == nil && len(m.Cold) > 0 {
+			gr.cold = m
 		}
 	}
 	if s.hasCloud {
@@ -153,8 +183,10 @@ func New(cfg Config) (*Sim, error) {
 	if s.hasCloud {
 		cloudModel = cfg.CloudModel
 	}
+	if cfg.EdgeModels != nil && needEdge {
+		edgeModel = cfg.EdgeModels[0]
+	}
 	s.service = deploy.ServiceOf(sc, edgeModel, cloudModel)
-	s.power = cfg.Power
 	if s.hasCloud {
 		s.service.RequestBytes, s.service.ResponseBytes, s.service.LinkBytes = s.reqBytes, s.respBytes, cfg.LinkBytes
 	}
@@ -172,8 +204,10 @@ func (s *Sim) buildCloud(cfg *Config) error {
 	if down == nil {
 		down = cfg.Uplink
 	}
-	if sc.Link.RTT < 0 {
-		return fmt.Errorf("sim: scenario %q: negative link rtt %v", sc.Name, sc.Link.RTT.D())
+	for g := range sc.Edge {
+		if rtt := sc.LinkOf(g).RTT; rtt < 0 {
+			return fmt.Errorf("sim: scenario %q: negative link rtt %v", sc.Name, rtt.D())
+		}
 	}
 	for i := range s.devices {
 		d := &s.devices[i]
@@ -181,8 +215,9 @@ func (s *Sim) buildCloud(cfg *Config) error {
 		if up == nil || dn == nil {
 			return fmt.Errorf("sim: device %d has no uplink or no downlink", i)
 		}
-		d.up = deploy.NewLink(up, sc.Link.RTT.D())
-		d.down = deploy.NewLink(dn, sc.Link.RTT.D())
+		rtt := sc.LinkOf(int(d.group)).RTT.D()
+		d.up = deploy.NewLink(up, rtt)
+		d.down = deploy.NewLink(dn, rtt)
 		d.upMbps = up.MeanMbps()
 	}
 	s.reqBytes, s.respBytes = cfg.RequestBytes, cfg.ResponseBytes

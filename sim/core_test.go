@@ -158,16 +158,16 @@ func TestNewRejects(t *testing.T) {
 		{"no scenario", Config{Outcomes: testOutcomes(1, 1)}, "no scenario"},
 		{"no outcomes", edit(func(sc *scenarios.Scenario, c *Config) { c.Outcomes = nil }), "no outcomes"},
 		{"no end", edit(func(sc *scenarios.Scenario, c *Config) { sc.Requests = 0 }), "requests 0"},
-		{"no devices", edit(func(sc *scenarios.Scenario, c *Config) { sc.Edge.Count = 0 }), "edge count"},
-		{"bad concurrency", edit(func(sc *scenarios.Scenario, c *Config) { sc.Edge.Concurrency = -1 }), "concurrency"},
+		{"no devices", edit(func(sc *scenarios.Scenario, c *Config) { sc.Edge[0].Count = 0 }), "edge count"},
+		{"bad concurrency", edit(func(sc *scenarios.Scenario, c *Config) { sc.Edge[0].Concurrency = -1 }), "concurrency"},
 		{"bad arrival", edit(func(sc *scenarios.Scenario, c *Config) { sc.Workload.Arrival = "bursty" }), "unknown arrival"},
 		{"zero rate", edit(func(sc *scenarios.Scenario, c *Config) { sc.Workload.Rate = 0 }), "rate"},
 		{"mmpp means", edit(func(sc *scenarios.Scenario, c *Config) { sc.Workload.Arrival = "mmpp" }), "normal_mean"},
 		{"trace missing", edit(func(sc *scenarios.Scenario, c *Config) { sc.Workload.Arrival = "trace" }), "trace workload"},
 		{"bad policy", edit(func(sc *scenarios.Scenario, c *Config) { sc.Policy.Kind = "coin" }), "device 0 policy"},
 		{"learned", edit(func(sc *scenarios.Scenario, c *Config) { sc.Policy.Kind = "learned" }), "offloader"},
-		{"bad dist", edit(func(sc *scenarios.Scenario, c *Config) { sc.Edge.Service.Dist = "gamma" }), "edge service"},
-		{"no edge model", edit(func(sc *scenarios.Scenario, c *Config) { sc.Edge.Service = nil }), "no model profile"},
+		{"bad dist", edit(func(sc *scenarios.Scenario, c *Config) { sc.Edge[0].Service.Dist = "gamma" }), "edge service"},
+		{"no edge model", edit(func(sc *scenarios.Scenario, c *Config) { sc.Edge[0].Service = nil }), "no model profile"},
 		{"no uplink", edit(func(sc *scenarios.Scenario, c *Config) { sc.Policy.Kind = "cloud-only"; c.Uplink = nil }), "no uplink"},
 		{"no request size", edit(func(sc *scenarios.Scenario, c *Config) { sc.Policy.Kind = "cloud-only"; sc.Link.RequestBytes = 0 }), "request_bytes"},
 		{"no servers", edit(func(sc *scenarios.Scenario, c *Config) { sc.Policy.Kind = "cloud-only"; sc.Cloud.Servers = 0 }), "cloud servers"},
@@ -177,7 +177,7 @@ func TestNewRejects(t *testing.T) {
 		}), "max_batch"},
 		{"no cloud model", edit(func(sc *scenarios.Scenario, c *Config) { sc.Policy.Kind = "oracle"; sc.Cloud.Service = nil }), "cloud service"},
 		{"model without latency", edit(func(sc *scenarios.Scenario, c *Config) {
-			sc.Edge.Service = nil
+			sc.Edge[0].Service = nil
 			c.EdgeModel = &profiles.Model{Name: "empty"}
 		}), "no latency"},
 	}
@@ -240,7 +240,7 @@ func TestMemoryBounded(t *testing.T) {
 	alloc := func(n int) uint64 {
 		sc := baseScenario()
 		sc.Requests = n
-		sc.Edge.Count = 10
+		sc.Edge[0].Count = 10
 		s, err := New(Config{Scenario: sc, Outcomes: testOutcomes(10, 1)})
 		if err != nil {
 			t.Fatal(err)

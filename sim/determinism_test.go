@@ -54,8 +54,8 @@ func TestAddingDevice(t *testing.T) {
 	device0 := func(count int) []draw {
 		sc := baseScenario()
 		sc.Requests, sc.Duration = 0, scenarios.Duration(10*time.Second)
-		sc.Edge.Count = count
-		sc.Edge.Service = exp(time.Millisecond)
+		sc.Edge[0].Count = count
+		sc.Edge[0].Service = exp(time.Millisecond)
 		sc.Workload.Rate = 200
 		sc.Policy = scenarios.Policy{Kind: "random", P: 0.4}
 		var c collect

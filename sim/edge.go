@@ -26,11 +26,12 @@ func (s *Sim) edgeStart(d *device, i int32) {
 	r := &s.reqs[i]
 	s.setState(r, StateEdgeRunning)
 	d.idle--
-	t := s.edgeSvc.draw(d.edgeRng, 1)
-	if s.edgeCold != nil {
+	g := &s.groups[d.group]
+	t := g.svc.draw(d.edgeRng, 1)
+	if g.cold != nil {
 		// The device's core has idled since its last run ended (or since
 		// the start): that costs the run its cold penalty.
-		p := s.edgeCold.IdlePenalty(s.now - d.idleFrom)
+		p := g.cold.IdlePenalty(s.now - d.idleFrom)
 		s.idle.edge.add(p)
 		t += p
 	}

@@ -23,14 +23,11 @@ type Sim struct {
 	topPending bool // the event being handled is still the heap's top
 	events     int64
 
-	devices []device
-	edgeSvc service
-	// edgeCold, when set, charges each edge run the idle penalty of its
-	// device's idle time (its profile's cold curve).
-	edgeCold *profiles.Model
+	devices  []device
+	groups   []group
 	idle     idleCharges
 	service  *deploy.Service // which measurements the service times came from
-	power    *profiles.Power // what each device draws; nil: no energy
+	byGroup  *deploy.Groups  // per-group figures of a fleet of several groups; nil for one
 	hasCloud bool
 	cloud    cloud
 
@@ -58,6 +55,7 @@ type Sim struct {
 
 // device is one edge device: its workload, its edge server, its links.
 type device struct {
+	group     int32 // index in Sim.groups
 	work      deploy.Workload
 	arrivals  *rand.Rand
 	sampler   *rand.Rand
@@ -73,6 +71,15 @@ type device struct {
 	busy        time.Duration
 
 	up, down deploy.Link
+}
+
+// group is what the devices of one edge group share.
+type group struct {
+	svc service
+	// cold, when set, charges each edge run the idle penalty of its
+	// device's idle time (its profile's cold curve).
+	cold  *profiles.Model
+	power *profiles.Power // what each device draws; nil: no energy
 }
 
 // answer is what completing a request needs of its outcome, packed small
@@ -212,6 +219,7 @@ func (s *Sim) onArrival(dev int32) {
 	}
 	d := &s.devices[dev]
 	s.arrived++
+	s.byGroup.Arrived(int(dev))
 	if s.maxRequests > 0 && s.arrived >= s.maxRequests {
 		s.closed = true
 	} else if t := d.work.Next(d.arrivals, s.now); s.until == 0 || t < s.until {
@@ -247,8 +255,10 @@ func (s *Sim) complete(i int32) {
 	if deploy.Late(s.now-r.arrival, s.timeout) {
 		status, why = deploy.StatusFailed, deploy.FailureTimeout
 		s.col.AddFailure(why)
+		s.byGroup.AddFailure(int(r.device), why)
 	} else {
 		s.col.AddAnswer(s.now-r.arrival, correct, cloud)
+		s.byGroup.AddAnswer(int(r.device), s.now-r.arrival, correct, cloud)
 	}
 	if s.rec != nil {
 		s.record = deploy.Record{
@@ -297,19 +307,21 @@ func (s *Sim) summary() *deploy.Summary {
 		sv.EdgeIdleMS, sv.CloudIdleMS = s.idle.edge.meanMS(), s.idle.cloud.meanMS()
 		sum.Service = &sv
 	}
-	b := deploy.Busy{Edge: make([]time.Duration, len(s.devices)), EdgeSlots: s.devices[0].slots, Power: s.power}
+	n := len(s.devices)
+	b := deploy.Busy{Edge: make([]time.Duration, n), Slots: make([]int, n), Power: make([]*profiles.Power, n)}
 	if s.hasCloud {
-		b.Uplink = make([]time.Duration, len(s.devices))
-		b.Downlink = make([]time.Duration, len(s.devices))
+		b.Uplink = make([]time.Duration, n)
+		b.Downlink = make([]time.Duration, n)
 		b.Cloud, b.Servers = s.cloud.busy, s.cloud.servers
 	}
 	for i := range s.devices {
 		d := &s.devices[i]
-		b.Edge[i] = d.busy
+		b.Edge[i], b.Slots[i], b.Power[i] = d.busy, d.slots, s.groups[d.group].power
 		if b.Uplink != nil {
 			b.Uplink[i], b.Downlink[i] = d.up.Busy(), d.down.Busy()
 		}
 	}
 	b.Fill(sum, s.lastDone)
+	s.byGroup.Fill(sum, &b, s.lastDone)
 	return sum
 }

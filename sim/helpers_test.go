@@ -61,7 +61,7 @@ func baseScenario() *scenarios.Scenario {
 		Seed:     1,
 		Requests: 1000,
 		Workload: scenarios.Workload{Arrival: scenarios.ArrivalPoisson, Rate: 100},
-		Edge:     scenarios.Edge{Count: 1, Concurrency: 1, Service: fixed(time.Millisecond)},
+		Edge:     scenarios.EdgeGroups{{Count: 1, Concurrency: 1, Service: fixed(time.Millisecond)}},
 		Link:     scenarios.Link{RTT: 0, RequestBytes: 1},
 		Cloud:    scenarios.Cloud{Servers: 1, Service: fixed(time.Millisecond)},
 		Policy:   scenarios.Policy{Kind: "edge-only"},

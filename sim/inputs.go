@@ -21,6 +21,12 @@ func ConfigFor(in *scenarios.Inputs) (Config, error) {
 		Arrivals:      in.Arrivals,
 		Power:         in.Power,
 	}
+	if len(in.Groups) > 1 {
+		for _, g := range in.Groups {
+			cfg.EdgeModels = append(cfg.EdgeModels, g.EdgeModel)
+			cfg.Powers = append(cfg.Powers, g.Power)
+		}
+	}
 	s, err := deploy.SetupFor(in)
 	if err != nil {
 		return cfg, err

@@ -45,9 +45,9 @@ func runKinds() []struct {
 	mk := func(edit func(sc *scenarios.Scenario)) *scenarios.Scenario {
 		sc := baseScenario()
 		sc.Requests = 20000
-		sc.Edge.Count = 4
+		sc.Edge[0].Count = 4
 		sc.Workload.Rate = 150
-		sc.Edge.Service = exp(2 * time.Millisecond)
+		sc.Edge[0].Service = exp(2 * time.Millisecond)
 		sc.Link = scenarios.Link{RTT: scenarios.Duration(10 * time.Millisecond), RequestBytes: 3136, ResponseBytes: 64}
 		sc.Cloud = scenarios.Cloud{Servers: 2, Service: exp(3 * time.Millisecond)}
 		edit(sc)
@@ -66,12 +66,12 @@ func runKinds() []struct {
 		}), Outcomes: out, CloudModel: model, Uplink: slow}},
 		{"random+profiles", Config{Scenario: mk(func(sc *scenarios.Scenario) {
 			sc.Policy = scenarios.Policy{Kind: "random", P: 0.3}
-			sc.Edge.Service, sc.Cloud.Service = nil, nil
-			sc.Edge.Concurrency = 2
+			sc.Edge[0].Service, sc.Cloud.Service = nil, nil
+			sc.Edge[0].Concurrency = 2
 		}), Outcomes: out, EdgeModel: model, CloudModel: model, Uplink: slow}},
 		{"oracle+lognormal", Config{Scenario: mk(func(sc *scenarios.Scenario) {
 			sc.Policy = scenarios.Policy{Kind: "oracle"}
-			sc.Edge.Service = &scenarios.Service{Dist: scenarios.DistLognormal, Mean: scenarios.Duration(2 * time.Millisecond), CV: 1.5}
+			sc.Edge[0].Service = &scenarios.Service{Dist: scenarios.DistLognormal, Mean: scenarios.Duration(2 * time.Millisecond), CV: 1.5}
 		}), Outcomes: out, Uplink: slow}},
 		{"mmpp", Config{Scenario: mk(func(sc *scenarios.Scenario) {
 			sc.Policy = scenarios.Policy{Kind: "threshold", Feature: "entropy", Threshold: 0.5}

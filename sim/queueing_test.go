@@ -70,7 +70,7 @@ func TestMM1(t *testing.T) {
 			sc := baseScenario()
 			sc.Seed = 11
 			sc.Requests = tt.requests
-			sc.Edge.Service = exp(mean)
+			sc.Edge[0].Service = exp(mean)
 			mu := 1 / mean.Seconds()
 			sc.Workload.Rate = tt.rho * mu
 			sum := run(t, Config{Scenario: sc, Outcomes: testOutcomes(16, 1)}, nil)

@@ -28,7 +28,7 @@ func TestScheduleMatchesTheSimulator(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				sc := baseScenario()
-				sc.Seed, sc.Requests, sc.Edge.Count = 7, 200, 50
+				sc.Seed, sc.Requests, sc.Edge[0].Count = 7, 200, 50
 				sc.Workload = scenarios.Workload{Arrival: arrival, Rate: 20}
 				cfg := Config{Scenario: sc, Outcomes: testOutcomes(300, 1)}
 				if arrival == scenarios.ArrivalMMPP {

@@ -44,9 +44,9 @@ func TestProfileMeasurements(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := baseScenario()
 			sc.Requests = 100
-			sc.Edge.Count = 2
+			sc.Edge[0].Count = 2
 			sc.Workload.Arrival, sc.Workload.Rate = "periodic", tc.rate
-			sc.Edge.Service, sc.Cloud.Service = nil, nil
+			sc.Edge[0].Service, sc.Cloud.Service = nil, nil
 			sc.Cloud.Protocol = tc.protocol
 			sc.Policy.Kind, sc.Policy.P = tc.policy, 0.5
 			var c collect
@@ -90,7 +90,7 @@ func TestServingOverheadBesideTheBatch(t *testing.T) {
 	cloud := &profiles.Model{Name: "c", Latency: 4 * ms, Serving: []profiles.Serving{{Protocol: profiles.ProtocolBinary, Latency: 5 * ms, Runs: 1}}}
 	sc := baseScenario()
 	sc.Requests = 40
-	sc.Edge.Count = 1
+	sc.Edge[0].Count = 1
 	sc.Workload.Arrival, sc.Workload.Rate = "periodic", 1000 // 1 ms apart: the server is always busy
 	sc.Cloud.Service = nil
 	sc.Cloud.Protocol = profiles.ProtocolBinary

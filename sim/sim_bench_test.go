@@ -25,7 +25,7 @@ func benchConfig(devices, requests int) Config {
 		Seed:     1,
 		Requests: requests,
 		Workload: scenarios.Workload{Arrival: scenarios.ArrivalPoisson, Rate: benchRate},
-		Edge:     scenarios.Edge{Count: devices, Concurrency: 1},
+		Edge:     scenarios.EdgeGroups{{Count: devices, Concurrency: 1}},
 		Link:     scenarios.Link{RTT: scenarios.Duration(20 * time.Millisecond), RequestBytes: 3136, ResponseBytes: 64},
 		Cloud: scenarios.Cloud{Servers: max(1, 16*devices/benchDevices),
 			Batching: &scenarios.Batching{MaxBatch: 16, MaxWait: scenarios.Duration(2 * time.Millisecond)}},

@@ -149,7 +149,7 @@ func TestPolicyRouting(t *testing.T) {
 		t.Run(tt.policy.Kind+tt.policy.Feature, func(t *testing.T) {
 			sc := baseScenario()
 			sc.Requests = 5000
-			sc.Edge.Count = 3
+			sc.Edge[0].Count = 3
 			sc.Policy = tt.policy
 			var c collect
 			sum := run(t, Config{Scenario: sc, Outcomes: outcomes, Uplink: fastLink}, &c)
@@ -214,9 +214,9 @@ func TestDrain(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sc := baseScenario()
 			sc.Requests, sc.Duration = tt.requests, scenarios.Duration(tt.duration)
-			sc.Edge.Count = 2
+			sc.Edge[0].Count = 2
 			sc.Workload.Rate = 100
-			sc.Edge.Service = fixed(9 * time.Millisecond)
+			sc.Edge[0].Service = fixed(9 * time.Millisecond)
 			sc.Policy = scenarios.Policy{Kind: "threshold", Feature: "max_prob", Threshold: 0.5}
 			sc.Link.RequestBytes = 5000
 			sc.Cloud.Service = exp(10 * time.Millisecond)
@@ -252,7 +252,7 @@ func TestTimeout(t *testing.T) {
 		sc := baseScenario()
 		sc.Requests = 200
 		sc.Workload.Rate = 1 // no queueing: every answer takes the 10 ms of service
-		sc.Edge.Service = fixed(10 * time.Millisecond)
+		sc.Edge[0].Service = fixed(10 * time.Millisecond)
 		sc.Timeout = scenarios.Duration(tc.timeout)
 		var c collect
 		sum := run(t, Config{Scenario: sc, Outcomes: testOutcomes(50, 1)}, &c)

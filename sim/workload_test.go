@@ -14,10 +14,10 @@ import (
 func arrivals(t *testing.T, sc *scenarios.Scenario, trace []time.Duration) [][]time.Duration {
 	t.Helper()
 	sc.Policy.Kind = "edge-only"
-	sc.Edge.Service = fixed(0)
+	sc.Edge[0].Service = fixed(0)
 	var c collect
 	run(t, Config{Scenario: sc, Outcomes: testOutcomes(10, 1), Arrivals: trace}, &c)
-	out := make([][]time.Duration, sc.Edge.Count)
+	out := make([][]time.Duration, sc.Edge[0].Count)
 	for _, r := range c.recs {
 		out[r.Device] = append(out[r.Device], r.Arrival)
 	}
@@ -30,7 +30,7 @@ func arrivals(t *testing.T, sc *scenarios.Scenario, trace []time.Duration) [][]t
 func TestMMPP(t *testing.T) {
 	sc := baseScenario()
 	sc.Requests, sc.Duration = 0, scenarios.Duration(2000*time.Second)
-	sc.Edge.Count = 8
+	sc.Edge[0].Count = 8
 	sc.Workload = scenarios.Workload{Arrival: scenarios.ArrivalMMPP, Rate: 10, BurstRate: 100,
 		NormalMean: scenarios.Duration(time.Second), BurstMean: scenarios.Duration(250 * time.Millisecond)}
 	// Mean rate: the state rates weighted by the time spent in each state.
@@ -53,7 +53,7 @@ func TestMMPP(t *testing.T) {
 		for _, c := range counts {
 			v += (c - m) * (c - m)
 		}
-		dispersion += v / float64(len(counts)-1) / m / float64(sc.Edge.Count)
+		dispersion += v / float64(len(counts)-1) / m / float64(sc.Edge[0].Count)
 	}
 	// The rate over 2000 s has a relative sd of about 1.8% per device
 	// (dominated by the time share in the burst state), 0.6% over 8.
@@ -70,7 +70,7 @@ func TestMMPP(t *testing.T) {
 func TestPoissonRate(t *testing.T) {
 	sc := baseScenario()
 	sc.Requests, sc.Duration = 0, scenarios.Duration(1000*time.Second)
-	sc.Edge.Count = 4
+	sc.Edge[0].Count = 4
 	sc.Workload.Rate = 50
 	for d, a := range arrivals(t, sc, nil) {
 		// 50000 expected, sd 224.
@@ -83,7 +83,7 @@ func TestPoissonRate(t *testing.T) {
 func TestPeriodic(t *testing.T) {
 	sc := baseScenario()
 	sc.Requests, sc.Duration = 0, scenarios.Duration(10*time.Second)
-	sc.Edge.Count = 3
+	sc.Edge[0].Count = 3
 	sc.Workload = scenarios.Workload{Arrival: scenarios.ArrivalPeriodic, Rate: 300}
 	const period = time.Second / 300
 	phases := map[time.Duration]bool{}
@@ -118,7 +118,7 @@ func TestTraceReplay(t *testing.T) {
 	gaps := []time.Duration{time.Millisecond, 2 * time.Millisecond, 7 * time.Millisecond, period - 10*time.Millisecond}
 	sc := baseScenario()
 	sc.Requests, sc.Duration = 0, scenarios.Duration(4*time.Second)
-	sc.Edge.Count = 4
+	sc.Edge[0].Count = 4
 	sc.Workload = scenarios.Workload{Arrival: scenarios.ArrivalTrace}
 	starts := map[time.Duration]bool{}
 	for d, a := range arrivals(t, sc, trace) {

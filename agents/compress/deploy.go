@@ -92,19 +92,23 @@ func newDeployer(d *Deployment, heavy *dnn.Graph, heavyVal, heavyTest []int32, s
 	}
 	sc := *d.Scenario
 	sc.Policy = scenarios.Policy{Kind: offload.KindThreshold, Feature: offload.MaxProb.String(), Threshold: 0.5}
-	if sc.Edge.Service != nil {
+	if len(sc.Edge) != 1 {
+		return nil, fmt.Errorf("%s: edge: %d groups; the deployment objective deploys one edge model on one device class, a single group", sc.File, len(sc.Edge))
+	}
+	if sc.Edge[0].Service != nil {
 		return nil, fmt.Errorf("%s: edge.service: the deployment objective times each candidate with the edge device's predictor; remove the override", sc.File)
 	}
 	// Every candidate brings its own edge time, so the bundle's edge model
 	// need not be in the edge profile: resolve with a stand-in service.
 	probe := sc
-	probe.Edge.Service = &scenarios.Service{Dist: scenarios.DistDeterministic, Mean: scenarios.Duration(1)}
+	probe.Edge = scenarios.EdgeGroups{sc.Edge[0]}
+	probe.Edge[0].Service = &scenarios.Service{Dist: scenarios.DistDeterministic, Mean: scenarios.Duration(1)}
 	in, err := scenarios.Resolve(&probe)
 	if err != nil {
 		return nil, err
 	}
 	in.Scenario = &sc
-	if in.EdgeDevice, err = sc.EdgeProfile(); err != nil {
+	if in.EdgeDevice, err = sc.EdgeProfile(0); err != nil {
 		return nil, fmt.Errorf("%s: edge.device: %w", sc.File, err)
 	}
 	if in.EdgeDevice.Predictor == nil {

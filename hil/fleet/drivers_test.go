@@ -71,16 +71,43 @@ func (t inMemory) RoundTrip(r *http.Request) (*http.Response, error) {
 // every stage, cloud batches included: the drivers share the arrival
 // schedule, the link rule and the batching rule, and differ in nothing
 // else that a request can see.
+//
+// The mixed fleet has a second group of its own device class (twice as
+// slow: a deterministic override in the simulator, a stretched run in the
+// fleet), concurrency, rate, link and power figures.
 func TestDriversAgree(t *testing.T) {
+	t.Run("one group", func(t *testing.T) { driversAgree(t, false) })
+	t.Run("mixed fleet", func(t *testing.T) { driversAgree(t, true) })
+}
+
+func driversAgree(t *testing.T, mixed bool) {
 	cfg, k := testConfig(t, scenarios.PolicyThreshold, nil, 0)
 	sc := cfg.Scenario
-	sc.Edge.Service = &scenarios.Service{Dist: scenarios.DistDeterministic, Mean: scenarios.Duration(edgeTime)}
+	sc.Edge[0].Service = &scenarios.Service{Dist: scenarios.DistDeterministic, Mean: scenarios.Duration(edgeTime)}
 	sc.Cloud.Service = &scenarios.Service{Dist: scenarios.DistDeterministic, Mean: scenarios.Duration(cloudTime)}
 	sc.Cloud.Batching = &scenarios.Batching{MaxBatch: 4, MaxWait: scenarios.Duration(maxWait)}
 	sc.Link.RTT = scenarios.Duration(2*time.Millisecond + 2*829*time.Nanosecond)
 	cfg.RequestBytes, cfg.ResponseBytes = 1013, 67
 	// Busy enough that requests queue at the edge and share cloud batches.
 	sc.Workload.Rate, sc.Requests = 250, 600
+	cfg.Power = &profiles.Power{IdleW: 2, BusyW: 6, TransmitW: 3.5, ReceiveW: 2.5, BatteryWh: 37, Source: "test"}
+	var edgeModels []*profiles.Model
+	if mixed {
+		slow := &profiles.Power{IdleW: 1, BusyW: 4, TransmitW: 2, BatteryWh: 10, Source: "test, slow"}
+		sc.Edge = append(sc.Edge, scenarios.Edge{Name: "slow", Count: 2, Concurrency: 2, Rate: 180,
+			Service: &scenarios.Service{Dist: scenarios.DistDeterministic, Mean: scenarios.Duration(2 * edgeTime)},
+			Link:    &scenarios.Link{UplinkMbps: 3, RTT: scenarios.Duration(5*time.Millisecond + 2*313*time.Nanosecond)}})
+		sc.Edge[0].Name = "fast"
+		cfg.Uplink = func(i int) profiles.Link {
+			if g, _ := sc.Edge.Of(i); g == 1 {
+				return profiles.Constant(3)
+			}
+			return profiles.Constant(8)
+		}
+		cfg.EdgeSlowdowns = []float64{1, 2}
+		cfg.Powers = []*profiles.Power{cfg.Power, slow}
+		edgeModels = []*profiles.Model{nil, nil}
+	}
 	// The simulator replays each outcome's features; make them what the
 	// fake edge model's logits give.
 	for i := range cfg.Outcomes {
@@ -95,9 +122,9 @@ func TestDriversAgree(t *testing.T) {
 	}
 	cfg.Arrivals = arrivals
 
-	cfg.Power = &profiles.Power{IdleW: 2, BusyW: 6, TransmitW: 3.5, ReceiveW: 2.5, BatteryWh: 37, Source: "test"}
 	s, err := sim.New(sim.Config{Scenario: sc, Outcomes: cfg.Outcomes, Uplink: cfg.Uplink,
-		NewPolicy: cfg.NewPolicy, RequestBytes: cfg.RequestBytes, ResponseBytes: cfg.ResponseBytes, Power: cfg.Power})
+		NewPolicy: cfg.NewPolicy, RequestBytes: cfg.RequestBytes, ResponseBytes: cfg.ResponseBytes, Power: cfg.Power,
+		Powers: cfg.Powers, EdgeModels: edgeModels})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +158,24 @@ func TestDriversAgree(t *testing.T) {
 		t.Errorf("energy: real %+v, simulated %+v", e, w)
 	} else if d := e.Joules/w.Joules - 1; d > 1e-6 || d < -1e-6 || math.Abs(e.PerRequestMJ/w.PerRequestMJ-1) > 1e-6 {
 		t.Errorf("energy: real %+v, simulated %+v", *e, *w)
+	}
+	if len(realSum.Groups) != len(simSum.Groups) || (mixed && len(simSum.Groups) != 2) || (!mixed && simSum.Groups != nil) {
+		t.Fatalf("groups: real %+v, simulated %+v", realSum.Groups, simSum.Groups)
+	}
+	for i, w := range simSum.Groups {
+		g := realSum.Groups[i]
+		if g.Name != w.Name || g.Devices != w.Devices || g.Requests != w.Requests || g.Completed != w.Completed || g.OffloadRate != w.OffloadRate ||
+			math.Abs(g.LatencyMS.Mean-w.LatencyMS.Mean) > 1e-3 || math.Abs(g.Energy.Joules/w.Energy.Joules-1) > 1e-6 {
+			t.Errorf("group %d: real %+v, simulated %+v", i, g, w)
+		}
+	}
+	if mixed {
+		fast, slow := simSum.Groups[0], simSum.Groups[1]
+		if fast.Requests+slow.Requests != simSum.Requests || slow.Energy.MeanPowerW >= fast.Energy.MeanPowerW ||
+			simSum.Energy == nil || simSum.Energy.Source != "per group (see groups)" {
+			t.Errorf("groups %+v and %+v of a fleet of %d requests, energy %+v", fast, slow, simSum.Requests, simSum.Energy)
+		}
+		t.Logf("fast: %d requests, mean %.3f ms; slow: %d requests, mean %.3f ms", fast.Requests, fast.LatencyMS.Mean, slow.Requests, slow.LatencyMS.Mean)
 	}
 
 	if len(simmed.recs) != len(k.recs) {

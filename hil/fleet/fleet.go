@@ -49,9 +49,11 @@ type Config struct {
 	// EdgeSlowdown, when above 1, emulates a device that many times
 	// slower than this host: each edge run holds its slot for
 	// EdgeSlowdown times as long as it took (the edge profile's
-	// host.slowdown).
-	EdgeSlowdown float64
-	Cloud        Cloud // nil when no request reaches the cloud (edge-only)
+	// host.slowdown). EdgeSlowdowns, when set, is each edge group's, in
+	// the scenario's group order, in its place.
+	EdgeSlowdown  float64
+	EdgeSlowdowns []float64
+	Cloud         Cloud // nil when no request reaches the cloud (edge-only)
 	// CloudFor, when set, is device i's own way to the cloud instead of
 	// Cloud: with KernelLinks, a client whose connections cross the
 	// device's shaped veth pair.
@@ -76,8 +78,10 @@ type Config struct {
 
 	// Power is what each edge device draws: the run's measured stage
 	// times priced by these figures give its energy, as the simulator
-	// prices its modelled ones; nil: no energy in the summary.
-	Power *profiles.Power
+	// prices its modelled ones; nil: no energy in the summary. Powers,
+	// when set, is each edge group's, in its place.
+	Power  *profiles.Power
+	Powers []*profiles.Power
 
 	// Recorder, when set, gets each request's record as it ends, from
 	// one goroutine at a time.
@@ -102,6 +106,8 @@ type device struct {
 	edgeFirst bool
 	up, down  *shapedLink
 	cloud     Cloud
+	slots     int
+	slowdown  float64       // above 1: an emulated slower device (Config.EdgeSlowdown)
 	edgeBusy  time.Duration // under run.mu
 }
 
@@ -112,6 +118,7 @@ type run struct {
 
 	mu        sync.Mutex // guards what follows
 	col       *deploy.Collector
+	byGroup   *deploy.Groups
 	err       error
 	ended     int
 	failures  int // of the ended
@@ -159,36 +166,48 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if len(cfg.Arrivals) == 0 {
 		return nil, errors.New("fleet: no arrivals")
 	}
-	slots := max(sc.Edge.Concurrency, 1)
-	r := &run{cfg: cfg, col: deploy.NewCollector(), ctx: ctx}
-	if slots*sc.Edge.Count <= spinSlots {
+	if (cfg.EdgeSlowdowns != nil && len(cfg.EdgeSlowdowns) != len(sc.Edge)) || (cfg.Powers != nil && len(cfg.Powers) != len(sc.Edge)) {
+		return nil, fmt.Errorf("fleet: %d edge groups, %d slowdowns and %d power figures", len(sc.Edge), len(cfg.EdgeSlowdowns), len(cfg.Powers))
+	}
+	r := &run{cfg: cfg, col: deploy.NewCollector(), byGroup: deploy.NewGroups(sc), ctx: ctx}
+	totalSlots := 0
+	for g := range sc.Edge {
+		totalSlots += max(sc.Edge[g].Concurrency, 1) * sc.Edge[g].Count
+	}
+	if totalSlots <= spinSlots {
 		r.spin = spin
 	}
-	devs := make([]*device, sc.Edge.Count)
-	perDevice := make([]int, sc.Edge.Count)
+	devs := make([]*device, sc.Edge.Devices())
+	perDevice := make([]int, len(devs))
 	for _, a := range cfg.Arrivals {
 		perDevice[a.Device]++
 	}
 	newPolicy := cfg.NewPolicy
 	if newPolicy == nil {
-		newPolicy = deploy.Policies(sc.Policy, nil, offload.Costs{})
+		newPolicy = deploy.Policies(sc.Policy, nil, nil)
 	}
 	for i := range devs {
 		p, err := newPolicy(i, deploy.PolicyStream(sc.Seed, i))
 		if err != nil {
 			return nil, fmt.Errorf("fleet: device %d policy: %w", i, err)
 		}
-		d := &device{queue: make(chan arrived, perDevice[i]), policy: p, edgeFirst: p.EdgeFirst(), cloud: cfg.Cloud}
+		g, _ := sc.Edge.Of(i)
+		d := &device{queue: make(chan arrived, perDevice[i]), policy: p, edgeFirst: p.EdgeFirst(), cloud: cfg.Cloud,
+			slots: max(sc.Edge[g].Concurrency, 1), slowdown: cfg.EdgeSlowdown}
+		if cfg.EdgeSlowdowns != nil {
+			d.slowdown = cfg.EdgeSlowdowns[g]
+		}
 		if cfg.CloudFor != nil {
 			d.cloud = cfg.CloudFor(i)
 		}
 		if cfg.Uplink != nil {
-			d.up = newShapedLink(cfg.Uplink(i), sc.Link.RTT.D())
+			rtt := sc.LinkOf(g).RTT.D()
+			d.up = newShapedLink(cfg.Uplink(i), rtt)
 			down := cfg.Uplink(i)
 			if cfg.Downlink != nil {
 				down = cfg.Downlink(i)
 			}
-			d.down = newShapedLink(down, sc.Link.RTT.D())
+			d.down = newShapedLink(down, rtt)
 		}
 		devs[i] = d
 	}
@@ -201,11 +220,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if cfg.NewEdge == nil {
 			return nil, errors.New("fleet: the policy runs the edge model and no edge model was given")
 		}
-		n := slots * len(devs)
+		n := totalSlots
 		if cfg.EdgeSessions > 0 {
 			n = min(n, cfg.EdgeSessions)
 		}
-		r.sessions, r.shared = make(chan Model, n), n < slots*len(devs)
+		r.sessions, r.shared = make(chan Model, n), n < totalSlots
 		for i := range n {
 			m, err := cfg.NewEdge(i)
 			if err != nil {
@@ -224,7 +243,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			d.up.spin, d.down.spin = r.spin, r.spin
 			d.up.ctx, d.down.ctx = ctx, ctx
 		}
-		for range slots {
+		for range d.slots {
 			workers.Go(func() { r.work(d) })
 		}
 	}
@@ -258,7 +277,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, l := range r.late {
 		late.Add(l)
 	}
-	return &Result{Summary: r.summary(devs, slots), Lateness: late, SessionWait: &r.sessionWait}, nil
+	return &Result{Summary: r.summary(devs), Lateness: late, SessionWait: &r.sessionWait}, nil
 }
 
 func (r *run) failed() bool {
@@ -297,7 +316,7 @@ func (r *run) work(d *device) {
 				r.fail(fmt.Errorf("fleet: device %d edge model: %w", a.Device, err))
 				continue
 			}
-			if k := r.cfg.EdgeSlowdown; k > 1 {
+			if k := d.slowdown; k > 1 {
 				// The emulated device is still computing: the slot waits,
 				// the host's core is free for the other devices.
 				waitUntil(r.ctx, began.Add(time.Duration(k*float64(time.Since(began)))), r.spin)
@@ -411,6 +430,7 @@ func (r *run) end(rec *deploy.Record) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.col.Add(rec)
+	r.byGroup.Add(rec)
 	r.lastDone = max(r.lastDone, rec.Arrival+rec.Latency)
 	if r.cfg.Recorder != nil && r.err == nil {
 		if err := r.cfg.Recorder.Record(rec); err != nil {
@@ -436,19 +456,25 @@ func (r *run) fail(err error) {
 
 // summary builds summary.json's object the way the simulator does: stage
 // utilizations are busy time over the run's span, per device or server.
-func (r *run) summary(devs []*device, slots int) *deploy.Summary {
+func (r *run) summary(devs []*device) *deploy.Summary {
 	sc := r.cfg.Scenario
 	sum := &deploy.Summary{Scenario: sc.Name, Mode: deploy.ModeHIL, Seed: sc.Seed, Requests: int64(len(r.cfg.Arrivals))}
 	r.col.Fill(sum)
-	b := deploy.Busy{Edge: make([]time.Duration, len(devs)), EdgeSlots: slots,
-		Uplink: make([]time.Duration, len(devs)), Downlink: make([]time.Duration, len(devs)),
-		Cloud: r.cloudBusy, Servers: r.cfg.CloudServers, Power: r.cfg.Power}
+	n := len(devs)
+	b := deploy.Busy{Edge: make([]time.Duration, n), Slots: make([]int, n), Power: make([]*profiles.Power, n),
+		Uplink: make([]time.Duration, n), Downlink: make([]time.Duration, n),
+		Cloud: r.cloudBusy, Servers: r.cfg.CloudServers}
 	for i, d := range devs {
-		b.Edge[i] = d.edgeBusy
+		b.Edge[i], b.Slots[i], b.Power[i] = d.edgeBusy, d.slots, r.cfg.Power
+		if r.cfg.Powers != nil {
+			g, _ := sc.Edge.Of(i)
+			b.Power[i] = r.cfg.Powers[g]
+		}
 		if d.up != nil {
 			b.Uplink[i], b.Downlink[i] = d.up.busyTime(), d.down.busyTime()
 		}
 	}
 	b.Fill(sum, r.lastDone)
+	r.byGroup.Fill(sum, &b, r.lastDone)
 	return sum
 }

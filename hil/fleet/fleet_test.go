@@ -77,7 +77,7 @@ func testConfig(t *testing.T, kind string, cloud Cloud, timeout time.Duration) (
 	t.Helper()
 	sc := &scenarios.Scenario{Timeout: scenarios.Duration(timeout), Name: "fleet", Seed: 3, Requests: 60,
 		Workload: scenarios.Workload{Arrival: scenarios.ArrivalPoisson, Rate: 100},
-		Edge:     scenarios.Edge{Count: 3, Concurrency: 1},
+		Edge:     scenarios.EdgeGroups{{Count: 3, Concurrency: 1}},
 		Link:     scenarios.Link{RTT: scenarios.Duration(2 * time.Millisecond), UplinkMbps: 8},
 		Cloud:    scenarios.Cloud{Servers: 1},
 		Policy:   scenarios.Policy{Kind: kind, Feature: scenarios.FeatureMaxProb, Threshold: 0.6},

@@ -33,8 +33,8 @@ const EdgeSessions = 64
 
 // CheckSize says whether one process can drive sc's fleet.
 func CheckSize(sc *scenarios.Scenario) error {
-	if sc.Edge.Count > MaxDevices {
-		return fmt.Errorf("%s: edge.count: %d devices; one hil run drives at most %d", sc.File, sc.Edge.Count, MaxDevices)
+	if n := sc.Edge.Devices(); n > MaxDevices {
+		return fmt.Errorf("%s: edge.count: %d devices; one hil run drives at most %d", sc.File, n, MaxDevices)
 	}
 	return nil
 }
@@ -118,6 +118,12 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 	if in.EdgeDevice != nil {
 		edgeThreads = max(in.EdgeDevice.Host.Threads, 1)
 	}
+	for g, gi := range in.Groups {
+		if gi.EdgeDevice != nil && max(gi.EdgeDevice.Host.Threads, 1) != edgeThreads {
+			return nil, inputErr(fmt.Errorf("%s: %s.device: measured at %d threads, the first group's at %d; hil run's devices share one pool of edge sessions, on one thread count",
+				sc.File, sc.EdgePath(g), max(gi.EdgeDevice.Host.Threads, 1), edgeThreads))
+		}
+	}
 	var sessions []*hil.Session
 	defer func() {
 		for _, s := range sessions {
@@ -142,12 +148,18 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 			return s, nil
 		},
 		CloudServers: sc.Cloud.Servers,
-		EdgeSlowdown: edgeSlowdown(in),
+		EdgeSlowdown: edgeSlowdown(in.EdgeDevice),
 		Uplink:       setup.Uplink, Downlink: setup.Downlink,
 		RequestBytes: in.RequestBytes, ResponseBytes: in.ResponseBytes,
 		NewPolicy: setup.NewPolicy,
 		Recorder:  run.Recorder,
 		Power:     in.Power,
+	}
+	if len(in.Groups) > 1 {
+		for _, g := range in.Groups {
+			cfg.EdgeSlowdowns = append(cfg.EdgeSlowdowns, edgeSlowdown(g.EdgeDevice))
+			cfg.Powers = append(cfg.Powers, g.Power)
+		}
 	}
 	if run.Progress != nil {
 		cfg.Progress = func(ended, failed int) { run.Progress(ended, failed, len(arrivals)) }
@@ -184,7 +196,7 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 		return nil, inputErr(fmt.Errorf("bundle %s: its edge model takes %d values a sample, the held-out set has %d", b.Name, probe.InputSize(), got))
 	}
 
-	logLine(run.Log, "hil run: %d requests over %d devices, about %.0f s", len(arrivals), sc.Edge.Count, arrivals[len(arrivals)-1].At.Seconds())
+	logLine(run.Log, "hil run: %d requests over %d devices, about %.0f s", len(arrivals), sc.Edge.Devices(), arrivals[len(arrivals)-1].At.Seconds())
 	start := time.Now()
 	res, err := Run(ctx, cfg)
 	if err != nil {
@@ -197,7 +209,7 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 	if w := res.SessionWait; w.Len() > 0 {
 		q := w.Quantiles(0.5, 0.99)
 		logLine(run.Log, "hil run: %d device slots shared %d edge sessions; runs waited for one %v (median), %v (p99), %v (max), counted in the edge queue",
-			sc.Edge.Count*max(sc.Edge.Concurrency, 1), EdgeSessions, q[0].Round(time.Microsecond), q[1].Round(time.Microsecond), w.Max().Round(time.Microsecond))
+			slotsOf(sc), EdgeSessions, q[0].Round(time.Microsecond), q[1].Round(time.Microsecond), w.Max().Round(time.Microsecond))
 	}
 	return res, nil
 }
@@ -351,7 +363,7 @@ func kernelLinks(in *scenarios.Inputs, setup deploy.Setup, run ScenarioRun) ([]k
 	if sc.Policy.Kind == scenarios.PolicyEdgeOnly {
 		return nil, nil
 	}
-	links := make([]kernlink.Link, sc.Edge.Count)
+	links := make([]kernlink.Link, sc.Edge.Devices())
 	for i := range links {
 		up, okUp := profiles.ConstantMbps(setup.Uplink(i))
 		down, okDown := profiles.ConstantMbps(setup.Downlink(i))
@@ -372,11 +384,20 @@ func HTTPClient() *http.Client {
 	return &http.Client{Transport: t, Timeout: time.Minute}
 }
 
-// edgeSlowdown is how many times slower than this host the edge device's
+// edgeSlowdown is how many times slower than this host an edge device's
 // profile says the device is (an emulated device), 1 for the host itself.
-func edgeSlowdown(in *scenarios.Inputs) float64 {
-	if in.EdgeDevice != nil && in.EdgeDevice.Host.Slowdown > 1 {
-		return in.EdgeDevice.Host.Slowdown
+func edgeSlowdown(dev *profiles.Device) float64 {
+	if dev != nil && dev.Host.Slowdown > 1 {
+		return dev.Host.Slowdown
 	}
 	return 1
+}
+
+// slotsOf is how many edge slots sc's fleet has over its groups.
+func slotsOf(sc *scenarios.Scenario) int {
+	n := 0
+	for _, e := range sc.Edge {
+		n += e.Count * max(e.Concurrency, 1)
+	}
+	return n
 }

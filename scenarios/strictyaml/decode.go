@@ -318,7 +318,14 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string, at Pos, 
 			return
 		}
 		d.doc.keys[kp] = pos(k)
-		d.value(val, v.FieldByIndex(f.index), kp, pos(val), depth)
+		fv := v.FieldByIndex(f.index)
+		if f.oneOrMany && val.Kind == yaml.MappingNode {
+			one := reflect.MakeSlice(fv.Type(), 1, 1)
+			d.value(val, one.Index(0), kp, pos(val), depth)
+			fv.Set(one)
+			return
+		}
+		d.value(val, fv, kp, pos(val), depth)
 	})
 }
 

@@ -112,6 +112,9 @@ func (e *encoder) structure(v reflect.Value, path string) (*yaml.Node, error) {
 			(f.omitEmpty && fv.IsZero() && (e.opts.Keep == nil || !e.opts.Keep(kp))) {
 			continue
 		}
+		if f.oneOrMany && fv.Len() == 1 {
+			fv = fv.Index(0)
+		}
 		val, err := e.value(fv, kp)
 		if err != nil {
 			return nil, err

@@ -11,6 +11,11 @@ type field struct {
 	key       string
 	index     []int
 	omitEmpty bool
+	// oneOrMany lets a list of mappings be written as a single mapping
+	// when it has one element (tag option "oneormany"): its keys keep the
+	// list's path ("edge.count", not "edge[0].count"), so that a file
+	// written before the key became a list reads, and reports, as before.
+	oneOrMany bool
 }
 
 type fieldSet struct {
@@ -43,7 +48,10 @@ func fieldsOf(t reflect.Type) *fieldSet {
 		if _, dup := fs.byKey[name]; dup {
 			panic(fmt.Sprintf("strictyaml: %v has two fields for key %q", t, name))
 		}
-		f := field{key: name, index: sf.Index, omitEmpty: strings.Contains(opts, "omitempty")}
+		f := field{key: name, index: sf.Index, omitEmpty: strings.Contains(opts, "omitempty"), oneOrMany: strings.Contains(opts, "oneormany")}
+		if f.oneOrMany && sf.Type.Kind() != reflect.Slice {
+			panic(fmt.Sprintf("strictyaml: %v.%s: oneormany on a %v, want a slice", t, sf.Name, sf.Type))
+		}
 		fs.list = append(fs.list, f)
 		fs.byKey[name] = f
 		fs.keys = append(fs.keys, name)

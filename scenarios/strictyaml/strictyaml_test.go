@@ -131,3 +131,45 @@ func TestDecodeAliasExpansionLimit(t *testing.T) {
 		t.Errorf("Decode of an alias bomb: %v", err)
 	}
 }
+
+type groups struct {
+	Groups []inner `yaml:"groups,oneormany"`
+}
+
+// A oneormany list reads from a single mapping or a list of them, and a
+// list of one is written back as the mapping it was read from.
+func TestOneOrMany(t *testing.T) {
+	cases := []struct {
+		src, path string
+		n         int
+	}{
+		{"groups: {d: 1s}\n", "groups.d", 1},
+		{"groups: [{d: 1s}, {d: 2s}]\n", "groups[1].d", 2},
+	}
+	for _, tc := range cases {
+		var v groups
+		doc, err := Decode("g.yaml", []byte(tc.src), &v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Groups) != tc.n || v.Groups[0].D != time.Second || !doc.Has(tc.path) {
+			t.Errorf("%q: %+v, path %s present %v", tc.src, v, tc.path, doc.Has(tc.path))
+		}
+		out, err := Marshal(&v, EncodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back groups
+		if _, err := Decode("g.yaml", out, &back); err != nil || !reflect.DeepEqual(back, v) {
+			t.Errorf("%q wrote %q, read back %+v (%v)", tc.src, out, back, err)
+		}
+		if tc.n == 1 && strings.HasPrefix(strings.TrimPrefix(string(out), "groups:"), "\n  -") {
+			t.Errorf("a list of one written as a list: %q", out)
+		}
+	}
+	var v groups
+	_, err := Decode("g.yaml", []byte("groups: {d: 1s, x: 2}\n"), &v)
+	if err == nil || !strings.Contains(err.Error(), "g.yaml:1:17: groups.x: unknown key") {
+		t.Errorf("error %v", err)
+	}
+}

@@ -252,15 +252,15 @@ func TestConfigGivesEachDeviceItsLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := map[string]bool{}
-	for i := range s.Edge.Count {
+	for i := range s.Edge[0].Count {
 		up, down := cfg.Uplink(i), cfg.Downlink(i)
 		if want, _ := in.DeviceLinks(i); up.Name() != want.Name() || down.Name() != want.Name() {
 			t.Errorf("device %d: links %s / %s, want %s both ways", i, up.Name(), down.Name(), want.Name())
 		}
 		names[up.Name()] = true
 	}
-	if len(names) != s.Edge.Count {
-		t.Errorf("%d devices share %d link phases: %v", s.Edge.Count, len(names), names)
+	if len(names) != s.Edge[0].Count {
+		t.Errorf("%d devices share %d link phases: %v", s.Edge[0].Count, len(names), names)
 	}
 }
 
@@ -293,11 +293,20 @@ func TestDocumentedScenariosRun(t *testing.T) {
 			if s.Completed+s.Failed != 300 {
 				t.Errorf("%d completed and %d failed of 300", s.Completed, s.Failed)
 			}
-			if strings.Contains(string(b), "power:") != (s.Energy != nil) {
-				t.Errorf("energy %+v for a scenario with power figures %v", s.Energy, strings.Contains(string(b), "power:"))
+			energy := s.Energy
+			for _, g := range s.Groups {
+				if g.Energy != nil {
+					energy = g.Energy
+				}
 			}
-			if s.Energy != nil && !(s.Energy.PerRequestMJ > 0 && s.Energy.BatteryHours > 0) {
-				t.Errorf("energy %+v", s.Energy)
+			if strings.Contains(string(b), "power:") != (energy != nil) {
+				t.Errorf("energy %+v for a scenario with power figures %v", energy, strings.Contains(string(b), "power:"))
+			}
+			if energy != nil && !(energy.PerRequestMJ > 0 && energy.BatteryHours > 0) {
+				t.Errorf("energy %+v", energy)
+			}
+			if strings.Contains(string(b), "\n  - ") != (len(s.Groups) > 1) {
+				t.Errorf("%d groups in the summary", len(s.Groups))
 			}
 		})
 	}
