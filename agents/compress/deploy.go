@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/bundles"
@@ -184,8 +185,7 @@ func (dp *deployer) run(g *dnn.Graph, set *data.Set, heavyPred []int32, t float6
 	}
 	sc := *dp.in.Scenario
 	sc.Policy.Threshold = t
-	model := &profiles.Model{Name: g.Name, Latency: edge, Spread: dp.spread()}
-	sum, err := dp.simulate(&sc, outs, model)
+	sum, err := dp.simulate(&sc, outs, dp.candidate(g.Name, edge))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -194,16 +194,26 @@ func (dp *deployer) run(g *dnn.Graph, set *data.Set, heavyPred []int32, t float6
 		EdgeMS: ms(edge), Reduction: 1 - v/dp.cloudMS}, t, nil
 }
 
-// spread is the run-to-run variation of edge times: the bundle's edge
-// model's, where the edge profile has measured it.
-func (dp *deployer) spread() float64 {
+// candidate is the edge profile's entry for a candidate model predicted to
+// take edge back to back. A candidate was never measured, so it borrows
+// the bundle's edge model's measurements where the profile has them: its
+// run-to-run spread, and its cold curve scaled by the ratio of the two
+// back-to-back latencies, so that a candidate on a device that idles
+// between requests pays the cold runs tandem sim charges the bundle's model
+// (without them the deployment's edge time is half what sim predicts on
+// builtin:default). Scaling assumes the cold penalty grows with the model's
+// run, as the state a run must reload does.
+func (dp *deployer) candidate(name string, edge time.Duration) *profiles.Model {
 	b := dp.in.Bundle
 	for _, m := range dp.in.EdgeDevice.Models {
-		if m.SHA256 == b.Models.Edge.SHA256 {
-			return m.Spread
+		if m.SHA256 != b.Models.Edge.SHA256 || m.Latency <= 0 {
+			continue
 		}
+		c := m.Stretched(float64(edge) / float64(m.Latency))
+		c.Name, c.Latency, c.Layers, c.Batches, c.Serving = name, edge, nil, nil, nil
+		return &c
 	}
-	return 0
+	return &profiles.Model{Name: name, Latency: edge}
 }
 
 // simulate runs sc with the outcomes and, when not nil, the edge model's
