@@ -31,6 +31,7 @@ type Options struct {
 	ServingRuns int             // timed requests of each serving path
 	Slowdown    float64         // > 1: profile an emulated device this many times slower than the host
 	Power       time.Duration   // measure the processor's power idle and busy, each this long; 0: not
+	AddTo       string          // an existing profile of this host to add the models to, keeping its own
 
 	SweepWidths bool   // measure probes and pruned variants and fit the predictor
 	Points      int    // probes per convolution configuration
@@ -134,6 +135,7 @@ not at all. Timing is sensitive to other load on the machine: keep it quiet.`,
 	f.BoolVar(&opts.Serving, "serving", false, "also time the serving path of tandem's server on loopback, over the binary and the JSON protocol (cloud profiles)")
 	f.IntVar(&opts.ServingRuns, "serving-runs", 200, "time `N` requests of each serving path")
 	f.Float64Var(&opts.Slowdown, "slowdown", 1, "profile an emulated device `K` times slower than this host: every latency K times as long; hil run stretches the runs of a device with this profile as much")
+	f.StringVar(&opts.AddTo, "add-to", "", "add the models to the existing profile `FILE.yaml` of this host (same CPU, cores and threads), keeping its models, predictor and power; --out may be FILE.yaml itself")
 	f.DurationVar(&opts.Power, "power", 2*time.Second, "measure the processor's power from its RAPL counters, `D` idle and D running the first model (0: not; hosts without the counters are told so and get no figures)")
 	f.BoolVar(&opts.SweepWidths, "sweep-widths", false, "measure layers at a grid of channel widths and fit the latency predictor")
 	f.IntVar(&opts.Points, "sweep-points", 24, "single-layer models `N` per convolution of the models")

@@ -290,3 +290,45 @@ func TestCommandLine(t *testing.T) {
 		}
 	}
 }
+
+// --add-to measures more models into an existing profile of this host,
+// keeping what it had, and refuses a profile of another host.
+func TestAddTo(t *testing.T) {
+	hiltest.RequireORT(t)
+	dir := t.TempDir()
+	tiny, resnet := tinyModels(t, dir)
+	out := filepath.Join(dir, "board.yaml")
+	base := Options{Models: []string{"a/edge=" + tiny}, Out: out, Threads: 1, Runs: 5, Warmup: 1, ColdRuns: 2, ServingRuns: 2,
+		Points: 2, Variants: 1, SweepWidths: true, Seed: 1, Command: "tandem profile first"}
+	if err := run(&base); err != nil {
+		t.Fatal(err)
+	}
+	add := Options{Models: []string{"b/edge=" + resnet}, Out: out, AddTo: out, Threads: 1, Runs: 5, Warmup: 1, ColdRuns: 2, ServingRuns: 2,
+		Points: 2, Seed: 1, Command: "tandem profile second"}
+	if err := run(&add); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := profiles.DecodeDevice(out, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Models) != 2 || d.Models[0].Name != "a/edge" || d.Models[1].Name != "b/edge" || d.Predictor == nil ||
+		!strings.HasPrefix(d.Source, "tandem profile first (measured on ") || !strings.Contains(d.Source, "; models b/edge added by tandem profile second (measured on ") {
+		t.Errorf("profile of %d models, predictor %v, source %q", len(d.Models), d.Predictor != nil, d.Source)
+	}
+	if err := run(&add); err == nil || cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), `already has a model named "b/edge"`) {
+		t.Errorf("adding a model twice: %v", err)
+	}
+	other := strings.Replace(string(b), "cpu: ", "cpu: Another ", 1)
+	if err := os.WriteFile(out, []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	add.Models = []string{"c/edge=" + tiny}
+	if err := run(&add); err == nil || cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), "a profile holds one device's numbers") {
+		t.Errorf("adding to another host's profile: %v", err)
+	}
+}

@@ -78,6 +78,8 @@ func (o *Options) validate() ([]modelArg, error) {
 		return nil, cli.BadInputf("profile: --held-out %d: want 0 (none) or more", o.HeldOut)
 	case o.HeldOut > 0 && !o.SweepWidths:
 		return nil, cli.BadInputf("profile: --held-out checks the predictor that --sweep-widths fits: add --sweep-widths")
+	case o.AddTo != "" && (o.SweepWidths || o.Slowdown > 1):
+		return nil, cli.BadInputf("profile: --add-to keeps the profile's predictor and host: without --sweep-widths and --slowdown")
 	}
 	if gaps := o.coldGaps(); gaps != nil {
 		for _, g := range gaps {
@@ -157,7 +159,11 @@ func run(o *Options) error {
 		}
 		d.Host.Slowdown = o.Slowdown
 	}
-	if d.Power, err = o.measurePower(models[0]); err != nil {
+	if o.AddTo != "" {
+		if d, err = addTo(o.AddTo, d); err != nil {
+			return err
+		}
+	} else if d.Power, err = o.measurePower(models[0]); err != nil {
 		return err
 	}
 	b, err := profiles.EncodeDevice(d)
@@ -171,6 +177,43 @@ func run(o *Options) error {
 		return writeSummary(o.Stdout, d, measured)
 	}
 	return nil
+}
+
+// addTo returns the profile in file with the models of d, measured on the
+// same host with the same threads, added after its own; its source gains
+// d's. The profile's predictor and power stay as they were measured.
+func addTo(file string, d *profiles.Device) (*profiles.Device, error) {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, cli.BadInputf("profile: --add-to: %v", err)
+	}
+	base, err := profiles.DecodeDevice(file, raw)
+	if err != nil {
+		return nil, cli.BadInputf("profile: --add-to: %v", err)
+	}
+	h, b := d.Host, base.Host
+	if h.CPU != b.CPU || h.Cores != b.Cores || h.Threads != b.Threads || h.Arch != b.Arch || h.Runtime != b.Runtime || b.Slowdown > 1 {
+		return nil, cli.BadInputf("profile: --add-to %s: measured on %s (%d cores, %s, %s, %d threads, slowdown %g); this run is on %s (%d cores, %s, %s, %d threads): a profile holds one device's numbers",
+			file, b.CPU, b.Cores, b.Arch, b.Runtime, b.Threads, b.Slowdown, h.CPU, h.Cores, h.Arch, h.Runtime, h.Threads)
+	}
+	for _, m := range d.Models {
+		for _, have := range base.Models {
+			if have.Name == m.Name {
+				return nil, cli.BadInputf("profile: --add-to %s: it already has a model named %q", file, m.Name)
+			}
+		}
+	}
+	base.Models = append(base.Models, d.Models...)
+	base.Source += "; models " + modelNames(d.Models) + " added by " + d.Source
+	return base, nil
+}
+
+func modelNames(ms []profiles.Model) string {
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = m.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // measurePower measures this host's power idle and running m (--power),

@@ -53,6 +53,9 @@ func (o *Options) rebuiltCommand() string {
 		args = append(args, "--serving", "--serving-runs", strconv.Itoa(o.ServingRuns))
 	}
 	args = append(args, "--power", o.Power.String())
+	if o.AddTo != "" {
+		args = append(args, "--add-to", o.AddTo)
+	}
 	if o.Slowdown > 1 {
 		args = append(args, "--slowdown", strconv.FormatFloat(o.Slowdown, 'g', -1, 64))
 	}
