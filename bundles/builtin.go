@@ -12,7 +12,7 @@ import (
 // TestBuiltinsEmbedded fails until it is. The README keeps the pattern valid
 // while there is no built-in bundle.
 //
-//go:embed README.md fashion
+//go:embed README.md fashion digits
 var builtinFS embed.FS
 
 // Builtins lists the built-in bundles' names, sorted.

@@ -20,7 +20,7 @@ func assumeProfiles(t *testing.T, names ...string) {
 }
 
 func TestBuiltinsList(t *testing.T) {
-	want := []string{"burst", "busy-uplink", "cloud-only", "congested-uplink", "default", "edge-only", "many-devices", "threshold"}
+	want := []string{"burst", "busy-uplink", "cloud-only", "congested-uplink", "default", "digits", "edge-only", "many-devices", "threshold"}
 	if got := Builtins(); !slices.Equal(got, want) {
 		t.Fatalf("Builtins() = %v, want %v", got, want)
 	}
@@ -37,9 +37,13 @@ func TestBuiltinsRoundTrip(t *testing.T) {
 			if s.Name != name || s.Description == "" {
 				t.Errorf("name %q, description %q: want the file's name and a description", s.Name, s.Description)
 			}
-			if s.Bundle != "builtin:fashion" || s.Edge[0].Device != "edge-cpu-1t" || s.Cloud.Device != "server-cpu" {
-				t.Errorf("bundle %q, edge %q, cloud %q: want builtin:fashion, edge-cpu-1t, server-cpu",
-					s.Bundle, s.Edge[0].Device, s.Cloud.Device)
+			bundle := "builtin:fashion"
+			if name == "digits" {
+				bundle = "builtin:digits"
+			}
+			if s.Bundle != bundle || s.Edge[0].Device != "edge-cpu-1t" || s.Cloud.Device != "server-cpu" {
+				t.Errorf("bundle %q, edge %q, cloud %q: want %s, edge-cpu-1t, server-cpu",
+					s.Bundle, s.Edge[0].Device, s.Cloud.Device, bundle)
 			}
 			out, err := Marshal(s)
 			if err != nil {

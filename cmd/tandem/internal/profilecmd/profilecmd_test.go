@@ -303,10 +303,14 @@ func TestAddTo(t *testing.T) {
 	if err := run(&base); err != nil {
 		t.Fatal(err)
 	}
+	var summary bytes.Buffer
 	add := Options{Models: []string{"b/edge=" + resnet}, Out: out, AddTo: out, Threads: 1, Runs: 5, Warmup: 1, ColdRuns: 2, ServingRuns: 2,
-		Points: 2, Seed: 1, Command: "tandem profile second"}
+		Points: 2, Seed: 1, Command: "tandem profile second", Stdout: &summary}
 	if err := run(&add); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(summary.String(), "b/edge") || strings.Contains(summary.String(), "a/edge") {
+		t.Errorf("summary of the models added:\n%s", summary.String())
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {

@@ -74,8 +74,8 @@ func (o *Options) rebuiltCommand() string {
 func writeSummary(w io.Writer, d *profiles.Device, measured []*profiler.Measurement) error {
 	t := tablewriter.NewWriter(w)
 	t.Header("model", "latency", "spread", "profiler", "layers", "charged by name", "by fusion", "to neighbours")
-	for i, m := range d.Models {
-		lp := measured[i].Layers
+	for _, pm := range measured {
+		m, lp := pm.Profile, pm.Layers
 		total := lp.ByName + lp.ByFusion + lp.ByNeighbour
 		share := func(d time.Duration) string {
 			if total <= 0 {
@@ -92,7 +92,8 @@ func writeSummary(w io.Writer, d *profiles.Device, measured []*profiler.Measurem
 	if err := t.Render(); err != nil {
 		return err
 	}
-	for _, m := range d.Models {
+	for _, pm := range measured {
+		m := pm.Profile
 		if line := pathsLine(&m); line != "" {
 			fmt.Fprintf(w, "%s: %s\n", m.Name, line)
 		}
