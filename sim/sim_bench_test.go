@@ -85,3 +85,19 @@ func BenchmarkSimOneDevice(b *testing.B)   { benchSim(b, 1) }
 func BenchmarkSimManyDevicesCold(b *testing.B) {
 	benchRun(b, withCold(benchConfig(benchDevices, b.N)))
 }
+
+// BenchmarkSimManyDevicesMixed is BenchmarkSimManyDevices as a fleet of two
+// groups of devices (their own concurrency and rate) with power figures:
+// what per-group figures and energy accounting cost.
+func BenchmarkSimManyDevicesMixed(b *testing.B) {
+	cfg := benchConfig(benchDevices, b.N)
+	sc := cfg.Scenario
+	half := sc.Edge[0]
+	half.Count = benchDevices / 2
+	other := half
+	other.Name, other.Concurrency, other.Rate = "two-slot", 2, benchRate/2
+	half.Name = "one-slot"
+	sc.Edge = scenarios.EdgeGroups{half, other}
+	cfg.Power = &profiles.Power{IdleW: 2.7, BusyW: 6.4, TransmitW: 3, ReceiveW: 2.9, BatteryWh: 37, Source: "bench"}
+	benchRun(b, cfg)
+}
