@@ -85,3 +85,23 @@ func benchForward(b *testing.B, arch string, batch int) {
 	b.ReportMetric(float64(flops)*float64(batch)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/op")
 }
+
+// BenchmarkSgemm is the GEMM library's rate on the shape of a 64-channel
+// 3×3 convolution over a chunk of 7×7 planes (M 64, K 576, N 2 048): the
+// ceiling a training step's GFLOP/s is read against, measured beside it.
+func BenchmarkSgemm(b *testing.B) {
+	const m, k, n = 64, 576, 2048
+	rng := rand.New(rand.NewPCG(1, 2))
+	a, x, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	for i := range a {
+		a[i] = rng.Float32()
+	}
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	b.ResetTimer()
+	for range b.N {
+		sgemm(false, false, m, n, k, 1, a, k, x, n, 0, c, n)
+	}
+	b.ReportMetric(2*m*k*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
