@@ -23,6 +23,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("a: &x [*x, *x]\nlink: *x\n"))
 	f.Add([]byte("link: {uplink_mbps: .inf, rtt: 1e400ms}\nseed: 18446744073709551616\n"))
 	f.Add([]byte("edge:\n  service: {dist: lognormal, mean: 5ms, cv: 0.5}\n<<: {}\n"))
+	f.Add([]byte("edge:\n  - {name: a, count: 2, device: edge-cpu-1t, rate: 3, power: {idle_w: 1, busy_w: 2, source: x}}\n  - {count: 1, link: {uplink_mbps: 5, rtt: 1ms}}\n"))
+	f.Add([]byte("edge: []\nlink: {uplink_mbps: 1, rtt: 0s}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		real := isBuiltinDevice
 		isBuiltinDevice = func(name string) bool { return real(name) || name == "edge-cpu-1t" || name == "server-cpu" }
