@@ -15,6 +15,7 @@ import (
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/reportcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/scenariocmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/simcmd"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/splitcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/sweepcmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/traincmd"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/validatecmd"
@@ -37,6 +38,7 @@ func commands() []*cobra.Command {
 		validatecmd.NewCmd(),
 		sweepcmd.NewCmd(),
 		plancmd.NewCmd(),
+		splitcmd.NewCmd(),
 		reportcmd.NewCmd(),
 	}
 }

@@ -1,0 +1,180 @@
+// Package splitcmd is `tandem split`: where to cut the bundle's heavy model
+// between a scenario's edge device and its cloud (split points), from the
+// profiles' per-layer times and the scenario's link.
+package splitcmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/spf13/cobra"
+
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/deploy"
+	"github.com/tandem-edge/tandem/dnn/onnx"
+	"github.com/tandem-edge/tandem/profiles"
+	"github.com/tandem-edge/tandem/scenarios"
+	"github.com/tandem-edge/tandem/split"
+)
+
+// Result is what --json prints.
+type Result struct {
+	Scenario string        `json:"scenario"`
+	Model    string        `json:"model"`
+	Points   []split.Point `json:"points"`
+	Best     split.Point   `json:"best"`
+}
+
+// NewCmd builds `tandem split`.
+func NewCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "split [SCENARIO]",
+		Short: "Where to cut the heavy model between the edge device and the cloud",
+		Long: `Partial offloading (Neurosurgeon): the edge device runs the heavy model's
+first layers and sends the one tensor that crosses the cut, the cloud runs the
+rest and answers. For every point the bundle's heavy model can be cut at (after
+a node past which a single tensor is still needed, and before the first and
+after the last), print the latency of one unqueued request: the device's share
+of the model, the tensor's HTTP request on the uplink (framed in TCP segments),
+the cloud's share with its serving overhead, the answer and the round trip.
+Each share is the layers' part of the per-layer times the scenario's edge and
+cloud profiles measured for the heavy model, scaled to its back-to-back
+latency; cold runs and queueing are left out.
+
+The first edge group's device and link are used; the edge profile must have
+measured the heavy model (the built-in edge-cpu-1t has), and a trace link is
+taken at its mean rate. Accuracy is the heavy model's at every cut.
+SCENARIO defaults to builtin:default.`,
+		Example: `  tandem split builtin:default
+  tandem split docs/fidelity/slow-board.yaml --json`,
+		Args: cli.RangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := "builtin:default"
+			if len(args) == 1 {
+				name = args[0]
+			}
+			r, err := Run(name)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(r)
+			}
+			return print(cmd.OutOrStdout(), r)
+		},
+	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return cli.BadInputf("%s: %v (see '%s --help')", c.CommandPath(), err, c.CommandPath())
+	})
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
+	return cmd
+}
+
+// Run computes the split points of scenario name.
+func Run(name string) (*Result, error) {
+	sc, err := scenarios.Load(name)
+	if err != nil {
+		return nil, cli.BadInput(err)
+	}
+	b, err := bundles.Load(sc.BundleRef())
+	if err != nil {
+		return nil, cli.BadInput(fmt.Errorf("%s: bundle: %w", sc.File, err))
+	}
+	raw, err := b.ReadModel(bundles.ModelHeavy)
+	if err != nil {
+		return nil, cli.BadInput(err)
+	}
+	g, err := onnx.Decode(raw)
+	if err != nil {
+		return nil, cli.BadInput(fmt.Errorf("bundle %s: heavy model: %w", b.Name, err))
+	}
+	edgeDev, err := sc.EdgeProfile(0)
+	if err != nil {
+		return nil, cli.BadInput(fmt.Errorf("%s: %s.device: %w", sc.File, sc.EdgePath(0), err))
+	}
+	cloudDev, err := sc.CloudProfile()
+	if err != nil {
+		return nil, cli.BadInput(fmt.Errorf("%s: cloud.device: %w", sc.File, err))
+	}
+	heavy := &b.Models.Heavy
+	edge, err := modelOf(edgeDev, heavy.SHA256)
+	if err != nil {
+		return nil, cli.BadInput(fmt.Errorf("%s: %s.device: %w", sc.File, sc.EdgePath(0), err))
+	}
+	cloud, err := modelOf(cloudDev, heavy.SHA256)
+	if err != nil {
+		return nil, cli.BadInput(fmt.Errorf("%s: cloud.device: %w", sc.File, err))
+	}
+	up, err := sc.Uplink(0)
+	if err != nil {
+		return nil, cli.BadInput(err)
+	}
+	down, err := sc.Downlink(0)
+	if err != nil {
+		return nil, cli.BadInput(err)
+	}
+	l := split.Link{UplinkMbps: up.MeanMbps(), DownlinkMbps: down.MeanMbps(), RTT: sc.LinkOf(0).RTT.D(),
+		ResponseBytes: scenarios.DefaultResponseBytes}
+	// The serving path measured a request carrying the input: what it
+	// adds to the tensor is what a cut tensor's request carries too.
+	input := 4
+	for _, d := range b.InputShape {
+		input *= d
+	}
+	for _, s := range cloud.Serving {
+		if s.Protocol == sc.Cloud.Protocol && s.RequestBytes > 0 {
+			l.RequestOverhead, l.ResponseBytes = max(s.RequestBytes-input, 0), s.ResponseBytes
+		}
+	}
+	overhead, _ := deploy.CloudOverhead(cloud, sc.Cloud.Protocol)
+	points, err := split.Points(g, edge, cloud, overhead, l)
+	if err != nil {
+		return nil, cli.BadInput(err)
+	}
+	return &Result{Scenario: sc.Name, Model: b.Name + "/heavy", Points: points, Best: split.Best(points)}, nil
+}
+
+// modelOf is the profile's entry for the model file of sum.
+func modelOf(d *profiles.Device, sum string) (*profiles.Model, error) {
+	for i := range d.Models {
+		if d.Models[i].SHA256 == sum {
+			return &d.Models[i], nil
+		}
+	}
+	return nil, fmt.Errorf("profile %s has not measured the bundle's heavy model (sha256 %.12s…): profile it there with tandem profile --add-to", d.Name, sum)
+}
+
+func print(w io.Writer, r *Result) error {
+	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 3, 64) }
+	t := tablewriter.NewWriter(w)
+	t.Header("cut after", "edge layers", "tensor bytes", "edge ms", "uplink ms", "cloud ms", "downlink + rtt ms", "total ms")
+	for _, p := range r.Points {
+		after := p.After
+		if after == "" {
+			after = "(nothing: cloud-only)"
+		}
+		if p.TensorBytes == 0 {
+			after += " (edge-only)"
+		}
+		if err := t.Append(after, strconv.Itoa(p.Layers), strconv.Itoa(p.TensorBytes), ms(p.Edge), ms(p.Uplink), ms(p.Cloud), ms(p.Downlink), ms(p.Total)); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	best := r.Best.After
+	if best == "" {
+		best = "nothing (cloud-only)"
+	}
+	_, err := fmt.Fprintf(w, "fastest: cut after %s, %s ms a request (%s, unqueued)\n", best, ms(r.Best.Total), r.Scenario)
+	return err
+}
