@@ -6,6 +6,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"github.com/tandem-edge/tandem/bundles"
 	"math"
 	"strconv"
 	"strings"
@@ -98,6 +99,10 @@ type Config struct {
 	// Tolerance is how close, relative to the answer, the search gets for a
 	// key that is not an integer; 0: 1%.
 	Tolerance float64
+	// Outcomes, when set, are replayed in place of the bundle's (its test
+	// split's): the validation split's, so that an operating point is not
+	// chosen on the samples it is then reported on.
+	Outcomes []bundles.Outcome
 }
 
 // Step is one simulation of the search.
@@ -174,7 +179,7 @@ func Search(cfg Config) (*Result, error) {
 		if err != nil {
 			return false, nil, err
 		}
-		sum, err := sim.Simulate(sc)
+		sum, err := sim.SimulateOn(sc, cfg.Outcomes)
 		if err != nil {
 			return false, nil, fmt.Errorf("plan: %s=%s: %w", cfg.Key, val, err)
 		}

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"github.com/tandem-edge/tandem/bundles"
 
 	"github.com/tandem-edge/tandem/scenarios"
 )
@@ -44,6 +45,11 @@ type Tuned struct {
 // It relies on offloading, and so accuracy, growing monotonically with the
 // knob, which holds for each knob KnobOf names.
 func Tune(sc *scenarios.Scenario, slos []SLO, tolerance float64) (*Tuned, error) {
+	return TuneOn(sc, slos, tolerance, nil)
+}
+
+// TuneOn is Tune replaying outcomes in place of the bundle's (Config.Outcomes).
+func TuneOn(sc *scenarios.Scenario, slos []SLO, tolerance float64, outcomes []bundles.Outcome) (*Tuned, error) {
 	k, err := KnobOf(sc.Policy.Kind)
 	if err != nil {
 		return nil, err
@@ -53,7 +59,7 @@ func Tune(sc *scenarios.Scenario, slos []SLO, tolerance float64) (*Tuned, error)
 		// threshold, and it runs to ln(classes), not 1.
 		k = Knob{Key: "policy.threshold", Lo: 1e-4, Hi: 10, MoreAccurate: "down"}
 	}
-	res, err := Search(Config{Scenario: sc, Key: k.Key, Lo: k.Lo, Hi: k.Hi, SLOs: slos, Tolerance: tolerance})
+	res, err := Search(Config{Scenario: sc, Key: k.Key, Lo: k.Lo, Hi: k.Hi, SLOs: slos, Tolerance: tolerance, Outcomes: outcomes})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/deploy"
 
 	"github.com/tandem-edge/tandem/scenarios"
@@ -38,7 +39,12 @@ func ConfigFor(in *scenarios.Inputs) (Config, error) {
 // Simulate resolves a scenario, runs it and returns its summary with the
 // wall time left at zero, so that the summary is a function of the scenario
 // alone: what sweeps and plans compute for each point.
-func Simulate(sc *scenarios.Scenario) (*deploy.Summary, error) {
+func Simulate(sc *scenarios.Scenario) (*deploy.Summary, error) { return SimulateOn(sc, nil) }
+
+// SimulateOn is Simulate replaying outcomes in place of the bundle's (its
+// test split's), such as the validation split's when a run chooses an
+// operating point; nil replays the bundle's.
+func SimulateOn(sc *scenarios.Scenario, outcomes []bundles.Outcome) (*deploy.Summary, error) {
 	in, err := scenarios.Resolve(sc)
 	if err != nil {
 		return nil, err
@@ -46,6 +52,9 @@ func Simulate(sc *scenarios.Scenario) (*deploy.Summary, error) {
 	cfg, err := ConfigFor(in)
 	if err != nil {
 		return nil, err
+	}
+	if outcomes != nil {
+		cfg.Outcomes = outcomes
 	}
 	s, err := New(cfg)
 	if err != nil {

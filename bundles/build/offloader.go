@@ -306,3 +306,37 @@ func HeldOut(b *bundles.Bundle, dataset string) (*data.Set, error) {
 	}
 	return splits.Test, nil
 }
+
+// ValidationOutcomes runs bundle b's two models on the validation split of
+// its dataset (dataset "" is the bundle's) and returns their outcomes, as
+// outcomes.csv holds the test split's: what a simulation that chooses an
+// operating point replays, so that the choice is not made on the samples
+// it is reported on.
+func ValidationOutcomes(b *bundles.Bundle, dataset string) ([]bundles.Outcome, error) {
+	splits, err := Splits(b, dataset)
+	if err != nil {
+		return nil, err
+	}
+	if splits.Val.Len() == 0 {
+		return nil, fmt.Errorf("bundle %s: no validation samples: the split holds none out", b.Name)
+	}
+	var g [2]*dnn.Graph
+	for i, which := range []string{bundles.ModelHeavy, bundles.ModelEdge} {
+		raw, err := b.ReadModel(which)
+		if err != nil {
+			return nil, err
+		}
+		if g[i], err = onnx.Decode(raw); err != nil {
+			return nil, fmt.Errorf("bundle %s: %s model: %w", b.Name, which, err)
+		}
+	}
+	_, heavyPred, _, err := dnn.Evaluate(g[0], splits.Val, 0)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: heavy model on the validation set: %w", b.Name, err)
+	}
+	_, edgePred, edgeLogits, err := dnn.Evaluate(g[1], splits.Val, 0)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: edge model on the validation set: %w", b.Name, err)
+	}
+	return Outcomes(splits.Val, b.Classes, heavyPred, edgePred, edgeLogits), nil
+}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/bundles/build"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/plan"
@@ -22,6 +24,7 @@ type TuneOptions struct {
 	SLOs     []string
 	Out      string // the tuned scenario's file
 	Requests int    // > 0: simulate this many requests a step
+	On       string // the split the search replays: val (default) or test
 	JSON     bool
 
 	Stdout io.Writer
@@ -29,13 +32,17 @@ type TuneOptions struct {
 
 // tuneReport is what --json prints.
 type tuneReport struct {
-	Scenario string          `json:"scenario"`
-	Key      string          `json:"key"`
-	Value    string          `json:"value,omitempty"` // empty: no value meets the objectives
-	Out      string          `json:"out,omitempty"`
-	Before   *deploy.Summary `json:"before"` // the scenario as given
-	After    *deploy.Summary `json:"after,omitempty"`
-	Search   *plan.Result    `json:"search"`
+	Scenario string `json:"scenario"`
+	Key      string `json:"key"`
+	Value    string `json:"value,omitempty"` // empty: no value meets the objectives
+	Out      string `json:"out,omitempty"`
+	// On is the split the search replayed: val, the validation split's
+	// outcomes, or test, the bundle's; Before and After are always on the
+	// bundle's test outcomes, as tandem sim reports them.
+	On     string          `json:"on"`
+	Before *deploy.Summary `json:"before"` // the scenario as given
+	After  *deploy.Summary `json:"after,omitempty"`
+	Search *plan.Result    `json:"search"`
 }
 
 func newTune() *cobra.Command {
@@ -51,6 +58,13 @@ more accurate and, under load, slower; tune finds by bisection the point that
 offloads the most while every objective still holds, simulating the scenario at
 each step, and writes the scenario with that value set as FILE.yaml, ready for
 'tandem sim' and 'tandem hil run'.
+
+The search replays the bundle's models' outcomes on the validation split of its
+dataset (--on val, the default; the two models run on it first, which needs the
+dataset installed), so that the point is not chosen on the test samples that
+'tandem sim' then reports it on; the scenario before and after is simulated on
+the bundle's test outcomes, as 'tandem sim' does. --on test searches on those
+(the choice then sees its own report).
 
 Objectives are those of 'tandem plan': mean, p50, p95, p99, max (latency at
 most), accuracy (at least), offload_rate (at most); all must hold and no
@@ -69,6 +83,7 @@ When no value meets the objectives it says so, writes nothing and exits 3.`,
 	f.StringArrayVar(&opts.SLOs, "slo", nil, "objective `METRIC=LIMIT` (repeat: all must hold)")
 	f.StringVar(&opts.Out, "out", "", "write the tuned scenario to `FILE.yaml` (required)")
 	f.IntVar(&opts.Requests, "requests", 0, "simulate `N` requests a step, replacing the scenario's")
+	f.StringVar(&opts.On, "on", "val", "search on the `SPLIT`'s outcomes: val (the dataset's validation split) or test (the bundle's)")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON object instead of tables")
 	return cmd
 }
@@ -100,11 +115,34 @@ func Tune(opts *TuneOptions) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	t, err := plan.Tune(sc, slos, 0)
+	on := opts.On
+	if on == "" {
+		on = "val"
+	}
+	var outcomes []bundles.Outcome
+	switch on {
+	case "val":
+		b, err := bundles.Load(sc.BundleRef())
+		if err != nil {
+			return cli.BadInput(err)
+		}
+		if outcomes, err = build.ValidationOutcomes(b, ""); err != nil {
+			return cli.BadInput(fmt.Errorf("offload tune: --on val: %w (or --on test, which chooses on the test outcomes)", err))
+		}
+	case "test":
+	default:
+		return cli.BadInputf("offload tune: --on %q: want val or test", opts.On)
+	}
+	t, err := plan.TuneOn(sc, slos, 0, outcomes)
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	rep := tuneReport{Scenario: sc.Name, Key: t.Knob.Key, Value: t.Value, Before: before, After: t.At, Search: t.Result}
+	rep := tuneReport{Scenario: sc.Name, Key: t.Knob.Key, Value: t.Value, On: on, Before: before, Search: t.Result}
+	if t.Scenario != nil {
+		if rep.After, err = sim.Simulate(t.Scenario); err != nil {
+			return cli.BadInput(err)
+		}
+	}
 	if t.Scenario != nil {
 		b, err := scenarios.Marshal(t.Scenario)
 		if err != nil {
@@ -141,6 +179,7 @@ func sloString(slos []plan.SLO) string {
 func printTune(w io.Writer, r *tuneReport, slos []plan.SLO) {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 	pct := func(v float64) string { return strconv.FormatFloat(100*v, 'f', 2, 64) + "%" }
+	fmt.Fprintf(w, "searched on the %s outcomes:\n", map[string]string{"val": "validation split's", "test": "bundle's test"}[r.On])
 	fmt.Fprintf(w, "%-10s %-12s %-9s %-9s %-9s %-9s %s\n", "meets", r.Key, "mean ms", "p95 ms", "p99 ms", "accuracy", "offloaded")
 	for _, s := range r.Search.Steps {
 		met := "no"
@@ -155,6 +194,7 @@ func printTune(w io.Writer, r *tuneReport, slos []plan.SLO) {
 		fmt.Fprintf(w, "%s: accuracy %s (over all requests), offloaded %s, mean %s ms, p95 %s ms, p99 %s ms\n",
 			what, pct(s.AccuracyOverRequests), pct(s.OffloadRate), f(l.Mean), f(l.P95), f(l.P99))
 	}
+	fmt.Fprintln(w, "on the bundle's test outcomes, as tandem sim reports:")
 	row("as given", r.Before)
 	if r.After == nil {
 		fmt.Fprintf(w, "%s: no %s meets %s; nothing written\n", r.Scenario, r.Key, sloString(slos))

@@ -12,10 +12,18 @@ import (
 	"github.com/tandem-edge/tandem/scenarios"
 )
 
+// The operating point is chosen on the validation split's outcomes and
+// reported on the test split's; with --on test both are the test's.
 func TestTuneWritesTheScenario(t *testing.T) {
+	for _, on := range []string{"", "test"} {
+		t.Run("on "+on, func(t *testing.T) { tuneWrites(t, on) })
+	}
+}
+
+func tuneWrites(t *testing.T, on string) {
 	out := filepath.Join(t.TempDir(), "tuned.yaml")
 	var stdout bytes.Buffer
-	err := Tune(&TuneOptions{Scenario: "builtin:busy-uplink", SLOs: []string{"p99=150ms"}, Requests: 3000, Out: out, JSON: true, Stdout: &stdout})
+	err := Tune(&TuneOptions{Scenario: "builtin:busy-uplink", SLOs: []string{"p99=150ms"}, Requests: 3000, Out: out, On: on, JSON: true, Stdout: &stdout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,8 +35,18 @@ func TestTuneWritesTheScenario(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the tuned scenario does not load: %v", err)
 	}
-	if got, _ := scenarios.Get(sc, "policy.lambda"); rep.Key != "policy.lambda" || got != rep.Value || rep.After == nil || rep.After.LatencyMS.P99 > 150 {
-		t.Errorf("wrote lambda %s; report %s = %s, p99 after %v", got, rep.Key, rep.Value, rep.After)
+	if got, _ := scenarios.Get(sc, "policy.lambda"); rep.Key != "policy.lambda" || got != rep.Value || rep.After == nil || rep.Search.At.LatencyMS.P99 > 150 {
+		t.Errorf("wrote lambda %s; report %s = %s, p99 where chosen %v", got, rep.Key, rep.Value, rep.Search.At)
+	}
+	want := on
+	if want == "" {
+		want = "val"
+	}
+	// The search's run at the answer is on the tuning split; after is the
+	// tuned scenario on the bundle's test outcomes, the same run only when
+	// the search was on them.
+	if rep.On != want || (want == "test") != (rep.After.LatencyMS == rep.Search.At.LatencyMS) {
+		t.Errorf("on %q: after %+v, where chosen %+v", rep.On, rep.After.LatencyMS, rep.Search.At.LatencyMS)
 	}
 }
 
@@ -43,6 +61,7 @@ func TestTuneRefuses(t *testing.T) {
 		{"no slo", TuneOptions{Scenario: "builtin:default"}, cli.ExitBadInput, "--out and at least one --slo"},
 		{"bad slo", TuneOptions{Scenario: "builtin:default", SLOs: []string{"p97=1ms"}}, cli.ExitBadInput, "p97"},
 		{"nothing to tune", TuneOptions{Scenario: "builtin:edge-only", SLOs: []string{"mean=1ms"}}, cli.ExitBadInput, "no operating point"},
+		{"bad split", TuneOptions{Scenario: "builtin:default", SLOs: []string{"mean=5ms"}, On: "train"}, cli.ExitBadInput, `--on "train": want val or test`},
 		{"unreachable", TuneOptions{Scenario: "builtin:default", SLOs: []string{"mean=0.1ms"}, Requests: 500}, cli.ExitTooManyFailed, "no policy.threshold"},
 	}
 	for _, tc := range cases {
