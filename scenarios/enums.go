@@ -12,6 +12,7 @@ const (
 	PolicyLearned   = offload.KindLearned
 	PolicyOracle    = offload.KindOracle
 	PolicyCostAware = offload.KindCostAware
+	PolicySplit     = offload.KindSplit
 )
 
 // Features of the edge model's output that a threshold policy reads, as

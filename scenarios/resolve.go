@@ -40,6 +40,9 @@ type Inputs struct {
 	RequestBytes, ResponseBytes int
 	LinkBytes                   string
 	Power                       *profiles.Power
+	// HeavyONNX is the bundle's heavy model file, read for a split policy
+	// (whose driver cuts it); nil for other policies.
+	HeavyONNX []byte
 	// Arrivals are the offsets of a trace workload, ascending.
 	Arrivals []time.Duration
 	// Offloader is the learned policy's offloader file, as read, and
@@ -93,7 +96,12 @@ func Resolve(s *Scenario) (*Inputs, error) {
 			if gi.EdgeDevice, err = s.EdgeProfile(g); err != nil {
 				return nil, fmt.Errorf("%s: %s.device: %w", s.File, p, err)
 			}
-			if gi.EdgeModel, err = profileOf(gi.EdgeDevice, b, "edge", &b.Models.Edge); err != nil {
+			// A split runs the heavy model's first layers on the device.
+			which, info := "edge", &b.Models.Edge
+			if s.Policy.Kind == PolicySplit {
+				which, info = "heavy", &b.Models.Heavy
+			}
+			if gi.EdgeModel, err = profileOf(gi.EdgeDevice, b, which, info); err != nil {
 				return nil, fmt.Errorf("%s: %s.device: %w", s.File, p, err)
 			}
 		}
@@ -121,6 +129,11 @@ func Resolve(s *Scenario) (*Inputs, error) {
 		}
 	}
 	in.linkBytes()
+	if s.Policy.Kind == PolicySplit {
+		if in.HeavyONNX, err = b.ReadModel(bundles.ModelHeavy); err != nil {
+			return nil, fmt.Errorf("%s: bundle: %w", s.File, err)
+		}
+	}
 	if s.Workload.Arrival == ArrivalTrace {
 		if in.Arrivals, err = LoadArrivals(s.Path(s.Workload.Trace)); err != nil {
 			return nil, err

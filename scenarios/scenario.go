@@ -181,12 +181,13 @@ type Batching struct {
 
 // Policy chooses, per request, where it is answered.
 type Policy struct {
-	Kind      string  `yaml:"kind"`                // edge-only | cloud-only | random | threshold | learned | oracle | cost-aware
+	Kind      string  `yaml:"kind"`                // edge-only | cloud-only | random | threshold | learned | oracle | cost-aware | split
 	P         float64 `yaml:"p,omitempty"`         // random: offload probability
 	Feature   string  `yaml:"feature,omitempty"`   // threshold: max_prob | margin | entropy
 	Threshold float64 `yaml:"threshold,omitempty"` // threshold: offload when the feature says the edge is less sure than this (max_prob or margin below it, entropy above it); learned: offload at this score, replacing the offloader's own
 	Offloader string  `yaml:"offloader,omitempty"` // learned, cost-aware: path to offloader.json; empty: the bundle's
 	Lambda    float64 `yaml:"lambda,omitempty"`    // cost-aware: accuracy worth a millisecond of expected round trip
+	After     string  `yaml:"after,omitempty"`     // split: the heavy model's node after which the device sends its tensor (tandem split lists them)
 }
 
 // Spec is the policy as the policy core builds it (offload.New).

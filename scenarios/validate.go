@@ -242,6 +242,7 @@ func (pl *Policy) check(c *strictyaml.Checker, s *Scenario) {
 		PolicyThreshold: {"feature", "threshold"},
 		PolicyLearned:   {"offloader?", "threshold?"},
 		PolicyCostAware: {"lambda", "offloader?"},
+		PolicySplit:     {"after"},
 	}
 	keys, ok := needs[pl.Kind]
 	if pl.Kind == "" {
@@ -252,9 +253,9 @@ func (pl *Policy) check(c *strictyaml.Checker, s *Scenario) {
 		c.Errorf(p+".kind", "unknown policy kind %q; want one of %s", pl.Kind, strings.Join(PolicyKinds, ", "))
 		return
 	}
-	given := map[string]bool{"p": pl.P != 0, "feature": pl.Feature != "", "threshold": pl.Threshold != 0, "offloader": pl.Offloader != "", "lambda": pl.Lambda != 0}
+	given := map[string]bool{"p": pl.P != 0, "feature": pl.Feature != "", "threshold": pl.Threshold != 0, "offloader": pl.Offloader != "", "lambda": pl.Lambda != 0, "after": pl.After != ""}
 	zeroOK := map[string]bool{"p": true, "threshold": true, "lambda": true} // 0 is a value, not an omission
-	for _, k := range []string{"p", "feature", "threshold", "offloader", "lambda"} {
+	for _, k := range []string{"p", "feature", "threshold", "offloader", "lambda", "after"} {
 		has := c.Has(p+"."+k, given[k])
 		switch {
 		case slices.Contains(keys, k) && !c.Has(p+"."+k, given[k] || zeroOK[k]):

@@ -28,6 +28,11 @@ func ConfigFor(in *scenarios.Inputs) (Config, error) {
 			cfg.Powers = append(cfg.Powers, g.Power)
 		}
 	}
+	if in.Scenario.Policy.Kind == scenarios.PolicySplit {
+		if err := splitConfig(&cfg, in); err != nil {
+			return cfg, err
+		}
+	}
 	s, err := deploy.SetupFor(in)
 	if err != nil {
 		return cfg, err

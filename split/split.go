@@ -172,3 +172,68 @@ func numel(s []int) int {
 	}
 	return n
 }
+
+// Cut is where a request of g is cut after node After: the cut tensor and
+// each side's share of its device's measured per-layer time.
+type Cut struct {
+	After       string
+	TensorBytes int
+	EdgeShare   float64 // of the edge profile's per-layer time
+	CloudShare  float64 // of the cloud profile's
+}
+
+// CutAfter is g cut after node after, which must be a clean cut point
+// short of the last node (Points lists them).
+func CutAfter(g *dnn.Graph, edge, cloud *profiles.Model, after string) (Cut, error) {
+	points, err := Points(g, edge, cloud, 0, Link{UplinkMbps: 1, DownlinkMbps: 1})
+	if err != nil {
+		return Cut{}, err
+	}
+	var names []string
+	for _, p := range points[1 : len(points)-1] {
+		if p.After == after {
+			eLayers, eSum, _ := layerTimes(g, edge)
+			cLayers, cSum, _ := layerTimes(g, cloud)
+			var e, c time.Duration
+			for i := range g.Nodes {
+				if i < p.Layers {
+					e += eLayers[i]
+				} else {
+					c += cLayers[i]
+				}
+			}
+			return Cut{After: after, TensorBytes: p.TensorBytes, EdgeShare: float64(e) / float64(eSum), CloudShare: float64(c) / float64(cSum)}, nil
+		}
+		names = append(names, p.After)
+	}
+	return Cut{}, fmt.Errorf("split: %s cannot be cut after %q: want one of %v (tandem split lists them with their latencies)", g.Name, after, names)
+}
+
+// Models are the profiles of the two parts of a model cut at c: the
+// device's part, the edge profile's model with every latency (its cold
+// curve included) scaled to its share, and the cloud's, the cloud profile's
+// scaled likewise (its batch curve too), each serving path keeping its
+// overhead over the model.
+func Models(edge, cloud *profiles.Model, c Cut) (device, server *profiles.Model) {
+	d := edge.Stretched(c.EdgeShare)
+	d.Name, d.Layers = edge.Name+" up to "+c.After, nil
+	s := cloud.Stretched(c.CloudShare)
+	s.Name, s.Layers = cloud.Name+" after "+c.After, nil
+	for i := range s.Serving {
+		s.Serving[i].Latency = s.Latency + (cloud.Serving[i].Latency - cloud.Latency)
+	}
+	return &d, &s
+}
+
+// RequestOverhead is what an HTTP request over protocol adds to its tensor
+// and what its answer puts on the wire, as the cloud profile's serving path
+// measured them for inputs of inputBytes; ok is false without such a
+// measurement.
+func RequestOverhead(cloud *profiles.Model, protocol string, inputBytes int) (overhead, response int, ok bool) {
+	for _, s := range cloud.Serving {
+		if s.Protocol == protocol && s.RequestBytes > 0 {
+			return max(s.RequestBytes-inputBytes, 0), s.ResponseBytes, true
+		}
+	}
+	return 0, 0, false
+}

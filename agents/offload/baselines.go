@@ -22,6 +22,15 @@ func (EdgeOnly) Name() string                      { return KindEdgeOnly }
 func (EdgeOnly) EdgeFirst() bool                   { return true }
 func (EdgeOnly) Decide(*Sample, *Context) Decision { return Edge }
 
+// Split sends every request on to the cloud after the device's part: the
+// device runs the heavy model's first layers (what the driver times as its
+// edge stage), the cloud the rest, and the answer is the heavy model's.
+type Split struct{}
+
+func (Split) Name() string                      { return KindSplit }
+func (Split) EdgeFirst() bool                   { return true }
+func (Split) Decide(*Sample, *Context) Decision { return Cloud }
+
 // CloudOnly sends every raw input to the cloud at once; the edge model never
 // runs.
 type CloudOnly struct{}

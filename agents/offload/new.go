@@ -14,10 +14,14 @@ const (
 	KindThreshold = "threshold"
 	KindLearned   = "learned"
 	KindOracle    = "oracle"
+	// KindSplit runs the heavy model's first layers on the device and the
+	// rest in the cloud (a split point): every request goes on after its
+	// device's part, and the cloud's answer stands.
+	KindSplit = "split"
 )
 
 // Kinds lists the policy kinds, in the order messages list them.
-var Kinds = []string{KindEdgeOnly, KindCloudOnly, KindRandom, KindThreshold, KindLearned, KindOracle, KindCostAware}
+var Kinds = []string{KindEdgeOnly, KindCloudOnly, KindRandom, KindThreshold, KindLearned, KindOracle, KindCostAware, KindSplit}
 
 // Spec describes a policy by its kind and the parameters the kind reads,
 // as a scenario's policy section gives them.
@@ -71,6 +75,8 @@ func New(p Spec, opt Options) (Policy, error) {
 		return opt.Learned, nil
 	case KindCostAware:
 		return NewCostAware(opt.Offloader, p.Lambda, opt.Costs)
+	case KindSplit:
+		return Split{}, nil
 	}
-	return nil, fmt.Errorf("offload: unknown policy kind %q (want edge-only, cloud-only, random, threshold, learned, oracle or cost-aware)", p.Kind)
+	return nil, fmt.Errorf("offload: unknown policy kind %q (want edge-only, cloud-only, random, threshold, learned, oracle, cost-aware or split)", p.Kind)
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -473,6 +474,31 @@ func TestSharedEdgeSessions(t *testing.T) {
 		}
 		if got := res.SessionWait.Len(); (got == 60) != tc.shared || (got != 0) != tc.shared {
 			t.Errorf("EdgeSessions %d: %d session waits, want %v", tc.sessions, got, map[bool]string{true: "one per request", false: "none"}[tc.shared])
+		}
+	}
+}
+
+// A real run refuses the keys it cannot honour, naming them.
+func TestCheckRunnable(t *testing.T) {
+	svc := &scenarios.Service{Dist: scenarios.DistExponential, Mean: scenarios.Duration(time.Millisecond)}
+	for _, tc := range []struct {
+		name string
+		edit func(sc *scenarios.Scenario)
+		want string
+	}{
+		{"runnable", func(*scenarios.Scenario) {}, ""},
+		{"edge service", func(sc *scenarios.Scenario) { sc.Edge[0].Service = svc }, "edge.service: hil run runs the edge model for real"},
+		{"second group's service", func(sc *scenarios.Scenario) {
+			sc.Edge = append(sc.Edge, scenarios.Edge{Count: 1, Service: svc})
+		}, "edge[1].service"},
+		{"cloud service", func(sc *scenarios.Scenario) { sc.Cloud.Service = svc }, "cloud.service: hil run runs the heavy model for real"},
+		{"split", func(sc *scenarios.Scenario) { sc.Policy = scenarios.Policy{Kind: scenarios.PolicySplit, After: "gap"} }, "policy.kind split: hil run cannot run a cut model yet"},
+	} {
+		cfg, _ := testConfig(t, scenarios.PolicyThreshold, nil, 0)
+		tc.edit(cfg.Scenario)
+		err := CheckRunnable(cfg.Scenario)
+		if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
 	}
 }

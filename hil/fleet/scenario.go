@@ -39,6 +39,25 @@ func CheckSize(sc *scenarios.Scenario) error {
 	return nil
 }
 
+// CheckRunnable says whether a real run can honour every key of sc: a
+// service-time override replaces a stage's model with a distribution, which
+// only the simulator can draw from, and a split policy needs the heavy
+// model's two sub-graphs, which no bundle carries yet.
+func CheckRunnable(sc *scenarios.Scenario) error {
+	for g := range sc.Edge {
+		if sc.Edge[g].Service != nil {
+			return fmt.Errorf("%s: %s.service: hil run runs the edge model for real; a service-time distribution is the simulator's (tandem sim), remove it to run", sc.File, sc.EdgePath(g))
+		}
+	}
+	if sc.Cloud.Service != nil {
+		return fmt.Errorf("%s: cloud.service: hil run runs the heavy model for real; a service-time distribution is the simulator's (tandem sim), remove it to run", sc.File)
+	}
+	if sc.Policy.Kind == scenarios.PolicySplit {
+		return fmt.Errorf("%s: policy.kind split: hil run cannot run a cut model yet (the bundle carries no sub-graphs); tandem sim and tandem split predict it", sc.File)
+	}
+	return nil
+}
+
 // ScenarioRun is what running a scenario for real needs besides the
 // scenario's resolved inputs.
 type ScenarioRun struct {
@@ -84,6 +103,9 @@ func inputErr(err error) error { return &InputError{Err: err} }
 func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*Result, error) {
 	sc, b := in.Scenario, in.Bundle
 	if err := CheckSize(sc); err != nil {
+		return nil, inputErr(err)
+	}
+	if err := CheckRunnable(sc); err != nil {
 		return nil, inputErr(err)
 	}
 	setup, err := deploy.SetupFor(in)

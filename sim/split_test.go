@@ -1,0 +1,59 @@
+package sim
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tandem-edge/tandem/deploy"
+	"github.com/tandem-edge/tandem/scenarios"
+)
+
+// A split deployment answers with the heavy model, as cloud-only does, on
+// the same requests; cut after the global pooling it sends 256 bytes of
+// features instead of the input, and the device runs nearly all of the
+// model first.
+func TestSplitPolicy(t *testing.T) {
+	run := func(p scenarios.Policy) (*Config, error) {
+		sc, err := scenarios.LoadWith("builtin:default", scenarios.Overrides{Requests: 2000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc.Policy = p
+		in, err := scenarios.Resolve(sc)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := ConfigFor(in)
+		return &cfg, err
+	}
+	cloudCfg, err := run(scenarios.Policy{Kind: scenarios.PolicyCloudOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	splitCfg, err := run(scenarios.Policy{Kind: scenarios.PolicySplit, After: "gap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloud, cut := runCfg(t, cloudCfg), runCfg(t, splitCfg)
+	if cut.OffloadRate != 1 || cut.AccuracyOverRequests != cloud.AccuracyOverRequests || cut.Service.RequestBytes >= cloud.Service.RequestBytes ||
+		cut.LatencyMS.Mean >= cloud.LatencyMS.Mean || cut.Service.EdgeMS <= 0 || splitCfg.CloudModel.Latency >= cloudCfg.CloudModel.Latency {
+		t.Errorf("split after gap: %+v\ncloud-only: %+v", cut, cloud)
+	}
+	if _, err := run(scenarios.Policy{Kind: scenarios.PolicySplit, After: "layer1.0.conv1"}); err == nil ||
+		!strings.Contains(err.Error(), `policy.after: split: resnet20 cannot be cut after "layer1.0.conv1": want one of [conv1 `) {
+		t.Errorf("a cut inside a residual block: %v", err)
+	}
+}
+
+func runCfg(t *testing.T, cfg *Config) *deploy.Summary {
+	t.Helper()
+	s, err := New(*cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := s.Run(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
