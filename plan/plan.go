@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/tandem-edge/tandem/bundles"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -84,6 +85,9 @@ func (o SLO) Met(s *deploy.Summary) bool {
 	return false
 }
 
+// groupless strips an edge group's index from a key ("edge[1].count").
+var groupless = regexp.MustCompile(`\[[0-9]+\]`)
+
 // integerKeys are the numeric keys a search keeps to whole numbers.
 var integerKeys = map[string]bool{
 	"requests": true, "edge.count": true, "edge.concurrency": true, "cloud.servers": true,
@@ -141,7 +145,7 @@ func Search(cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	integer := integerKeys[cfg.Key]
+	integer := integerKeys[groupless.ReplaceAllString(cfg.Key, "")]
 	lo, hi := cfg.Lo, cfg.Hi
 	if lo == 0 || hi == 0 {
 		// The default range is around the scenario's own value.

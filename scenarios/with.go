@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -64,27 +65,78 @@ func describeAssignments(as []Assignment) string {
 	return strings.Join(parts, ", ")
 }
 
+// pathElem is one element of a key path: a key, and an index into the
+// list it holds ("edge[1]"), -1 for none.
+type pathElem struct {
+	key   string
+	index int
+}
+
+// parsePath splits "edge[1].link.rtt" into its elements.
+func parsePath(key string) ([]pathElem, error) {
+	var out []pathElem
+	for _, part := range strings.Split(key, ".") {
+		e := pathElem{key: part, index: -1}
+		if k, rest, ok := strings.Cut(part, "["); ok {
+			n, err := strconv.Atoi(strings.TrimSuffix(rest, "]"))
+			if err != nil || !strings.HasSuffix(rest, "]") || n < 0 {
+				return nil, fmt.Errorf("%q: want KEY[N] with N a whole number", part)
+			}
+			e.key, e.index = k, n
+		}
+		if e.key == "" {
+			return nil, fmt.Errorf("empty key in %q", key)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// element is the index-th element of the list v, where a single mapping
+// counts as a list of one (a group of edge devices written without a
+// list); with no index, v itself unless it is a list of several.
+func element(v *yaml.Node, e pathElem, path string) (*yaml.Node, error) {
+	switch {
+	case e.index < 0 && v.Kind == yaml.SequenceNode && len(v.Content) > 1:
+		return nil, fmt.Errorf("%s is a list of %d; name one, as %s[0]", path, len(v.Content), path)
+	case e.index < 0:
+		if v.Kind == yaml.SequenceNode && len(v.Content) == 1 {
+			return v.Content[0], nil
+		}
+		return v, nil
+	case v.Kind == yaml.SequenceNode && e.index < len(v.Content):
+		return v.Content[e.index], nil
+	case v.Kind == yaml.MappingNode && e.index == 0:
+		return v, nil
+	}
+	n := 1
+	if v.Kind == yaml.SequenceNode {
+		n = len(v.Content)
+	}
+	return nil, fmt.Errorf("%s[%d]: %s has %d", path, e.index, path, n)
+}
+
 // assign sets key a.Key of the mapping root, creating the mappings on its
-// path that are missing.
+// path that are missing (not list elements: those must exist).
 func assign(root *yaml.Node, a Assignment) error {
-	keys := strings.Split(a.Key, ".")
+	path, err := parsePath(a.Key)
+	if err != nil {
+		return err
+	}
 	n := root
-	for i, k := range keys {
-		if k == "" {
-			return fmt.Errorf("empty key in %q", a.Key)
-		}
+	for i, e := range path {
 		if n.Kind != yaml.MappingNode {
-			return fmt.Errorf("%s is not a section of keys", strings.Join(keys[:i], "."))
+			return fmt.Errorf("%s is not a section of keys", strings.Join(keysOf(path[:i]), "."))
 		}
-		last := i == len(keys)-1
+		last := i == len(path)-1
 		at := -1
 		for j := 0; j+1 < len(n.Content); j += 2 {
-			if n.Content[j].Value == k {
+			if n.Content[j].Value == e.key {
 				at = j
 				break
 			}
 		}
-		if last {
+		if last && e.index < 0 {
 			if a.Value == "null" {
 				if at >= 0 {
 					n.Content = append(n.Content[:at], n.Content[at+2:]...)
@@ -98,19 +150,42 @@ func assign(root *yaml.Node, a Assignment) error {
 			if at >= 0 {
 				n.Content[at+1] = v.Content[0]
 			} else {
-				n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, v.Content[0])
+				n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: e.key}, v.Content[0])
 			}
 			return nil
 		}
 		if at < 0 {
+			if e.index >= 0 {
+				return fmt.Errorf("%s: no %s in the scenario", a.Key, e.key)
+			}
 			m := &yaml.Node{Kind: yaml.MappingNode}
-			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, m)
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: e.key}, m)
 			n = m
 			continue
 		}
-		n = n.Content[at+1]
+		if n, err = element(n.Content[at+1], e, joinKeys(path[:i], e.key)); err != nil {
+			return err
+		}
+		if last {
+			return fmt.Errorf("%s is a section, not a value", a.Key)
+		}
 	}
 	return nil
+}
+
+func keysOf(path []pathElem) []string {
+	out := make([]string, len(path))
+	for i, e := range path {
+		out[i] = e.key
+		if e.index >= 0 {
+			out[i] += "[" + strconv.Itoa(e.index) + "]"
+		}
+	}
+	return out
+}
+
+func joinKeys(path []pathElem, key string) string {
+	return strings.Join(append(keysOf(path), key), ".")
 }
 
 // Get returns the value of key in s as its YAML scalar, defaults filled in;
@@ -124,21 +199,27 @@ func Get(s *Scenario, key string) (string, error) {
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return "", err
 	}
+	path, err := parsePath(key)
+	if err != nil {
+		return "", fmt.Errorf("scenarios: %s: %w", key, err)
+	}
 	n := doc.Content[0]
-	for _, k := range strings.Split(key, ".") {
+	for i, e := range path {
 		if n.Kind != yaml.MappingNode {
 			return "", fmt.Errorf("scenarios: %s: not a key of a scenario", key)
 		}
 		var next *yaml.Node
 		for j := 0; j+1 < len(n.Content); j += 2 {
-			if n.Content[j].Value == k {
+			if n.Content[j].Value == e.key {
 				next = n.Content[j+1]
 			}
 		}
 		if next == nil {
 			return "", nil
 		}
-		n = next
+		if n, err = element(next, e, joinKeys(path[:i], e.key)); err != nil {
+			return "", fmt.Errorf("scenarios: %w", err)
+		}
 	}
 	if n.Kind != yaml.ScalarNode {
 		return "", fmt.Errorf("scenarios: %s is a section, not a value", key)

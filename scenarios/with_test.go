@@ -31,6 +31,9 @@ func TestWith(t *testing.T) {
 		{"unknown key", []Assignment{{"edge.cuont", "3"}}, nil, `edge.cuont: unknown key; did you mean "count"?`},
 		{"into a scalar", []Assignment{{"seed.x", "3"}}, nil, "seed is not a section of keys"},
 		{"empty key", []Assignment{{"edge..count", "3"}}, nil, `empty key in "edge..count"`},
+		{"the one group by index", []Assignment{{"edge[0].count", "7"}}, func(s *Scenario) bool { return s.Edge[0].Count == 7 }, ""},
+		{"no second group", []Assignment{{"edge[1].count", "7"}}, nil, "edge[1]: edge has 1"},
+		{"bad index", []Assignment{{"edge[x].count", "7"}}, nil, `"edge[x]": want KEY[N]`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,6 +52,34 @@ func TestWith(t *testing.T) {
 	}
 	if base.Edge[0].Count != 20 {
 		t.Errorf("With changed its argument: edge.count %d", base.Edge[0].Count)
+	}
+}
+
+// In a fleet of several groups a key names its group.
+func TestWithGroups(t *testing.T) {
+	assumeProfiles(t, measuredProfiles...)
+	base, err := Load("builtin:threshold")
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := With(base, Assignment{"edge", "[{count: 2, device: edge-cpu-1t}, {count: 3, device: edge-cpu-1t, rate: 4}]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := With(two, Assignment{"edge[1].rate", "6"}, Assignment{"edge[0].count", "9"})
+	if err != nil || s.Edge[1].Rate != 6 || s.Edge[0].Count != 9 || s.Edge.Devices() != 12 {
+		t.Fatalf("%+v, %v", s, err)
+	}
+	if v, err := Get(s, "edge[1].rate"); v != "6" || err != nil {
+		t.Errorf("edge[1].rate = %q, %v", v, err)
+	}
+	for _, key := range []string{"edge.count"} {
+		if _, err := With(s, Assignment{key, "1"}); err == nil || !strings.Contains(err.Error(), "edge is a list of 2; name one, as edge[0]") {
+			t.Errorf("%s: %v", key, err)
+		}
+		if _, err := Get(s, key); err == nil || !strings.Contains(err.Error(), "edge is a list of 2") {
+			t.Errorf("Get %s: %v", key, err)
+		}
 	}
 }
 
