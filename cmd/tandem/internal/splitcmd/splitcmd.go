@@ -125,14 +125,8 @@ func Run(name string) (*Result, error) {
 		ResponseBytes: scenarios.DefaultResponseBytes}
 	// The serving path measured a request carrying the input: what it
 	// adds to the tensor is what a cut tensor's request carries too.
-	input := 4
-	for _, d := range b.InputShape {
-		input *= d
-	}
-	for _, s := range cloud.Serving {
-		if s.Protocol == sc.Cloud.Protocol && s.RequestBytes > 0 {
-			l.RequestOverhead, l.ResponseBytes = max(s.RequestBytes-input, 0), s.ResponseBytes
-		}
+	if overhead, resp, ok := split.RequestOverhead(cloud, sc.Cloud.Protocol, b.InputBytes()); ok {
+		l.RequestOverhead, l.ResponseBytes = overhead, resp
 	}
 	overhead, _ := deploy.CloudOverhead(cloud, sc.Cloud.Protocol)
 	points, err := split.Points(g, edge, cloud, overhead, l)
