@@ -114,7 +114,7 @@ func (d *Device) check(c *strictyaml.Checker) {
 		d.Models[i].check(c, fmt.Sprintf("models[%d]", i), seen, i)
 	}
 	d.Predictor.check(c)
-	d.Power.check(c, "power")
+	d.Power.Check(c, "power")
 }
 
 func (m *Model) check(c *strictyaml.Checker, p string, seen map[string]int, i int) {

@@ -28,8 +28,9 @@ type Power struct {
 	Source    string  `yaml:"source"` // where the figures come from: a measurement, or a citation
 }
 
-// check validates p at path (e.g. "power").
-func (p *Power) check(c *strictyaml.Checker, path string) {
+// Check validates p as the value of key path of a document ("power" in a
+// profile, "edge.power" in a scenario); a nil p has nothing to check.
+func (p *Power) Check(c *strictyaml.Checker, path string) {
 	if p == nil {
 		return
 	}
@@ -57,10 +58,6 @@ func (p *Power) check(c *strictyaml.Checker, path string) {
 		c.Errorf(path+".source", "required: where the figures come from (the measurement, or the publication cited)")
 	}
 }
-
-// Check validates p as the value of key path of a document; a scenario
-// that carries power figures of its own checks them so.
-func (p *Power) Check(c *strictyaml.Checker, path string) { p.check(c, path) }
 
 // above is a state's draw above idle, or 0 for a state without a figure.
 func (p *Power) above(w float64) float64 { return max(w-p.IdleW, 0) }
