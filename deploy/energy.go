@@ -98,8 +98,8 @@ func (b *Busy) energy(lo, hi int, span float64, requests int64) *Energy {
 	return e
 }
 
-// hours is how long wh watt-hours last at w watts; +Inf (written as 0 in
-// JSON would mislead) is capped at a century.
+// hours is how long wh watt-hours last at w watts, at most a century: a
+// device that draws nothing would last for ever, which JSON cannot write.
 func hours(wh, w float64) float64 {
 	const century = 100 * 365.25 * 24
 	if w <= 0 {
