@@ -89,6 +89,10 @@ func Compare(a, b string) (*Comparison, error) {
 		}
 		c.Metrics = append(c.Metrics, mt)
 	}
+	c.Metrics = append(c.Metrics, groupMetrics(sa, sb)...)
+	if len(sa.Groups) != len(sb.Groups) {
+		c.Notes = append(c.Notes, fmt.Sprintf("different edge groups (%d and %d): compared by name where both have one", len(sa.Groups), len(sb.Groups)))
+	}
 	if sa.Scenario != sb.Scenario {
 		c.Notes = append(c.Notes, fmt.Sprintf("different scenarios: %q and %q", sa.Scenario, sb.Scenario))
 	}
@@ -99,6 +103,45 @@ func Compare(a, b string) (*Comparison, error) {
 		c.Notes = append(c.Notes, fmt.Sprintf("different request counts (%d and %d)", sa.Requests, sb.Requests))
 	}
 	return c, nil
+}
+
+// groupMetrics lines up the figures of the edge groups both summaries
+// have, by name: "group NAME: latency_mean_ms" and the like.
+func groupMetrics(sa, sb *deploy.Summary) []Metric {
+	var out []Metric
+	for _, ga := range sa.Groups {
+		for _, gb := range sb.Groups {
+			if ga.Name != gb.Name {
+				continue
+			}
+			figures := []struct {
+				name string
+				a, b float64
+			}{
+				{"requests", float64(ga.Requests), float64(gb.Requests)},
+				{"accuracy_over_requests", ga.AccuracyOverRequests, gb.AccuracyOverRequests},
+				{"offload_rate", ga.OffloadRate, gb.OffloadRate},
+				{"latency_mean_ms", ga.LatencyMS.Mean, gb.LatencyMS.Mean},
+				{"latency_p95_ms", ga.LatencyMS.P95, gb.LatencyMS.P95},
+				{"latency_p99_ms", ga.LatencyMS.P99, gb.LatencyMS.P99},
+			}
+			if ga.Energy != nil && gb.Energy != nil {
+				figures = append(figures, struct {
+					name string
+					a, b float64
+				}{"energy_per_request_mj", ga.Energy.PerRequestMJ, gb.Energy.PerRequestMJ})
+			}
+			for _, f := range figures {
+				m := Metric{Name: "group " + ga.Name + ": " + f.name, A: f.a, B: f.b, Diff: f.b - f.a}
+				if f.a != 0 {
+					r := (f.b - f.a) / f.a
+					m.Rel = &r
+				}
+				out = append(out, m)
+			}
+		}
+	}
+	return out
 }
 
 // read decodes a summary.json, checking that it is one.

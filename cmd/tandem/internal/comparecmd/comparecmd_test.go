@@ -63,6 +63,39 @@ func TestCompare(t *testing.T) {
 	}
 }
 
+// The edge groups both runs have are compared by name.
+func TestCompareGroups(t *testing.T) {
+	group := func(name string, mean float64, energy *deploy.Energy) deploy.GroupSummary {
+		g := deploy.GroupSummary{Name: name, Requests: 10, Energy: energy}
+		g.LatencyMS.Mean = mean
+		return g
+	}
+	a := write(t, &deploy.Summary{Scenario: "mixed", Mode: deploy.ModeSim, Seed: 1, Requests: 20,
+		Groups: []deploy.GroupSummary{group("boards", 20, &deploy.Energy{PerRequestMJ: 40}), group("fast", 6, nil)}})
+	b := write(t, &deploy.Summary{Scenario: "mixed", Mode: deploy.ModeHIL, Seed: 1, Requests: 20,
+		Groups: []deploy.GroupSummary{group("fast", 9, nil), group("boards", 25, &deploy.Energy{PerRequestMJ: 30})}})
+	c, err := Compare(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Metric{}
+	for _, m := range c.Metrics {
+		got[m.Name] = m
+	}
+	if m := got["group boards: latency_mean_ms"]; m.A != 20 || m.B != 25 || *m.Rel != 0.25 {
+		t.Errorf("boards' mean %+v", m)
+	}
+	if m := got["group fast: latency_mean_ms"]; m.A != 6 || m.B != 9 {
+		t.Errorf("fast's mean %+v", m)
+	}
+	if m := got["group boards: energy_per_request_mj"]; m.Diff != -10 {
+		t.Errorf("boards' energy %+v", m)
+	}
+	if _, ok := got["group fast: energy_per_request_mj"]; ok || len(c.Notes) != 0 {
+		t.Errorf("energy compared without figures, or notes %v", c.Notes)
+	}
+}
+
 func TestCompareNotes(t *testing.T) {
 	a := write(t, &deploy.Summary{Scenario: "default", Mode: deploy.ModeSim, Seed: 1, Requests: 100})
 	b := write(t, &deploy.Summary{Scenario: "burst", Mode: deploy.ModeSim, Seed: 2, Requests: 50})
