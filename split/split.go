@@ -37,6 +37,9 @@ type Point struct {
 	Cloud       time.Duration `json:"cloud_ns"`     // the cloud's share, with the serving path's overhead
 	Downlink    time.Duration `json:"downlink_ns"`  // the answer, and half the round trip each way
 	Total       time.Duration `json:"total_ns"`
+
+	// Each side's share of its device's measured per-layer time.
+	edgeShare, cloudShare float64
 }
 
 // Points returns the latency of an unqueued request cut at every point
@@ -87,6 +90,7 @@ func Points(g *dnn.Graph, edge, cloud *profiles.Model, overhead time.Duration, l
 		}
 		// The layers' part of the back-to-back latency, exactly the whole
 		// of it at either end.
+		p.edgeShare, p.cloudShare = float64(e)/float64(eSum), float64(c)/float64(cSum)
 		p.Edge = time.Duration(int64(e) * int64(edge.Latency) / int64(eSum))
 		if k < len(g.Nodes)-1 {
 			p.TensorBytes = 4 * numel(shapes[tensor])
@@ -192,17 +196,7 @@ func CutAfter(g *dnn.Graph, edge, cloud *profiles.Model, after string) (Cut, err
 	var names []string
 	for _, p := range points[1 : len(points)-1] {
 		if p.After == after {
-			eLayers, eSum, _ := layerTimes(g, edge)
-			cLayers, cSum, _ := layerTimes(g, cloud)
-			var e, c time.Duration
-			for i := range g.Nodes {
-				if i < p.Layers {
-					e += eLayers[i]
-				} else {
-					c += cLayers[i]
-				}
-			}
-			return Cut{After: after, TensorBytes: p.TensorBytes, EdgeShare: float64(e) / float64(eSum), CloudShare: float64(c) / float64(cSum)}, nil
+			return Cut{After: after, TensorBytes: p.TensorBytes, EdgeShare: p.edgeShare, CloudShare: p.cloudShare}, nil
 		}
 		names = append(names, p.After)
 	}

@@ -204,16 +204,13 @@ func (dp *deployer) run(g *dnn.Graph, set *data.Set, heavyPred []int32, t float6
 // builtin:default). Scaling assumes the cold penalty grows with the model's
 // run, as the state a run must reload does.
 func (dp *deployer) candidate(name string, edge time.Duration) *profiles.Model {
-	b := dp.in.Bundle
-	for _, m := range dp.in.EdgeDevice.Models {
-		if m.SHA256 != b.Models.Edge.SHA256 || m.Latency <= 0 {
-			continue
-		}
-		c := m.Stretched(float64(edge) / float64(m.Latency))
-		c.Name, c.Latency, c.Layers, c.Batches, c.Serving = name, edge, nil, nil, nil
-		return &c
+	m, err := dp.in.EdgeDevice.Model(dp.in.Bundle.Models.Edge.SHA256)
+	if err != nil || m.Latency <= 0 {
+		return &profiles.Model{Name: name, Latency: edge}
 	}
-	return &profiles.Model{Name: name, Latency: edge}
+	c := m.Stretched(float64(edge) / float64(m.Latency))
+	c.Name, c.Latency, c.Layers, c.Batches, c.Serving = name, edge, nil, nil, nil
+	return &c
 }
 
 // simulate runs sc with the outcomes and, when not nil, the edge model's

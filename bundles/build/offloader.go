@@ -39,21 +39,40 @@ func ValidationSamples(heavy, edge *dnn.Graph, val *data.Set) ([]offload.Sample,
 	if val.Len() == 0 {
 		return nil, fmt.Errorf("no validation samples: the split holds none out for validation")
 	}
-	_, heavyPred, _, err := dnn.Evaluate(heavy, val, 0)
+	outs, err := pairOutcomes(heavy, edge, val, "validation")
 	if err != nil {
-		return nil, fmt.Errorf("heavy model on the validation set: %w", err)
+		return nil, err
 	}
-	_, edgePred, edgeLogits, err := dnn.Evaluate(edge, val, 0)
+	return offload.FromOutcomes(outs), nil
+}
+
+// pairOutcomes runs both models on set (named what, for messages) and
+// returns their outcomes, as outcomes.csv holds them.
+func pairOutcomes(heavy, edge *dnn.Graph, set *data.Set, what string) ([]bundles.Outcome, error) {
+	_, heavyPred, _, err := dnn.Evaluate(heavy, set, 0)
 	if err != nil {
-		return nil, fmt.Errorf("edge model on the validation set: %w", err)
+		return nil, fmt.Errorf("heavy model on the %s set: %w", what, err)
 	}
-	classes := len(edgeLogits) / val.Len()
-	out := make([]offload.Sample, val.Len())
-	for i := range out {
-		y := val.Y[i]
-		out[i] = offload.NewSample(edgeLogits[i*classes:(i+1)*classes], edgePred[i] == y, heavyPred[i] == y)
+	_, edgePred, edgeLogits, err := dnn.Evaluate(edge, set, 0)
+	if err != nil {
+		return nil, fmt.Errorf("edge model on the %s set: %w", what, err)
 	}
-	return out, nil
+	return Outcomes(set, len(edgeLogits)/set.Len(), heavyPred, edgePred, edgeLogits), nil
+}
+
+// decodeModels decodes bundle b's heavy and edge models.
+func decodeModels(b *bundles.Bundle) (heavy, edge *dnn.Graph, err error) {
+	var g [2]*dnn.Graph
+	for i, which := range []string{bundles.ModelHeavy, bundles.ModelEdge} {
+		raw, err := b.ReadModel(which)
+		if err != nil {
+			return nil, nil, err
+		}
+		if g[i], err = onnx.Decode(raw); err != nil {
+			return nil, nil, fmt.Errorf("bundle %s: %s model: %w", b.Name, which, err)
+		}
+	}
+	return g[0], g[1], nil
 }
 
 // TrainOffloader trains an offloader for bundle b on the validation split of
@@ -79,18 +98,12 @@ func TrainOffloader(b *bundles.Bundle, cfg OffloaderConfig) (*offload.Offloader,
 	if err != nil {
 		return nil, nil, err
 	}
-	models := map[string]*dnn.Graph{}
-	for _, which := range []string{bundles.ModelHeavy, bundles.ModelEdge} {
-		raw, err := b.ReadModel(which)
-		if err != nil {
-			return nil, nil, err
-		}
-		if models[which], err = onnx.Decode(raw); err != nil {
-			return nil, nil, fmt.Errorf("bundle %s: %s model: %w", b.Name, which, err)
-		}
+	heavy, edge, err := decodeModels(b)
+	if err != nil {
+		return nil, nil, err
 	}
 	logf(cfg.Log, "running both models on %d validation samples", splits.Val.Len())
-	samples, err := ValidationSamples(models[bundles.ModelHeavy], models[bundles.ModelEdge], splits.Val)
+	samples, err := ValidationSamples(heavy, edge, splits.Val)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bundle %s: %w", b.Name, err)
 	}
@@ -101,14 +114,14 @@ func TrainOffloader(b *bundles.Bundle, cfg OffloaderConfig) (*offload.Offloader,
 	test := offload.FromOutcomes(b.Outcomes)
 	if cfg.Train.Embedding {
 		logf(cfg.Log, "running the edge model to its features on %d validation and %d test samples", splits.Val.Len(), len(test))
-		if err := embed(models[bundles.ModelEdge], splits.Val, samples, nil); err != nil {
+		if err := embed(edge, splits.Val, samples, nil); err != nil {
 			return nil, nil, fmt.Errorf("bundle %s: %w", b.Name, err)
 		}
 		idx := make([]int, len(b.Outcomes))
 		for i, o := range b.Outcomes {
 			idx[i] = o.Sample
 		}
-		if err := embed(models[bundles.ModelEdge], splits.Test, test, idx); err != nil {
+		if err := embed(edge, splits.Test, test, idx); err != nil {
 			return nil, nil, fmt.Errorf("bundle %s: %w", b.Name, err)
 		}
 	}
@@ -320,23 +333,13 @@ func ValidationOutcomes(b *bundles.Bundle, dataset string) ([]bundles.Outcome, e
 	if splits.Val.Len() == 0 {
 		return nil, fmt.Errorf("bundle %s: no validation samples: the split holds none out", b.Name)
 	}
-	var g [2]*dnn.Graph
-	for i, which := range []string{bundles.ModelHeavy, bundles.ModelEdge} {
-		raw, err := b.ReadModel(which)
-		if err != nil {
-			return nil, err
-		}
-		if g[i], err = onnx.Decode(raw); err != nil {
-			return nil, fmt.Errorf("bundle %s: %s model: %w", b.Name, which, err)
-		}
-	}
-	_, heavyPred, _, err := dnn.Evaluate(g[0], splits.Val, 0)
+	heavy, edge, err := decodeModels(b)
 	if err != nil {
-		return nil, fmt.Errorf("bundle %s: heavy model on the validation set: %w", b.Name, err)
+		return nil, err
 	}
-	_, edgePred, edgeLogits, err := dnn.Evaluate(g[1], splits.Val, 0)
+	outs, err := pairOutcomes(heavy, edge, splits.Val, "validation")
 	if err != nil {
-		return nil, fmt.Errorf("bundle %s: edge model on the validation set: %w", b.Name, err)
+		return nil, fmt.Errorf("bundle %s: %w", b.Name, err)
 	}
-	return Outcomes(splits.Val, b.Classes, heavyPred, edgePred, edgeLogits), nil
+	return outs, nil
 }

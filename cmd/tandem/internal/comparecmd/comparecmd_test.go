@@ -34,10 +34,7 @@ func TestCompare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]Metric{}
-	for _, m := range c.Metrics {
-		got[m.Name] = m
-	}
+	got := byName(c)
 	rel := func(name string) float64 {
 		if got[name].Rel == nil {
 			t.Fatalf("%s has no relative difference", name)
@@ -78,10 +75,7 @@ func TestCompareGroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]Metric{}
-	for _, m := range c.Metrics {
-		got[m.Name] = m
-	}
+	got := byName(c)
 	if m := got["group boards: latency_mean_ms"]; m.A != 20 || m.B != 25 || *m.Rel != 0.25 {
 		t.Errorf("boards' mean %+v", m)
 	}
@@ -94,6 +88,15 @@ func TestCompareGroups(t *testing.T) {
 	if _, ok := got["group fast: energy_per_request_mj"]; ok || len(c.Notes) != 0 {
 		t.Errorf("energy compared without figures, or notes %v", c.Notes)
 	}
+}
+
+// byName indexes a comparison's metrics by name.
+func byName(c *Comparison) map[string]Metric {
+	got := map[string]Metric{}
+	for _, m := range c.Metrics {
+		got[m.Name] = m
+	}
+	return got
 }
 
 func TestCompareNotes(t *testing.T) {

@@ -105,11 +105,11 @@ func Run(name string) (*Result, error) {
 		return nil, cli.BadInput(fmt.Errorf("%s: cloud.device: %w", sc.File, err))
 	}
 	heavy := &b.Models.Heavy
-	edge, err := modelOf(edgeDev, heavy.SHA256)
+	edge, err := heavyOn(edgeDev, heavy.SHA256)
 	if err != nil {
 		return nil, cli.BadInput(fmt.Errorf("%s: %s.device: %w", sc.File, sc.EdgePath(0), err))
 	}
-	cloud, err := modelOf(cloudDev, heavy.SHA256)
+	cloud, err := heavyOn(cloudDev, heavy.SHA256)
 	if err != nil {
 		return nil, cli.BadInput(fmt.Errorf("%s: cloud.device: %w", sc.File, err))
 	}
@@ -136,12 +136,10 @@ func Run(name string) (*Result, error) {
 	return &Result{Scenario: sc.Name, Model: b.Name + "/heavy", Points: points, Best: split.Best(points)}, nil
 }
 
-// modelOf is the profile's entry for the model file of sum.
-func modelOf(d *profiles.Device, sum string) (*profiles.Model, error) {
-	for i := range d.Models {
-		if d.Models[i].SHA256 == sum {
-			return &d.Models[i], nil
-		}
+// heavyOn is the profile's entry for the heavy model file of sum.
+func heavyOn(d *profiles.Device, sum string) (*profiles.Model, error) {
+	if m, err := d.Model(sum); err == nil {
+		return m, nil
 	}
 	return nil, fmt.Errorf("profile %s has not measured the bundle's heavy model (sha256 %.12s…): profile it there with tandem profile --add-to", d.Name, sum)
 }
