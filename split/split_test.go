@@ -79,3 +79,61 @@ func TestPointsRefusesAnotherModelsProfile(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+func TestPartsComposeToTheModel(t *testing.T) {
+	g, err := dnn.Zoo("resnet", []int{1, 28, 28}, 10, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.InputMean, g.InputStd = []float32{0.3}, []float32{0.4}
+	const n = 3
+	x := make([]float32, n*28*28)
+	for i := range x {
+		x[i] = float32(i%97) / 97
+	}
+	whole := forward(t, g, x, n)
+	points, err := Points(g, profileOf(g, time.Millisecond), profileOf(g, time.Millisecond), 0, Link{UplinkMbps: 1, DownlinkMbps: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range points[1 : len(points)-1] {
+		device, cloud, err := Parts(g, p.After)
+		if err != nil {
+			t.Fatalf("cut after %s: %v", p.After, err)
+		}
+		if device.Classes*4 != p.TensorBytes || cloud.Classes != g.Classes || cloud.InputMean != nil {
+			t.Errorf("cut after %s: device gives %d values, cloud %d logits, want %d bytes and %d", p.After, device.Classes, cloud.Classes, p.TensorBytes, g.Classes)
+		}
+		// The cloud's part takes the device's raw output: no normalisation
+		// between the two.
+		got := forward(t, cloud, forward(t, device, x, n), n)
+		for i := range whole {
+			if d := got[i] - whole[i]; d > 1e-4 || d < -1e-4 {
+				t.Fatalf("cut after %s: logit %d is %g, the whole model's %g", p.After, i, got[i], whole[i])
+			}
+		}
+	}
+	inside := "" // a node inside a residual block, whose input is still read past it
+	for _, nd := range g.Nodes {
+		if strings.Contains(nd.Name, "layer") && strings.Contains(nd.Name, "conv") {
+			inside = nd.Name
+			break
+		}
+	}
+	for _, bad := range []string{"nope", g.Output(), inside} {
+		if _, _, err := Parts(g, bad); err == nil {
+			t.Errorf("cut after %q: no error", bad)
+		}
+	}
+}
+
+func forward(t *testing.T, g *dnn.Graph, x []float32, n int) []float32 {
+	t.Helper()
+	net, err := dnn.NewNet(g, n)
+	if err != nil {
+		t.Fatalf("%s: %v", g.Name, err)
+	}
+	out := make([]float32, n*g.Classes)
+	net.Forward(out, x, n, false)
+	return out
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -46,6 +47,11 @@ type Config struct {
 	// device slots than that, the slots share them, and a run that finds
 	// none free waits (Result.SessionWait). 0: one per slot, never shared.
 	EdgeSessions int
+	// CutValues, when above 0, makes the edge model a split deployment's
+	// device part (split.Parts), which gives CutValues values a sample:
+	// they, not the input, cross the link, the cloud runs the rest of the
+	// model, and no policy is asked, every request going on.
+	CutValues int
 	// EdgeSlowdown, when above 1, emulates a device that many times
 	// slower than this host: each edge run holds its slot for
 	// EdgeSlowdown times as long as it took (the edge profile's
@@ -288,7 +294,7 @@ func (r *run) failed() bool {
 
 // work serves a device's queue on one edge slot.
 func (r *run) work(d *device) {
-	logits := make([]float32, r.cfg.Classes)
+	logits := make([]float32, max(r.cfg.Classes, r.cfg.CutValues))
 	for a := range d.queue {
 		if r.failed() {
 			continue // drain
@@ -322,6 +328,15 @@ func (r *run) work(d *device) {
 				waitUntil(r.ctx, began.Add(time.Duration(k*float64(time.Since(began)))), r.spin)
 			}
 			rec.Edge = time.Since(began)
+			r.mu.Lock()
+			d.edgeBusy += rec.Edge
+			r.mu.Unlock()
+			if n := r.cfg.CutValues; n > 0 {
+				// The cut tensor goes on; the slot's buffer is the next run's.
+				cut := slices.Clone(logits[:n])
+				r.cloudWG.Go(func() { r.offload(d, rec, cut, o.Label, arrived) })
+				continue
+			}
 			pred := dnn.Argmax(logits)
 			s := offload.NewSample(logits, pred == o.Label, o.CloudCorrect())
 			r.mu.Lock()
@@ -333,9 +348,6 @@ func (r *run) work(d *device) {
 			d.policyMu.Lock()
 			rec.Decision = d.policy.Decide(&s, &ctx)
 			d.policyMu.Unlock()
-			r.mu.Lock()
-			d.edgeBusy += rec.Edge
-			r.mu.Unlock()
 			if rec.Decision == offload.Edge {
 				rec.Correct = pred == o.Label
 				rec.Latency = time.Since(arrived)

@@ -492,7 +492,6 @@ func TestCheckRunnable(t *testing.T) {
 			sc.Edge = append(sc.Edge, scenarios.Edge{Count: 1, Service: svc})
 		}, "edge[1].service"},
 		{"cloud service", func(sc *scenarios.Scenario) { sc.Cloud.Service = svc }, "cloud.service: hil run runs the heavy model for real"},
-		{"split", func(sc *scenarios.Scenario) { sc.Policy = scenarios.Policy{Kind: scenarios.PolicySplit, After: "gap"} }, "policy.kind split: hil run cannot run a cut model yet"},
 	} {
 		cfg, _ := testConfig(t, scenarios.PolicyThreshold, nil, 0)
 		tc.edit(cfg.Scenario)

@@ -14,11 +14,13 @@ import (
 	"github.com/tandem-edge/tandem/bundles/build"
 	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/dnn/data"
+	"github.com/tandem-edge/tandem/dnn/onnx"
 	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/hil/kernlink"
 	"github.com/tandem-edge/tandem/hil/oip"
 	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/scenarios"
+	"github.com/tandem-edge/tandem/split"
 )
 
 // MaxDevices bounds the fleet one process drives: a device is a queue and a
@@ -41,8 +43,7 @@ func CheckSize(sc *scenarios.Scenario) error {
 
 // CheckRunnable says whether a real run can honour every key of sc: a
 // service-time override replaces a stage's model with a distribution, which
-// only the simulator can draw from, and a split policy needs the heavy
-// model's two sub-graphs, which no bundle carries yet.
+// only the simulator can draw from.
 func CheckRunnable(sc *scenarios.Scenario) error {
 	for g := range sc.Edge {
 		if sc.Edge[g].Service != nil {
@@ -51,9 +52,6 @@ func CheckRunnable(sc *scenarios.Scenario) error {
 	}
 	if sc.Cloud.Service != nil {
 		return fmt.Errorf("%s: cloud.service: hil run runs the heavy model for real; a service-time distribution is the simulator's (tandem sim), remove it to run", sc.File)
-	}
-	if sc.Policy.Kind == scenarios.PolicySplit {
-		return fmt.Errorf("%s: policy.kind split: hil run cannot run a cut model yet (the bundle carries no sub-graphs); tandem sim and tandem split predict it", sc.File)
 	}
 	return nil
 }
@@ -124,6 +122,13 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 	if err != nil {
 		return nil, inputErr(err)
 	}
+	var cut *cutModels
+	if sc.Policy.Kind == scenarios.PolicySplit {
+		if cut, err = cutFor(in); err != nil {
+			return nil, inputErr(err)
+		}
+		edgeFile = cut.device
+	}
 	probe, err := hil.OpenBytes(b.Name+"/edge", edgeFile, hil.Options{IntraOpThreads: 1})
 	if err != nil {
 		return nil, inputErr(err)
@@ -183,6 +188,10 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 			cfg.Powers = append(cfg.Powers, g.Power)
 		}
 	}
+	if cut != nil {
+		cfg.CutValues = cut.values
+		cfg.RequestBytes, cfg.ResponseBytes = cut.deployment.RequestBytes, cut.deployment.ResponseBytes
+	}
 	if run.Progress != nil {
 		cfg.Progress = func(ended, failed int) { run.Progress(ended, failed, len(arrivals)) }
 	}
@@ -190,8 +199,12 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 	// told before the dataset is read.
 	if sc.Policy.Kind != scenarios.PolicyEdgeOnly {
 		if run.Cloud != nil {
-			if err := run.Cloud.Expect(probe.SampleShape(), b.Classes); err != nil {
-				return nil, inputErr(fmt.Errorf("the cloud: %w (bundle %s)", err, b.Name))
+			shape, what := probe.SampleShape(), "bundle "+b.Name
+			if cut != nil {
+				shape, what = cut.shape, fmt.Sprintf("bundle %s's heavy model from %s on: tandem split --parts writes it", b.Name, cut.deployment.Cut.After)
+			}
+			if err := run.Cloud.Expect(shape, b.Classes); err != nil {
+				return nil, inputErr(fmt.Errorf("the cloud: %w (%s)", err, what))
 			}
 			cfg.Cloud = run.Cloud
 		} else {
@@ -199,7 +212,7 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 			if model == "" {
 				model = "heavy"
 			}
-			pool, err := startPool(ctx, in, probe, model, kernel)
+			pool, err := startPool(ctx, in, probe, model, kernel, cut)
 			if err != nil {
 				return nil, err
 			}
@@ -255,7 +268,7 @@ type pool struct {
 // server runs the model on as many threads as the cloud device's profile
 // was measured with, so that the run is the deployment the simulator
 // predicts from that profile.
-func startPool(ctx context.Context, in *scenarios.Inputs, edge *hil.Session, model string, kernel []kernlink.Link) (*pool, error) {
+func startPool(ctx context.Context, in *scenarios.Inputs, edge *hil.Session, model string, kernel []kernlink.Link, cut *cutModels) (*pool, error) {
 	b, sc := in.Bundle, in.Scenario
 	threads := 1
 	if in.CloudDevice != nil {
@@ -264,6 +277,9 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edge *hil.Session, mod
 	heavy, err := b.ReadModel(bundles.ModelHeavy)
 	if err != nil {
 		return nil, inputErr(err)
+	}
+	if cut != nil {
+		heavy = cut.cloud
 	}
 	var models []oip.Model
 	var sessions []*hil.Session
@@ -281,10 +297,11 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edge *hil.Session, mod
 		sessions, models = append(sessions, s), append(models, s)
 	}
 	// The edge device sends the input it normalised for its own model;
-	// the heavy model must expect the same.
+	// the heavy model must expect the same. A split's device part is the
+	// heavy model's own beginning.
 	em, es, _ := edge.Normalization()
 	hm, hs, _ := sessions[0].Normalization()
-	if !slices.Equal(em, hm) || !slices.Equal(es, hs) {
+	if cut == nil && (!slices.Equal(em, hm) || !slices.Equal(es, hs)) {
 		closeAll()
 		return nil, inputErr(fmt.Errorf("bundle %s: its edge and heavy models normalise inputs differently (mean %v std %v against %v %v)", b.Name, em, es, hm, hs))
 	}
@@ -422,4 +439,32 @@ func slotsOf(sc *scenarios.Scenario) int {
 		n += e.Count * max(e.Concurrency, 1)
 	}
 	return n
+}
+
+// cutModels are a split deployment's two parts (split.Parts), encoded as
+// ONNX for the devices and the server pool.
+type cutModels struct {
+	deployment    *split.Deployment
+	device, cloud []byte
+	values        int   // the device part's output, a sample
+	shape         []int // the cloud part's input, a sample
+}
+
+func cutFor(in *scenarios.Inputs) (*cutModels, error) {
+	d, err := split.For(in)
+	if err != nil {
+		return nil, err
+	}
+	dev, cloud, err := split.Parts(d.Heavy, d.Cut.After)
+	if err != nil {
+		return nil, err
+	}
+	c := &cutModels{deployment: d, values: dev.Classes, shape: cloud.InputShape}
+	if c.device, err = onnx.Encode(dev); err != nil {
+		return nil, err
+	}
+	if c.cloud, err = onnx.Encode(cloud); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

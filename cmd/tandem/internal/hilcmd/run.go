@@ -85,6 +85,12 @@ URL it sends to a running server that speaks the Open Inference Protocol: 'tande
 hil serve' on another machine, or Triton or KServe serving the bundle's heavy
 model.
 
+A split scenario (policy.kind split, after: NODE) runs the heavy model cut in
+two: each device runs its first layers up to NODE, the cut tensor crosses the
+link, and the server runs the rest. The run cuts the bundle's heavy model itself
+(as 'tandem split --parts' writes the two parts); a --cloud server must serve
+the rest, cloud.onnx.
+
 Writes DIR/summary.json (mode "hil") and DIR/requests.csv, the schema 'tandem sim'
 writes, so 'tandem compare' can say how far the simulation was off. The run takes
 real time: the scenario's requests at its rates (--requests shortens it). The held

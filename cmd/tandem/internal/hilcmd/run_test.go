@@ -28,18 +28,37 @@ import (
 	"github.com/tandem-edge/tandem/hil/hiltest"
 	"github.com/tandem-edge/tandem/hil/kernlink"
 	"github.com/tandem-edge/tandem/hil/oip"
+	"github.com/tandem-edge/tandem/scenarios"
 )
 
 // TestRunMatchesSim runs builtin:default for real and checks, request by
 // request, that it made the simulator's requests and decisions and got the
-// answers the bundle's outcomes say the models give.
+// answers the bundle's outcomes say the models give; and the same of the
+// scenario split after the heavy model's last stage, whose real answers
+// come from the two parts the run cut the heavy model into.
 func TestRunMatchesSim(t *testing.T) {
 	for _, shaper := range []string{fleet.ShaperProcess, fleet.ShaperKernel} {
-		t.Run(shaper, func(t *testing.T) { testRunMatchesSim(t, shaper) })
+		t.Run(shaper, func(t *testing.T) { testRunMatchesSim(t, "builtin:default", shaper) })
 	}
+	t.Run("split", func(t *testing.T) {
+		def, err := scenarios.Load("builtin:default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		def.Name, def.Policy = "split", scenarios.Policy{Kind: scenarios.PolicySplit, After: "layer3.2.relu2"}
+		b, err := scenarios.Marshal(def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := filepath.Join(t.TempDir(), "split.yaml")
+		if err := os.WriteFile(sc, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		testRunMatchesSim(t, sc, fleet.ShaperProcess)
+	})
 }
 
-func testRunMatchesSim(t *testing.T, shaper string) {
+func testRunMatchesSim(t *testing.T, scenario, shaper string) {
 	hiltest.RequireORT(t)
 	datatest.Load(t, data.FashionMNIST)
 	if testing.Short() {
@@ -51,11 +70,11 @@ func testRunMatchesSim(t *testing.T, shaper string) {
 	dir := t.TempDir()
 	hilOut, simOut := filepath.Join(dir, "hil"), filepath.Join(dir, "sim")
 	var stdout, stderr bytes.Buffer
-	err := Run(context.Background(), &RunOptions{Scenario: "builtin:default", Requests: 150, Out: hilOut, Model: "heavy", Shaper: shaper, Stdout: &stdout, Stderr: &stderr})
+	err := Run(context.Background(), &RunOptions{Scenario: scenario, Requests: 150, Out: hilOut, Model: "heavy", Shaper: shaper, Stdout: &stdout, Stderr: &stderr})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
-	if err := simcmd.Run(&simcmd.Options{Scenario: "builtin:default", Requests: 150, Out: simOut, Stdout: io.Discard}); err != nil {
+	if err := simcmd.Run(&simcmd.Options{Scenario: scenario, Requests: 150, Out: simOut, Stdout: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
 	hilRows, simRows := readCSV(t, filepath.Join(hilOut, "requests.csv")), readCSV(t, filepath.Join(simOut, "requests.csv"))

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/deploy"
+	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/onnx"
 	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/scenarios"
@@ -28,11 +30,17 @@ type Result struct {
 	Model    string        `json:"model"`
 	Points   []split.Point `json:"points"`
 	Best     split.Point   `json:"best"`
+
+	heavy *dnn.Graph
+	after string // the scenario's policy.after, for a split policy
 }
 
 // NewCmd builds `tandem split`.
 func NewCmd() *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON     bool
+		parts, cut string
+	)
 	cmd := &cobra.Command{
 		Use:   "split [SCENARIO]",
 		Short: "Where to cut the heavy model between the edge device and the cloud",
@@ -50,18 +58,34 @@ latency; cold runs and queueing are left out.
 The first edge group's device and link are used; the edge profile must have
 measured the heavy model (the built-in edge-cpu-1t has), and a trace link is
 taken at its mean rate. Accuracy is the heavy model's at every cut.
-SCENARIO defaults to builtin:default.`,
+SCENARIO defaults to builtin:default.
+
+With --parts DIR it writes the two models a cut deployment runs instead:
+DIR/device.onnx, the heavy model up to the cut (its input normalised as the
+heavy model's, its output the cut tensor, flattened), and DIR/cloud.onnx, the
+rest (the cut tensor in, the logits out). The cut is --after NODE, else the
+scenario's policy.after where its policy is split, else the fastest point
+between the ends. 'tandem hil run' cuts the model the same way itself; serve
+cloud.onnx ('tandem hil serve') where a split scenario's run reaches a --cloud
+server.`,
 		Example: `  tandem split builtin:default
-  tandem split docs/fidelity/slow-board.yaml --json`,
+  tandem split docs/fidelity/slow-board.yaml --json
+  tandem split mine.yaml --after gap --parts out/parts`,
 		Args: cli.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := "builtin:default"
 			if len(args) == 1 {
 				name = args[0]
 			}
+			if cut != "" && parts == "" {
+				return cli.BadInputf("--after names the cut --parts writes; without --parts every cut is listed")
+			}
 			r, err := Run(name)
 			if err != nil {
 				return err
+			}
+			if parts != "" {
+				return writeParts(cmd.OutOrStdout(), r, cut, parts)
 			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
@@ -75,6 +99,8 @@ SCENARIO defaults to builtin:default.`,
 		return cli.BadInputf("%s: %v (see '%s --help')", c.CommandPath(), err, c.CommandPath())
 	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
+	cmd.Flags().StringVar(&parts, "parts", "", "write the cut model's two parts into `DIR` (device.onnx, cloud.onnx) instead of the table")
+	cmd.Flags().StringVar(&cut, "after", "", "with --parts, cut after `NODE` (one of the points the table lists)")
 	return cmd
 }
 
@@ -133,7 +159,48 @@ func Run(name string) (*Result, error) {
 	if err != nil {
 		return nil, cli.BadInput(err)
 	}
-	return &Result{Scenario: sc.Name, Model: b.Name + "/heavy", Points: points, Best: split.Best(points)}, nil
+	r := &Result{Scenario: sc.Name, Model: b.Name + "/heavy", Points: points, Best: split.Best(points), heavy: g}
+	if sc.Policy.Kind == scenarios.PolicySplit {
+		r.after = sc.Policy.After
+	}
+	return r, nil
+}
+
+// writeParts writes the two parts of r's model cut after node after (see
+// the command's help for the default) into dir, both or neither.
+func writeParts(w io.Writer, r *Result, after, dir string) error {
+	if after == "" {
+		after = r.after
+	}
+	if after == "" {
+		if r.Best.After == "" || r.Best.TensorBytes == 0 {
+			return cli.BadInputf("%s: the fastest point is an end (%s), not a cut: name one with --after", r.Scenario, endName(r.Best))
+		}
+		after = r.Best.After
+	}
+	device, cloud, err := split.Parts(r.heavy, after)
+	if err != nil {
+		return cli.BadInput(fmt.Errorf("--after: %w", err))
+	}
+	files := map[string][]byte{}
+	for name, g := range map[string]*dnn.Graph{"device.onnx": device, "cloud.onnx": cloud} {
+		if files[name], err = onnx.Encode(g); err != nil {
+			return err
+		}
+	}
+	if err := cli.WriteFiles(dir, files); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "wrote %s (%s up to %s: %d values out a sample) and %s (the rest: input %v)\n",
+		filepath.Join(dir, "device.onnx"), r.Model, after, device.Classes, filepath.Join(dir, "cloud.onnx"), cloud.InputShape)
+	return err
+}
+
+func endName(p split.Point) string {
+	if p.After == "" {
+		return "cloud-only"
+	}
+	return "edge-only"
 }
 
 // heavyOn is the profile's entry for the heavy model file of sum.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
+	"github.com/tandem-edge/tandem/dnn/onnx"
 	"github.com/tandem-edge/tandem/profiles"
 )
 
@@ -55,5 +56,41 @@ func TestMissingHeavyProfile(t *testing.T) {
 	_, err = Run(filepath.Join(dir, "s.yaml"))
 	if err == nil || cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), "has not measured the bundle's heavy model") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// --parts writes both parts of the cut or, for a point that is not a cut,
+// neither.
+func TestWriteParts(t *testing.T) {
+	r, err := Run("builtin:default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "parts")
+	var out bytes.Buffer
+	if err := writeParts(&out, r, "layer2.2.relu2", dir); err != nil {
+		t.Fatal(err)
+	}
+	device, err := onnx.ReadFile(filepath.Join(dir, "device.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloud, err := onnx.ReadFile(filepath.Join(dir, "cloud.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cloud.InputShape, []int{32, 14, 14}) || device.Classes != 32*14*14 || cloud.Classes != 10 {
+		t.Errorf("device gives %d values, cloud takes %v and gives %d", device.Classes, cloud.InputShape, cloud.Classes)
+	}
+	// The built-in default's fastest point is edge-only: no cut to write.
+	bad := filepath.Join(t.TempDir(), "none")
+	for _, after := range []string{"", "layer2.2.conv1", "fc"} {
+		err := writeParts(&out, r, after, bad)
+		if cli.ExitCode(err) != cli.ExitBadInput {
+			t.Errorf("--after %q: %v, want a bad-input error", after, err)
+		}
+		if _, err := os.Stat(bad); !os.IsNotExist(err) {
+			t.Errorf("--after %q: %s exists after the error", after, bad)
+		}
 	}
 }
