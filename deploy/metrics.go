@@ -59,7 +59,28 @@ type Summary struct {
 	// Groups break the run down by edge group, in the scenario's order;
 	// absent for a fleet of one group.
 	Groups []GroupSummary `json:"groups,omitempty"`
+
+	// Cut is where a split deployment (policy.kind split) cut the heavy
+	// model; absent for every other policy.
+	Cut *Cut `json:"cut,omitempty"`
 }
+
+// Cut is a split deployment's cut: after which node of the heavy model the
+// device sends its tensor, that tensor's size, and who chose the node:
+// "scenario" (its policy.after) or "fastest" (the cut the profiles' per-layer
+// times and the link say is fastest for an unqueued request, policy.after
+// left out).
+type Cut struct {
+	After       string `json:"after"`
+	TensorBytes int    `json:"tensor_bytes"`
+	Chosen      string `json:"chosen"`
+}
+
+// Who chose a Cut.
+const (
+	CutByScenario = "scenario"
+	CutFastest    = "fastest"
+)
 
 // LatencyMS is a latency distribution in milliseconds. Percentiles are
 // nearest-rank: the smallest latency at or above which lies the given share

@@ -187,7 +187,7 @@ type Policy struct {
 	Threshold float64 `yaml:"threshold,omitempty"` // threshold: offload when the feature says the edge is less sure than this (max_prob or margin below it, entropy above it); learned: offload at this score, replacing the offloader's own
 	Offloader string  `yaml:"offloader,omitempty"` // learned, cost-aware: path to offloader.json; empty: the bundle's
 	Lambda    float64 `yaml:"lambda,omitempty"`    // cost-aware: accuracy worth a millisecond of expected round trip
-	After     string  `yaml:"after,omitempty"`     // split: the heavy model's node after which the device sends its tensor (tandem split lists them)
+	After     string  `yaml:"after,omitempty"`     // split: the heavy model's node after which the device sends its tensor (tandem split lists them); "": the fastest cut
 }
 
 // Spec is the policy as the policy core builds it (offload.New).

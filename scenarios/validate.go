@@ -242,7 +242,7 @@ func (pl *Policy) check(c *strictyaml.Checker, s *Scenario) {
 		PolicyThreshold: {"feature", "threshold"},
 		PolicyLearned:   {"offloader?", "threshold?"},
 		PolicyCostAware: {"lambda", "offloader?"},
-		PolicySplit:     {"after"},
+		PolicySplit:     {"after?"},
 	}
 	keys, ok := needs[pl.Kind]
 	if pl.Kind == "" {

@@ -68,6 +68,10 @@ type Config struct {
 	EdgeModels []*profiles.Model
 	Powers     []*profiles.Power
 
+	// Cut is a split deployment's cut, which the summary reports; the
+	// stages' models and the bytes are already the cut's (split.For).
+	Cut *deploy.Cut
+
 	// Tracer, when set, sees every request state transition.
 	Tracer Tracer
 }
@@ -111,6 +115,7 @@ func New(cfg Config) (*Sim, error) {
 		until:       sc.Duration.D(),
 		timeout:     sc.Timeout.D(),
 		tracer:      cfg.Tracer,
+		cut:         cfg.Cut,
 		col:         deploy.NewCollector(),
 		byGroup:     deploy.NewGroups(sc),
 		samples:     offload.FromOutcomes(cfg.Outcomes),

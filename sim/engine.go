@@ -27,6 +27,7 @@ type Sim struct {
 	groups   []group
 	idle     idleCharges
 	service  *deploy.Service // which measurements the service times came from
+	cut      *deploy.Cut     // a split deployment's, for the summary
 	byGroup  *deploy.Groups  // per-group figures of a fleet of several groups; nil for one
 	hasCloud bool
 	cloud    cloud
@@ -300,6 +301,7 @@ func (s *Sim) summary() *deploy.Summary {
 		Requests: s.arrived,
 		Events:   s.events,
 		Service:  s.service,
+		Cut:      s.cut,
 	}
 	s.col.Fill(sum)
 	if sum.Service != nil {

@@ -15,5 +15,6 @@ func splitConfig(cfg *Config, in *scenarios.Inputs) error {
 	}
 	cfg.EdgeModel, cfg.CloudModel = d.Device, d.Server
 	cfg.RequestBytes, cfg.ResponseBytes, cfg.LinkBytes = d.RequestBytes, d.ResponseBytes, d.LinkBytes
+	cfg.Cut = &d.Summary
 	return nil
 }

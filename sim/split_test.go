@@ -39,6 +39,18 @@ func TestSplitPolicy(t *testing.T) {
 		cut.LatencyMS.Mean >= cloud.LatencyMS.Mean || cut.Service.EdgeMS <= 0 || splitCfg.CloudModel.Latency >= cloudCfg.CloudModel.Latency {
 		t.Errorf("split after gap: %+v\ncloud-only: %+v", cut, cloud)
 	}
+	if c := cut.Cut; c == nil || *c != (deploy.Cut{After: "gap", TensorBytes: 256, Chosen: deploy.CutByScenario}) || cloud.Cut != nil {
+		t.Errorf("the summary's cut: %+v; cloud-only's %+v", c, cloud.Cut)
+	}
+	// Left to the profiles, the cut is where the pooled features cross: on a
+	// 10 Mbit/s link every earlier tensor is larger than the input.
+	autoCfg, err := run(scenarios.Policy{Kind: scenarios.PolicySplit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := runCfg(t, autoCfg).Cut; c == nil || c.Chosen != deploy.CutFastest || c.TensorBytes != 256 {
+		t.Errorf("the fastest cut: %+v", c)
+	}
 	if _, err := run(scenarios.Policy{Kind: scenarios.PolicySplit, After: "layer1.0.conv1"}); err == nil ||
 		!strings.Contains(err.Error(), `policy.after: split: resnet20 cannot be cut after "layer1.0.conv1": want one of [conv1 `) {
 		t.Errorf("a cut inside a residual block: %v", err)

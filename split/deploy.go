@@ -3,6 +3,7 @@ package split
 import (
 	"fmt"
 
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/dnn"
 	"github.com/tandem-edge/tandem/dnn/onnx"
 	"github.com/tandem-edge/tandem/profiles"
@@ -28,9 +29,13 @@ type Deployment struct {
 	// its link.response_bytes stands.
 	RequestBytes, ResponseBytes int
 	LinkBytes                   string
+	// Summary is the cut as summary.json reports it.
+	Summary deploy.Cut
 }
 
-// For is the split deployment of resolved inputs whose policy is split.
+// For is the split deployment of resolved inputs whose policy is split:
+// cut after the scenario's policy.after, or where it leaves that out, at
+// the fastest cut between the two ends (LinkOf, Points, Best).
 func For(in *scenarios.Inputs) (*Deployment, error) {
 	sc := in.Scenario
 	if len(in.Groups) > 1 {
@@ -43,11 +48,18 @@ func For(in *scenarios.Inputs) (*Deployment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bundle %s: heavy model: %w", in.Bundle.Name, err)
 	}
-	cut, err := CutAfter(g, in.EdgeModel, in.CloudModel, sc.Policy.After)
+	after, chosen := sc.Policy.After, deploy.CutByScenario
+	if after == "" {
+		if after, err = fastest(in, g); err != nil {
+			return nil, err
+		}
+		chosen = deploy.CutFastest
+	}
+	cut, err := CutAfter(g, in.EdgeModel, in.CloudModel, after)
 	if err != nil {
 		return nil, fmt.Errorf("%s: policy.after: %w", sc.File, err)
 	}
-	d := &Deployment{Heavy: g, Cut: cut}
+	d := &Deployment{Heavy: g, Cut: cut, Summary: deploy.Cut{After: after, TensorBytes: cut.TensorBytes, Chosen: chosen}}
 	d.Device, d.Server = Models(in.EdgeModel, in.CloudModel, cut)
 	req, resp := cut.TensorBytes, scenarios.DefaultResponseBytes
 	if overhead, r, ok := RequestOverhead(in.CloudModel, sc.Cloud.Protocol, in.Bundle.InputBytes()); ok {
@@ -62,4 +74,34 @@ func For(in *scenarios.Inputs) (*Deployment, error) {
 		d.ResponseBytes = sc.Link.ResponseBytes
 	}
 	return d, nil
+}
+
+// LinkOf is what a cut tensor crosses in sc: the first edge group's link,
+// a trace taken at its mean rate, and the bytes HTTP adds to a request and
+// an answer puts on the wire as cloud's serving path measured them for
+// inputs of inputBytes (the raw tensor and DefaultResponseBytes without
+// that measurement).
+func LinkOf(sc *scenarios.Scenario, up, down profiles.Link, cloud *profiles.Model, inputBytes int) Link {
+	l := Link{UplinkMbps: up.MeanMbps(), DownlinkMbps: down.MeanMbps(), RTT: sc.LinkOf(0).RTT.D(),
+		ResponseBytes: scenarios.DefaultResponseBytes}
+	if overhead, resp, ok := RequestOverhead(cloud, sc.Cloud.Protocol, inputBytes); ok {
+		l.RequestOverhead, l.ResponseBytes = overhead, resp
+	}
+	return l
+}
+
+// fastest is the node after which cutting g is fastest for one unqueued
+// request, short of both ends: a split that runs everything on one side is
+// not one.
+func fastest(in *scenarios.Inputs, g *dnn.Graph) (string, error) {
+	sc := in.Scenario
+	overhead, _ := deploy.CloudOverhead(in.CloudModel, sc.Cloud.Protocol)
+	points, err := Points(g, in.EdgeModel, in.CloudModel, overhead, LinkOf(sc, in.Uplink, in.Downlink, in.CloudModel, in.Bundle.InputBytes()))
+	if err != nil {
+		return "", fmt.Errorf("%s: policy.after left out, so the fastest cut: %w", sc.File, err)
+	}
+	if len(points) < 3 {
+		return "", fmt.Errorf("%s: policy.after left out: %s has no cut between its two ends", sc.File, g.Name)
+	}
+	return Best(points[1 : len(points)-1]).After, nil
 }

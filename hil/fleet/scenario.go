@@ -232,12 +232,19 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 	}
 
 	logLine(run.Log, "hil run: %d requests over %d devices, about %.0f s", len(arrivals), sc.Edge.Devices(), arrivals[len(arrivals)-1].At.Seconds())
+	if cut != nil {
+		c := cut.deployment.Summary
+		logLine(run.Log, "hil run: the heavy model cut after %s (%s): %d bytes of tensor a request", c.After, c.Chosen, c.TensorBytes)
+	}
 	start := time.Now()
 	res, err := Run(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	res.Summary.WallSeconds = time.Since(start).Seconds()
+	if cut != nil {
+		res.Summary.Cut = &cut.deployment.Summary
+	}
 	q := res.Lateness.Quantiles(0.5, 0.99)
 	logLine(run.Log, "hil run: requests reached their devices late by %v (median), %v (p99), %v (max) against the schedule; latencies count from when they did",
 		q[0].Round(time.Microsecond), q[1].Round(time.Microsecond), res.Lateness.Max().Round(time.Microsecond))

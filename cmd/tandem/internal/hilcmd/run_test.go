@@ -90,8 +90,9 @@ func testRunMatchesSim(t *testing.T, scenario, shaper string) {
 		}
 	}
 	var sum struct {
-		Mode      string `json:"mode"`
-		Completed int    `json:"completed"`
+		Mode      string      `json:"mode"`
+		Completed int         `json:"completed"`
+		Cut       *deploy.Cut `json:"cut"`
 	}
 	raw, err := os.ReadFile(filepath.Join(hilOut, "summary.json"))
 	if err != nil {
@@ -99,6 +100,9 @@ func testRunMatchesSim(t *testing.T, scenario, shaper string) {
 	}
 	if err := json.Unmarshal(raw, &sum); err != nil || sum.Mode != "hil" || sum.Completed != 150 {
 		t.Errorf("summary.json: %s (%v)", raw, err)
+	}
+	if split := scenario != "builtin:default"; split != (sum.Cut != nil) {
+		t.Errorf("summary.json's cut: %+v", sum.Cut)
 	}
 	if left := kernlink.Namespaces(); len(left) != 0 {
 		t.Errorf("network namespaces left after the run: %v", left)
@@ -291,6 +295,10 @@ func TestRunCloudFaults(t *testing.T) {
 			if infer == nil {
 				infer = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					heavy.ServeHTTP(w, r)
+					// Answered is on the wire: the server would otherwise
+					// write the buffered answer after the handler returns,
+					// and a kill in between would lose it.
+					w.(http.Flusher).Flush()
 					served.Add(1)
 				})
 			}

@@ -147,15 +147,10 @@ func Run(name string) (*Result, error) {
 	if err != nil {
 		return nil, cli.BadInput(err)
 	}
-	l := split.Link{UplinkMbps: up.MeanMbps(), DownlinkMbps: down.MeanMbps(), RTT: sc.LinkOf(0).RTT.D(),
-		ResponseBytes: scenarios.DefaultResponseBytes}
 	// The serving path measured a request carrying the input: what it
 	// adds to the tensor is what a cut tensor's request carries too.
-	if overhead, resp, ok := split.RequestOverhead(cloud, sc.Cloud.Protocol, b.InputBytes()); ok {
-		l.RequestOverhead, l.ResponseBytes = overhead, resp
-	}
 	overhead, _ := deploy.CloudOverhead(cloud, sc.Cloud.Protocol)
-	points, err := split.Points(g, edge, cloud, overhead, l)
+	points, err := split.Points(g, edge, cloud, overhead, split.LinkOf(sc, up, down, cloud, b.InputBytes()))
 	if err != nil {
 		return nil, cli.BadInput(err)
 	}
@@ -173,10 +168,10 @@ func writeParts(w io.Writer, r *Result, after, dir string) error {
 		after = r.after
 	}
 	if after == "" {
-		if r.Best.After == "" || r.Best.TensorBytes == 0 {
-			return cli.BadInputf("%s: the fastest point is an end (%s), not a cut: name one with --after", r.Scenario, endName(r.Best))
+		if len(r.Points) < 3 {
+			return cli.BadInputf("%s: %s has no cut between its two ends", r.Scenario, r.Model)
 		}
-		after = r.Best.After
+		after = split.Best(r.Points[1 : len(r.Points)-1]).After
 	}
 	device, cloud, err := split.Parts(r.heavy, after)
 	if err != nil {
@@ -194,13 +189,6 @@ func writeParts(w io.Writer, r *Result, after, dir string) error {
 	_, err = fmt.Fprintf(w, "wrote %s (%s up to %s: %d values out a sample) and %s (the rest: input %v)\n",
 		filepath.Join(dir, "device.onnx"), r.Model, after, device.Classes, filepath.Join(dir, "cloud.onnx"), cloud.InputShape)
 	return err
-}
-
-func endName(p split.Point) string {
-	if p.After == "" {
-		return "cloud-only"
-	}
-	return "edge-only"
 }
 
 // heavyOn is the profile's entry for the heavy model file of sum.

@@ -82,9 +82,15 @@ func TestWriteParts(t *testing.T) {
 	if !slices.Equal(cloud.InputShape, []int{32, 14, 14}) || device.Classes != 32*14*14 || cloud.Classes != 10 {
 		t.Errorf("device gives %d values, cloud takes %v and gives %d", device.Classes, cloud.InputShape, cloud.Classes)
 	}
-	// The built-in default's fastest point is edge-only: no cut to write.
+	// Without --after, the fastest point between the ends: the built-in
+	// default's is at the pooling (after it or the flattening, the same 64
+	// features), the smallest tensor the model has.
+	out.Reset()
+	if err := writeParts(&out, r, "", filepath.Join(t.TempDir(), "fastest")); err != nil || !strings.Contains(out.String(), ": 64 values out") {
+		t.Errorf("fastest cut: %v, %s", err, out.String())
+	}
 	bad := filepath.Join(t.TempDir(), "none")
-	for _, after := range []string{"", "layer2.2.conv1", "fc"} {
+	for _, after := range []string{"layer2.2.conv1", "fc", "nope"} {
 		err := writeParts(&out, r, after, bad)
 		if cli.ExitCode(err) != cli.ExitBadInput {
 			t.Errorf("--after %q: %v, want a bad-input error", after, err)
