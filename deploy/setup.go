@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/tandem-edge/tandem/agents/offload"
 	"github.com/tandem-edge/tandem/profiles"
@@ -25,29 +26,49 @@ func SetupFor(in *scenarios.Inputs) (Setup, error) {
 		s.Uplink = func(i int) profiles.Link { up, _ := in.DeviceLinks(i); return up }
 		s.Downlink = func(i int) profiles.Link { _, down := in.DeviceLinks(i); return down }
 	}
-	var learned *offload.Offloader
-	if in.Offloader != nil {
-		o, err := offload.DecodeOffloader(in.OffloaderName, in.Offloader)
-		if err != nil {
-			return s, err
-		}
-		if o.Embedding > 0 {
-			return s, fmt.Errorf("%s: the offloader reads %d of the edge model's features before its classifier, which tandem sim and hil run do not supply: train it without --embedding", in.OffloaderName, o.Embedding)
-		}
-		if o.Classes != in.Bundle.Classes {
-			return s, fmt.Errorf("%s: an offloader for %d classes; bundle %s has %d", in.OffloaderName, o.Classes, in.Bundle.Name, in.Bundle.Classes)
-		}
-		learned = o
-	}
+	apps := AppsOf(in)
+	factories := make([]PolicyFactory, len(apps))
 	costs := make([]offload.Costs, len(in.Groups))
 	for g := range costs {
 		costs[g] = CostsOf(in, g)
 	}
-	s.NewPolicy = Policies(in.Scenario.Policy, learned, func(device int) offload.Costs {
-		g, _ := in.Scenario.Edge.Of(device)
-		return costs[g]
-	})
+	for a := range apps {
+		var learned *offload.Offloader
+		if app := &apps[a]; app.Offloader != nil {
+			o, err := offload.DecodeOffloader(app.OffloaderName, app.Offloader)
+			if err != nil {
+				return s, err
+			}
+			if o.Embedding > 0 {
+				return s, fmt.Errorf("%s: the offloader reads %d of the edge model's features before its classifier, which tandem sim and hil run do not supply: train it without --embedding", app.OffloaderName, o.Embedding)
+			}
+			if o.Classes != app.Bundle.Classes {
+				return s, fmt.Errorf("%s: an offloader for %d classes; bundle %s has %d", app.OffloaderName, o.Classes, app.Bundle.Name, app.Bundle.Classes)
+			}
+			learned = o
+		}
+		factories[a] = Policies(in.Scenario.Policy, learned, func(device int) offload.Costs {
+			g, _ := in.Scenario.Edge.Of(device)
+			return costs[g]
+		})
+	}
+	s.NewPolicy = factories[0]
+	if len(apps) > 1 {
+		s.NewPolicy = func(device int, src rand.Source) (offload.Policy, error) {
+			return factories[in.Group(device).App](device, src)
+		}
+	}
 	return s, nil
+}
+
+// AppsOf is in's applications: in.Apps, or for inputs built without them
+// the one the top-level fields describe.
+func AppsOf(in *scenarios.Inputs) []scenarios.AppInputs {
+	if len(in.Apps) > 0 {
+		return in.Apps
+	}
+	return []scenarios.AppInputs{{Bundle: in.Bundle, CloudModel: in.CloudModel, RequestBytes: in.RequestBytes, ResponseBytes: in.ResponseBytes,
+		LinkBytes: in.LinkBytes, Offloader: in.Offloader, OffloaderName: in.OffloaderName}}
 }
 
 // CostsOf is what a request of edge group g pays for going to the
@@ -58,13 +79,17 @@ func SetupFor(in *scenarios.Inputs) (Setup, error) {
 // simulator charges it).
 func CostsOf(in *scenarios.Inputs, g int) offload.Costs {
 	sc := in.Scenario
-	c := offload.Costs{RequestBytes: in.RequestBytes, ResponseBytes: in.ResponseBytes, RTT: sc.LinkOf(g).RTT.D(), Servers: sc.Cloud.Servers}
+	app := AppsOf(in)[0]
+	if g < len(in.Groups) {
+		app = AppsOf(in)[in.Groups[g].App]
+	}
+	c := offload.Costs{RequestBytes: app.RequestBytes, ResponseBytes: app.ResponseBytes, RTT: sc.LinkOf(g).RTT.D(), Servers: sc.Cloud.Servers}
 	switch {
 	case sc.Cloud.Service != nil:
 		c.CloudService = sc.Cloud.Service.Mean.D()
-	case in.CloudModel != nil:
-		overhead, _ := CloudOverhead(in.CloudModel, sc.Cloud.Protocol)
-		c.CloudService = in.CloudModel.Latency + overhead
+	case app.CloudModel != nil:
+		overhead, _ := CloudOverhead(app.CloudModel, sc.Cloud.Protocol)
+		c.CloudService = app.CloudModel.Latency + overhead
 	}
 	return c
 }

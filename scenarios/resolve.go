@@ -49,6 +49,22 @@ type Inputs struct {
 	// OffloaderName where it came from; nil for other policies.
 	Offloader     []byte
 	OffloaderName string
+	// Apps are the applications the fleet runs: the scenario's bundle
+	// first, then each other bundle an edge group names, in group order.
+	// Bundle, CloudModel, the bytes and the offloader above are Apps[0]'s.
+	Apps []AppInputs
+}
+
+// AppInputs are one application's references, loaded: a bundle, its heavy
+// model's profile on the cloud device, what its requests and answers put
+// on the links, and its learned offloader.
+type AppInputs struct {
+	Bundle                      *bundles.Bundle
+	CloudModel                  *profiles.Model // nil as Inputs.CloudModel is
+	RequestBytes, ResponseBytes int
+	LinkBytes                   string
+	Offloader                   []byte
+	OffloaderName               string
 }
 
 // GroupInputs are one edge group's references, loaded.
@@ -62,6 +78,7 @@ type GroupInputs struct {
 	Power            *profiles.Power
 	Uplink, Downlink profiles.Link // nil for edge-only
 	Link             *Link         // the group's link section (its own or the scenario's)
+	App              int           // the application its devices run, in Inputs.Apps
 }
 
 // Group returns the inputs of the group device belongs to.
@@ -80,16 +97,40 @@ func Resolve(s *Scenario) (*Inputs, error) {
 		return nil, fmt.Errorf("%s: bundle: %w", s.File, err)
 	}
 	in.Bundle = b
-	if s.Policy.Kind == PolicyLearned || s.Policy.Kind == PolicyCostAware {
-		if err := in.readOffloader(); err != nil {
-			return nil, err
+	in.Apps = []AppInputs{{Bundle: b}}
+	refs := map[string]int{s.BundleRef(): 0}
+	groupApp := make([]int, len(s.Edge))
+	for g := range s.Edge {
+		if s.Edge[g].Bundle == "" {
+			continue
 		}
+		ref := s.Path(s.Edge[g].Bundle)
+		a, ok := refs[ref]
+		if !ok {
+			ab, err := bundles.Load(ref)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s.bundle: %w", s.File, s.EdgePath(g), err)
+			}
+			a = len(in.Apps)
+			refs[ref] = a
+			in.Apps = append(in.Apps, AppInputs{Bundle: ab})
+		}
+		groupApp[g] = a
+	}
+	if s.Policy.Kind == PolicyLearned || s.Policy.Kind == PolicyCostAware {
+		for a := range in.Apps {
+			if err := in.readOffloader(&in.Apps[a]); err != nil {
+				return nil, err
+			}
+		}
+		in.Offloader, in.OffloaderName = in.Apps[0].Offloader, in.Apps[0].OffloaderName
 	}
 	edgeOnly := s.Policy.Kind == PolicyEdgeOnly
 	cloudOnly := s.Policy.Kind == PolicyCloudOnly
 	first := 0
 	for g := range s.Edge {
-		gi := GroupInputs{Name: s.Edge.GroupName(g), First: first, Count: s.Edge[g].Count, Link: s.LinkOf(g)}
+		gi := GroupInputs{Name: s.Edge.GroupName(g), First: first, Count: s.Edge[g].Count, Link: s.LinkOf(g), App: groupApp[g]}
+		gb := in.Apps[gi.App].Bundle
 		first += gi.Count
 		p := s.EdgePath(g)
 		if !cloudOnly && s.Edge[g].Service == nil {
@@ -97,11 +138,11 @@ func Resolve(s *Scenario) (*Inputs, error) {
 				return nil, fmt.Errorf("%s: %s.device: %w", s.File, p, err)
 			}
 			// A split runs the heavy model's first layers on the device.
-			which, info := "edge", &b.Models.Edge
+			which, info := "edge", &gb.Models.Edge
 			if s.Policy.Kind == PolicySplit {
-				which, info = "heavy", &b.Models.Heavy
+				which, info = "heavy", &gb.Models.Heavy
 			}
-			if gi.EdgeModel, err = profileOf(gi.EdgeDevice, b, which, info); err != nil {
+			if gi.EdgeModel, err = profileOf(gi.EdgeDevice, gb, which, info); err != nil {
 				return nil, fmt.Errorf("%s: %s.device: %w", s.File, p, err)
 			}
 		}
@@ -124,11 +165,19 @@ func Resolve(s *Scenario) (*Inputs, error) {
 		if in.CloudDevice, err = s.CloudProfile(); err != nil {
 			return nil, fmt.Errorf("%s: cloud.device: %w", s.File, err)
 		}
-		if in.CloudModel, err = profileOf(in.CloudDevice, b, "heavy", &b.Models.Heavy); err != nil {
-			return nil, fmt.Errorf("%s: cloud.device: %w", s.File, err)
+		for a := range in.Apps {
+			ab := in.Apps[a].Bundle
+			if in.Apps[a].CloudModel, err = profileOf(in.CloudDevice, ab, "heavy", &ab.Models.Heavy); err != nil {
+				return nil, fmt.Errorf("%s: cloud.device: %w", s.File, err)
+			}
 		}
+		in.CloudModel = in.Apps[0].CloudModel
 	}
-	in.linkBytes()
+	for a := range in.Apps {
+		in.Apps[a].linkBytes(s)
+	}
+	a0 := &in.Apps[0]
+	in.RequestBytes, in.ResponseBytes, in.LinkBytes = a0.RequestBytes, a0.ResponseBytes, a0.LinkBytes
 	if s.Policy.Kind == PolicySplit {
 		if in.HeavyONNX, err = b.ReadModel(bundles.ModelHeavy); err != nil {
 			return nil, fmt.Errorf("%s: bundle: %w", s.File, err)
@@ -170,10 +219,10 @@ const (
 	LinkBytesTensor   = "tensor"   // the bundle's raw input, and DefaultResponseBytes down
 )
 
-// linkBytes sets what a request and its answer put on the links (see
-// Inputs.RequestBytes).
-func (in *Inputs) linkBytes() {
-	l := in.Scenario.Link
+// linkBytes sets what a request and its answer of application in put on
+// the links (see Inputs.RequestBytes).
+func (in *AppInputs) linkBytes(sc *Scenario) {
+	l := sc.Link
 	in.RequestBytes, in.ResponseBytes, in.LinkBytes = l.RequestBytes, l.ResponseBytes, LinkBytesScenario
 	if l.RequestBytes > 0 {
 		if l.ResponseBytes == 0 {
@@ -182,7 +231,7 @@ func (in *Inputs) linkBytes() {
 		return
 	}
 	if in.CloudModel != nil {
-		if req, resp, ok := in.CloudModel.ServingBytes(in.Scenario.Cloud.Protocol); ok {
+		if req, resp, ok := in.CloudModel.ServingBytes(sc.Cloud.Protocol); ok {
 			// Each direction carries its message in TCP segments and
 			// the acknowledgements of the other's.
 			in.RequestBytes = profiles.FramedBytes(req) + profiles.AckBytes(resp)
@@ -199,28 +248,28 @@ func (in *Inputs) linkBytes() {
 	}
 }
 
-// readOffloader reads the learned policy's offloader: policy.offloader when
-// given, else the bundle's own.
-func (in *Inputs) readOffloader() error {
-	s, b := in.Scenario, in.Bundle
+// readOffloader reads application a's learned offloader: policy.offloader
+// when given (a fleet of one application), else its bundle's own.
+func (in *Inputs) readOffloader(a *AppInputs) error {
+	s, b := in.Scenario, a.Bundle
 	if s.Policy.Offloader != "" {
 		path := s.Path(s.Policy.Offloader)
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			return fmt.Errorf("%s: policy.offloader: %w", s.File, err)
 		}
-		in.Offloader, in.OffloaderName = raw, path
+		a.Offloader, a.OffloaderName = raw, path
 		return nil
 	}
 	if !b.Has(bundles.OffloaderFile) {
 		return fmt.Errorf("%s: policy.offloader: bundle %s has no %s; give policy.offloader, or train one with `tandem offload train --bundle %s --install`",
-			s.File, b.Name, bundles.OffloaderFile, s.BundleRef())
+			s.File, b.Name, bundles.OffloaderFile, b.Ref)
 	}
 	raw, err := b.Offloader()
 	if err != nil {
 		return fmt.Errorf("%s: policy.offloader: %w", s.File, err)
 	}
-	in.Offloader, in.OffloaderName = raw, b.Ref+"/"+bundles.OffloaderFile
+	a.Offloader, a.OffloaderName = raw, b.Ref+"/"+bundles.OffloaderFile
 	return nil
 }
 

@@ -110,6 +110,11 @@ type Edge struct {
 	// (request_bytes and response_bytes stay the scenario's: they are the
 	// bundle's); nil: the scenario's.
 	Link *Link `yaml:"link,omitempty"`
+	// Bundle is the application the group's devices run, in place of the
+	// scenario's bundle: its edge model on the devices, its heavy model in
+	// the cloud pool the groups share, its outcomes, offloader and request
+	// size. "": the scenario's.
+	Bundle string `yaml:"bundle,omitempty"`
 }
 
 // Devices is the number of devices over every group.

@@ -56,15 +56,19 @@ func (s *Scenario) check(c *strictyaml.Checker) {
 }
 
 func (s *Scenario) checkBundle(c *strictyaml.Checker) {
-	switch {
-	case strings.TrimSpace(s.Bundle) == "":
+	if strings.TrimSpace(s.Bundle) == "" {
 		c.Errorf("bundle", "required: builtin:NAME or the path of a bundle folder")
-	case strings.HasPrefix(s.Bundle, builtinPrefix):
-		// A built-in bundle is checked when Resolve loads it; validation
-		// reads only the scenario and the files it names.
-	default:
-		if fi, err := os.Stat(s.Path(s.Bundle)); err != nil || !fi.IsDir() {
-			c.Errorf("bundle", "no bundle folder %s", s.Path(s.Bundle))
+		return
+	}
+	s.checkBundleRef(c, "bundle", s.Bundle)
+}
+
+func (s *Scenario) checkBundleRef(c *strictyaml.Checker, key, ref string) {
+	// A built-in bundle is checked when Resolve loads it; validation reads
+	// only the scenario and the files it names.
+	if !strings.HasPrefix(ref, builtinPrefix) {
+		if fi, err := os.Stat(s.Path(ref)); err != nil || !fi.IsDir() {
+			c.Errorf(key, "no bundle folder %s", s.Path(ref))
 		}
 	}
 }
@@ -133,6 +137,20 @@ func (s *Scenario) checkEdge(c *strictyaml.Checker) {
 				c.Errorf(p+".rate", "not used by arrival trace: the trace sets every device's arrivals")
 			} else {
 				positiveFloat(c, p+".rate", e.Rate)
+			}
+		}
+		if c.Has(p+".bundle", e.Bundle != "") {
+			switch {
+			case strings.TrimSpace(e.Bundle) == "":
+				c.Errorf(p+".bundle", "builtin:NAME or the path of a bundle folder, or leave it out for the scenario's")
+			case s.Policy.Kind == PolicySplit:
+				c.Errorf(p+".bundle", "not used by policy kind split: a split cuts the scenario's one heavy model")
+			case s.Link.RequestBytes != 0 || s.Link.ResponseBytes != 0:
+				c.Errorf(p+".bundle", "link.request_bytes and response_bytes are one bundle's: with a group running its own bundle, leave them to the cloud profile's serving path")
+			case s.Policy.Offloader != "":
+				c.Errorf(p+".bundle", "policy.offloader is one bundle's: with a group running its own bundle, leave it out so that each bundle's own offloader is used")
+			default:
+				s.checkBundleRef(c, p+".bundle", e.Bundle)
 			}
 		}
 		if l := e.Link; l != nil {

@@ -117,8 +117,8 @@ func TestLinkBytes(t *testing.T) {
 		{"request given", Link{RequestBytes: 500}, measured, profiles.ProtocolBinary, 500, DefaultResponseBytes, LinkBytesScenario},
 	} {
 		sc := &Scenario{Link: tc.link, Cloud: Cloud{Protocol: tc.protocol}}
-		in := &Inputs{Scenario: sc, Bundle: b, CloudModel: tc.cloud}
-		in.linkBytes()
+		in := &AppInputs{Bundle: b, CloudModel: tc.cloud}
+		in.linkBytes(sc)
 		if in.RequestBytes != tc.req || in.ResponseBytes != tc.resp || in.LinkBytes != tc.from {
 			t.Errorf("%s: %d up, %d down, from %s; want %d, %d, %s", tc.name, in.RequestBytes, in.ResponseBytes, in.LinkBytes, tc.req, tc.resp, tc.from)
 		}

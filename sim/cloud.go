@@ -10,17 +10,19 @@ import (
 	"github.com/tandem-edge/tandem/profiles"
 )
 
-// cloud is the shared pool of inference servers with one FIFO queue,
-// batching by deploy.Batching's rule.
+// cloud is the shared pool of inference servers, batching by
+// deploy.Batching's rule. Each application has its FIFO queue and its
+// model on every server; a batch is of one application, and a free server
+// takes the ready batch whose oldest request came first.
 type cloud struct {
-	svc      service
+	apps     []cloudApp
 	rng      *rand.Rand
 	servers  int
 	batching deploy.Batching // MaxBatch ≥ 1
 
-	queue   ring
 	idle    []int32 // idle servers, a stack
 	size    []int32 // size[s]: requests in server s's batch
+	app     []int32 // app[s]: the application of server s's batch
 	members []int32 // server s's batch: members[s*batching.MaxBatch:][:size[s]]
 
 	// The batching window's timer. A timer cannot be taken back out of the
@@ -33,6 +35,25 @@ type cloud struct {
 	busy    time.Duration
 	batches int64
 
+	// idleFrom[server] is when the server's last batch ended, for the
+	// applications' cold curves.
+	idleFrom []time.Duration
+}
+
+// queued is how many requests wait for a server, over the applications.
+func (c *cloud) queued() int {
+	n := 0
+	for a := range c.apps {
+		n += c.apps[a].queue.len()
+	}
+	return n
+}
+
+// cloudApp is one application's part of the pool.
+type cloudApp struct {
+	svc   service
+	queue ring
+
 	// overhead is the serving path's own cost per request (decoding,
 	// encoding, HTTP), which the server's handlers spend beside the batch,
 	// not in it: an answer leaves overhead after its batch ends, and the
@@ -40,9 +61,10 @@ type cloud struct {
 	overhead time.Duration
 
 	// cold, when set, charges each batch the idle penalty of its server's
-	// idle time since its last batch ended, idleFrom[server].
-	cold     *profiles.Model
-	idleFrom []time.Duration
+	// idle time since its last batch ended.
+	cold *profiles.Model
+
+	reqBytes, respBytes int // what a request and its answer put on the links
 }
 
 // uplink sends request i from device d to the cloud.
@@ -54,7 +76,7 @@ func (s *Sim) uplink(d *device, i int32) {
 	r := &s.reqs[i]
 	s.setState(r, StateUplink)
 	r.decision, r.upJoin = offload.Cloud, s.now
-	tr, err := d.up.Send(s.now, s.reqBytes)
+	tr, err := d.up.Send(s.now, s.cloud.apps[d.app].reqBytes)
 	if err != nil {
 		s.fail(err)
 		return
@@ -67,7 +89,7 @@ func (s *Sim) onUplinkDone(i int32) {
 	r := &s.reqs[i]
 	s.setState(r, StateCloudQueued)
 	r.cloudArrive = s.now
-	s.cloud.queue.push(i)
+	s.cloud.apps[s.devices[r.device].app].queue.push(i)
 	s.cloudDispatch()
 }
 
@@ -75,40 +97,60 @@ func (s *Sim) onUplinkDone(i int32) {
 // allows, arming the batching timer when it says to wait.
 func (s *Sim) cloudDispatch() {
 	c := &s.cloud
-	for len(c.idle) > 0 && c.queue.len() > 0 {
-		n, until := c.batching.Take(c.queue.len(), s.reqs[c.queue.front()].cloudArrive, s.now)
-		if n == 0 {
-			if !c.timerArmed || c.timerAt != until {
+	for len(c.idle) > 0 {
+		start, n, oldest := -1, 0, time.Duration(0)
+		waiting, wake := false, time.Duration(0)
+		for a := range c.apps {
+			q := &c.apps[a].queue
+			if q.len() == 0 {
+				continue
+			}
+			head := s.reqs[q.front()].cloudArrive
+			k, until := c.batching.Take(q.len(), head, s.now)
+			switch {
+			case k == 0:
+				if !waiting || until < wake {
+					waiting, wake = true, until
+				}
+			case start < 0 || head < oldest:
+				start, n, oldest = a, k, head
+			}
+		}
+		if start < 0 {
+			if waiting && (!c.timerArmed || c.timerAt != wake) {
 				c.timerGen++
-				c.timerArmed, c.timerAt = true, until
-				s.schedule(until, EventBatchTimer, c.timerGen)
+				c.timerArmed, c.timerAt = true, wake
+				s.schedule(wake, EventBatchTimer, c.timerGen)
 			}
 			return
 		}
-		s.cloudStart(n)
+		s.cloudStart(start, n)
 	}
 }
 
-// cloudStart takes the next b requests as a batch onto the idle server on
-// top of the stack.
-func (s *Sim) cloudStart(b int) {
+// cloudStart takes the next b requests of application a as a batch onto
+// the idle server on top of the stack.
+func (s *Sim) cloudStart(a, b int) {
 	c := &s.cloud
+	ca := &c.apps[a]
 	srv := c.idle[len(c.idle)-1]
 	c.idle = c.idle[:len(c.idle)-1]
-	c.size[srv] = int32(b)
+	c.size[srv], c.app[srv] = int32(b), int32(a)
 	members := c.members[int(srv)*c.batching.MaxBatch:][:b]
 	for k := range members {
-		i := c.queue.pop()
+		i := ca.queue.pop()
 		members[k] = i
 		r := &s.reqs[i]
 		s.setState(r, StateCloudRunning)
 		r.cloudStart, r.batch = s.now, int32(b)
 	}
-	t := c.svc.draw(c.rng, b)
-	if c.cold != nil {
-		p := c.cold.IdlePenalty(s.now - c.idleFrom[srv])
+	t := ca.svc.draw(c.rng, b)
+	if ca.cold != nil {
+		p := ca.cold.IdlePenalty(s.now - c.idleFrom[srv])
 		s.idle.cloud.add(p)
 		t += p
+	}
+	if c.idleFrom != nil {
 		c.idleFrom[srv] = s.now + t
 	}
 	c.busy += t
@@ -129,11 +171,12 @@ func (s *Sim) onBatchTimer(gen int32) {
 // onCloudDone sends server srv's batch back down and frees the server.
 func (s *Sim) onCloudDone(srv int32) {
 	c := &s.cloud
+	ca := &c.apps[c.app[srv]]
 	for _, i := range c.members[int(srv)*c.batching.MaxBatch:][:c.size[srv]] {
 		r := &s.reqs[i]
 		s.setState(r, StateDownlink)
-		r.cloudEnd = s.now + c.overhead
-		tr, err := s.devices[r.device].down.Send(r.cloudEnd, s.respBytes)
+		r.cloudEnd = s.now + ca.overhead
+		tr, err := s.devices[r.device].down.Send(r.cloudEnd, ca.respBytes)
 		if err != nil {
 			s.fail(err)
 			return

@@ -68,12 +68,29 @@ type Config struct {
 	EdgeModels []*profiles.Model
 	Powers     []*profiles.Power
 
+	// Apps, for a fleet whose edge groups run several applications
+	// (scenarios.Inputs.Apps), are each one's outcomes, heavy model and
+	// bytes, and GroupApps each edge group's application; nil: one
+	// application, Outcomes, CloudModel and the bytes above. The edge
+	// groups' models (EdgeModels) are their applications' edge models.
+	Apps      []App
+	GroupApps []int
+
 	// Cut is a split deployment's cut, which the summary reports; the
 	// stages' models and the bytes are already the cut's (split.For).
 	Cut *deploy.Cut
 
 	// Tracer, when set, sees every request state transition.
 	Tracer Tracer
+}
+
+// App is one application of a fleet that runs several: its bundle's
+// outcomes, its heavy model's profile on the cloud device, and what its
+// requests and answers put on the links (as Config's single ones).
+type App struct {
+	Outcomes                    []bundles.Outcome
+	CloudModel                  *profiles.Model
+	RequestBytes, ResponseBytes int
 }
 
 // New checks cfg and builds a simulation ready to Run: one policy per device
@@ -84,11 +101,26 @@ func New(cfg Config) (*Sim, error) {
 	if sc == nil {
 		return nil, errors.New("sim: no scenario")
 	}
-	if len(cfg.Outcomes) == 0 {
-		return nil, errors.New("sim: no outcomes to replay")
+	apps := cfg.Apps
+	if apps == nil {
+		apps = []App{{Outcomes: cfg.Outcomes, CloudModel: cfg.CloudModel, RequestBytes: cfg.RequestBytes, ResponseBytes: cfg.ResponseBytes}}
+	} else if len(cfg.GroupApps) != len(sc.Edge) {
+		return nil, fmt.Errorf("sim: scenario %q: %d edge groups, %d groups' applications in the config", sc.Name, len(sc.Edge), len(cfg.GroupApps))
 	}
-	if len(cfg.Outcomes) > math.MaxInt32 {
-		return nil, fmt.Errorf("sim: %d outcomes: at most %d", len(cfg.Outcomes), math.MaxInt32)
+	outcomes := 0
+	for a := range apps {
+		if len(apps[a].Outcomes) == 0 {
+			return nil, errors.New("sim: no outcomes to replay")
+		}
+		outcomes += len(apps[a].Outcomes)
+	}
+	if outcomes > math.MaxInt32 {
+		return nil, fmt.Errorf("sim: %d outcomes: at most %d", outcomes, math.MaxInt32)
+	}
+	for _, a := range cfg.GroupApps {
+		if a < 0 || a >= len(apps) {
+			return nil, fmt.Errorf("sim: scenario %q: a group runs application %d of %d", sc.Name, a, len(apps))
+		}
 	}
 	if sc.Requests < 0 || sc.Duration < 0 || (sc.Requests == 0 && sc.Duration == 0) {
 		return nil, fmt.Errorf("sim: scenario %q: requests %d and duration %v: want one positive, neither negative", sc.Name, sc.Requests, sc.Duration.D())
@@ -118,12 +150,18 @@ func New(cfg Config) (*Sim, error) {
 		cut:         cfg.Cut,
 		col:         deploy.NewCollector(),
 		byGroup:     deploy.NewGroups(sc),
-		samples:     offload.FromOutcomes(cfg.Outcomes),
-		answers:     make([]answer, len(cfg.Outcomes)),
+		answers:     make([]answer, 0, outcomes),
 	}
-	for i := range cfg.Outcomes {
-		o := &cfg.Outcomes[i]
-		s.answers[i] = answer{sample: o.Sample, edgeOK: o.EdgeCorrect(), cloudOK: o.CloudCorrect()}
+	// The applications' outcomes one after another; a device draws from
+	// its own application's.
+	first := make([]int32, len(apps))
+	for a := range apps {
+		first[a] = int32(len(s.answers))
+		s.samples = append(s.samples, offload.FromOutcomes(apps[a].Outcomes)...)
+		for i := range apps[a].Outcomes {
+			o := &apps[a].Outcomes[i]
+			s.answers = append(s.answers, answer{sample: o.Sample, edgeOK: o.EdgeCorrect(), cloudOK: o.CloudCorrect()})
+		}
 	}
 
 	works, err := deploy.Workloads(sc, cfg.Arrivals)
@@ -142,6 +180,10 @@ func New(cfg Config) (*Sim, error) {
 		d := &s.devices[i]
 		g, _ := sc.Edge.Of(i)
 		d.group = int32(g)
+		if cfg.GroupApps != nil {
+			d.app = int32(cfg.GroupApps[g])
+		}
+		d.firstOutcome, d.outcomes = first[d.app], len(apps[d.app].Outcomes)
 		d.work = works[i]
 		d.arrivals = rand.New(deploy.NewStream(sc.Seed, deploy.StreamArrivals, i))
 		d.sampler = rand.New(deploy.NewStream(sc.Seed, deploy.StreamSample, i))
@@ -180,7 +222,7 @@ func New(cfg Config) (*Sim, error) {
 		}
 	}
 	if s.hasCloud {
-		if err := s.buildCloud(&cfg); err != nil {
+		if err := s.buildCloud(&cfg, apps); err != nil {
 			return nil, err
 		}
 	}
@@ -193,14 +235,15 @@ func New(cfg Config) (*Sim, error) {
 	}
 	s.service = deploy.ServiceOf(sc, edgeModel, cloudModel)
 	if s.hasCloud {
-		s.service.RequestBytes, s.service.ResponseBytes, s.service.LinkBytes = s.reqBytes, s.respBytes, cfg.LinkBytes
+		a0 := &s.cloud.apps[0]
+		s.service.RequestBytes, s.service.ResponseBytes, s.service.LinkBytes = a0.reqBytes, a0.respBytes, cfg.LinkBytes
 	}
 	return s, nil
 }
 
 // buildCloud checks and builds what offloaded requests use: the links, the
-// payload sizes and the cloud pool.
-func (s *Sim) buildCloud(cfg *Config) error {
+// payload sizes and the cloud pool, with each application's model on it.
+func (s *Sim) buildCloud(cfg *Config, apps []App) error {
 	sc := cfg.Scenario
 	if cfg.Uplink == nil {
 		return fmt.Errorf("sim: scenario %q: policy %q offloads, but the config has no uplink", sc.Name, sc.Policy.Kind)
@@ -225,16 +268,6 @@ func (s *Sim) buildCloud(cfg *Config) error {
 		d.down = deploy.NewLink(dn, rtt)
 		d.upMbps = up.MeanMbps()
 	}
-	s.reqBytes, s.respBytes = cfg.RequestBytes, cfg.ResponseBytes
-	if s.reqBytes == 0 {
-		s.reqBytes = sc.Link.RequestBytes
-	}
-	if s.respBytes == 0 {
-		s.respBytes = sc.Link.ResponseBytes
-	}
-	if s.reqBytes <= 0 || s.respBytes < 0 {
-		return fmt.Errorf("sim: scenario %q: request size %d, response size %d: set link.request_bytes (the bundle's input size)", sc.Name, s.reqBytes, s.respBytes)
-	}
 
 	cs := sc.Cloud
 	if cs.Servers < 1 || cs.Servers > math.MaxInt32 {
@@ -248,22 +281,38 @@ func (s *Sim) buildCloud(cfg *Config) error {
 		}
 		c.batching = deploy.Batching{MaxBatch: b.MaxBatch, MaxWait: b.MaxWait.D()}
 	}
-	var err error
-	if c.svc, err = newService("cloud", cs.Service, cfg.CloudModel, c.batching.MaxBatch); err != nil {
-		return err
-	}
-	if cs.Service == nil && len(cfg.CloudModel.Cold) > 0 {
-		c.cold = cfg.CloudModel
-		c.idleFrom = make([]time.Duration, cs.Servers)
-	}
-	if cs.Service == nil {
-		// Every request pays the serving path's own cost on top of its
-		// batch's run, beside the batch (cloud.overhead).
-		c.overhead, _ = deploy.CloudOverhead(cfg.CloudModel, cs.Protocol)
+	c.apps = make([]cloudApp, len(apps))
+	for a := range apps {
+		ca := &c.apps[a]
+		ca.reqBytes, ca.respBytes = apps[a].RequestBytes, apps[a].ResponseBytes
+		if ca.reqBytes == 0 {
+			ca.reqBytes = sc.Link.RequestBytes
+		}
+		if ca.respBytes == 0 {
+			ca.respBytes = sc.Link.ResponseBytes
+		}
+		if ca.reqBytes <= 0 || ca.respBytes < 0 {
+			return fmt.Errorf("sim: scenario %q: request size %d, response size %d: set link.request_bytes (the bundle's input size)", sc.Name, ca.reqBytes, ca.respBytes)
+		}
+		m := apps[a].CloudModel
+		var err error
+		if ca.svc, err = newService("cloud", cs.Service, m, c.batching.MaxBatch); err != nil {
+			return err
+		}
+		if cs.Service == nil && len(m.Cold) > 0 {
+			ca.cold = m
+			c.idleFrom = make([]time.Duration, cs.Servers)
+		}
+		if cs.Service == nil {
+			// Every request pays the serving path's own cost on top of
+			// its batch's run, beside the batch (cloud.overhead).
+			ca.overhead, _ = deploy.CloudOverhead(m, cs.Protocol)
+		}
 	}
 	c.rng = rand.New(deploy.NewStream(sc.Seed, deploy.StreamCloud, 0))
 	c.servers = cs.Servers
 	c.size = make([]int32, cs.Servers)
+	c.app = make([]int32, cs.Servers)
 	c.members = make([]int32, cs.Servers*c.batching.MaxBatch)
 	c.idle = make([]int32, cs.Servers)
 	for i := range c.idle {

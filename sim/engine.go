@@ -37,13 +37,12 @@ type Sim struct {
 	samples []offload.Sample // what the policies see, per outcome
 	answers []answer         // what completion needs, per outcome, packed
 
-	reqBytes, respBytes int
-	maxRequests         int64         // 0: no limit
-	until               time.Duration // 0: no limit
-	timeout             time.Duration // answers later than this fail; 0: none
-	arrived             int64
-	closed              bool // the fleet reached maxRequests: later arrivals are dropped
-	lastDone            time.Duration
+	maxRequests int64         // 0: no limit
+	until       time.Duration // 0: no limit
+	timeout     time.Duration // answers later than this fail; 0: none
+	arrived     int64
+	closed      bool // the fleet reached maxRequests: later arrivals are dropped
+	lastDone    time.Duration
 
 	ctx    offload.Context // reused for every decision
 	record deploy.Record   // reused for every completion
@@ -56,14 +55,18 @@ type Sim struct {
 
 // device is one edge device: its workload, its edge server, its links.
 type device struct {
-	group     int32 // index in Sim.groups
-	work      deploy.Workload
-	arrivals  *rand.Rand
-	sampler   *rand.Rand
-	edgeRng   *rand.Rand
-	policy    offload.Policy
-	edgeFirst bool
-	upMbps    float64
+	group int32 // index in Sim.groups
+	app   int32 // the application it runs, index in cloud.apps
+	// Its application's outcomes are firstOutcome onwards, outcomes many.
+	firstOutcome int32
+	outcomes     int
+	work         deploy.Workload
+	arrivals     *rand.Rand
+	sampler      *rand.Rand
+	edgeRng      *rand.Rand
+	policy       offload.Policy
+	edgeFirst    bool
+	upMbps       float64
 
 	// The edge server: slots run requests, the rest wait in queue, FIFO.
 	slots, idle int
@@ -232,7 +235,7 @@ func (s *Sim) onArrival(dev int32) {
 		id:      uint64(s.arrived - 1),
 		arrival: s.now,
 		device:  dev,
-		outcome: int32(d.sampler.IntN(len(s.samples))),
+		outcome: d.firstOutcome + int32(d.sampler.IntN(d.outcomes)),
 	}
 	if d.edgeFirst {
 		s.edgeArrive(d, i)

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"fmt"
+
 	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/deploy"
 
@@ -26,6 +28,14 @@ func ConfigFor(in *scenarios.Inputs) (Config, error) {
 		for _, g := range in.Groups {
 			cfg.EdgeModels = append(cfg.EdgeModels, g.EdgeModel)
 			cfg.Powers = append(cfg.Powers, g.Power)
+		}
+	}
+	if len(in.Apps) > 1 {
+		for _, a := range in.Apps {
+			cfg.Apps = append(cfg.Apps, App{Outcomes: a.Bundle.Outcomes, CloudModel: a.CloudModel, RequestBytes: a.RequestBytes, ResponseBytes: a.ResponseBytes})
+		}
+		for _, g := range in.Groups {
+			cfg.GroupApps = append(cfg.GroupApps, g.App)
 		}
 	}
 	if in.Scenario.Policy.Kind == scenarios.PolicySplit {
@@ -59,6 +69,9 @@ func SimulateOn(sc *scenarios.Scenario, outcomes []bundles.Outcome) (*deploy.Sum
 		return nil, err
 	}
 	if outcomes != nil {
+		if cfg.Apps != nil {
+			return nil, fmt.Errorf("%s: edge groups run %d bundles; replaying other outcomes than the bundles' own takes one", sc.File, len(cfg.Apps))
+		}
 		cfg.Outcomes = outcomes
 	}
 	s, err := New(cfg)

@@ -99,6 +99,9 @@ func newDeployer(d *Deployment, heavy *dnn.Graph, heavyVal, heavyTest []int32, s
 	if sc.Edge[0].Service != nil {
 		return nil, fmt.Errorf("%s: edge.service: the deployment objective times each candidate with the edge device's predictor; remove the override", sc.File)
 	}
+	if sc.Edge[0].Bundle != "" {
+		return nil, fmt.Errorf("%s: edge.bundle: the deployment objective deploys the model being compressed as the scenario's bundle; remove the group's own", sc.File)
+	}
 	// Every candidate brings its own edge time, so the bundle's edge model
 	// need not be in the edge profile: resolve with a stand-in service.
 	probe := sc

@@ -492,6 +492,14 @@ func TestCheckRunnable(t *testing.T) {
 			sc.Edge = append(sc.Edge, scenarios.Edge{Count: 1, Service: svc})
 		}, "edge[1].service"},
 		{"cloud service", func(sc *scenarios.Scenario) { sc.Cloud.Service = svc }, "cloud.service: hil run runs the heavy model for real"},
+		{"second group's bundle", func(sc *scenarios.Scenario) {
+			sc.Bundle = "builtin:fashion"
+			sc.Edge = append(sc.Edge, scenarios.Edge{Count: 1, Bundle: "builtin:digits"})
+		}, "edge[1].bundle: hil run runs one bundle"},
+		{"the scenario's bundle again", func(sc *scenarios.Scenario) {
+			sc.Bundle = "builtin:fashion"
+			sc.Edge = append(sc.Edge, scenarios.Edge{Count: 1, Bundle: "builtin:fashion"})
+		}, ""},
 	} {
 		cfg, _ := testConfig(t, scenarios.PolicyThreshold, nil, 0)
 		tc.edit(cfg.Scenario)

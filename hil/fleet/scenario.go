@@ -43,7 +43,8 @@ func CheckSize(sc *scenarios.Scenario) error {
 
 // CheckRunnable says whether a real run can honour every key of sc: a
 // service-time override replaces a stage's model with a distribution, which
-// only the simulator can draw from.
+// only the simulator can draw from, and a group that runs a bundle of its
+// own would need a server pool serving several models.
 func CheckRunnable(sc *scenarios.Scenario) error {
 	for g := range sc.Edge {
 		if sc.Edge[g].Service != nil {
@@ -52,6 +53,11 @@ func CheckRunnable(sc *scenarios.Scenario) error {
 	}
 	if sc.Cloud.Service != nil {
 		return fmt.Errorf("%s: cloud.service: hil run runs the heavy model for real; a service-time distribution is the simulator's (tandem sim), remove it to run", sc.File)
+	}
+	for g := range sc.Edge {
+		if b := sc.Edge[g].Bundle; b != "" && sc.Path(b) != sc.BundleRef() {
+			return fmt.Errorf("%s: %s.bundle: hil run runs one bundle, the scenario's, on every device and in the cloud; a fleet of several applications is simulated only (tandem sim)", sc.File, sc.EdgePath(g))
+		}
 	}
 	return nil
 }
