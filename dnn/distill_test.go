@@ -166,9 +166,18 @@ func TestTrainDistilsFromCachedLogits(t *testing.T) {
 			if _, err := Train(b, train, nil, fixed, nil); err != nil {
 				t.Fatal(err)
 			}
-			same := slices.Equal(a.Nodes[0].W.Data, b.Nodes[0].W.Data)
-			if want := cfg.CropPad < 0; same != want {
-				t.Errorf("live and cached soft targets trained the same weights: %v, want %v", same, want)
+			// Equal up to rounding: a GEMM library may sum a sample's row
+			// in another order in another batch, so the cached logits,
+			// computed in batches of their own, can differ from the live
+			// teacher's in the last bit (2.4e-7 after training here with
+			// OpenBLAS, 0 with the Go kernels), where a teacher that sees
+			// other crops moves the weights by about 0.09.
+			var diff float64
+			for i, w := range a.Nodes[0].W.Data {
+				diff = max(diff, math.Abs(float64(w-b.Nodes[0].W.Data[i])))
+			}
+			if same, want := diff <= 1e-4, cfg.CropPad < 0; same != want {
+				t.Errorf("live and cached soft targets trained the same weights (largest difference %g): %v, want %v", diff, same, want)
 			}
 			_, preds, _, _ := Evaluate(b, val, 0)
 			agree := 0
