@@ -109,6 +109,46 @@ type Config struct {
 	Outcomes []bundles.Outcome
 }
 
+// Check says whether cfg is a search Search can make, without simulating:
+// objectives, a numeric key and a range.
+func (cfg Config) Check() error {
+	_, _, _, err := cfg.bounds()
+	return err
+}
+
+// bounds is the range cfg searches and whether its key is an integer.
+func (cfg Config) bounds() (lo, hi float64, integer bool, err error) {
+	if len(cfg.SLOs) == 0 {
+		return 0, 0, false, errors.New("plan: no objective: give at least one SLO")
+	}
+	cur, err := scenarios.Get(cfg.Scenario, cfg.Key)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	integer = integerKeys[groupless.ReplaceAllString(cfg.Key, "")]
+	lo, hi = cfg.Lo, cfg.Hi
+	if lo == 0 || hi == 0 {
+		// The default range is around the scenario's own value.
+		v, err := strconv.ParseFloat(cur, 64)
+		if err != nil || !(v > 0) {
+			return 0, 0, false, fmt.Errorf("plan: %s is %q in the scenario; plan varies a positive number (workload.rate, edge.count, cloud.servers, link.uplink_mbps...), or give the range", cfg.Key, cur)
+		}
+		if lo == 0 {
+			lo = v / 16
+		}
+		if hi == 0 {
+			hi = v * 16
+		}
+	}
+	if integer {
+		lo, hi = math.Max(1, math.Floor(lo)), math.Ceil(hi)
+	}
+	if !(lo > 0 && hi > lo) {
+		return 0, 0, false, fmt.Errorf("plan: range %g to %g of %s: want 0 < lo < hi", lo, hi, cfg.Key)
+	}
+	return lo, hi, integer, nil
+}
+
 // Step is one simulation of the search.
 type Step struct {
 	Value   string          `json:"value"`
@@ -131,6 +171,10 @@ type Result struct {
 	Steps     []Step  `json:"steps"`
 	// At is the run at Value.
 	At *deploy.Summary `json:"at,omitempty"`
+	// Test, for a search that replayed other outcomes than the bundle's
+	// (Config.Outcomes), is the run at Value on the bundle's own test
+	// outcomes: what tandem sim then reports.
+	Test *deploy.Summary `json:"test,omitempty"`
 }
 
 // Search finds where the objectives stop holding as the key moves over its
@@ -138,33 +182,9 @@ type Result struct {
 // key set (scenarios.With), so every point is a scenario a user could have
 // written.
 func Search(cfg Config) (*Result, error) {
-	if len(cfg.SLOs) == 0 {
-		return nil, errors.New("plan: no objective: give at least one SLO")
-	}
-	cur, err := scenarios.Get(cfg.Scenario, cfg.Key)
+	lo, hi, integer, err := cfg.bounds()
 	if err != nil {
 		return nil, err
-	}
-	integer := integerKeys[groupless.ReplaceAllString(cfg.Key, "")]
-	lo, hi := cfg.Lo, cfg.Hi
-	if lo == 0 || hi == 0 {
-		// The default range is around the scenario's own value.
-		v, err := strconv.ParseFloat(cur, 64)
-		if err != nil || !(v > 0) {
-			return nil, fmt.Errorf("plan: %s is %q in the scenario; plan varies a positive number (workload.rate, edge.count, cloud.servers, link.uplink_mbps...), or give the range", cfg.Key, cur)
-		}
-		if lo == 0 {
-			lo = v / 16
-		}
-		if hi == 0 {
-			hi = v * 16
-		}
-	}
-	if integer {
-		lo, hi = math.Max(1, math.Floor(lo)), math.Ceil(hi)
-	}
-	if !(lo > 0 && hi > lo) {
-		return nil, fmt.Errorf("plan: range %g to %g of %s: want 0 < lo < hi", lo, hi, cfg.Key)
 	}
 	tol := cfg.Tolerance
 	if tol == 0 {
@@ -205,7 +225,7 @@ func Search(cfg Config) (*Result, error) {
 	switch {
 	case okLo && okHi:
 		res.Direction, res.Value, res.At = "everywhere", format(hi), sumHi
-		return res, nil
+		return res, res.onTest(cfg)
 	case !okLo && !okHi:
 		res.Direction = "nowhere"
 		return res, nil
@@ -241,5 +261,21 @@ func Search(cfg Config) (*Result, error) {
 		}
 	}
 	res.Value, res.At = format(good), goodSum
-	return res, nil
+	return res, res.onTest(cfg)
+}
+
+// onTest runs the scenario at the answer on the bundle's test outcomes
+// when the search replayed others.
+func (res *Result) onTest(cfg Config) error {
+	if cfg.Outcomes == nil || res.Value == "" {
+		return nil
+	}
+	sc, err := scenarios.With(cfg.Scenario, scenarios.Assignment{Key: cfg.Key, Value: res.Value})
+	if err != nil {
+		return err
+	}
+	if res.Test, err = sim.Simulate(sc); err != nil {
+		return fmt.Errorf("plan: %s=%s on the test outcomes: %w", cfg.Key, res.Value, err)
+	}
+	return nil
 }

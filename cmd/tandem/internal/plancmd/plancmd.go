@@ -13,6 +13,8 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
+	"github.com/tandem-edge/tandem/bundles"
+	"github.com/tandem-edge/tandem/bundles/build"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/plan"
 	"github.com/tandem-edge/tandem/scenarios"
@@ -26,6 +28,7 @@ func NewCmd() *cobra.Command {
 		rng    string
 		seed   uint64
 		reqs   int
+		on     string
 		asJSON bool
 	)
 	cmd := &cobra.Command{
@@ -42,10 +45,19 @@ accuracy (at least, e.g. accuracy=0.92), offload_rate (at most). Give --slo
 once for each; all must hold, and no request may fail.
 
 The range is --range LO:HI, by default 1/16 to 16 times the scenario's value.
-An integer key is searched in integers, any other to 1%.`,
+An integer key is searched in integers, any other to 1%.
+
+--on says whose outcomes the search replays: test, the bundle's test outcomes
+as 'tandem sim' does, or val, the validation split's (the two models run on it
+first, which needs the bundle's dataset). By default a policy key (the
+threshold, lambda or p of policy) is searched on val, so that an operating
+point is not chosen on the images it is reported on, and the answer is then
+simulated once more on the test outcomes (the JSON's "test"); any other key on
+test.`,
 		Example: `  tandem plan builtin:default --vary workload.rate --slo p95=30ms
   tandem plan builtin:congested-uplink --vary link.uplink_mbps --slo p99=100ms --json
-  tandem plan mine.yaml --vary cloud.servers --range 1:32 --slo mean=20ms --slo accuracy=0.9`,
+  tandem plan mine.yaml --vary cloud.servers --range 1:32 --slo mean=20ms --slo accuracy=0.9
+  tandem plan builtin:default --vary policy.threshold --range 0.01:1 --slo accuracy=0.93`,
 		Args: cli.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if key == "" || len(slos) == 0 {
@@ -85,6 +97,28 @@ An integer key is searched in integers, any other to 1%.`,
 				}
 			}
 			cfg.Scenario = sc
+			if err := cfg.Check(); err != nil {
+				return cli.BadInput(err)
+			}
+			if on == "" {
+				on = "test"
+				if strings.HasPrefix(key, "policy.") {
+					on = "val"
+				}
+			}
+			switch on {
+			case "val":
+				b, err := bundles.Load(sc.BundleRef())
+				if err != nil {
+					return cli.BadInput(err)
+				}
+				if cfg.Outcomes, err = build.ValidationOutcomes(b, ""); err != nil {
+					return cli.BadInput(fmt.Errorf("plan: --on val: %w (or --on test, which searches on the test outcomes)", err))
+				}
+			case "test":
+			default:
+				return cli.BadInputf("plan: --on %q: want val or test", on)
+			}
 			res, err := plan.Search(cfg)
 			if err != nil {
 				return cli.BadInput(err)
@@ -94,7 +128,7 @@ An integer key is searched in integers, any other to 1%.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(res)
 			}
-			printResult(cmd.OutOrStdout(), sc.Name, res)
+			printResult(cmd.OutOrStdout(), sc.Name, on, res)
 			return nil
 		},
 	}
@@ -104,11 +138,12 @@ An integer key is searched in integers, any other to 1%.`,
 	f.StringVar(&rng, "range", "", "search `LO:HI` (default 1/16 to 16 times the scenario's value)")
 	f.IntVar(&reqs, "requests", 0, "simulate `N` requests a step, replacing the scenario's")
 	f.Uint64Var(&seed, "seed", 0, "seed `S`, replacing the scenario's")
+	f.StringVar(&on, "on", "", "replay the `SPLIT`'s outcomes: val or test (default val for a policy key, else test)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }
 
-func printResult(w io.Writer, name string, res *plan.Result) {
+func printResult(w io.Writer, name, on string, res *plan.Result) {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 	rows := make([][]string, 0, len(res.Steps))
 	for _, s := range res.Steps {
@@ -136,5 +171,13 @@ func printResult(w io.Writer, name string, res *plan.Result) {
 		fmt.Fprintf(w, "%s: %s holds over all of %s from %g to %g; widen --range to find its edge\n", name, goal, res.Key, res.Lo, res.Hi)
 	default:
 		fmt.Fprintf(w, "%s: %s holds nowhere for %s from %g to %g\n", name, goal, res.Key, res.Lo, res.Hi)
+	}
+	if on == "val" {
+		fmt.Fprintf(w, "searched on the validation split's outcomes")
+		if t := res.Test; t != nil {
+			fmt.Fprintf(w, "; at %s=%s on the test outcomes: mean %s ms, p95 %s ms, p99 %s ms, accuracy %.2f%% over all requests",
+				res.Key, res.Value, f(t.LatencyMS.Mean), f(t.LatencyMS.P95), f(t.LatencyMS.P99), 100*t.AccuracyOverRequests)
+		}
+		fmt.Fprintln(w)
 	}
 }

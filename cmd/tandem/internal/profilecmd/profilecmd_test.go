@@ -298,7 +298,7 @@ func TestAddTo(t *testing.T) {
 	dir := t.TempDir()
 	tiny, resnet := tinyModels(t, dir)
 	out := filepath.Join(dir, "board.yaml")
-	base := Options{Models: []string{"a/edge=" + tiny}, Out: out, Threads: 1, Runs: 5, Warmup: 1, ColdRuns: 2, ServingRuns: 2,
+	base := Options{Models: []string{"a/edge=" + tiny}, Out: out, Threads: 1, Runs: 20, Warmup: 3, ColdRuns: 2, ServingRuns: 2,
 		Points: 2, Variants: 1, SweepWidths: true, Seed: 1, Command: "tandem profile first"}
 	if err := run(&base); err != nil {
 		t.Fatal(err)
