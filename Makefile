@@ -102,6 +102,13 @@ fidelity: build
 		docs/fidelity/lte-trace.yaml docs/fidelity/high-load.yaml docs/fidelity/batching.yaml docs/fidelity/slow-board.yaml \
 		--requests 2000 --runs 3 --out out/fidelity
 
+# The heavy model cut in two, run for real (docs/results.md, split points);
+# about 2 minutes.
+.PHONY: fidelity-split
+fidelity-split: build
+	bin/tandem validate docs/fidelity/split-gap.yaml docs/fidelity/split-stage3.yaml builtin:cloud-only \
+		--requests 2000 --runs 3 --out out/fidelity-split
+
 # The same with the links shaped by the kernel (root; constant-rate links only,
 # so without the LTE trace).
 .PHONY: fidelity-kernel
