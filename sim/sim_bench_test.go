@@ -101,3 +101,24 @@ func BenchmarkSimManyDevicesMixed(b *testing.B) {
 	cfg.Power = &profiles.Power{IdleW: 2.7, BusyW: 6.4, TransmitW: 3, ReceiveW: 2.9, BatteryWh: 37, Source: "bench"}
 	benchRun(b, cfg)
 }
+
+// BenchmarkSimManyDevicesApps is BenchmarkSimManyDevices as two
+// applications, half the fleet each, sharing the cloud pool: what a queue
+// per application at the cloud costs.
+func BenchmarkSimManyDevicesApps(b *testing.B) {
+	cfg := benchConfig(benchDevices, b.N)
+	sc := cfg.Scenario
+	half := sc.Edge[0]
+	half.Count = benchDevices / 2
+	other := half
+	half.Name, other.Name = "a", "b"
+	sc.Edge = scenarios.EdgeGroups{half, other}
+	heavyB := *cfg.CloudModel
+	heavyB.Name = "heavy-b"
+	cfg.Apps = []App{
+		{Outcomes: cfg.Outcomes, CloudModel: cfg.CloudModel},
+		{Outcomes: testOutcomes(10000, 2), CloudModel: &heavyB},
+	}
+	cfg.GroupApps = []int{0, 1}
+	benchRun(b, cfg)
+}
