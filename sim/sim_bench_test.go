@@ -92,12 +92,8 @@ func BenchmarkSimManyDevicesCold(b *testing.B) {
 func BenchmarkSimManyDevicesMixed(b *testing.B) {
 	cfg := benchConfig(benchDevices, b.N)
 	sc := cfg.Scenario
-	half := sc.Edge[0]
-	half.Count = benchDevices / 2
-	other := half
-	other.Name, other.Concurrency, other.Rate = "two-slot", 2, benchRate/2
-	half.Name = "one-slot"
-	sc.Edge = scenarios.EdgeGroups{half, other}
+	sc.Edge = halves(sc.Edge[0], "one-slot", "two-slot")
+	sc.Edge[1].Concurrency, sc.Edge[1].Rate = 2, benchRate/2
 	cfg.Power = &profiles.Power{IdleW: 2.7, BusyW: 6.4, TransmitW: 3, ReceiveW: 2.9, BatteryWh: 37, Source: "bench"}
 	benchRun(b, cfg)
 }
@@ -107,12 +103,7 @@ func BenchmarkSimManyDevicesMixed(b *testing.B) {
 // per application at the cloud costs.
 func BenchmarkSimManyDevicesApps(b *testing.B) {
 	cfg := benchConfig(benchDevices, b.N)
-	sc := cfg.Scenario
-	half := sc.Edge[0]
-	half.Count = benchDevices / 2
-	other := half
-	half.Name, other.Name = "a", "b"
-	sc.Edge = scenarios.EdgeGroups{half, other}
+	cfg.Scenario.Edge = halves(cfg.Scenario.Edge[0], "a", "b")
 	heavyB := *cfg.CloudModel
 	heavyB.Name = "heavy-b"
 	cfg.Apps = []App{
@@ -121,4 +112,12 @@ func BenchmarkSimManyDevicesApps(b *testing.B) {
 	}
 	cfg.GroupApps = []int{0, 1}
 	benchRun(b, cfg)
+}
+
+// halves is the group e as two groups of half its devices, named a and b.
+func halves(e scenarios.Edge, a, b string) scenarios.EdgeGroups {
+	e.Count /= 2
+	g := scenarios.EdgeGroups{e, e}
+	g[0].Name, g[1].Name = a, b
+	return g
 }
