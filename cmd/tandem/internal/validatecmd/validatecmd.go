@@ -136,6 +136,11 @@ func Run(ctx context.Context, opts *Options) error {
 		if err := fleet.CheckSize(sc); err != nil {
 			return cli.BadInput(err)
 		}
+		// Before any scenario runs: a key a real run cannot honour is
+		// told at once, not after the scenarios before it have run.
+		if err := fleet.CheckRunnable(sc); err != nil {
+			return cli.BadInput(err)
+		}
 		if !validName(sc.Name) {
 			return cli.BadInputf("%s: name %q: validate writes each scenario into a folder of its name, which this cannot be", ref, sc.Name)
 		}
