@@ -258,6 +258,8 @@ func TestDecodeErrors(t *testing.T) {
 			`mine.yaml:13:13: edge[1].bundle: not used by policy kind split: a split cuts the scenario's one heavy model`},
 		{"group bundle with the scenario's request bytes", edit(t, "edge:\n  count: 3\n  device: edge-cpu-1t", "edge:\n  - count: 2\n    device: edge-cpu-1t\n  - count: 3\n    device: edge-cpu-1t\n    bundle: builtin:digits", "  rtt: 20ms", "  rtt: 20ms\n  request_bytes: 3136"),
 			`mine.yaml:13:13: edge[1].bundle: link.request_bytes and response_bytes are one bundle's`},
+		{"group bundle with one threshold", edit(t, "edge:\n  count: 3\n  device: edge-cpu-1t", "edge:\n  - count: 2\n    device: edge-cpu-1t\n  - count: 3\n    device: edge-cpu-1t\n    bundle: builtin:digits", "  kind: threshold", "  kind: learned", "  feature: max_prob", ""),
+			`mine.yaml:13:13: edge[1].bundle: policy.threshold is one offloader's operating point`},
 		{"empty file", "# nothing\n", `mine.yaml: empty file, want a mapping of keys`},
 		{"list document", "- a\n- b\n", `mine.yaml:1:1: want a mapping of keys, got a list`},
 		{"two documents", base + "---\nname: other\n", `mine.yaml:21:1: more than one YAML document; want one`},

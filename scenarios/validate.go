@@ -147,6 +147,8 @@ func (s *Scenario) checkEdge(c *strictyaml.Checker) {
 				c.Errorf(p+".bundle", "not used by policy kind split: a split cuts the scenario's one heavy model")
 			case s.Link.RequestBytes != 0 || s.Link.ResponseBytes != 0:
 				c.Errorf(p+".bundle", "link.request_bytes and response_bytes are one bundle's: with a group running its own bundle, leave them to the cloud profile's serving path")
+			case s.Policy.Kind == PolicyLearned && s.Policy.Threshold != 0:
+				c.Errorf(p+".bundle", "policy.threshold is one offloader's operating point: with a group running its own bundle, leave it out so that each bundle's offloader keeps its own")
 			case s.Policy.Offloader != "":
 				c.Errorf(p+".bundle", "policy.offloader is one bundle's: with a group running its own bundle, leave it out so that each bundle's own offloader is used")
 			default:
