@@ -128,14 +128,15 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 	if err != nil {
 		return nil, inputErr(err)
 	}
+	edgeName := b.Name + "/edge"
 	var cut *cutModels
 	if sc.Policy.Kind == scenarios.PolicySplit {
 		if cut, err = cutFor(in); err != nil {
 			return nil, inputErr(err)
 		}
-		edgeFile = cut.device
+		edgeFile, edgeName = cut.device, b.Name+"/heavy up to "+cut.deployment.Cut.After
 	}
-	probe, err := hil.OpenBytes(b.Name+"/edge", edgeFile, hil.Options{IntraOpThreads: 1})
+	probe, err := hil.OpenBytes(edgeName, edgeFile, hil.Options{IntraOpThreads: 1})
 	if err != nil {
 		return nil, inputErr(err)
 	}
@@ -173,7 +174,7 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 		},
 		EdgeSessions: EdgeSessions,
 		NewEdge: func(int) (Model, error) {
-			s, err := hil.OpenBytes(b.Name+"/edge", edgeFile, hil.Options{IntraOpThreads: edgeThreads})
+			s, err := hil.OpenBytes(edgeName, edgeFile, hil.Options{IntraOpThreads: edgeThreads})
 			if err != nil {
 				return nil, err
 			}
@@ -287,12 +288,14 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edge *hil.Session, mod
 	if in.CloudDevice != nil {
 		threads = max(in.CloudDevice.Host.Threads, 1)
 	}
-	heavy, err := b.ReadModel(bundles.ModelHeavy)
-	if err != nil {
-		return nil, inputErr(err)
-	}
+	heavyName, heavy := b.Name+"/heavy", []byte(nil)
 	if cut != nil {
-		heavy = cut.cloud
+		heavyName, heavy = b.Name+"/heavy from "+cut.deployment.Cut.After, cut.cloud
+	} else {
+		var err error
+		if heavy, err = b.ReadModel(bundles.ModelHeavy); err != nil {
+			return nil, inputErr(err)
+		}
 	}
 	var models []oip.Model
 	var sessions []*hil.Session
@@ -302,7 +305,7 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edge *hil.Session, mod
 		}
 	}
 	for range sc.Cloud.Servers {
-		s, err := hil.OpenBytes(b.Name+"/heavy", heavy, hil.Options{IntraOpThreads: threads})
+		s, err := hil.OpenBytes(heavyName, heavy, hil.Options{IntraOpThreads: threads})
 		if err != nil {
 			closeAll()
 			return nil, inputErr(err)
