@@ -30,8 +30,8 @@ func PrintSummary(w io.Writer, in *scenarios.Inputs, s *deploy.Summary) {
 	rows := [][]string{
 		{"scenario", s.Scenario},
 		{"fleet", fleetString(sc)},
-		{"policy", policyString(in)},
-		{"bundle", in.Bundle.Name},
+		{"policy", policyString(in, s)},
+		{"bundle", bundleString(in)},
 		{"requests / completed / failed", fmt.Sprintf("%d / %d / %d", s.Requests, s.Completed, s.Failed)},
 		{"accuracy over completed / all requests", f(100*s.AccuracyOverCompleted, 2) + "% / " + f(100*s.AccuracyOverRequests, 2) + "%"},
 		{"offload rate", pct(s.OffloadRate)},
@@ -94,17 +94,37 @@ func fleetString(sc *scenarios.Scenario) string {
 	return strings.Join(parts, "; ") + " (" + sc.Workload.Arrival + ")"
 }
 
-func policyString(in *scenarios.Inputs) string {
+func policyString(in *scenarios.Inputs, s *deploy.Summary) string {
 	p := in.Scenario.Policy
+	learned := in.OffloaderName
+	if len(in.Apps) > 1 {
+		learned = "each bundle's offloader"
+	}
 	switch p.Kind {
 	case scenarios.PolicyRandom:
 		return fmt.Sprintf("random (p = %g)", p.P)
 	case scenarios.PolicyThreshold:
 		return fmt.Sprintf("threshold (%s vs %g)", p.Feature, p.Threshold)
 	case scenarios.PolicyLearned:
-		return fmt.Sprintf("learned (%s)", in.OffloaderName)
+		return fmt.Sprintf("learned (%s)", learned)
 	case scenarios.PolicyCostAware:
-		return fmt.Sprintf("cost-aware (λ = %g per ms, %s)", p.Lambda, in.OffloaderName)
+		return fmt.Sprintf("cost-aware (λ = %g per ms, %s)", p.Lambda, learned)
+	case scenarios.PolicySplit:
+		if c := s.Cut; c != nil {
+			return fmt.Sprintf("split after %s (%s, %d bytes of tensor)", c.After, c.Chosen, c.TensorBytes)
+		}
 	}
 	return p.Kind
+}
+
+// bundleString names the bundles the fleet runs, the scenario's first.
+func bundleString(in *scenarios.Inputs) string {
+	if len(in.Apps) < 2 {
+		return in.Bundle.Name
+	}
+	names := make([]string, len(in.Apps))
+	for a := range in.Apps {
+		names[a] = in.Apps[a].Bundle.Name
+	}
+	return strings.Join(names, ", ")
 }
