@@ -254,6 +254,22 @@ func TestReport(t *testing.T) {
 	if !bytes.Contains(r.Markdown(), r.SummaryMarkdown()) {
 		t.Error("Markdown lacks the summary table")
 	}
+	if strings.Contains(md, "another machine") {
+		t.Errorf("Markdown warns of another machine's profiles without any:\n%s", md)
+	}
+	// A table whose profiles come from another machine says so, in the
+	// summary and under its scenario.
+	r.Host, tb.OtherHosts = "AMD EPYC, 2 cores, amd64", []string{"edge-cpu-1t: Intel(R) Xeon(R) Processor, 2 cores, amd64"}
+	md = string(r.Markdown())
+	for _, want := range []string{
+		"Host: AMD EPYC, 2 cores, amd64",
+		"Profiles measured on another machine than this one: s.",
+		"Profiles measured on another machine: edge-cpu-1t: Intel(R) Xeon(R) Processor, 2 cores, amd64.",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md)
+		}
+	}
 }
 
 func TestNum(t *testing.T) {

@@ -31,14 +31,30 @@ func (r *Report) Markdown() []byte {
 	if r.Tandem != "" {
 		fmt.Fprintf(&b, "Build: %s\n", r.Tandem)
 	}
+	if r.Host != "" {
+		fmt.Fprintf(&b, "Host: %s\n", r.Host)
+	}
 	b.WriteString("\n## Summary\n\n")
 	b.Write(r.SummaryMarkdown())
+	var other []string
+	for _, t := range r.Scenarios {
+		if len(t.OtherHosts) > 0 {
+			other = append(other, cell(t.Scenario))
+		}
+	}
+	if len(other) > 0 {
+		fmt.Fprintf(&b, "\nProfiles measured on another machine than this one: %s. Their simulations predict that machine; "+
+			"the errors above mix the two (profile this machine to compare like with like).\n", strings.Join(other, ", "))
+	}
 	for _, t := range r.Scenarios {
 		fmt.Fprintf(&b, "\n## %s\n\n", cell(t.Scenario))
 		if t.Ref != "" {
 			fmt.Fprintf(&b, "`%s`: ", t.Ref)
 		}
 		fmt.Fprintf(&b, "seed %d, %d requests.\n\n", t.Seed, t.Requests)
+		if len(t.OtherHosts) > 0 {
+			fmt.Fprintf(&b, "Profiles measured on another machine: %s.\n\n", strings.Join(t.OtherHosts, "; "))
+		}
 		rows := make([][]string, len(t.Runs))
 		for i, ri := range t.Runs {
 			rows[i] = []string{ri.Name, strconv.FormatInt(ri.Completed, 10), failed(ri), strconv.FormatInt(ri.Offloaded, 10),

@@ -81,6 +81,10 @@ type Table struct {
 	Metrics  []Row     `json:"metrics"` // see Metrics
 	Stages   []Row     `json:"stages"`  // mean stage times, milliseconds
 	Headline Headline  `json:"summary"`
+	// OtherHosts are the profiles the simulation read that were measured
+	// on another machine than the real runs' (profiler.OtherHosts), left
+	// for the caller to set: the simulation predicts that machine.
+	OtherHosts []string `json:"profiles_from_other_hosts,omitempty"`
 }
 
 // Metrics are the deploy.Figures a table compares, in its order.
@@ -255,6 +259,8 @@ type Report struct {
 	Command string `json:"command"`
 	// Tandem is the build that ran it.
 	Tandem string `json:"tandem,omitempty"`
+	// Host is the machine the real runs ran on.
+	Host string `json:"host,omitempty"`
 	// RelError says how rel_error is defined (RelErrorDefinition).
 	RelError string `json:"rel_error"`
 	// MaxError is the bound checked (see Table.Check); 0: none.

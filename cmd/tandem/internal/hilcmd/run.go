@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/hil/fleet"
 	"github.com/tandem-edge/tandem/hil/oip"
+	"github.com/tandem-edge/tandem/profiler"
 	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/report"
 	"github.com/tandem-edge/tandem/scenarios"
@@ -171,6 +173,11 @@ func Run(ctx context.Context, opts *RunOptions) error {
 		return cli.BadInputf("hil run: --shaper kernel shapes the links to the server the run starts; with --cloud the links are the real network's")
 	}
 	run := fleet.ScenarioRun{Model: opts.Model, Dataset: opts.Dataset, Shaper: opts.Shaper, Log: opts.Stderr}
+	here := profiler.ReadHostFacts()
+	if other := profiler.OtherHosts(in, here, opts.Cloud == ""); len(other) > 0 {
+		fmt.Fprintf(opts.Stderr, "hil run: this machine is %s; the scenario's profiles of %s were measured on another: tandem sim predicts that machine, so profile this one (tandem profile) before comparing the two\n",
+			here, strings.Join(other, "; "))
+	}
 	if opts.Cloud != "" && sc.Policy.Kind != scenarios.PolicyEdgeOnly {
 		if run.Cloud, err = cloudClient(ctx, opts, sc.Cloud.Protocol); err != nil {
 			return err

@@ -23,6 +23,7 @@ import (
 	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/fidelity"
 	"github.com/tandem-edge/tandem/hil/fleet"
+	"github.com/tandem-edge/tandem/profiler"
 	"github.com/tandem-edge/tandem/scenarios"
 	"github.com/tandem-edge/tandem/sim"
 	"github.com/tandem-edge/tandem/sweep"
@@ -163,18 +164,26 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer out.Abort()
+	here := profiler.ReadHostFacts()
 	rep := &fidelity.Report{
 		Command:  opts.command(),
 		Tandem:   sweep.BuildVersion().String(),
+		Host:     here.String(),
 		RelError: fidelity.RelErrorDefinition,
 		MaxError: opts.MaxError,
 		Runs:     opts.Runs,
 	}
 	for _, s := range scs {
+		other := profiler.OtherHosts(s.in, here, true)
+		if len(other) > 0 {
+			fmt.Fprintf(opts.Stderr, "validate: %s: this machine is %s; the profiles of %s were measured on another: the simulation predicts that machine\n",
+				s.in.Scenario.Name, here, strings.Join(other, "; "))
+		}
 		t, err := validate(ctx, opts, out, s)
 		if err != nil {
 			return err
 		}
+		t.OtherHosts = other
 		rep.Scenarios = append(rep.Scenarios, t)
 	}
 	missed := rep.Check()
