@@ -3,7 +3,9 @@
 // model's first layers, sends the one tensor that crosses the cut, and the
 // cloud runs the rest. It owns the cut points a graph allows and the
 // latency of a request cut at each, from the two devices' profiled
-// per-layer times and the link; it does no I/O.
+// per-layer times and the link (Points), the two models a cut makes
+// (Parts), and a split scenario's deployment as the simulator and a real
+// run both carry it out (For); it does no I/O.
 package split
 
 import (
