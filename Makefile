@@ -102,6 +102,21 @@ fidelity: build
 		docs/fidelity/lte-trace.yaml docs/fidelity/high-load.yaml docs/fidelity/batching.yaml docs/fidelity/slow-board.yaml \
 		--requests 2000 --runs 3 --out out/fidelity
 
+# The matrix against this machine's own profiles, measured first into
+# out/profiles-here (a minute), for a host other than the one the built-in
+# profiles were measured on; the emulated slow board's profile is a file of
+# its own, so it is left out.
+.PHONY: fidelity-here
+fidelity-here: build
+	mkdir -p out/profiles-here
+	bin/tandem profile --model fashion/heavy=bundles/fashion/heavy.onnx --model fashion/edge=bundles/fashion/edge.onnx \
+		--threads 1 --name edge-cpu-1t --out out/profiles-here/edge-cpu-1t.yaml
+	bin/tandem profile --model fashion/heavy=bundles/fashion/heavy.onnx --model fashion/edge=bundles/fashion/edge.onnx \
+		--threads $$(nproc) --serving --name server-cpu --out out/profiles-here/server-cpu.yaml
+	bin/tandem validate builtin:default builtin:burst builtin:congested-uplink builtin:cloud-only \
+		docs/fidelity/lte-trace.yaml docs/fidelity/high-load.yaml docs/fidelity/batching.yaml \
+		--profiles out/profiles-here --requests 2000 --runs 3 --out out/fidelity-here
+
 # The heavy model cut in two, run for real (docs/results.md, split points);
 # about 2 minutes.
 .PHONY: fidelity-split

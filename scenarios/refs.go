@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -56,6 +57,11 @@ func (s *Scenario) CloudProfile() (*profiles.Device, error) { return s.loadDevic
 
 func (s *Scenario) loadDevice(ref string) (*profiles.Device, error) {
 	if name, _ := strings.CutPrefix(ref, builtinPrefix); isBuiltinDevice(name) {
+		if s.Profiles != "" {
+			if p := filepath.Join(s.Profiles, name+".yaml"); exists(p) {
+				return profiles.LoadDevice(p)
+			}
+		}
 		return profiles.LoadDevice(name)
 	}
 	return profiles.LoadDevice(s.Path(ref))
@@ -98,3 +104,9 @@ func (s *Scenario) loadTrace(ref string) (profiles.Link, error) {
 
 // hasTrace reports whether either direction of the link replays a trace.
 func (l *Link) hasTrace() bool { return l.Trace != "" || l.DownlinkTrace != "" }
+
+// exists says whether a file is at path.
+func exists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.IsDir()
+}

@@ -39,6 +39,11 @@ type Scenario struct {
 	// Empty for a scenario made in code: paths are relative to the working
 	// directory.
 	File string `yaml:"-"`
+	// Profiles, when set, is a folder whose NAME.yaml is read in place of
+	// the built-in device profile NAME wherever the scenario names it (a
+	// machine's own measurements: tandem validate --profiles); a built-in
+	// the folder lacks is read as usual. Set in code, never in the file.
+	Profiles string `yaml:"-"`
 }
 
 // Arrival processes of a workload.

@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -121,6 +123,47 @@ func TestLinkBytes(t *testing.T) {
 		in.linkBytes(sc)
 		if in.RequestBytes != tc.req || in.ResponseBytes != tc.resp || in.LinkBytes != tc.from {
 			t.Errorf("%s: %d up, %d down, from %s; want %d, %d, %s", tc.name, in.RequestBytes, in.ResponseBytes, in.LinkBytes, tc.req, tc.resp, tc.from)
+		}
+	}
+}
+
+// A folder of profiles replaces the built-ins of the same names, and only
+// those: a machine measured for one device class keeps the other built-in.
+func TestProfilesFolder(t *testing.T) {
+	d, err := profiles.LoadDevice("edge-cpu-1t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Host.CPU = "this machine"
+	raw, err := profiles.EncodeDevice(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "edge-cpu-1t.yaml"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		folder          string
+		edgeCPU, notCPU string
+	}{
+		{"", "", "this machine"},
+		{dir, "this machine", ""},
+	} {
+		sc, err := Load("builtin:default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc.Profiles = tc.folder
+		in, err := Resolve(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := in.EdgeDevice.Host.CPU; tc.edgeCPU != "" && got != tc.edgeCPU || got == tc.notCPU {
+			t.Errorf("folder %q: edge profile measured on %q", tc.folder, got)
+		}
+		if in.CloudDevice.Host.CPU == "this machine" {
+			t.Errorf("folder %q: the cloud's built-in profile was replaced", tc.folder)
 		}
 	}
 }

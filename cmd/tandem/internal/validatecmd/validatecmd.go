@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/signal"
 	"path"
 	"path/filepath"
@@ -40,7 +41,10 @@ type Options struct {
 	Protocol  string  // when set, replaces each scenario's cloud.protocol
 	Shaper    string  // fleet.ShaperProcess or fleet.ShaperKernel; "": process
 	MaxError  float64 // > 0: exit with status 3 when a scenario misses it (see fidelity.Table.Check)
-	JSON      bool
+	// Profiles, when set, is a folder of this machine's profiles read in
+	// place of the built-ins of the same names (scenarios.Scenario.Profiles).
+	Profiles string
+	JSON     bool
 
 	Stdout, Stderr io.Writer
 }
@@ -86,6 +90,11 @@ fidelity.json's object instead). fidelity.md names the command that reruns it.
 The real runs measure this machine: run validate on a quiet one (no builds, no
 benchmarks, no other heavy work), or the errors measure the noise. ONNX Runtime
 must be present, and each bundle's dataset installed for its held-out inputs.
+The simulation predicts the machine its profiles were measured on: a scenario
+whose profiles come from another processor, core count or architecture is
+named in the log and in fidelity.md. --profiles DIR reads this machine's own
+(tandem profile ... --name edge-cpu-1t --out DIR/edge-cpu-1t.yaml) in place of
+the built-ins of the same names.
 
 With --max-error E (such as 0.05) validate writes everything, then exits with
 status 3 and one line per miss when a scenario's latency mean, p95 or p99 is
@@ -110,6 +119,7 @@ more than E off, or its accuracy or offload rate differs in any run.`,
 	f.StringVar(&opts.Protocol, "protocol", "", "reach the cloud by `P`, binary or json, in every run, replacing each scenario's cloud.protocol")
 	f.StringVar(&opts.Shaper, "shaper", fleet.ShaperProcess, "shape the real runs' links by `S`: process (the link rule on the wall clock) or kernel (a veth pair per device, rate-limited by tc; needs root)")
 	f.Float64Var(&opts.MaxError, "max-error", 0, "exit with status 3 when a latency mean, p95 or p99 is more than `E` off (0.05: 5%), or accuracy or offload rate differ; 0: no check")
+	f.StringVar(&opts.Profiles, "profiles", "", "read a built-in profile NAME from `DIR`/NAME.yaml where it is there: this machine's own (make fidelity-here)")
 	f.BoolVar(&opts.JSON, "json", false, "print fidelity.json's object instead of the summary table")
 	return cmd
 }
@@ -134,6 +144,7 @@ func Run(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return cli.BadInput(err)
 		}
+		sc.Profiles = opts.Profiles
 		if err := fleet.CheckSize(sc); err != nil {
 			return cli.BadInput(err)
 		}
@@ -250,6 +261,11 @@ func (o *Options) check() error {
 	}
 	if o.Shaper != "" && o.Shaper != fleet.ShaperProcess && o.Shaper != fleet.ShaperKernel {
 		return cli.BadInputf("validate: --shaper %q: want %s or %s", o.Shaper, fleet.ShaperProcess, fleet.ShaperKernel)
+	}
+	if o.Profiles != "" {
+		if fi, err := os.Stat(o.Profiles); err != nil || !fi.IsDir() {
+			return cli.BadInputf("validate: --profiles %s: not a folder of profiles", o.Profiles)
+		}
 	}
 	if !(o.MaxError >= 0) {
 		return cli.BadInputf("validate: --max-error %g: want a share of at least 0 (0.05: 5%%; 0: no check)", o.MaxError)
@@ -400,6 +416,9 @@ func (o *Options) command() string {
 	}
 	if o.MaxError > 0 {
 		args = append(args, "--max-error", strconv.FormatFloat(o.MaxError, 'g', -1, 64))
+	}
+	if o.Profiles != "" {
+		args = append(args, "--profiles", o.Profiles)
 	}
 	args = append(args, "--out", o.Out)
 	for i, a := range args {

@@ -148,6 +148,7 @@ func TestBadInput(t *testing.T) {
 		{"bad protocol", []string{"builtin:default", "--protocol", "grpc"}, `--protocol "grpc"`},
 		{"negative bound", []string{"builtin:default", "--max-error", "-0.1"}, "--max-error -0.1"},
 		{"bad shaper", []string{"builtin:default", "--shaper", "netem"}, `--shaper "netem": want process or kernel`},
+		{"no profiles folder", []string{"builtin:default", "--profiles", "/nowhere"}, "--profiles /nowhere: not a folder of profiles"},
 		{"unknown builtin", []string{"builtin:default", "builtin:nope"}, "nope"},
 		{"too many devices", []string{huge}, "at most 10000"},
 		{"a scenario twice", []string{"builtin:default", "builtin:default"}, `both named "default"`},
