@@ -26,7 +26,7 @@ func SetupFor(in *scenarios.Inputs) (Setup, error) {
 		s.Uplink = func(i int) profiles.Link { up, _ := in.DeviceLinks(i); return up }
 		s.Downlink = func(i int) profiles.Link { _, down := in.DeviceLinks(i); return down }
 	}
-	apps := AppsOf(in)
+	apps := in.Applications()
 	factories := make([]PolicyFactory, len(apps))
 	costs := make([]offload.Costs, len(in.Groups))
 	for g := range costs {
@@ -61,16 +61,6 @@ func SetupFor(in *scenarios.Inputs) (Setup, error) {
 	return s, nil
 }
 
-// AppsOf is in's applications: in.Apps, or for inputs built without them
-// the one the top-level fields describe.
-func AppsOf(in *scenarios.Inputs) []scenarios.AppInputs {
-	if len(in.Apps) > 0 {
-		return in.Apps
-	}
-	return []scenarios.AppInputs{{Bundle: in.Bundle, CloudModel: in.CloudModel, RequestBytes: in.RequestBytes, ResponseBytes: in.ResponseBytes,
-		LinkBytes: in.LinkBytes, Offloader: in.Offloader, OffloaderName: in.OffloaderName}}
-}
-
 // CostsOf is what a request of edge group g pays for going to the
 // scenario's cloud, as a cost-aware policy prices it: the payloads, the
 // group's round trip time and the
@@ -79,9 +69,10 @@ func AppsOf(in *scenarios.Inputs) []scenarios.AppInputs {
 // simulator charges it).
 func CostsOf(in *scenarios.Inputs, g int) offload.Costs {
 	sc := in.Scenario
-	app := AppsOf(in)[0]
+	apps := in.Applications()
+	app := apps[0]
 	if g < len(in.Groups) {
-		app = AppsOf(in)[in.Groups[g].App]
+		app = apps[in.Groups[g].App]
 	}
 	c := offload.Costs{RequestBytes: app.RequestBytes, ResponseBytes: app.ResponseBytes, RTT: sc.LinkOf(g).RTT.D(), Servers: sc.Cloud.Servers}
 	switch {

@@ -67,6 +67,16 @@ type AppInputs struct {
 	OffloaderName               string
 }
 
+// Applications are in's applications: Apps, or for inputs built in code
+// without them the one the top-level fields describe.
+func (in *Inputs) Applications() []AppInputs {
+	if len(in.Apps) > 0 {
+		return in.Apps
+	}
+	return []AppInputs{{Bundle: in.Bundle, CloudModel: in.CloudModel, RequestBytes: in.RequestBytes, ResponseBytes: in.ResponseBytes,
+		LinkBytes: in.LinkBytes, Offloader: in.Offloader, OffloaderName: in.OffloaderName}}
+}
+
 // GroupInputs are one edge group's references, loaded.
 type GroupInputs struct {
 	Name         string // Scenario.Edge.GroupName
