@@ -46,46 +46,60 @@ var (
 	errFull = errors.New("the queue is full")
 )
 
-// batcher runs models on batches of queued jobs. Each model is a server of
-// its own with one goroutine: it takes the oldest job and closes the batch
-// by the simulator's rule (deploy.Batching): at once when maxBatch samples
-// are queued, else when maxWait has passed since the oldest job was queued,
-// not since the server got to it. No model is run by two goroutines, so
-// models need no locking.
+// lane is one model's queue.
+type lane struct {
+	in, out int      // values a sample; fixed
+	m       *metrics // fixed
+	jobs    []*job   // in arrival order; under batcher.mu
+	samples int      // in jobs; under batcher.mu
+}
+
+// batcher runs a pool of servers on batches of queued jobs. Every server
+// holds a copy of every model and is a goroutine of its own; each model has
+// its FIFO queue (a lane). A batch is of one model and closes by the
+// simulator's rule (deploy.Batching): at once when maxBatch samples of the
+// model are queued, else when maxWait has passed since the oldest of them
+// was queued, not since a server got to it. A free server takes the ready
+// batch whose oldest job came first, as the simulator's cloud does, so that
+// an idle pool waits for one window and then runs everything queued in it
+// as one batch. No model copy is run by two goroutines, so models need no
+// locking.
 //
-// The queue is bounded in samples: a request is refused (errFull) when
-// maxQueue samples wait already. A request of more than maxBatch samples
-// joins the queue one batch's worth at a time, each part at the back when
-// the one before is answered, so that it delays the requests that arrive
-// meanwhile by one batch at most. A job whose context is done when its
-// batch is made is dropped, not run: its client has stopped waiting.
+// The queue is bounded in samples over the models: a request is refused
+// (errFull) when maxQueue samples wait already. A request of more than
+// maxBatch samples joins its lane one batch's worth at a time, each part at
+// the back when the one before is answered, so that it delays the requests
+// that arrive meanwhile by one batch at most. A job whose context is done
+// when its batch is made is dropped, not run: its client has stopped
+// waiting.
 type batcher struct {
 	maxBatch int
 	maxQueue int
 	rule     deploy.Batching
 	epoch    time.Time // the origin of the rule's times
-	in, out  int       // values a sample
-	jobs     chan *job
 	stop     chan struct{}
 	loops    sync.WaitGroup
-	m        *metrics
-	samples  atomic.Int64 // queued and not yet taken by a loop
+	samples  atomic.Int64 // queued and not yet taken, over the lanes
 
-	mu        sync.RWMutex // held to send on jobs; Lock marks closed
+	mu        sync.Mutex // guards the lanes' queues and what follows
+	lanes     []lane
+	changed   chan struct{} // closed, and replaced, when a job is queued
 	closed    bool
 	closeOnce sync.Once
 }
 
-func newBatcher(models []Model, maxBatch, maxQueue int, maxWait time.Duration, met *metrics) *batcher {
+// newBatcher starts a server for each of servers: servers[s][k] is server
+// s's copy of model k, and met[k] model k's metrics.
+func newBatcher(servers [][]Model, maxBatch, maxQueue int, maxWait time.Duration, met []*metrics) *batcher {
 	b := &batcher{maxBatch: max(maxBatch, 1), maxQueue: maxQueue,
 		rule: deploy.Batching{MaxBatch: max(maxBatch, 1), MaxWait: maxWait}, epoch: time.Now(),
-		in: models[0].InputSize(), out: models[0].OutputSize(),
-		// Room for every job a bound of a usual size admits, and parts of
-		// split requests besides; a send past that waits for room or its
-		// context.
-		jobs: make(chan *job, min(maxQueue, 1<<16)+1024), stop: make(chan struct{}), m: met}
-	for _, m := range models {
-		b.loops.Go(func() { b.loop(m) })
+		stop: make(chan struct{}), changed: make(chan struct{})}
+	b.lanes = make([]lane, len(met))
+	for k := range b.lanes {
+		b.lanes[k] = lane{in: servers[0][k].InputSize(), out: servers[0][k].OutputSize(), m: met[k]}
+	}
+	for _, models := range servers {
+		b.loops.Go(func() { b.loop(models) })
 	}
 	return b
 }
@@ -94,19 +108,21 @@ func newBatcher(models []Model, maxBatch, maxQueue int, maxWait time.Duration, m
 // server can refuse a request before reading its body.
 func (b *batcher) full() bool { return b.samples.Load() >= int64(b.maxQueue) }
 
-// queuedSamples is how many samples wait for a batch.
+// queuedSamples is how many samples wait for a batch, over the models.
 func (b *batcher) queuedSamples() int64 { return b.samples.Load() }
 
-// submit queues the n samples of x and waits for their result, or for ctx
-// to be done (the result's err is then ctx's). It returns errFull at once
-// when the queue is full, errClosed when the batcher is closed.
-func (b *batcher) submit(ctx context.Context, x []float32, n int) result {
+// submit queues the n samples of x for model k and waits for their result,
+// or for ctx to be done (the result's err is then ctx's). It returns
+// errFull at once when the queue is full, errClosed when the batcher is
+// closed.
+func (b *batcher) submit(ctx context.Context, k int, x []float32, n int) result {
+	in, out := b.lanes[k].in, b.lanes[k].out
 	var res result
 	for off := 0; off < n; off += b.maxBatch {
-		k := min(b.maxBatch, n-off)
-		j := &job{ctx: ctx, x: x[off*b.in : (off+k)*b.in], n: k, queued: time.Now(), done: make(chan result, 1)}
+		size := min(b.maxBatch, n-off)
+		j := &job{ctx: ctx, x: x[off*in : (off+size)*in], n: size, queued: time.Now(), done: make(chan result, 1)}
 		// Only a request's first part may be refused: the rest is owed.
-		if err := b.enqueue(j, off == 0); err != nil {
+		if err := b.enqueue(k, j, off == 0); err != nil {
 			return result{err: err}
 		}
 		var r result
@@ -119,7 +135,7 @@ func (b *batcher) submit(ctx context.Context, x []float32, n int) result {
 			return r
 		}
 		if res.y == nil {
-			res.y = make([]float32, 0, n*b.out)
+			res.y = make([]float32, 0, n*out)
 		}
 		res.y = append(res.y, r.y...)
 		res.queue += r.queue
@@ -129,9 +145,9 @@ func (b *batcher) submit(ctx context.Context, x []float32, n int) result {
 	return res
 }
 
-func (b *batcher) enqueue(j *job, bounded bool) error {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+func (b *batcher) enqueue(k int, j *job, bounded bool) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.closed {
 		return errClosed
 	}
@@ -141,15 +157,13 @@ func (b *batcher) enqueue(j *job, bounded bool) error {
 		b.samples.Add(-int64(j.n))
 		return errFull
 	}
-	b.m.queued.Inc()
-	select {
-	case b.jobs <- j:
-		return nil
-	case <-j.ctx.Done():
-		b.samples.Add(-int64(j.n))
-		b.m.queued.Dec()
-		return j.ctx.Err()
-	}
+	l := &b.lanes[k]
+	l.jobs = append(l.jobs, j)
+	l.samples += j.n
+	l.m.queued.Inc()
+	close(b.changed)
+	b.changed = make(chan struct{})
+	return nil
 }
 
 // close stops taking jobs, answers those still queued with errClosed and
@@ -159,80 +173,145 @@ func (b *batcher) close() {
 	b.closeOnce.Do(func() {
 		b.mu.Lock()
 		b.closed = true
+		// No job is queued from here on, and no server takes one: what is
+		// queued is answered now, not after the batches that run.
+		for k := range b.lanes {
+			l := &b.lanes[k]
+			for len(l.jobs) > 0 {
+				j := b.pop(l)
+				j.done <- result{err: errClosed}
+			}
+		}
 		b.mu.Unlock()
-		// No job is sent from here on. What is queued is answered now, not
-		// after the batches that run; the loops take the rest.
 		close(b.stop)
-		b.drain()
 		b.loops.Wait()
-		b.drain()
 	})
 }
 
-// take is a job leaving the queue.
-func (b *batcher) take(j *job) {
+// pop takes the job at the front of l out of the queue. b.mu is held.
+func (b *batcher) pop(l *lane) *job {
+	j := l.jobs[0]
+	l.jobs[0] = nil
+	l.jobs = l.jobs[1:]
+	l.samples -= j.n
 	b.samples.Add(-int64(j.n))
-	b.m.queued.Dec()
+	l.m.queued.Dec()
+	return j
 }
 
-func (b *batcher) loop(m Model) {
+// loop is one server: models[k] is its copy of model k.
+func (b *batcher) loop(models []Model) {
+	xs, ys := make([][]float32, len(models)), make([][]float32, len(models))
+	for k := range models {
+		xs[k] = make([]float32, 0, b.maxBatch*b.lanes[k].in)
+		ys[k] = make([]float32, b.maxBatch*b.lanes[k].out)
+	}
 	var batch []*job
-	x := make([]float32, 0, b.maxBatch*b.in)
-	y := make([]float32, b.maxBatch*b.out)
-	var next *job // too big to join the batch before it: the next batch's first
 	for {
-		first := next
-		next = nil
-		if first == nil {
-			select {
-			case first = <-b.jobs:
-			case <-b.stop:
-				return
-			}
-			b.take(first)
+		var k int
+		var ok bool
+		if k, batch, ok = b.next(batch[:0]); !ok {
+			return
 		}
-		if b.dropped(first) {
-			continue
-		}
-		batch = append(batch[:0], first)
-		size := first.n
-		oldest := first.queued.Sub(b.epoch)
-	fill:
-		for size < b.maxBatch {
-			var j *job
-			select {
-			case j = <-b.jobs: // queued already: the rule counts it
-			default:
-				n, until := b.rule.Take(size, oldest, time.Since(b.epoch))
-				if n > 0 {
-					break fill
-				}
-				timer := time.NewTimer(until - time.Since(b.epoch))
-				select {
-				case j = <-b.jobs:
-					timer.Stop()
-				case <-timer.C:
-					break fill
-				}
-			}
-			b.take(j)
-			if b.dropped(j) {
-				continue
-			}
-			if size+j.n > b.maxBatch {
-				next = j
-				break
-			}
-			batch = append(batch, j)
-			size += j.n
-		}
-		b.run(m, batch, x, y)
+		b.run(&b.lanes[k], models[k], batch, xs[k], ys[k])
 	}
 }
 
+// next waits for a ready batch, appends its jobs to batch and returns it
+// with its model; false when the batcher is closed.
+func (b *batcher) next(batch []*job) (int, []*job, bool) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	b.mu.Lock()
+	for {
+		if b.closed {
+			b.mu.Unlock()
+			return 0, batch, false
+		}
+		k, wake, waiting := b.ready(time.Since(b.epoch))
+		if k >= 0 {
+			batch = b.take(&b.lanes[k], batch)
+			if len(batch) > 0 {
+				b.mu.Unlock()
+				return k, batch, true
+			}
+			continue // every job of it had been given up on
+		}
+		changed := b.changed
+		b.mu.Unlock()
+		var fire <-chan time.Time
+		if waiting {
+			d := wake - time.Since(b.epoch)
+			if timer == nil {
+				timer = time.NewTimer(d)
+			} else {
+				timer.Reset(d)
+			}
+			fire = timer.C
+		}
+		select {
+		case <-changed:
+		case <-fire:
+		case <-b.stop:
+		}
+		b.mu.Lock()
+	}
+}
+
+// ready returns the lane whose batch a free server takes at now, or -1
+// and, when jobs wait for their window, when the first window closes.
+// b.mu is held.
+func (b *batcher) ready(now time.Duration) (k int, wake time.Duration, waiting bool) {
+	k = -1
+	var oldest time.Duration
+	for i := range b.lanes {
+		l := &b.lanes[i]
+		for len(l.jobs) > 0 && b.dropped(l, l.jobs[0]) {
+			b.pop(l)
+		}
+		if len(l.jobs) == 0 {
+			continue
+		}
+		head := l.jobs[0].queued.Sub(b.epoch)
+		n, until := b.rule.Take(l.samples, head, now)
+		switch {
+		case n == 0:
+			if !waiting || until < wake {
+				waiting, wake = true, until
+			}
+		case k < 0 || head < oldest:
+			k, oldest = i, head
+		}
+	}
+	return k, wake, waiting
+}
+
+// take moves up to maxBatch samples' worth of l's jobs, in order, into
+// batch, answering those given up on instead. b.mu is held.
+func (b *batcher) take(l *lane, batch []*job) []*job {
+	size := 0
+	for len(l.jobs) > 0 {
+		j := l.jobs[0]
+		live := !b.dropped(l, j)
+		if live && size+j.n > b.maxBatch {
+			break
+		}
+		b.pop(l)
+		if live {
+			batch = append(batch, j)
+			size += j.n
+		}
+	}
+	return batch
+}
+
 // dropped answers a job whose client has stopped waiting, and reports
-// whether it did.
-func (b *batcher) dropped(j *job) bool {
+// whether it did. Its caller takes it out of the queue.
+func (b *batcher) dropped(l *lane, j *job) bool {
 	err := j.ctx.Err()
 	if err == nil {
 		return false
@@ -241,57 +320,34 @@ func (b *batcher) dropped(j *job) bool {
 	if errors.Is(err, context.DeadlineExceeded) {
 		reason = "deadline"
 	}
-	b.m.dropped.WithLabelValues(reason).Inc()
+	l.m.dropped.WithLabelValues(reason).Inc()
 	j.done <- result{err: err}
 	return true
 }
 
-// run runs one batch of jobs on m and answers each, leaving out the jobs
-// whose clients stopped waiting while the batch filled. x and y have room
+// run runs one batch of l's jobs on m and answers each. x and y have room
 // for maxBatch samples.
-func (b *batcher) run(m Model, batch []*job, x, y []float32) {
-	live := batch[:0]
-	for _, j := range batch {
-		if !b.dropped(j) {
-			live = append(live, j)
-		}
-	}
-	if len(live) == 0 {
-		return
-	}
+func (b *batcher) run(l *lane, m Model, batch []*job, x, y []float32) {
 	x, size := x[:0], 0
 	start := time.Now()
-	for _, j := range live {
+	for _, j := range batch {
 		x = append(x, j.x...)
 		size += j.n
-		b.m.queueSeconds.Observe(start.Sub(j.queued).Seconds())
+		l.m.queueSeconds.Observe(start.Sub(j.queued).Seconds())
 	}
-	y = y[:size*b.out]
+	y = y[:size*l.out]
 	err := m.Run(y, x, size)
 	compute := time.Since(start)
-	b.m.computeSeconds.Observe(compute.Seconds())
-	b.m.batchSamples.Observe(float64(size))
+	l.m.computeSeconds.Observe(compute.Seconds())
+	l.m.batchSamples.Observe(float64(size))
 	off := 0
-	for _, j := range live {
+	for _, j := range batch {
 		r := result{err: err, queue: start.Sub(j.queued), compute: compute, batch: size}
 		if err == nil {
 			// Each job gets its own copy: y is reused by the next batch.
-			r.y = append([]float32(nil), y[off*b.out:(off+j.n)*b.out]...)
+			r.y = append([]float32(nil), y[off*l.out:(off+j.n)*l.out]...)
 		}
 		j.done <- r
 		off += j.n
-	}
-}
-
-// drain answers every queued job with errClosed.
-func (b *batcher) drain() {
-	for {
-		select {
-		case j := <-b.jobs:
-			b.take(j)
-			j.done <- result{err: errClosed}
-		default:
-			return
-		}
 	}
 }

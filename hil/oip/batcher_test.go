@@ -15,12 +15,12 @@ import (
 func TestBatchWindowFromOldest(t *testing.T) {
 	const wait = 500 * time.Millisecond
 	m := newGateModel()
-	b := newBatcher([]Model{m}, 8, 64, wait, newMetrics(prometheus.NewRegistry(), "sum"))
+	b := newBatcher([][]Model{{m}}, 8, 64, wait, []*metrics{newMetrics(prometheus.NewRegistry(), "sum")})
 	defer b.close()
 	x := make([]float32, m.InputSize())
 
 	first := make(chan result, 1)
-	go func() { first <- b.submit(context.Background(), x, 1) }()
+	go func() { first <- b.submit(context.Background(), 0, x, 1) }()
 	// The first request has the server to itself after its window.
 	select {
 	case <-m.started:
@@ -28,7 +28,7 @@ func TestBatchWindowFromOldest(t *testing.T) {
 		t.Fatal("the first request never ran")
 	}
 	second := make(chan result, 1)
-	go func() { second <- b.submit(context.Background(), x, 1) }()
+	go func() { second <- b.submit(context.Background(), 0, x, 1) }()
 	time.Sleep(2 * wait) // the second request waits past its window
 	m.gate <- struct{}{}
 	if r := <-first; r.err != nil {

@@ -60,16 +60,23 @@ const DefaultMaxRequestSamples = 1024
 // samples.
 func DefaultMaxQueue(maxBatch, servers int) int { return max(16, 8*max(maxBatch, 1)*servers) }
 
-// Server is an Open Inference Protocol server for one model.
+// Server is an Open Inference Protocol server for one model, or for several
+// sharing a pool of servers (NewShared).
 type Server struct {
-	cfg  Config
-	b    *batcher
-	reg  *prometheus.Registry
-	m    *metrics
-	mux  *http.ServeMux
-	size int // input values a sample
+	cfg    Config   // the first model's, and the server's settings
+	models []served // in the order given
+	b      *batcher
+	reg    *prometheus.Registry
+	mux    *http.ServeMux
 
 	draining atomic.Bool
+}
+
+// served is one model a Server serves.
+type served struct {
+	cfg  Config
+	size int // input values a sample
+	m    *metrics
 }
 
 // NewServer starts a server of model m. Close stops it.
@@ -80,26 +87,27 @@ func NewServer(m Model, cfg Config) (*Server, error) { return NewPool([]Model{m}
 // cloud servers behind one queue, as a scenario's cloud.servers is. Close
 // stops it.
 func NewPool(models []Model, cfg Config) (*Server, error) {
-	if len(models) == 0 {
+	return NewShared([]Config{cfg}, [][]Model{models})
+}
+
+// NewShared starts a pool of servers that serves several models, as a
+// scenario's cloud pool serves the applications of its edge groups:
+// models[k] are copies of the model cfgs[k] describes, one for each server,
+// so every server can run every model. Each model has its queue, a batch is
+// of one model, and a free server takes the ready batch whose oldest
+// request came first. The batching, queue and request settings are
+// cfgs[0]'s; the other configs leave them unset or set them alike. Close
+// stops it.
+func NewShared(cfgs []Config, models [][]Model) (*Server, error) {
+	if len(cfgs) == 0 || len(cfgs) != len(models) {
+		return nil, fmt.Errorf("oip: %d model configs and %d model pools: want as many, at least one", len(cfgs), len(models))
+	}
+	cfg := cfgs[0]
+	servers := len(models[0])
+	if servers == 0 {
 		return nil, errors.New("oip: no model to serve")
 	}
-	m := models[0]
-	size := 1
-	for _, d := range cfg.SampleShape {
-		if d < 1 {
-			return nil, fmt.Errorf("oip: sample shape %v: every dimension must be fixed and positive", cfg.SampleShape)
-		}
-		size *= int(d)
-	}
 	switch {
-	case cfg.Name == "" || cfg.Input == "" || cfg.Output == "":
-		return nil, errors.New("oip: the model needs a name, an input name and an output name")
-	case !sameShape(models):
-		return nil, errors.New("oip: the models of a pool take or give different sizes")
-	case size != m.InputSize():
-		return nil, fmt.Errorf("oip: sample shape %v holds %d values, the model takes %d", cfg.SampleShape, size, m.InputSize())
-	case cfg.Classes != m.OutputSize():
-		return nil, fmt.Errorf("oip: %d output values a sample configured, the model gives %d", cfg.Classes, m.OutputSize())
 	case cfg.MaxBatch < 0 || cfg.MaxWait < 0:
 		return nil, fmt.Errorf("oip: max batch %d, max wait %v: want neither negative", cfg.MaxBatch, cfg.MaxWait)
 	case cfg.MaxQueue < 0 || cfg.MaxRequestSamples < 0 || cfg.RequestTimeout < 0:
@@ -109,7 +117,7 @@ func NewPool(models []Model, cfg Config) (*Server, error) {
 		cfg.MaxBodyBytes = 64 << 20
 	}
 	if cfg.MaxQueue == 0 {
-		cfg.MaxQueue = DefaultMaxQueue(cfg.MaxBatch, len(models))
+		cfg.MaxQueue = DefaultMaxQueue(cfg.MaxBatch, servers)
 	}
 	if cfg.MaxRequestSamples == 0 {
 		cfg.MaxRequestSamples = DefaultMaxRequestSamples
@@ -119,10 +127,82 @@ func NewPool(models []Model, cfg Config) (*Server, error) {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	s := &Server{cfg: cfg, reg: reg, m: newMetrics(reg, cfg.Name), size: size}
-	s.b = newBatcher(models, cfg.MaxBatch, cfg.MaxQueue, cfg.MaxWait, s.m)
+	s := &Server{cfg: cfg, reg: reg}
+	byServer := make([][]Model, servers)
+	met := make([]*metrics, len(cfgs))
+	for k, c := range cfgs {
+		size, err := checkModel(c, models[k], servers)
+		if err != nil {
+			return nil, err
+		}
+		if k > 0 {
+			if err := sameSettings(c, cfgs[0]); err != nil {
+				return nil, err
+			}
+		}
+		for _, o := range s.models {
+			if o.cfg.Name == c.Name {
+				return nil, fmt.Errorf("oip: two models named %q", c.Name)
+			}
+		}
+		met[k] = newMetrics(reg, c.Name)
+		s.models = append(s.models, served{cfg: c, size: size, m: met[k]})
+		for i, m := range models[k] {
+			byServer[i] = append(byServer[i], m)
+		}
+	}
+	s.b = newBatcher(byServer, cfg.MaxBatch, cfg.MaxQueue, cfg.MaxWait, met)
 	s.routes()
 	return s, nil
+}
+
+// checkModel checks that models, one for each of servers, are copies of
+// the model cfg describes, and returns its input values a sample.
+func checkModel(cfg Config, models []Model, servers int) (int, error) {
+	if len(models) != servers {
+		return 0, fmt.Errorf("oip: model %q: %d copies for %d servers", cfg.Name, len(models), servers)
+	}
+	m := models[0]
+	size := 1
+	for _, d := range cfg.SampleShape {
+		if d < 1 {
+			return 0, fmt.Errorf("oip: sample shape %v: every dimension must be fixed and positive", cfg.SampleShape)
+		}
+		size *= int(d)
+	}
+	switch {
+	case cfg.Name == "" || cfg.Input == "" || cfg.Output == "":
+		return 0, errors.New("oip: the model needs a name, an input name and an output name")
+	case !sameShape(models):
+		return 0, errors.New("oip: the models of a pool take or give different sizes")
+	case size != m.InputSize():
+		return 0, fmt.Errorf("oip: sample shape %v holds %d values, the model takes %d", cfg.SampleShape, size, m.InputSize())
+	case cfg.Classes != m.OutputSize():
+		return 0, fmt.Errorf("oip: %d output values a sample configured, the model gives %d", cfg.Classes, m.OutputSize())
+	}
+	return size, nil
+}
+
+// sameSettings checks that c leaves the server's settings, first's, unset
+// or sets them alike.
+func sameSettings(c, first Config) error {
+	for _, f := range []struct {
+		name      string
+		set, same bool
+	}{
+		{"max batch", c.MaxBatch != 0, c.MaxBatch == first.MaxBatch},
+		{"max wait", c.MaxWait != 0, c.MaxWait == first.MaxWait},
+		{"max queue", c.MaxQueue != 0, c.MaxQueue == first.MaxQueue},
+		{"max request samples", c.MaxRequestSamples != 0, c.MaxRequestSamples == first.MaxRequestSamples},
+		{"request timeout", c.RequestTimeout != 0, c.RequestTimeout == first.RequestTimeout},
+		{"max body bytes", c.MaxBodyBytes != 0, c.MaxBodyBytes == first.MaxBodyBytes},
+		{"registry", c.Registry != nil, c.Registry == first.Registry},
+	} {
+		if f.set && !f.same {
+			return fmt.Errorf("oip: model %q sets the server's %s differently from model %q; the models share one pool", c.Name, f.name, first.Name)
+		}
+	}
+	return nil
 }
 
 // Close stops the batcher: queued requests are answered with 503. It may
@@ -190,20 +270,44 @@ func (s *Server) handle(pattern, endpoint string, h func(http.ResponseWriter, *h
 		if code == http.StatusOK && w.Header().Get("Content-Type") == "" {
 			w.WriteHeader(http.StatusOK) // health: the status is the answer
 		}
-		s.m.requests.WithLabelValues(endpoint, strconv.Itoa(code)).Inc()
-		s.m.requestSeconds.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
+		// A request is counted under the model it names; one that names
+		// none served, or no model at all, under the first.
+		m := s.models[0].m
+		if k := s.find(r.PathValue("model")); k >= 0 {
+			m = s.models[k].m
+		}
+		m.requests.WithLabelValues(endpoint, strconv.Itoa(code)).Inc()
+		m.requestSeconds.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
 	})
 }
 
-// model checks that a request names this server's model (and version).
-func (s *Server) model(w http.ResponseWriter, r *http.Request) (int, bool) {
-	if name := r.PathValue("model"); name != s.cfg.Name {
-		return writeError(w, http.StatusNotFound, "no model %q: this server serves %q", name, s.cfg.Name), false
+// find is the index of the model named name, or -1.
+func (s *Server) find(name string) int {
+	for k := range s.models {
+		if s.models[k].cfg.Name == name {
+			return k
+		}
 	}
-	if v := r.PathValue("version"); v != "" && v != s.cfg.Version {
-		return writeError(w, http.StatusNotFound, "model %q has no version %q", s.cfg.Name, v), false
+	return -1
+}
+
+// model returns the model a request names (and its version), or answers
+// 404.
+func (s *Server) model(w http.ResponseWriter, r *http.Request) (*served, int, int, bool) {
+	name := r.PathValue("model")
+	k := s.find(name)
+	if k < 0 {
+		names := make([]string, len(s.models))
+		for i := range s.models {
+			names[i] = strconv.Quote(s.models[i].cfg.Name)
+		}
+		return nil, 0, writeError(w, http.StatusNotFound, "no model %q: this server serves %s", name, strings.Join(names, ", ")), false
 	}
-	return 0, true
+	m := &s.models[k]
+	if v := r.PathValue("version"); v != "" && v != m.cfg.Version {
+		return nil, 0, writeError(w, http.StatusNotFound, "model %q has no version %q", m.cfg.Name, v), false
+	}
+	return m, k, 0, true
 }
 
 func (s *Server) serverMetadata(w http.ResponseWriter, _ *http.Request) int {
@@ -211,21 +315,23 @@ func (s *Server) serverMetadata(w http.ResponseWriter, _ *http.Request) int {
 }
 
 func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request) int {
-	if code, ok := s.model(w, r); !ok {
+	m, _, code, ok := s.model(w, r)
+	if !ok {
 		return code
 	}
-	md := ModelMetadata{Name: s.cfg.Name, Platform: s.cfg.Platform,
-		Inputs:  []MetadataTensor{{Name: s.cfg.Input, Datatype: DatatypeFP32, Shape: append([]int64{-1}, s.cfg.SampleShape...)}},
-		Outputs: []MetadataTensor{{Name: s.cfg.Output, Datatype: DatatypeFP32, Shape: []int64{-1, int64(s.cfg.Classes)}}},
+	c := &m.cfg
+	md := ModelMetadata{Name: c.Name, Platform: c.Platform,
+		Inputs:  []MetadataTensor{{Name: c.Input, Datatype: DatatypeFP32, Shape: append([]int64{-1}, c.SampleShape...)}},
+		Outputs: []MetadataTensor{{Name: c.Output, Datatype: DatatypeFP32, Shape: []int64{-1, int64(c.Classes)}}},
 	}
-	if s.cfg.Version != "" {
-		md.Versions = []string{s.cfg.Version}
+	if c.Version != "" {
+		md.Versions = []string{c.Version}
 	}
 	return writeJSON(w, http.StatusOK, md)
 }
 
 func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) int {
-	if code, ok := s.model(w, r); !ok {
+	if _, _, code, ok := s.model(w, r); !ok {
 		return code
 	}
 	return s.ready(w)
@@ -236,13 +342,15 @@ func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) int {
 const retryAfter = "1"
 
 func (s *Server) infer(w http.ResponseWriter, r *http.Request) int {
-	if code, ok := s.model(w, r); !ok {
+	m, k, code, ok := s.model(w, r)
+	if !ok {
 		return code
 	}
+	c := &m.cfg
 	// Refuse before reading the body: under overload the cheapest answer
 	// is the one that comes at once.
 	if s.b.full() {
-		s.m.rejected.WithLabelValues("queue_full").Inc()
+		m.m.rejected.WithLabelValues("queue_full").Inc()
 		w.Header().Set("Retry-After", retryAfter)
 		return writeError(w, http.StatusServiceUnavailable, "the queue is full (%d samples wait); retry later", s.b.queuedSamples())
 	}
@@ -255,15 +363,15 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) int {
 		return writeError(w, http.StatusBadRequest, "request body: %v", err)
 	}
 	for _, o := range req.Outputs {
-		if o.Name != s.cfg.Output {
-			return writeError(w, http.StatusBadRequest, "outputs: the model's output is %q, the request asks for %q", s.cfg.Output, o.Name)
+		if o.Name != c.Output {
+			return writeError(w, http.StatusBadRequest, "outputs: the model's output is %q, the request asks for %q", c.Output, o.Name)
 		}
 	}
-	x, n, err := decodeInput(req, bin, s.cfg.Input, s.cfg.SampleShape, s.size, s.cfg.MaxRequestSamples)
+	x, n, err := decodeInput(req, bin, c.Input, c.SampleShape, m.size, s.cfg.MaxRequestSamples)
 	var tooMany *tooManySamplesError
 	switch {
 	case errors.As(err, &tooMany):
-		s.m.rejected.WithLabelValues("too_many_samples").Inc()
+		m.m.rejected.WithLabelValues("too_many_samples").Inc()
 		return writeError(w, http.StatusRequestEntityTooLarge, "%v", err)
 	case err != nil:
 		return writeError(w, http.StatusBadRequest, "%v", err)
@@ -274,14 +382,14 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) int {
 		ctx, cancel = context.WithTimeout(ctx, s.cfg.RequestTimeout)
 		defer cancel()
 	}
-	res := s.b.submit(ctx, x, n)
+	res := s.b.submit(ctx, k, x, n)
 	switch {
 	case errors.Is(res.err, errFull):
-		s.m.rejected.WithLabelValues("queue_full").Inc()
+		m.m.rejected.WithLabelValues("queue_full").Inc()
 		w.Header().Set("Retry-After", retryAfter)
 		return writeError(w, http.StatusServiceUnavailable, "%v; retry later", res.err)
 	case errors.Is(res.err, errClosed):
-		s.m.rejected.WithLabelValues("closed").Inc()
+		m.m.rejected.WithLabelValues("closed").Inc()
 		return writeError(w, http.StatusServiceUnavailable, "%v", res.err)
 	case r.Context().Err() != nil:
 		// The client has gone: nobody reads the answer. 499 is nginx's
@@ -291,15 +399,15 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) int {
 		w.Header().Set("Retry-After", retryAfter)
 		return writeError(w, http.StatusServiceUnavailable, "not answered within the server's request timeout of %v", s.cfg.RequestTimeout)
 	case res.err != nil:
-		return writeError(w, http.StatusInternalServerError, "model %q: %v", s.cfg.Name, res.err)
+		return writeError(w, http.StatusInternalServerError, "model %q: %v", c.Name, res.err)
 	}
-	s.m.samples.Add(float64(n))
-	resp := InferResponse{ModelName: s.cfg.Name, ModelVersion: s.cfg.Version, ID: req.ID,
+	m.m.samples.Add(float64(n))
+	resp := InferResponse{ModelName: c.Name, ModelVersion: c.Version, ID: req.ID,
 		// The server's own times let a client split what it waited for
 		// into queueing, computing and the rest (the protocol, the network).
 		Parameters: &ResponseParameters{QueueMS: ms(res.queue), ComputeMS: ms(res.compute), BatchSamples: res.batch,
 			QueuedSamples: s.b.queuedSamples()},
-		Outputs: []ResponseOutput{{Name: s.cfg.Output, Shape: []int64{int64(n), int64(s.cfg.Classes)}, Datatype: DatatypeFP32, Data: res.y}}}
+		Outputs: []ResponseOutput{{Name: c.Output, Shape: []int64{int64(n), int64(c.Classes)}, Datatype: DatatypeFP32, Data: res.y}}}
 	if wantsBinary(req) {
 		return writeBinary(w, resp)
 	}
