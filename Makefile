@@ -106,16 +106,24 @@ fidelity: build
 # out/profiles-here (a minute), for a host other than the one the built-in
 # profiles were measured on; the emulated slow board's profile is a file of
 # its own, so it is left out.
+HERE_MODELS = --model fashion/heavy=bundles/fashion/heavy.onnx --model fashion/edge=bundles/fashion/edge.onnx \
+	--model digits/heavy=bundles/digits/heavy.onnx --model digits/edge=bundles/digits/edge.onnx
 .PHONY: fidelity-here
 fidelity-here: build
 	mkdir -p out/profiles-here
-	bin/tandem profile --model fashion/heavy=bundles/fashion/heavy.onnx --model fashion/edge=bundles/fashion/edge.onnx \
-		--threads 1 --name edge-cpu-1t --out out/profiles-here/edge-cpu-1t.yaml
-	bin/tandem profile --model fashion/heavy=bundles/fashion/heavy.onnx --model fashion/edge=bundles/fashion/edge.onnx \
-		--threads $$(nproc) --serving --name server-cpu --out out/profiles-here/server-cpu.yaml
+	bin/tandem profile $(HERE_MODELS) --threads 1 --name edge-cpu-1t --out out/profiles-here/edge-cpu-1t.yaml
+	bin/tandem profile $(HERE_MODELS) --threads $$(nproc) --serving --name server-cpu --out out/profiles-here/server-cpu.yaml
 	bin/tandem validate builtin:default builtin:burst builtin:congested-uplink builtin:cloud-only \
 		docs/fidelity/lte-trace.yaml docs/fidelity/high-load.yaml docs/fidelity/batching.yaml \
 		--profiles out/profiles-here --requests 2000 --runs 3 --out out/fidelity-here
+
+# Two applications sharing the cloud pool (docs/examples/two-apps.yaml), run
+# for real beside builtin:default, on this machine's own profiles when
+# make fidelity-here has measured them; about 4 minutes.
+.PHONY: fidelity-apps
+fidelity-apps: build
+	bin/tandem validate docs/examples/two-apps.yaml builtin:default --requests 3000 --runs 3 \
+		$$(test -d out/profiles-here && echo --profiles out/profiles-here) --out out/fidelity-apps
 
 # The heavy model cut in two, run for real (docs/results.md, split points);
 # about 2 minutes.

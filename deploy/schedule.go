@@ -22,11 +22,18 @@ type Arrival struct {
 // and samples the simulator's run of sc has, drawn from the same per-device
 // streams, so that hardware in the loop replays the very requests a
 // simulation predicted. trace holds the arrival offsets of a trace
-// workload; outcomes is how many outcomes the bundle has. Arrivals at the
+// workload; outcomes[g] is how many outcomes edge group g's bundle has
+// (its application's), or outcomes[0] every group's when it is the only
+// value, and an arrival's Outcome indexes its group's. Arrivals at the
 // same instant are ordered by device.
-func Schedule(sc *scenarios.Scenario, trace []time.Duration, outcomes int) ([]Arrival, error) {
-	if outcomes < 1 {
-		return nil, errors.New("deploy: schedule: no outcomes to replay")
+func Schedule(sc *scenarios.Scenario, trace []time.Duration, outcomes []int) ([]Arrival, error) {
+	if len(outcomes) != 1 && len(outcomes) != len(sc.Edge) {
+		return nil, fmt.Errorf("deploy: schedule: %d outcome counts for %d edge groups", len(outcomes), len(sc.Edge))
+	}
+	for _, n := range outcomes {
+		if n < 1 {
+			return nil, errors.New("deploy: schedule: no outcomes to replay")
+		}
 	}
 	if sc.Requests < 0 || sc.Duration < 0 || (sc.Requests == 0 && sc.Duration == 0) {
 		return nil, fmt.Errorf("deploy: scenario %q: requests %d and duration %v: want one positive, neither negative", sc.Name, sc.Requests, sc.Duration.D())
@@ -38,6 +45,7 @@ func Schedule(sc *scenarios.Scenario, trace []time.Duration, outcomes int) ([]Ar
 	type dev struct {
 		work              Workload
 		arrivals, sampler *rand.Rand
+		outcomes          int
 	}
 	devs := make([]dev, sc.Edge.Devices())
 	next := make(arrivalHeap, 0, len(devs))
@@ -45,6 +53,11 @@ func Schedule(sc *scenarios.Scenario, trace []time.Duration, outcomes int) ([]Ar
 	for i := range devs {
 		d := &devs[i]
 		d.work = works[i]
+		d.outcomes = outcomes[0]
+		if len(outcomes) > 1 {
+			g, _ := sc.Edge.Of(i)
+			d.outcomes = outcomes[g]
+		}
 		d.arrivals = rand.New(NewStream(sc.Seed, StreamArrivals, i))
 		d.sampler = rand.New(NewStream(sc.Seed, StreamSample, i))
 		if t := d.work.First(d.arrivals); until == 0 || t < until {
@@ -56,7 +69,7 @@ func Schedule(sc *scenarios.Scenario, trace []time.Duration, outcomes int) ([]Ar
 	for len(next) > 0 && (sc.Requests == 0 || len(out) < sc.Requests) {
 		p := next[0]
 		d := &devs[p.device]
-		out = append(out, Arrival{ID: uint64(len(out)), Device: p.device, At: p.at, Outcome: d.sampler.IntN(outcomes)})
+		out = append(out, Arrival{ID: uint64(len(out)), Device: p.device, At: p.at, Outcome: d.sampler.IntN(d.outcomes)})
 		if t := d.work.Next(d.arrivals, p.at); until == 0 || t < until {
 			next[0].at = t
 			heap.Fix(&next, 0)

@@ -52,7 +52,7 @@ func TestScheduleMatchesTheSimulator(t *testing.T) {
 				for _, a := range rec.got {
 					want[a.ID] = a
 				}
-				got, err := deploy.Schedule(sc, cfg.Arrivals, len(cfg.Outcomes))
+				got, err := deploy.Schedule(sc, cfg.Arrivals, []int{len(cfg.Outcomes)})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -69,5 +69,50 @@ func TestScheduleMatchesTheSimulator(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestScheduleMatchesTheSimulatorApps checks the same for a fleet of two
+// applications: each arrival replays an outcome of its own group's
+// application, the one the simulator's request replays.
+func TestScheduleMatchesTheSimulatorApps(t *testing.T) {
+	sc := baseScenario()
+	sc.Seed, sc.Requests = 3, 300
+	sc.Edge = scenarios.EdgeGroups{{Name: "a", Count: 4, Concurrency: 1, Service: fixed(time.Millisecond)}, {Name: "b", Count: 3, Concurrency: 1, Service: fixed(time.Millisecond)}}
+	sc.Workload = scenarios.Workload{Arrival: scenarios.ArrivalPoisson, Rate: 20}
+	second := testOutcomes(70, 2)
+	for i := range second {
+		second[i].Sample += 1000
+	}
+	cfg := Config{Scenario: sc, GroupApps: []int{0, 1}, Apps: []App{{Outcomes: testOutcomes(300, 1)}, {Outcomes: second}}}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec scheduleRecorder
+	if _, err := s.Run(&rec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := deploy.Schedule(sc, nil, []int{300, 70})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(rec.got) {
+		t.Fatalf("%d arrivals scheduled, the simulator had %d", len(got), len(rec.got))
+	}
+	want := make(map[uint64]deploy.Arrival, len(rec.got))
+	for _, a := range rec.got {
+		want[a.ID] = a
+	}
+	for _, a := range got {
+		if a.Device >= 4 {
+			a.Outcome = second[a.Outcome].Sample
+		}
+		if w := want[a.ID]; a != w {
+			t.Fatalf("arrival %d: scheduled %+v, simulated %+v", a.ID, a, w)
+		}
+	}
+	if _, err := deploy.Schedule(sc, nil, []int{300, 70, 5}); err == nil {
+		t.Error("three outcome counts for two groups: no error")
 	}
 }

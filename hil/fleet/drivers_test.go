@@ -116,7 +116,7 @@ func driversAgree(t *testing.T, mixed bool) {
 		fakeEdge{}.Run(logits, cfg.Input(o.Sample), 1)
 		o.MaxProb, o.Margin, o.Entropy = offload.Features(logits)
 	}
-	arrivals, err := deploy.Schedule(sc, nil, len(cfg.Outcomes))
+	arrivals, err := deploy.Schedule(sc, nil, []int{len(cfg.Outcomes)})
 	if err != nil {
 		t.Fatal(err)
 	}

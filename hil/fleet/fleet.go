@@ -89,6 +89,15 @@ type Config struct {
 	Power  *profiles.Power
 	Powers []*profiles.Power
 
+	// Apps, for a fleet whose edge groups run several applications, are
+	// each one's outcomes, models and bytes in place of Outcomes, Input,
+	// Classes, NewEdge, Cloud, CloudFor, RequestBytes and ResponseBytes,
+	// and GroupApps each edge group's application (as the simulator's
+	// Config.Apps). An arrival's Outcome indexes its application's
+	// outcomes (deploy.Schedule with each group's count).
+	Apps      []App
+	GroupApps []int
+
 	// Recorder, when set, gets each request's record as it ends, from
 	// one goroutine at a time.
 	Recorder deploy.Recorder
@@ -96,6 +105,28 @@ type Config struct {
 	// many of them failed, as they
 	// end, from one goroutine at a time.
 	Progress func(ended, failed int)
+}
+
+// App is one application of a fleet: the outcomes its devices replay, the
+// edge model they run and the cloud model that answers them.
+type App struct {
+	Outcomes                    []bundles.Outcome
+	Input                       func(sample int) []float32
+	Classes                     int
+	NewEdge                     func(i int) (Model, error)
+	Cloud                       Cloud
+	CloudFor                    func(device int) Cloud
+	RequestBytes, ResponseBytes int
+}
+
+// applications are cfg's applications: Apps, or the one its own fields
+// describe.
+func (cfg *Config) applications() []App {
+	if len(cfg.Apps) > 0 {
+		return cfg.Apps
+	}
+	return []App{{Outcomes: cfg.Outcomes, Input: cfg.Input, Classes: cfg.Classes, NewEdge: cfg.NewEdge,
+		Cloud: cfg.Cloud, CloudFor: cfg.CloudFor, RequestBytes: cfg.RequestBytes, ResponseBytes: cfg.ResponseBytes}}
 }
 
 // arrived is a request as its device received it.
@@ -106,6 +137,9 @@ type arrived struct {
 
 // device is one edge device: its slots' queue, its policy and its links.
 type device struct {
+	app       *App
+	appNo     int       // d.app's index in the applications
+	sessions  *sessions // its application's edge sessions
 	queue     chan arrived
 	policyMu  sync.Mutex // slots share the policy
 	policy    offload.Policy
@@ -134,14 +168,18 @@ type run struct {
 	// a device can know of it, and what its policy's Context holds.
 	cloudQueue int
 	late       []time.Duration // how late each arrival was handed over
-	// sessions are the edge model's sessions, shared by every slot of
-	// every device; sessionWait is how long runs waited for one.
-	sessions    chan Model
-	shared      bool // fewer sessions than slots
+	// sessionWait is how long edge runs waited for a shared session.
 	sessionWait deploy.Quantiles
 
 	cloudWG sync.WaitGroup
 	spin    time.Duration // waitUntil's, for this fleet
+}
+
+// sessions are an application's edge model sessions, shared by every slot
+// of its devices.
+type sessions struct {
+	free   chan Model
+	shared bool // fewer sessions than slots
 }
 
 // spin is how long before a deadline waitUntil stops sleeping and yields
@@ -175,10 +213,29 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if (cfg.EdgeSlowdowns != nil && len(cfg.EdgeSlowdowns) != len(sc.Edge)) || (cfg.Powers != nil && len(cfg.Powers) != len(sc.Edge)) {
 		return nil, fmt.Errorf("fleet: %d edge groups, %d slowdowns and %d power figures", len(sc.Edge), len(cfg.EdgeSlowdowns), len(cfg.Powers))
 	}
+	apps := cfg.applications()
+	groupApp := func(int) int { return 0 }
+	if cfg.Apps != nil {
+		if len(cfg.GroupApps) != len(sc.Edge) {
+			return nil, fmt.Errorf("fleet: %d edge groups, %d groups' applications", len(sc.Edge), len(cfg.GroupApps))
+		}
+		for g, a := range cfg.GroupApps {
+			if a < 0 || a >= len(apps) {
+				return nil, fmt.Errorf("fleet: edge group %d runs application %d of %d", g, a, len(apps))
+			}
+		}
+		if cfg.CutValues > 0 && len(apps) > 1 {
+			return nil, errors.New("fleet: a split deployment of several applications")
+		}
+		groupApp = func(g int) int { return cfg.GroupApps[g] }
+	}
 	r := &run{cfg: cfg, col: deploy.NewCollector(), byGroup: deploy.NewGroups(sc), ctx: ctx}
 	totalSlots := 0
+	appSlots := make([]int, len(apps))
 	for g := range sc.Edge {
-		totalSlots += max(sc.Edge[g].Concurrency, 1) * sc.Edge[g].Count
+		n := max(sc.Edge[g].Concurrency, 1) * sc.Edge[g].Count
+		totalSlots += n
+		appSlots[groupApp(g)] += n
 	}
 	if totalSlots <= spinSlots {
 		r.spin = spin
@@ -198,13 +255,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("fleet: device %d policy: %w", i, err)
 		}
 		g, _ := sc.Edge.Of(i)
-		d := &device{queue: make(chan arrived, perDevice[i]), policy: p, edgeFirst: p.EdgeFirst(), cloud: cfg.Cloud,
+		app := &apps[groupApp(g)]
+		d := &device{app: app, appNo: groupApp(g), queue: make(chan arrived, perDevice[i]), policy: p, edgeFirst: p.EdgeFirst(), cloud: app.Cloud,
 			slots: max(sc.Edge[g].Concurrency, 1), slowdown: cfg.EdgeSlowdown}
 		if cfg.EdgeSlowdowns != nil {
 			d.slowdown = cfg.EdgeSlowdowns[g]
 		}
-		if cfg.CloudFor != nil {
-			d.cloud = cfg.CloudFor(i)
+		if app.CloudFor != nil {
+			d.cloud = app.CloudFor(i)
 		}
 		if cfg.Uplink != nil {
 			rtt := sc.LinkOf(g).RTT.D()
@@ -218,26 +276,31 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		devs[i] = d
 	}
 
-	edgeFirst := false
+	// Each application's edge sessions, for its devices whose policy runs
+	// the edge model first.
+	pools := make([]*sessions, len(apps))
 	for _, d := range devs {
-		edgeFirst = edgeFirst || d.edgeFirst
-	}
-	if edgeFirst {
-		if cfg.NewEdge == nil {
+		a, k := d.app, d.appNo
+		if !d.edgeFirst || pools[k] != nil {
+			d.sessions = pools[k]
+			continue
+		}
+		if a.NewEdge == nil {
 			return nil, errors.New("fleet: the policy runs the edge model and no edge model was given")
 		}
-		n := totalSlots
+		n := appSlots[k]
 		if cfg.EdgeSessions > 0 {
 			n = min(n, cfg.EdgeSessions)
 		}
-		r.sessions, r.shared = make(chan Model, n), n < totalSlots
+		p := &sessions{free: make(chan Model, n), shared: n < appSlots[k]}
 		for i := range n {
-			m, err := cfg.NewEdge(i)
+			m, err := a.NewEdge(i)
 			if err != nil {
 				return nil, fmt.Errorf("fleet: edge model session %d: %w", i, err)
 			}
-			r.sessions <- m
+			p.free <- m
 		}
+		pools[k], d.sessions = p, p
 	}
 	var workers sync.WaitGroup
 	// Time zero a little ahead, so that the first arrivals do not find
@@ -294,30 +357,31 @@ func (r *run) failed() bool {
 
 // work serves a device's queue on one edge slot.
 func (r *run) work(d *device) {
-	logits := make([]float32, max(r.cfg.Classes, r.cfg.CutValues))
+	app := d.app
+	logits := make([]float32, max(app.Classes, r.cfg.CutValues))
 	for a := range d.queue {
 		if r.failed() {
 			continue // drain
 		}
-		o := &r.cfg.Outcomes[a.Outcome]
+		o := &app.Outcomes[a.Outcome]
 		rec := &deploy.Record{ID: a.ID, Device: a.Device, Sample: o.Sample, Arrival: a.At, Decision: offload.Cloud}
 		// Latency counts from when the request reached its device, not
 		// from when it was scheduled to: the dispatcher's own lateness is
 		// the harness's, not the deployment's (Lateness reports it).
 		arrived := a.at
-		x := r.cfg.Input(o.Sample)
+		x := app.Input(o.Sample)
 		if d.edgeFirst {
 			picked := time.Now()
-			m := <-r.sessions
+			m := <-d.sessions.free
 			began := time.Now()
-			if r.shared {
+			if d.sessions.shared {
 				r.mu.Lock()
 				r.sessionWait.Add(began.Sub(picked))
 				r.mu.Unlock()
 			}
 			rec.EdgeQueue = max(began.Sub(arrived), 0)
 			err := m.Run(logits, x, 1)
-			r.sessions <- m
+			d.sessions.free <- m
 			if err != nil {
 				r.fail(fmt.Errorf("fleet: device %d edge model: %w", a.Device, err))
 				continue
@@ -365,7 +429,7 @@ func (r *run) work(d *device) {
 // has given up on is not waited for, however long the cloud takes.
 func (r *run) offload(d *device, rec *deploy.Record, x []float32, label int, arrived time.Time) {
 	t := time.Now()
-	if err := r.cross(d.up, r.cfg.RequestBytes); err != nil {
+	if err := r.cross(d.up, d.app.RequestBytes); err != nil {
 		r.fail(fmt.Errorf("fleet: device %d uplink: %w", rec.Device, err))
 		return
 	}
@@ -379,8 +443,8 @@ func (r *run) offload(d *device, rec *deploy.Record, x []float32, label int, arr
 	t = time.Now()
 	ans, err := d.cloud.InferAnswer(ctx, x, 1)
 	roundTrip := time.Since(t)
-	if err == nil && len(ans.Y) != r.cfg.Classes {
-		err = fmt.Errorf("fleet: %d output values, want %d: %w", len(ans.Y), r.cfg.Classes, oip.ErrBadAnswer)
+	if err == nil && len(ans.Y) != d.app.Classes {
+		err = fmt.Errorf("fleet: %d output values, want %d: %w", len(ans.Y), d.app.Classes, oip.ErrBadAnswer)
 	}
 	if err != nil {
 		rec.Status, rec.Failure = deploy.StatusFailed, oip.Classify(err)
@@ -406,7 +470,7 @@ func (r *run) offload(d *device, rec *deploy.Record, x []float32, label int, arr
 		r.mu.Unlock()
 	}
 	t = time.Now()
-	if err := r.cross(d.down, r.cfg.ResponseBytes); err != nil {
+	if err := r.cross(d.down, d.app.ResponseBytes); err != nil {
 		r.fail(fmt.Errorf("fleet: device %d downlink: %w", rec.Device, err))
 		return
 	}

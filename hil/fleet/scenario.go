@@ -43,8 +43,7 @@ func CheckSize(sc *scenarios.Scenario) error {
 
 // CheckRunnable says whether a real run can honour every key of sc: a
 // service-time override replaces a stage's model with a distribution, which
-// only the simulator can draw from, and a group that runs a bundle of its
-// own would need a server pool serving several models.
+// only the simulator can draw from.
 func CheckRunnable(sc *scenarios.Scenario) error {
 	for g := range sc.Edge {
 		if sc.Edge[g].Service != nil {
@@ -54,10 +53,20 @@ func CheckRunnable(sc *scenarios.Scenario) error {
 	if sc.Cloud.Service != nil {
 		return fmt.Errorf("%s: cloud.service: hil run runs the heavy model for real; a service-time distribution is the simulator's (tandem sim), remove it to run", sc.File)
 	}
-	for g := range sc.Edge {
-		if b := sc.Edge[g].Bundle; b != "" && sc.Path(b) != sc.BundleRef() {
-			return fmt.Errorf("%s: %s.bundle: hil run runs one bundle, the scenario's, on every device and in the cloud; a fleet of several applications is simulated only (tandem sim)", sc.File, sc.EdgePath(g))
-		}
+	return nil
+}
+
+// CheckApplications says whether a run of in's fleet can take its cloud from
+// a server of one model outside the run (remote) and its held-out inputs
+// from dataset: a fleet of several applications needs the pool the run
+// starts, and each bundle's own data.
+func CheckApplications(in *scenarios.Inputs, remote bool, dataset string) error {
+	n := len(in.Applications())
+	if n > 1 && remote && in.Scenario.Policy.Kind != scenarios.PolicyEdgeOnly {
+		return fmt.Errorf("%s: the fleet runs %d applications; hil run serves their heavy models from the pool it starts, not from a --cloud server, which serves one", in.Scenario.File, n)
+	}
+	if n > 1 && dataset != "" {
+		return fmt.Errorf("%s: the fleet runs %d applications, each replaying its own bundle's held-out data; --dataset names one", in.Scenario.File, n)
 	}
 	return nil
 }
@@ -66,10 +75,13 @@ func CheckRunnable(sc *scenarios.Scenario) error {
 // scenario's resolved inputs.
 type ScenarioRun struct {
 	// Cloud answers offloaded inputs; nil starts the scenario's server
-	// pool on loopback, serving the bundle's heavy model as Model.
+	// pool on loopback, serving the bundle's heavy model as Model (and
+	// each other application's as Model-BUNDLE). A fleet of several
+	// applications needs the loopback pool.
 	Cloud *oip.Client
 	Model string // the heavy model's name on the loopback pool; "" is "heavy"
 	// Dataset is where the held-out inputs come from; "" is the bundle's.
+	// A fleet of several applications reads each bundle's own.
 	Dataset string
 	// Shaper is what shapes the devices' links: ShaperProcess (""), the
 	// link rule on the wall clock, or ShaperKernel, each device's own
@@ -103,15 +115,20 @@ func inputErr(err error) error { return &InputError{Err: err} }
 // simulator's schedule (deploy.Schedule) on the wall clock, each device's
 // edge model in its own ONNX Runtime sessions, the links shaped in process,
 // and the cloud either run.Cloud or the scenario's server pool started on
-// loopback. The summary's wall time is the run's.
+// loopback, serving every application's heavy model. The summary's wall
+// time is the run's.
 func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*Result, error) {
-	sc, b := in.Scenario, in.Bundle
+	sc := in.Scenario
 	if err := CheckSize(sc); err != nil {
 		return nil, inputErr(err)
 	}
 	if err := CheckRunnable(sc); err != nil {
 		return nil, inputErr(err)
 	}
+	if err := CheckApplications(in, run.Cloud != nil, run.Dataset); err != nil {
+		return nil, inputErr(err)
+	}
+	apps := in.Applications()
 	setup, err := deploy.SetupFor(in)
 	if err != nil {
 		return nil, inputErr(err)
@@ -120,32 +137,24 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 	if err != nil {
 		return nil, inputErr(err)
 	}
-	arrivals, err := deploy.Schedule(sc, in.Arrivals, len(b.Outcomes))
+	counts := make([]int, len(in.Groups))
+	groupApps := make([]int, len(in.Groups))
+	for g, gi := range in.Groups {
+		counts[g], groupApps[g] = len(apps[gi.App].Bundle.Outcomes), gi.App
+	}
+	if len(counts) == 0 {
+		counts = []int{len(in.Bundle.Outcomes)}
+	}
+	arrivals, err := deploy.Schedule(sc, in.Arrivals, counts)
 	if err != nil {
 		return nil, inputErr(err)
 	}
-	edgeFile, err := b.ReadModel(bundles.ModelEdge)
-	if err != nil {
-		return nil, inputErr(err)
-	}
-	edgeName := b.Name + "/edge"
 	var cut *cutModels
 	if sc.Policy.Kind == scenarios.PolicySplit {
 		if cut, err = cutFor(in); err != nil {
 			return nil, inputErr(err)
 		}
-		edgeFile, edgeName = cut.device, b.Name+"/heavy up to "+cut.deployment.Cut.After
 	}
-	probe, err := hil.OpenBytes(edgeName, edgeFile, hil.Options{IntraOpThreads: 1})
-	if err != nil {
-		return nil, inputErr(err)
-	}
-	defer probe.Close()
-	norm, err := probe.Normalizer()
-	if err != nil {
-		return nil, inputErr(err)
-	}
-
 	// Each device runs its model on as many threads as the edge device's
 	// profile was measured with.
 	edgeThreads := 1
@@ -164,30 +173,37 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 			s.Close()
 		}
 	}()
-	var held *data.Set // read once the cloud is known to serve the bundle's model
-	cfg := Config{
-		Scenario: sc, Arrivals: arrivals, Outcomes: b.Outcomes, Classes: b.Classes,
-		Input: func(sample int) []float32 {
-			x := make([]float32, held.SampleSize())
-			norm.Apply(x, held.Sample(sample))
-			return x
-		},
-		EdgeSessions: EdgeSessions,
-		NewEdge: func(int) (Model, error) {
-			s, err := hil.OpenBytes(edgeName, edgeFile, hil.Options{IntraOpThreads: edgeThreads})
-			if err != nil {
-				return nil, err
-			}
+	open := func(name string, file []byte, threads int) (*hil.Session, error) {
+		s, err := hil.OpenBytes(name, file, hil.Options{IntraOpThreads: threads})
+		if err == nil {
 			sessions = append(sessions, s)
-			return s, nil
-		},
+		}
+		return s, err
+	}
+	cfg := Config{
+		Scenario: sc, Arrivals: arrivals, GroupApps: groupApps,
+		EdgeSessions: EdgeSessions,
 		CloudServers: sc.Cloud.Servers,
 		EdgeSlowdown: edgeSlowdown(in.EdgeDevice),
 		Uplink:       setup.Uplink, Downlink: setup.Downlink,
-		RequestBytes: in.RequestBytes, ResponseBytes: in.ResponseBytes,
 		NewPolicy: setup.NewPolicy,
 		Recorder:  run.Recorder,
 		Power:     in.Power,
+	}
+	edges := make([]*edgeApp, len(apps))
+	for k := range apps {
+		e, err := openEdge(&apps[k], cut, open)
+		if err != nil {
+			return nil, inputErr(err)
+		}
+		edges[k] = e
+		a := &App{Outcomes: apps[k].Bundle.Outcomes, Classes: apps[k].Bundle.Classes, Input: e.input,
+			RequestBytes: apps[k].RequestBytes, ResponseBytes: apps[k].ResponseBytes,
+			NewEdge: func(int) (Model, error) { return open(e.name, e.file, edgeThreads) }}
+		if cut != nil {
+			a.RequestBytes, a.ResponseBytes = cut.deployment.RequestBytes, cut.deployment.ResponseBytes
+		}
+		cfg.Apps = append(cfg.Apps, *a)
 	}
 	if len(in.Groups) > 1 {
 		for _, g := range in.Groups {
@@ -197,45 +213,47 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 	}
 	if cut != nil {
 		cfg.CutValues = cut.values
-		cfg.RequestBytes, cfg.ResponseBytes = cut.deployment.RequestBytes, cut.deployment.ResponseBytes
 	}
 	if run.Progress != nil {
 		cfg.Progress = func(ended, failed int) { run.Progress(ended, failed, len(arrivals)) }
 	}
+	b := in.Bundle
 	// The cloud first: a server that does not serve the bundle's model is
 	// told before the dataset is read.
 	if sc.Policy.Kind != scenarios.PolicyEdgeOnly {
 		if run.Cloud != nil {
-			shape, what := probe.SampleShape(), "bundle "+b.Name
+			shape, what := edges[0].probe.SampleShape(), "bundle "+b.Name
 			if cut != nil {
 				shape, what = cut.shape, fmt.Sprintf("bundle %s's heavy model from %s on: tandem split --parts writes it", b.Name, cut.deployment.Cut.After)
 			}
 			if err := run.Cloud.Expect(shape, b.Classes); err != nil {
 				return nil, inputErr(fmt.Errorf("the cloud: %w (%s)", err, what))
 			}
-			cfg.Cloud = run.Cloud
+			cfg.Apps[0].Cloud = run.Cloud
 		} else {
 			model := run.Model
 			if model == "" {
 				model = "heavy"
 			}
-			pool, err := startPool(ctx, in, probe, model, kernel, cut)
+			pool, err := startPool(ctx, in, edges, model, kernel, cut)
 			if err != nil {
 				return nil, err
 			}
 			defer pool.stop()
-			cfg.Cloud = pool.clients[0]
-			if kernel != nil {
-				cfg.KernelLinks = true
-				cfg.CloudFor = func(i int) Cloud { return pool.clients[i] }
+			for k := range cfg.Apps {
+				clients := pool.clients[k]
+				cfg.Apps[k].Cloud = clients[0]
+				if kernel != nil {
+					cfg.Apps[k].CloudFor = func(i int) Cloud { return clients[i] }
+				}
 			}
+			cfg.KernelLinks = kernel != nil
 		}
 	}
-	if held, err = build.HeldOut(b, run.Dataset); err != nil {
-		return nil, inputErr(err)
-	}
-	if got := held.SampleSize(); got != probe.InputSize() {
-		return nil, inputErr(fmt.Errorf("bundle %s: its edge model takes %d values a sample, the held-out set has %d", b.Name, probe.InputSize(), got))
+	for k, e := range edges {
+		if err := e.read(apps[k].Bundle, run.Dataset); err != nil {
+			return nil, inputErr(err)
+		}
 	}
 
 	logLine(run.Log, "hil run: %d requests over %d devices, about %.0f s", len(arrivals), sc.Edge.Devices(), arrivals[len(arrivals)-1].At.Seconds())
@@ -257,10 +275,62 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 		q[0].Round(time.Microsecond), q[1].Round(time.Microsecond), res.Lateness.Max().Round(time.Microsecond))
 	if w := res.SessionWait; w.Len() > 0 {
 		q := w.Quantiles(0.5, 0.99)
-		logLine(run.Log, "hil run: %d device slots shared %d edge sessions; runs waited for one %v (median), %v (p99), %v (max), counted in the edge queue",
+		logLine(run.Log, "hil run: %d device slots shared %d edge sessions an application; runs waited for one %v (median), %v (p99), %v (max), counted in the edge queue",
 			slotsOf(sc), EdgeSessions, q[0].Round(time.Microsecond), q[1].Round(time.Microsecond), w.Max().Round(time.Microsecond))
 	}
 	return res, nil
+}
+
+// edgeApp is one application's edge model as a run opens it, and the
+// held-out inputs its devices send.
+type edgeApp struct {
+	name  string
+	file  []byte
+	probe *hil.Session // the model's tensors and normalisation
+	norm  *hil.Normalizer
+	held  *data.Set // read once the cloud is known to serve the model
+}
+
+// openEdge opens app's edge model, or the split's device part.
+func openEdge(app *scenarios.AppInputs, cut *cutModels, open func(string, []byte, int) (*hil.Session, error)) (*edgeApp, error) {
+	b := app.Bundle
+	e := &edgeApp{name: b.Name + "/edge"}
+	if cut != nil {
+		e.file, e.name = cut.device, b.Name+"/heavy up to "+cut.deployment.Cut.After
+	} else {
+		var err error
+		if e.file, err = b.ReadModel(bundles.ModelEdge); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if e.probe, err = open(e.name, e.file, 1); err != nil {
+		return nil, err
+	}
+	if e.norm, err = e.probe.Normalizer(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// read reads the held-out set the devices' inputs come from.
+func (e *edgeApp) read(b *bundles.Bundle, dataset string) error {
+	held, err := build.HeldOut(b, dataset)
+	if err != nil {
+		return err
+	}
+	if got := held.SampleSize(); got != e.probe.InputSize() {
+		return fmt.Errorf("bundle %s: its edge model takes %d values a sample, the held-out set has %d", b.Name, e.probe.InputSize(), got)
+	}
+	e.held = held
+	return nil
+}
+
+// input is a held-out sample, normalised for the model.
+func (e *edgeApp) input(sample int) []float32 {
+	x := make([]float32, e.held.SampleSize())
+	e.norm.Apply(x, e.held.Sample(sample))
+	return x
 }
 
 func logLine(w io.Writer, format string, args ...any) {
@@ -269,70 +339,53 @@ func logLine(w io.Writer, format string, args ...any) {
 	}
 }
 
-// pool is the scenario's server pool as a run reaches it: one client, or
-// with kernel links one per device, and how to stop it.
+// pool is the scenario's server pool as a run reaches it: for each
+// application one client, or with kernel links one per device, and how to
+// stop it.
 type pool struct {
-	clients []*oip.Client
+	clients [][]*oip.Client
 	stop    func()
 }
 
 // startPool starts the scenario's server pool on loopback, or with kernel
-// links behind every device's veth pair, serving the bundle's heavy model
-// as model. Each
-// server runs the model on as many threads as the cloud device's profile
-// was measured with, so that the run is the deployment the simulator
-// predicts from that profile.
-func startPool(ctx context.Context, in *scenarios.Inputs, edge *hil.Session, model string, kernel []kernlink.Link, cut *cutModels) (*pool, error) {
-	b, sc := in.Bundle, in.Scenario
+// links behind every device's veth pair: every server holds each
+// application's heavy model, the first served as model, the others as
+// model-BUNDLE. Each server runs its models on as many threads as the cloud
+// device's profile was measured with, so that the run is the deployment
+// the simulator predicts from that profile.
+func startPool(ctx context.Context, in *scenarios.Inputs, edges []*edgeApp, model string, kernel []kernlink.Link, cut *cutModels) (*pool, error) {
+	sc := in.Scenario
+	apps := in.Applications()
 	threads := 1
 	if in.CloudDevice != nil {
 		threads = max(in.CloudDevice.Host.Threads, 1)
 	}
-	heavyName, heavy := b.Name+"/heavy", []byte(nil)
-	if cut != nil {
-		heavyName, heavy = b.Name+"/heavy from "+cut.deployment.Cut.After, cut.cloud
-	} else {
-		var err error
-		if heavy, err = b.ReadModel(bundles.ModelHeavy); err != nil {
-			return nil, inputErr(err)
-		}
-	}
-	var models []oip.Model
 	var sessions []*hil.Session
 	closeAll := func() {
 		for _, s := range sessions {
 			s.Close()
 		}
 	}
-	for range sc.Cloud.Servers {
-		s, err := hil.OpenBytes(heavyName, heavy, hil.Options{IntraOpThreads: threads})
+	cfgs := make([]oip.Config, len(apps))
+	models := make([][]oip.Model, len(apps))
+	names := modelNames(apps, model)
+	for k := range apps {
+		s, err := openHeavy(&apps[k], edges[k], cut, threads, sc.Cloud.Servers, &sessions, &models[k])
+		if err == nil {
+			cfgs[k], err = oip.SessionConfig(s, names[k])
+		}
 		if err != nil {
 			closeAll()
 			return nil, inputErr(err)
 		}
-		sessions, models = append(sessions, s), append(models, s)
-	}
-	// The edge device sends the input it normalised for its own model;
-	// the heavy model must expect the same. A split's device part is the
-	// heavy model's own beginning.
-	em, es, _ := edge.Normalization()
-	hm, hs, _ := sessions[0].Normalization()
-	if cut == nil && (!slices.Equal(em, hm) || !slices.Equal(es, hs)) {
-		closeAll()
-		return nil, inputErr(fmt.Errorf("bundle %s: its edge and heavy models normalise inputs differently (mean %v std %v against %v %v)", b.Name, em, es, hm, hs))
-	}
-	cfg, err := oip.SessionConfig(sessions[0], model)
-	if err != nil {
-		closeAll()
-		return nil, inputErr(err)
 	}
 	if bt := sc.Cloud.Batching; bt != nil {
-		cfg.MaxBatch, cfg.MaxWait = bt.MaxBatch, bt.MaxWait.D()
+		cfgs[0].MaxBatch, cfgs[0].MaxWait = bt.MaxBatch, bt.MaxWait.D()
 	}
 	// The simulator's cloud queues without bound: so does this one, as far
 	// as any run's requests go.
-	cfg.MaxQueue = 1 << 20
-	srv, err := oip.NewPool(models, cfg)
+	cfgs[0].MaxQueue = 1 << 20
+	srv, err := oip.NewShared(cfgs, models)
 	if err != nil {
 		closeAll()
 		return nil, inputErr(err)
@@ -359,44 +412,93 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edge *hil.Session, mod
 		closeAll()
 		return nil, err
 	}
-	hs2 := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	go hs2.Serve(ln)
-	p := &pool{stop: func() {
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	p := &pool{clients: make([][]*oip.Client, len(apps)), stop: func() {
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		hs2.Shutdown(shutdown)
+		hs.Shutdown(shutdown)
 		srv.Close()
 		closeAll()
 		if fabric != nil {
 			fabric.Close()
 		}
 	}}
-	newClient := func(url string, hc *http.Client) error {
-		c, err := oip.NewClient(ctx, url, model, hc)
+	newClient := func(k int, url string, hc *http.Client) error {
+		c, err := oip.NewClient(ctx, url, names[k], hc)
 		if err != nil {
 			return err
 		}
 		c.Binary = sc.Cloud.Protocol == profiles.ProtocolBinary
-		p.clients = append(p.clients, c)
+		p.clients[k] = append(p.clients[k], c)
 		return nil
 	}
-	if fabric == nil {
-		err = newClient("http://"+ln.Addr().String(), HTTPClient())
-	} else {
-		port := ln.Addr().(*net.TCPAddr).Port
-		for i := range fabric.Links() {
-			hc := HTTPClient()
-			hc.Transport.(*http.Transport).DialContext = fabric.DialContext(i, port)
-			if err = newClient("http://"+fabric.CloudAddr(i, port), hc); err != nil {
-				break
+	for k := range apps {
+		if fabric == nil {
+			err = newClient(k, "http://"+ln.Addr().String(), HTTPClient())
+		} else {
+			port := ln.Addr().(*net.TCPAddr).Port
+			for i := range fabric.Links() {
+				hc := HTTPClient()
+				hc.Transport.(*http.Transport).DialContext = fabric.DialContext(i, port)
+				if err = newClient(k, "http://"+fabric.CloudAddr(i, port), hc); err != nil {
+					break
+				}
 			}
 		}
-	}
-	if err != nil {
-		p.stop()
-		return nil, err
+		if err != nil {
+			p.stop()
+			return nil, err
+		}
 	}
 	return p, nil
+}
+
+// modelNames are the applications' heavy models' names on the pool: the
+// first model, each other model-BUNDLE, made unique by its index where two
+// bundles share a name.
+func modelNames(apps []scenarios.AppInputs, model string) []string {
+	names := []string{model}
+	for k := 1; k < len(apps); k++ {
+		n := model + "-" + apps[k].Bundle.Name
+		if slices.Contains(names, n) {
+			n = fmt.Sprintf("%s-%d", n, k)
+		}
+		names = append(names, n)
+	}
+	return names
+}
+
+// openHeavy opens servers sessions of app's heavy model (or the split's
+// cloud part) on threads threads each, adding them to all and to models,
+// and returns the first. The edge device sends the input it normalised for
+// its own model; the heavy model must expect the same.
+func openHeavy(app *scenarios.AppInputs, edge *edgeApp, cut *cutModels, threads, servers int, all *[]*hil.Session, models *[]oip.Model) (*hil.Session, error) {
+	b := app.Bundle
+	name, heavy := b.Name+"/heavy", []byte(nil)
+	if cut != nil {
+		name, heavy = b.Name+"/heavy from "+cut.deployment.Cut.After, cut.cloud
+	} else {
+		var err error
+		if heavy, err = b.ReadModel(bundles.ModelHeavy); err != nil {
+			return nil, err
+		}
+	}
+	for range servers {
+		s, err := hil.OpenBytes(name, heavy, hil.Options{IntraOpThreads: threads})
+		if err != nil {
+			return nil, err
+		}
+		*all, *models = append(*all, s), append(*models, s)
+	}
+	first := (*models)[0].(*hil.Session)
+	// A split's device part is the heavy model's own beginning.
+	em, es, _ := edge.probe.Normalization()
+	hm, hs, _ := first.Normalization()
+	if cut == nil && (!slices.Equal(em, hm) || !slices.Equal(es, hs)) {
+		return nil, fmt.Errorf("bundle %s: its edge and heavy models normalise inputs differently (mean %v std %v against %v %v)", b.Name, em, es, hm, hs)
+	}
+	return first, nil
 }
 
 // kernelLinks is each device's link for the kernel shaper, or nil when the

@@ -51,7 +51,8 @@ type ResponseParameters struct {
 	ComputeMS    float64 `json:"compute_ms"`    // running the batch
 	BatchSamples int     `json:"batch_samples"` // samples in the batch
 	// QueuedSamples is how many samples waited for a batch when the answer
-	// left: what a client can know of the server's queue, as of its last
+	// left, over every model the server serves (the simulator's cloud
+	// queue): what a client can know of the server's queue, as of its last
 	// answer.
 	QueuedSamples int64 `json:"queued_samples"`
 }

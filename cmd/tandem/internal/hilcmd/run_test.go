@@ -40,6 +40,14 @@ func TestRunMatchesSim(t *testing.T) {
 	for _, shaper := range []string{fleet.ShaperProcess, fleet.ShaperKernel} {
 		t.Run(shaper, func(t *testing.T) { testRunMatchesSim(t, "builtin:default", shaper) })
 	}
+	// Clothes and digits: two bundles' edge models on their own devices,
+	// both heavy models on the one server.
+	for _, shaper := range []string{fleet.ShaperProcess, fleet.ShaperKernel} {
+		t.Run("two-apps/"+shaper, func(t *testing.T) {
+			datatest.Load(t, data.MNIST)
+			testRunMatchesSim(t, filepath.Join("..", "..", "..", "..", "docs", "examples", "two-apps.yaml"), shaper)
+		})
+	}
 	t.Run("split", func(t *testing.T) {
 		def, err := scenarios.Load("builtin:default")
 		if err != nil {
@@ -101,7 +109,7 @@ func testRunMatchesSim(t *testing.T, scenario, shaper string) {
 	if err := json.Unmarshal(raw, &sum); err != nil || sum.Mode != "hil" || sum.Completed != 150 {
 		t.Errorf("summary.json: %s (%v)", raw, err)
 	}
-	if split := scenario != "builtin:default"; split != (sum.Cut != nil) {
+	if split := strings.HasSuffix(scenario, "split.yaml"); split != (sum.Cut != nil) {
 		t.Errorf("summary.json's cut: %+v", sum.Cut)
 	}
 	if left := kernlink.Namespaces(); len(left) != 0 {
@@ -145,6 +153,7 @@ func TestRunBadInput(t *testing.T) {
 	if err := os.WriteFile(traced, []byte(strings.Replace(faultScenario, "link: {uplink_mbps: 10, rtt: 20ms}", "link: {trace: up.trace, rtt: 20ms}", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	twoApps := filepath.Join("..", "..", "..", "..", "docs", "examples", "two-apps.yaml")
 	cases := []struct {
 		name string
 		opts RunOptions
@@ -158,6 +167,8 @@ func TestRunBadInput(t *testing.T) {
 		{"unknown shaper", RunOptions{Scenario: "builtin:default", Out: "x", Shaper: "tc"}, `--shaper "tc": want process or kernel`},
 		{"kernel shaper and a remote cloud", RunOptions{Scenario: "builtin:default", Out: "x", Shaper: "kernel", Cloud: "http://10.0.0.2:8000"}, "with --cloud the links are the real network's"},
 		{"kernel shaper on a trace", RunOptions{Scenario: traced, Out: filepath.Join(dir, "out"), Shaper: "kernel"}, "the kernel shaper shapes constant rates"},
+		{"several applications and a remote cloud", RunOptions{Scenario: twoApps, Out: "x", Cloud: "http://127.0.0.1:1"}, "the fleet runs 2 applications; hil run serves their heavy models from the pool it starts"},
+		{"several applications and one dataset", RunOptions{Scenario: twoApps, Out: "x", Dataset: "mnist"}, "each replaying its own bundle's held-out data"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

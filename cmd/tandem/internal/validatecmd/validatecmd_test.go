@@ -152,8 +152,6 @@ func TestBadInput(t *testing.T) {
 		{"unknown builtin", []string{"builtin:default", "builtin:nope"}, "nope"},
 		{"too many devices", []string{huge}, "at most 10000"},
 		{"a scenario twice", []string{"builtin:default", "builtin:default"}, `both named "default"`},
-		// Refused before the first scenario runs.
-		{"several applications", []string{"builtin:default", "../../../../docs/examples/two-apps.yaml"}, "edge[1].bundle: hil run runs one bundle"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
