@@ -56,16 +56,11 @@ func CheckRunnable(sc *scenarios.Scenario) error {
 	return nil
 }
 
-// CheckApplications says whether a run of in's fleet can take its cloud from
-// a server of one model outside the run (remote) and its held-out inputs
-// from dataset: a fleet of several applications needs the pool the run
-// starts, and each bundle's own data.
-func CheckApplications(in *scenarios.Inputs, remote bool, dataset string) error {
-	n := len(in.Applications())
-	if n > 1 && remote && in.Scenario.Policy.Kind != scenarios.PolicyEdgeOnly {
-		return fmt.Errorf("%s: the fleet runs %d applications; hil run serves their heavy models from the pool it starts, not from a --cloud server, which serves one", in.Scenario.File, n)
-	}
-	if n > 1 && dataset != "" {
+// CheckApplications says whether a run of in's fleet can take its held-out
+// inputs from dataset: a fleet of several applications replays each
+// bundle's own.
+func CheckApplications(in *scenarios.Inputs, dataset string) error {
+	if n := len(in.Applications()); n > 1 && dataset != "" {
 		return fmt.Errorf("%s: the fleet runs %d applications, each replaying its own bundle's held-out data; --dataset names one", in.Scenario.File, n)
 	}
 	return nil
@@ -74,12 +69,12 @@ func CheckApplications(in *scenarios.Inputs, remote bool, dataset string) error 
 // ScenarioRun is what running a scenario for real needs besides the
 // scenario's resolved inputs.
 type ScenarioRun struct {
-	// Cloud answers offloaded inputs; nil starts the scenario's server
-	// pool on loopback, serving the bundle's heavy model as Model (and
-	// each other application's as Model-BUNDLE). A fleet of several
-	// applications needs the loopback pool.
-	Cloud *oip.Client
-	Model string // the heavy model's name on the loopback pool; "" is "heavy"
+	// Clouds answer offloaded inputs, each application's its own (in
+	// Inputs.Apps order; ModelNames names what they serve); nil starts
+	// the scenario's server pool on loopback, serving the bundle's heavy
+	// model as Model and each other application's as Model-BUNDLE.
+	Clouds []*oip.Client
+	Model  string // the heavy model's name on the loopback pool; "" is "heavy"
 	// Dataset is where the held-out inputs come from; "" is the bundle's.
 	// A fleet of several applications reads each bundle's own.
 	Dataset string
@@ -125,10 +120,13 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 	if err := CheckRunnable(sc); err != nil {
 		return nil, inputErr(err)
 	}
-	if err := CheckApplications(in, run.Cloud != nil, run.Dataset); err != nil {
+	if err := CheckApplications(in, run.Dataset); err != nil {
 		return nil, inputErr(err)
 	}
 	apps := in.Applications()
+	if run.Clouds != nil && len(run.Clouds) != len(apps) {
+		return nil, fmt.Errorf("fleet: %d clouds for %d applications", len(run.Clouds), len(apps))
+	}
 	setup, err := deploy.SetupFor(in)
 	if err != nil {
 		return nil, inputErr(err)
@@ -221,15 +219,18 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 	// The cloud first: a server that does not serve the bundle's model is
 	// told before the dataset is read.
 	if sc.Policy.Kind != scenarios.PolicyEdgeOnly {
-		if run.Cloud != nil {
-			shape, what := edges[0].probe.SampleShape(), "bundle "+b.Name
-			if cut != nil {
-				shape, what = cut.shape, fmt.Sprintf("bundle %s's heavy model from %s on: tandem split --parts writes it", b.Name, cut.deployment.Cut.After)
+		if run.Clouds != nil {
+			for k, c := range run.Clouds {
+				ab := apps[k].Bundle
+				shape, what := edges[k].probe.SampleShape(), "bundle "+ab.Name
+				if cut != nil {
+					shape, what = cut.shape, fmt.Sprintf("bundle %s's heavy model from %s on: tandem split --parts writes it", b.Name, cut.deployment.Cut.After)
+				}
+				if err := c.Expect(shape, ab.Classes); err != nil {
+					return nil, inputErr(fmt.Errorf("the cloud: %w (%s)", err, what))
+				}
+				cfg.Apps[k].Cloud = c
 			}
-			if err := run.Cloud.Expect(shape, b.Classes); err != nil {
-				return nil, inputErr(fmt.Errorf("the cloud: %w (%s)", err, what))
-			}
-			cfg.Apps[0].Cloud = run.Cloud
 		} else {
 			model := run.Model
 			if model == "" {
@@ -368,7 +369,7 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edges []*edgeApp, mode
 	}
 	cfgs := make([]oip.Config, len(apps))
 	models := make([][]oip.Model, len(apps))
-	names := modelNames(apps, model)
+	names := ModelNames(in, model)
 	for k := range apps {
 		s, err := openHeavy(&apps[k], edges[k], cut, threads, sc.Cloud.Servers, &sessions, &models[k])
 		if err == nil {
@@ -454,10 +455,11 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edges []*edgeApp, mode
 	return p, nil
 }
 
-// modelNames are the applications' heavy models' names on the pool: the
-// first model, each other model-BUNDLE, made unique by its index where two
-// bundles share a name.
-func modelNames(apps []scenarios.AppInputs, model string) []string {
+// ModelNames are the names of in's applications' heavy models on a server
+// pool: the first model, each other model-BUNDLE, made unique by its index
+// where two bundles share a name.
+func ModelNames(in *scenarios.Inputs, model string) []string {
+	apps := in.Applications()
 	names := []string{model}
 	for k := 1; k < len(apps); k++ {
 		n := model + "-" + apps[k].Bundle.Name
@@ -514,7 +516,7 @@ func kernelLinks(in *scenarios.Inputs, setup deploy.Setup, run ScenarioRun) ([]k
 		return nil, fmt.Errorf("shaper %q: want %s or %s", run.Shaper, ShaperProcess, ShaperKernel)
 	}
 	sc := in.Scenario
-	if run.Cloud != nil {
+	if run.Clouds != nil {
 		return nil, errors.New("the kernel shaper shapes the links to the server pool the run starts; with a --cloud server the links are the real network's")
 	}
 	if sc.Policy.Kind == scenarios.PolicyEdgeOnly {

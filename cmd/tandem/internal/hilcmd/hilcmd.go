@@ -44,10 +44,13 @@ Triton or KServe.`,
 
 // ServeOptions are the inputs of `tandem hil serve`.
 type ServeOptions struct {
-	Listen   string // host:port
-	Model    string // ONNX file
-	Name     string // the model's name in URLs; empty: the file's base name
-	Threads  int    // ONNX Runtime intra-op threads; 0: its default
+	Listen string // host:port
+	Model  string // ONNX file, or NAME=FILE
+	Name   string // the model's name in URLs; empty: NAME=, else the file's base name
+	// Also are further models the server serves beside Model, each
+	// NAME=FILE or FILE (named by its base name), sharing its batching.
+	Also     []string
+	Threads  int // ONNX Runtime intra-op threads; 0: its default
 	MaxBatch int
 	MaxWait  time.Duration
 	// MaxQueue, MaxRequestSamples and RequestTimeout are oip.Config's;
@@ -83,10 +86,11 @@ type ServeOptions struct {
 
 func newServe() *cobra.Command {
 	opts := &ServeOptions{}
+	var models []string
 	cmd := &cobra.Command{
-		Use:   "serve --model FILE.onnx [--listen ADDR]",
-		Short: "Serve a model over the Open Inference Protocol (the cloud of a HIL run)",
-		Long: `Serve one ONNX model through ONNX Runtime over HTTP with the Open Inference
+		Use:   "serve --model [NAME=]FILE.onnx... [--listen ADDR]",
+		Short: "Serve models over the Open Inference Protocol (the cloud of a HIL run)",
+		Long: `Serve ONNX models through ONNX Runtime over HTTP with the Open Inference
 Protocol (KServe v2 REST):
 
   GET  /v2/health/live, /v2/health/ready      liveness and readiness
@@ -100,6 +104,11 @@ waiting at most --max-wait for a batch to fill: the cloud stage's batching keys
 of a scenario. A request of more samples is run a batch at a time, each part
 queued behind the requests that came meanwhile, so that it cannot hold them up;
 one of more than --max-request-samples is refused (413).
+
+--model may be given more than once: the server then serves every model, as a
+scenario's cloud pool serves the applications of its edge groups. Each model has
+its own queue, a batch is of one model, and the server takes the ready batch
+whose oldest request came first; --max-queue counts the samples of all.
 
 Under overload the server sheds load instead of queueing without end: when
 --max-queue samples wait already, a request is answered 503 with Retry-After at
@@ -122,6 +131,7 @@ idle kept-alive connection is closed after --idle-timeout, and at most --max-con
 connections are open at once (one more is answered 503 and closed).`,
 		Example: `  tandem hil serve --model bundles/fashion/heavy.onnx
   tandem hil serve --model heavy.onnx --name fashion --max-batch 8 --max-wait 2ms
+  tandem hil serve --model heavy=bundles/fashion/heavy.onnx --model heavy-digits=bundles/digits/heavy.onnx
   curl -s localhost:8000/v2/models/heavy
   tandem hil serve --model heavy.onnx --listen :8443 --tls-cert cert.pem --tls-key key.pem --auth-token-file token`,
 		Args: cli.ExactArgs(0),
@@ -129,13 +139,16 @@ connections are open at once (one more is answered 503 and closed).`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			opts.Log = cmd.ErrOrStderr()
+			if len(models) > 0 {
+				opts.Model, opts.Also = models[0], models[1:]
+			}
 			return Serve(ctx, opts)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Listen, "listen", "127.0.0.1:8000", "listen on `ADDR` (host:port; :8000 for every interface)")
-	f.StringVar(&opts.Model, "model", "", "serve the ONNX model `FILE.onnx` (required)")
-	f.StringVar(&opts.Name, "name", "", "the model's `NAME` in URLs (default: the file's base name)")
+	f.StringArrayVar(&models, "model", nil, "serve the ONNX model `[NAME=]FILE.onnx` (required; again for more models)")
+	f.StringVar(&opts.Name, "name", "", "the first model's `NAME` in URLs (default: NAME= or the file's base name)")
 	f.IntVar(&opts.Threads, "threads", 0, "ONNX Runtime threads `T` per operator (0: one per core)")
 	f.IntVar(&opts.MaxBatch, "max-batch", 1, "run up to `B` samples at once")
 	f.DurationVar(&opts.MaxWait, "max-wait", 0, "wait at most `D` for a batch to fill (e.g. 2ms)")
@@ -173,24 +186,30 @@ func Serve(ctx context.Context, opts *ServeOptions) error {
 	if err != nil {
 		return err
 	}
-	name := opts.Name
-	if name == "" {
-		name = strings.TrimSuffix(filepath.Base(opts.Model), filepath.Ext(opts.Model))
+	var cfgs []oip.Config
+	var models [][]oip.Model
+	for i, spec := range append([]string{opts.Model}, opts.Also...) {
+		name, file := modelSpec(spec)
+		if i == 0 && opts.Name != "" {
+			name = opts.Name
+		}
+		sess, err := hil.Open(file, hil.Options{IntraOpThreads: opts.Threads})
+		if err != nil {
+			return cli.BadInputf("hil serve: --model %s: %v", spec, err)
+		}
+		defer sess.Close()
+		cfg, err := oip.SessionConfig(sess, name)
+		if err != nil {
+			return cli.BadInputf("hil serve: --model %s: %v", spec, err)
+		}
+		cfgs, models = append(cfgs, cfg), append(models, []oip.Model{sess})
 	}
-	sess, err := hil.Open(opts.Model, hil.Options{IntraOpThreads: opts.Threads})
-	if err != nil {
-		return cli.BadInput(err)
-	}
-	defer sess.Close()
-	cfg, err := oip.SessionConfig(sess, name)
-	if err != nil {
-		return cli.BadInput(err)
-	}
+	cfg := &cfgs[0]
 	cfg.MaxBatch, cfg.MaxWait = opts.MaxBatch, opts.MaxWait
 	cfg.MaxQueue, cfg.MaxRequestSamples, cfg.RequestTimeout = opts.MaxQueue, opts.MaxRequestSamples, opts.RequestTimeout
-	s, err := oip.NewServer(sess, cfg)
+	s, err := oip.NewShared(cfgs, models)
 	if err != nil {
-		return cli.BadInput(err)
+		return cli.BadInputf("hil serve: %v", err)
 	}
 	defer s.Close()
 
@@ -206,10 +225,23 @@ func Serve(ctx context.Context, opts *ServeOptions) error {
 		if sec.token != "" {
 			auth = " (bearer token required)"
 		}
-		fmt.Fprintf(opts.Log, "serving model %q (input %q %v, output %q of %d) at %s://%s/v2/models/%s%s; metrics at /metrics\n",
-			name, cfg.Input, cfg.SampleShape, cfg.Output, cfg.Classes, scheme, ln.Addr(), name, auth)
+		for _, c := range cfgs {
+			fmt.Fprintf(opts.Log, "serving model %q (input %q %v, output %q of %d) at %s://%s/v2/models/%s%s\n",
+				c.Name, c.Input, c.SampleShape, c.Output, c.Classes, scheme, ln.Addr(), c.Name, auth)
+		}
+		fmt.Fprintf(opts.Log, "metrics at %s://%s/metrics\n", scheme, ln.Addr())
 	}
 	return serveOn(ctx, ln, s, opts, sec)
+}
+
+// modelSpec splits --model's NAME=FILE; a FILE alone is named by its base
+// name. A NAME holds no path separator, so a file whose path holds '=' can
+// still be given with a directory.
+func modelSpec(spec string) (name, file string) {
+	if n, f, ok := strings.Cut(spec, "="); ok && n != "" && !strings.ContainsRune(n, filepath.Separator) {
+		return n, f
+	}
+	return strings.TrimSuffix(filepath.Base(spec), filepath.Ext(spec)), spec
 }
 
 // security is what serving safely off loopback takes: a TLS configuration

@@ -15,8 +15,9 @@ import (
 	"github.com/tandem-edge/tandem/hil/oip"
 )
 
-// TestServeAnswersAndStops starts the server on a free port, infers through
-// it, and checks that cancelling its context shuts it down cleanly.
+// TestServeAnswersAndStops starts the server of two models on a free port,
+// infers through it, and checks that cancelling its context shuts it down
+// cleanly.
 func TestServeAnswersAndStops(t *testing.T) {
 	hiltest.RequireORT(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -24,8 +25,8 @@ func TestServeAnswersAndStops(t *testing.T) {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, &ServeOptions{Listen: "127.0.0.1:0", Model: hiltest.TinyModel(t), Threads: 1, MaxBatch: 4, MaxWait: time.Millisecond,
-			Log: io.Discard, Ready: func(addr string) { ready <- addr }})
+		done <- Serve(ctx, &ServeOptions{Listen: "127.0.0.1:0", Model: hiltest.TinyModel(t), Also: []string{"again=" + hiltest.TinyModel(t)},
+			Threads: 1, MaxBatch: 4, MaxWait: time.Millisecond, Log: io.Discard, Ready: func(addr string) { ready <- addr }})
 	}()
 	var addr string
 	select {
@@ -35,17 +36,19 @@ func TestServeAnswersAndStops(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("Serve not ready after 30 s")
 	}
-	c, err := oip.NewClient(ctx, "http://"+addr, "tiny", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := make([]float32, 2*c.SampleSize())
-	y, err := c.Infer(ctx, x, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(y) == 0 || len(y)%2 != 0 {
-		t.Errorf("%d outputs for 2 samples", len(y))
+	for _, name := range []string{"tiny", "again"} {
+		c, err := oip.NewClient(ctx, "http://"+addr, name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float32, 2*c.SampleSize())
+		y, err := c.Infer(ctx, x, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(y) == 0 || len(y)%2 != 0 {
+			t.Errorf("%s: %d outputs for 2 samples", name, len(y))
+		}
 	}
 	cancel()
 	select {
@@ -67,6 +70,8 @@ func TestServeBadInput(t *testing.T) {
 		{"no model", ServeOptions{Listen: "127.0.0.1:0", MaxBatch: 1}, "--model is required"},
 		{"zero batch", ServeOptions{Listen: "127.0.0.1:0", Model: hiltest.TinyModel(t)}, "--max-batch 0"},
 		{"missing model file", ServeOptions{Listen: "127.0.0.1:0", Model: "nope.onnx", MaxBatch: 1}, "nope.onnx"},
+		{"missing second model", ServeOptions{Listen: "127.0.0.1:0", Model: hiltest.TinyModel(t), Also: []string{"b=nope.onnx"}, MaxBatch: 1}, "--model b=nope.onnx"},
+		{"two models of one name", ServeOptions{Listen: "127.0.0.1:0", Model: hiltest.TinyModel(t), Also: []string{hiltest.TinyModel(t)}, MaxBatch: 1}, `two models named "tiny"`},
 		{"negative queue", ServeOptions{Listen: "127.0.0.1:0", Model: hiltest.TinyModel(t), MaxBatch: 1, MaxQueue: -1}, "--max-queue -1"},
 		{"negative request samples", ServeOptions{Listen: "127.0.0.1:0", Model: hiltest.TinyModel(t), MaxBatch: 1, MaxRequestSamples: -2}, "--max-request-samples -2"},
 		{"negative timeout", ServeOptions{Listen: "127.0.0.1:0", Model: hiltest.TinyModel(t), MaxBatch: 1, RequestTimeout: -time.Second}, "--request-timeout -1s"},

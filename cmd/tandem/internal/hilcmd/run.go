@@ -105,7 +105,13 @@ summary.json's failures say which. summary.json's accuracy_over_requests counts 
 failed request as a wrong one, accuracy_over_completed (and accuracy) leaves it
 out. A --cloud server's model must take the bundle's input shape and give its
 classes, checked before the first request. When more than --max-failure-rate of
-the requests fail, the command still writes its outputs, then exits with status 3.`,
+the requests fail, the command still writes its outputs, then exits with status 3.
+
+A fleet whose edge groups run several applications (an edge group's bundle key)
+runs each device's own bundle, and the cloud serves every heavy model: the pool
+started on loopback holds them all, or a --cloud server serves the scenario's
+bundle's model as --model and each other bundle's as --model-BUNDLE (tandem hil
+serve --model heavy=A.onnx --model heavy-digits=B.onnx).`,
 		Example: `  tandem hil run builtin:default --requests 2000 --out out/hil
   tandem sim builtin:default --requests 2000 --out out/sim
   tandem compare out/sim/summary.json out/hil/summary.json
@@ -127,7 +133,7 @@ the requests fail, the command still writes its outputs, then exits with status 
 	f := cmd.Flags()
 	f.StringVar(&opts.Out, "out", "", "write summary.json and requests.csv into `DIR` (required)")
 	f.StringVar(&opts.Cloud, "cloud", "", "send offloaded inputs to the server at `URL` (default: start one on loopback)")
-	f.StringVar(&opts.Model, "model", "heavy", "the heavy model's `NAME` on the --cloud server")
+	f.StringVar(&opts.Model, "model", "heavy", "the heavy model's `NAME` on the --cloud server (another application's: NAME-BUNDLE)")
 	f.StringVar(&opts.CloudTokenFile, "cloud-token-file", "", "send the --cloud server the bearer token in `FILE`")
 	f.StringVar(&opts.CloudCA, "cloud-ca", "", "trust the PEM certificates in `FILE` for an https --cloud server")
 	f.StringVar(&opts.Protocol, "protocol", "", "reach the cloud by `P`: binary (tensors as raw bytes) or json, replacing the scenario's cloud.protocol")
@@ -172,7 +178,7 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	if opts.Shaper == fleet.ShaperKernel && opts.Cloud != "" {
 		return cli.BadInputf("hil run: --shaper kernel shapes the links to the server the run starts; with --cloud the links are the real network's")
 	}
-	if err := fleet.CheckApplications(in, opts.Cloud != "", opts.Dataset); err != nil {
+	if err := fleet.CheckApplications(in, opts.Dataset); err != nil {
 		return cli.BadInput(err)
 	}
 	run := fleet.ScenarioRun{Model: opts.Model, Dataset: opts.Dataset, Shaper: opts.Shaper, Log: opts.Stderr}
@@ -182,8 +188,13 @@ func Run(ctx context.Context, opts *RunOptions) error {
 			here, strings.Join(other, "; "))
 	}
 	if opts.Cloud != "" && sc.Policy.Kind != scenarios.PolicyEdgeOnly {
-		if run.Cloud, err = cloudClient(ctx, opts, sc.Cloud.Protocol); err != nil {
-			return err
+		// Each application's heavy model by its name on the server.
+		for _, name := range fleet.ModelNames(in, opts.Model) {
+			c, err := cloudClient(ctx, opts, name, sc.Cloud.Protocol)
+			if err != nil {
+				return err
+			}
+			run.Clouds = append(run.Clouds, c)
 		}
 	}
 
@@ -242,9 +253,10 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	return nil
 }
 
-// cloudClient returns the client of the --cloud server, checked to speak
-// what the flags ask of it; RunScenario checks its model against the bundle.
-func cloudClient(ctx context.Context, opts *RunOptions, protocol string) (*oip.Client, error) {
+// cloudClient returns the client of model on the --cloud server, checked to
+// speak what the flags ask of it; RunScenario checks the model against its
+// bundle.
+func cloudClient(ctx context.Context, opts *RunOptions, model, protocol string) (*oip.Client, error) {
 	hc := fleet.HTTPClient()
 	if opts.CloudCA != "" {
 		pem, err := os.ReadFile(opts.CloudCA)
@@ -265,7 +277,7 @@ func cloudClient(ctx context.Context, opts *RunOptions, protocol string) (*oip.C
 		}
 		token = t
 	}
-	c, err := oip.NewClientToken(ctx, opts.Cloud, opts.Model, hc, token)
+	c, err := oip.NewClientToken(ctx, opts.Cloud, model, hc, token)
 	if err != nil {
 		return nil, cli.BadInputf("hil run: --cloud %s: %v", opts.Cloud, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -167,7 +168,6 @@ func TestRunBadInput(t *testing.T) {
 		{"unknown shaper", RunOptions{Scenario: "builtin:default", Out: "x", Shaper: "tc"}, `--shaper "tc": want process or kernel`},
 		{"kernel shaper and a remote cloud", RunOptions{Scenario: "builtin:default", Out: "x", Shaper: "kernel", Cloud: "http://10.0.0.2:8000"}, "with --cloud the links are the real network's"},
 		{"kernel shaper on a trace", RunOptions{Scenario: traced, Out: filepath.Join(dir, "out"), Shaper: "kernel"}, "the kernel shaper shapes constant rates"},
-		{"several applications and a remote cloud", RunOptions{Scenario: twoApps, Out: "x", Cloud: "http://127.0.0.1:1"}, "the fleet runs 2 applications; hil run serves their heavy models from the pool it starts"},
 		{"several applications and one dataset", RunOptions{Scenario: twoApps, Out: "x", Dataset: "mnist"}, "each replaying its own bundle's held-out data"},
 	}
 	for _, tc := range cases {
@@ -438,5 +438,52 @@ func TestRunCloudBinaryNeedsExtension(t *testing.T) {
 		Out: t.TempDir(), Stdout: io.Discard, Stderr: io.Discard})
 	if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), "--protocol json") || calls.Load() != 0 {
 		t.Errorf("Run: %v (exit %d) after %d inference calls", err, cli.ExitCode(err), calls.Load())
+	}
+}
+
+// TestRunTwoAppsRemoteCloud runs the two-application example against a
+// tandem hil serve of both heavy models, each named as hil run asks for it.
+func TestRunTwoAppsRemoteCloud(t *testing.T) {
+	hiltest.RequireORT(t)
+	datatest.Load(t, data.FashionMNIST)
+	datatest.Load(t, data.MNIST)
+	if testing.Short() {
+		t.Skip("a second of real time, Fashion-MNIST and MNIST")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root := filepath.Join("..", "..", "..", "..")
+	ready, done := make(chan string, 1), make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, &ServeOptions{Listen: "127.0.0.1:0", Model: "heavy=" + filepath.Join(root, "bundles", "fashion", "heavy.onnx"),
+			Also: []string{"heavy-digits=" + filepath.Join(root, "bundles", "digits", "heavy.onnx")}, Threads: 1, MaxBatch: 8, MaxWait: 2 * time.Millisecond,
+			Log: io.Discard, Ready: func(addr string) { ready <- addr }})
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("Serve: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "hil")
+	var stderr bytes.Buffer
+	err := Run(context.Background(), &RunOptions{Scenario: filepath.Join(root, "docs", "examples", "two-apps.yaml"), Requests: 120, Cloud: "http://" + addr, Model: "heavy",
+		Out: out, Stdout: io.Discard, Stderr: &stderr})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	rows := readCSV(t, filepath.Join(out, "requests.csv"))
+	offloaded := [2]int{}
+	for _, r := range rows {
+		if r["status"] != "ok" {
+			t.Fatalf("request %s: %s (%s)", r["id"], r["status"], r["failure"])
+		}
+		if r["decision"] == "cloud" {
+			d, _ := strconv.Atoi(r["device"])
+			offloaded[d/10]++
+		}
+	}
+	if len(rows) != 120 || offloaded[0] == 0 || offloaded[1] == 0 {
+		t.Errorf("%d requests, offloaded per application %v: want 120 and both applications in the cloud", len(rows), offloaded)
 	}
 }
