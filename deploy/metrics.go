@@ -60,6 +60,10 @@ type Summary struct {
 	// absent for a fleet of one group.
 	Groups []GroupSummary `json:"groups,omitempty"`
 
+	// Clouds break the cloud down by pool, in the scenario's order;
+	// absent for a cloud of one pool.
+	Clouds []PoolSummary `json:"clouds,omitempty"`
+
 	// Cut is where a split deployment (policy.kind split) cut the heavy
 	// model; absent for every other policy.
 	Cut *Cut `json:"cut,omitempty"`
@@ -296,8 +300,10 @@ type Busy struct {
 	Slots    []int           // per device: its edge slots
 	Uplink   []time.Duration // per device; nil without a cloud
 	Downlink []time.Duration // per device; nil without a cloud
-	Cloud    time.Duration   // over the pool's servers
-	Servers  int             // the cloud's; 0 without a cloud
+	Cloud    time.Duration   // over the cloud's servers, every pool's
+	Servers  int             // the cloud's, over its pools; 0 without a cloud
+	// Pools are each cloud pool's, for a cloud of several; nil for one.
+	Pools []PoolBusy
 	// Power is what each device draws; nil, or a nil entry for any
 	// device: the summary reports no energy.
 	Power []*profiles.Power
@@ -317,7 +323,30 @@ func (b *Busy) Fill(s *Summary, lastDone time.Duration) {
 	if b.Servers > 0 {
 		s.Utilization.Cloud = b.Cloud.Seconds() / (float64(b.Servers) * span)
 	}
+	for _, p := range b.Pools {
+		ps := PoolSummary{Name: p.Name, Servers: p.Servers}
+		if p.Servers > 0 {
+			ps.Utilization = p.Busy.Seconds() / (float64(p.Servers) * span)
+		}
+		s.Clouds = append(s.Clouds, ps)
+	}
 	s.Energy = b.energy(0, len(b.Edge), span, max(s.Requests, s.Completed+s.Failed))
+}
+
+// PoolBusy is one cloud pool's busy time over its servers.
+type PoolBusy struct {
+	Name    string
+	Busy    time.Duration
+	Servers int
+}
+
+// PoolSummary is one cloud pool's part of a run: its servers and how busy
+// they were (busy time over servers × makespan, as the summary's cloud
+// utilization is over every pool's).
+type PoolSummary struct {
+	Name        string  `json:"name"`
+	Servers     int     `json:"servers"`
+	Utilization float64 `json:"utilization"`
 }
 
 // devices is the mean edge and uplink utilisation of devices lo to hi-1.

@@ -53,9 +53,14 @@ func CloudOverhead(m *profiles.Model, protocol string) (time.Duration, string) {
 // ServiceOf describes the service times sc's stages take from the edge and
 // cloud models' profiles (either nil when no request reaches its stage);
 // the idle penalties, which only a run knows, are left 0. The edge's is the
-// first edge group's; summary.json's groups say each group's.
+// first edge group's and the cloud's its pool's; summary.json's groups say
+// each group's.
 func ServiceOf(sc *scenarios.Scenario, edge, cloud *profiles.Model) *Service {
-	s := &Service{Edge: "none", Cloud: "none", Protocol: sc.Cloud.Protocol}
+	pool := &scenarios.Cloud{}
+	if len(sc.Cloud) > 0 {
+		pool = &sc.Cloud[sc.PoolOf(0)]
+	}
+	s := &Service{Edge: "none", Cloud: "none", Protocol: pool.Protocol}
 	switch {
 	case edge == nil:
 	case sc.Edge[0].Service != nil:
@@ -65,10 +70,10 @@ func ServiceOf(sc *scenarios.Scenario, edge, cloud *profiles.Model) *Service {
 	}
 	switch {
 	case cloud == nil:
-	case sc.Cloud.Service != nil:
+	case pool.Service != nil:
 		s.Cloud = "override"
 	default:
-		d, src := CloudOverhead(cloud, sc.Cloud.Protocol)
+		d, src := CloudOverhead(cloud, pool.Protocol)
 		s.Cloud, s.CloudOverheadMS = src, ms(d)
 	}
 	return s

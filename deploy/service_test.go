@@ -12,7 +12,7 @@ func TestServiceOf(t *testing.T) {
 	ms := time.Millisecond
 	edge := &profiles.Model{Latency: ms, Cold: []profiles.ColdLatency{{Gap: 50 * ms, Latency: 2 * ms, Runs: 5}}}
 	cloud := &profiles.Model{Latency: 4 * ms, Serving: []profiles.Serving{{Protocol: profiles.ProtocolJSON, Latency: 5 * ms, Runs: 5}}}
-	sc := &scenarios.Scenario{Edge: scenarios.EdgeGroups{{}}, Cloud: scenarios.Cloud{Protocol: profiles.ProtocolJSON}}
+	sc := &scenarios.Scenario{Edge: scenarios.EdgeGroups{{}}, Cloud: scenarios.CloudPools{{Protocol: profiles.ProtocolJSON}}}
 	cases := []struct {
 		name        string
 		protocol    string
@@ -30,7 +30,7 @@ func TestServiceOf(t *testing.T) {
 			Service{Edge: "none", Cloud: "serving", Protocol: "json", CloudOverheadMS: 1}},
 	}
 	for _, tc := range cases {
-		sc.Cloud.Protocol, sc.Edge[0].Service = tc.protocol, tc.edgeService
+		sc.Cloud[0].Protocol, sc.Edge[0].Service = tc.protocol, tc.edgeService
 		if got := ServiceOf(sc, tc.edge, tc.cloud); *got != tc.want {
 			t.Errorf("%s: ServiceOf = %+v, want %+v", tc.name, *got, tc.want)
 		}

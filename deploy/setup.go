@@ -61,12 +61,11 @@ func SetupFor(in *scenarios.Inputs) (Setup, error) {
 	return s, nil
 }
 
-// CostsOf is what a request of edge group g pays for going to the
-// scenario's cloud, as a cost-aware policy prices it: the payloads, the
-// group's round trip time and the
-// cloud's service time at batch 1 (the scenario's override when it has
-// one, else the profile's with the serving path's overhead, as the
-// simulator charges it).
+// CostsOf is what a request of edge group g pays for going to its cloud
+// pool, as a cost-aware policy prices it: the payloads, the group's round
+// trip time, the pool's servers and its service time at batch 1 (the
+// pool's override when it has one, else the profile's with the serving
+// path's overhead, as the simulator charges it).
 func CostsOf(in *scenarios.Inputs, g int) offload.Costs {
 	sc := in.Scenario
 	apps := in.Applications()
@@ -74,12 +73,13 @@ func CostsOf(in *scenarios.Inputs, g int) offload.Costs {
 	if g < len(in.Groups) {
 		app = apps[in.Groups[g].App]
 	}
-	c := offload.Costs{RequestBytes: app.RequestBytes, ResponseBytes: app.ResponseBytes, RTT: sc.LinkOf(g).RTT.D(), Servers: sc.Cloud.Servers}
+	pool := &sc.Cloud[app.Pool]
+	c := offload.Costs{RequestBytes: app.RequestBytes, ResponseBytes: app.ResponseBytes, RTT: sc.LinkOf(g).RTT.D(), Servers: pool.Servers}
 	switch {
-	case sc.Cloud.Service != nil:
-		c.CloudService = sc.Cloud.Service.Mean.D()
+	case pool.Service != nil:
+		c.CloudService = pool.Service.Mean.D()
 	case app.CloudModel != nil:
-		overhead, _ := CloudOverhead(app.CloudModel, sc.Cloud.Protocol)
+		overhead, _ := CloudOverhead(app.CloudModel, pool.Protocol)
 		c.CloudService = app.CloudModel.Latency + overhead
 	}
 	return c

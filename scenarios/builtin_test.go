@@ -41,9 +41,9 @@ func TestBuiltinsRoundTrip(t *testing.T) {
 			if name == "digits" {
 				bundle = "builtin:digits"
 			}
-			if s.Bundle != bundle || s.Edge[0].Device != "edge-cpu-1t" || s.Cloud.Device != "server-cpu" {
+			if s.Bundle != bundle || s.Edge[0].Device != "edge-cpu-1t" || s.Cloud[0].Device != "server-cpu" {
 				t.Errorf("bundle %q, edge %q, cloud %q: want %s, edge-cpu-1t, server-cpu",
-					s.Bundle, s.Edge[0].Device, s.Cloud.Device, bundle)
+					s.Bundle, s.Edge[0].Device, s.Cloud[0].Device, bundle)
 			}
 			out, err := Marshal(s)
 			if err != nil {

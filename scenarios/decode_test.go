@@ -79,9 +79,9 @@ func TestDecodeDefaults(t *testing.T) {
 		{"link.response_bytes", s.Link.ResponseBytes, 0}, // measured, when Resolve finds it
 		{"link.request_bytes", s.Link.RequestBytes, 0},
 		{"link.downlink_mbps", s.Link.DownlinkMbps, 0.0},
-		{"cloud.servers", s.Cloud.Servers, DefaultServers},
-		{"cloud.batching", s.Cloud.Batching == nil, true},
-		{"cloud.protocol", s.Cloud.Protocol, DefaultProtocol},
+		{"cloud.servers", s.Cloud[0].Servers, DefaultServers},
+		{"cloud.batching", s.Cloud[0].Batching == nil, true},
+		{"cloud.protocol", s.Cloud[0].Protocol, DefaultProtocol},
 	}
 	for _, w := range want {
 		if w.got != w.want {
@@ -100,7 +100,7 @@ func TestDecodeZeroValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Link.RTT != 0 || s.Policy.Threshold != 0 || s.Cloud.Batching.MaxWait != 0 {
+	if s.Link.RTT != 0 || s.Policy.Threshold != 0 || s.Cloud[0].Batching.MaxWait != 0 {
 		t.Errorf("decoded %+v", s)
 	}
 }
@@ -260,6 +260,14 @@ func TestDecodeErrors(t *testing.T) {
 			`mine.yaml:13:13: edge[1].bundle: link.request_bytes and response_bytes are one bundle's`},
 		{"group bundle with one threshold", edit(t, "edge:\n  count: 3\n  device: edge-cpu-1t", "edge:\n  - count: 2\n    device: edge-cpu-1t\n  - count: 3\n    device: edge-cpu-1t\n    bundle: builtin:digits", "  kind: threshold", "  kind: learned", "  feature: max_prob", ""),
 			`mine.yaml:13:13: edge[1].bundle: policy.threshold is one offloader's operating point`},
+		{"pool names twice", edit(t, "cloud:\n  servers: 1\n  device: server-cpu", "cloud:\n  - {name: a, servers: 1, device: server-cpu}\n  - {name: a, servers: 2, device: server-cpu}"),
+			`mine.yaml:16:12: cloud[1].name: pool "a" already named by cloud[0]`},
+		{"group names no pool", edit(t, "  device: edge-cpu-1t", "  device: edge-cpu-1t\n  cloud: far", "cloud:\n  servers: 1\n  device: server-cpu", "cloud:\n  - {name: near, servers: 1, device: server-cpu}\n  - {name: regional, servers: 2, device: server-cpu}"),
+			`mine.yaml:11:10: edge.cloud: no cloud pool "far"; the scenario's are "near", "regional"`},
+		{"second pool's servers", edit(t, "cloud:\n  servers: 1\n  device: server-cpu", "cloud:\n  - {name: a, servers: 1, device: server-cpu}\n  - {name: b, servers: -2, device: server-cpu}"),
+			`mine.yaml:16:24: cloud[1].servers: must be > 0, got -2`},
+		{"several pools with a split", edit(t, "cloud:\n  servers: 1\n  device: server-cpu", "cloud:\n  - {name: a, servers: 1, device: server-cpu}\n  - {name: b, servers: 2, device: server-cpu}", "  kind: threshold", "  kind: split", "  feature: max_prob", "", "  threshold: 0.8", ""),
+			`mine.yaml:16:5: cloud[1]: not used by policy kind split: a split deployment runs on one cloud pool`},
 		{"empty file", "# nothing\n", `mine.yaml: empty file, want a mapping of keys`},
 		{"list document", "- a\n- b\n", `mine.yaml:1:1: want a mapping of keys, got a list`},
 		{"two documents", base + "---\nname: other\n", `mine.yaml:21:1: more than one YAML document; want one`},
@@ -360,7 +368,7 @@ func TestValidateInCode(t *testing.T) {
 		Workload: Workload{Rate: 1},
 		Edge:     EdgeGroups{{Device: "edge-cpu-1t"}},
 		Link:     Link{UplinkMbps: 5},
-		Cloud:    Cloud{Device: "server-cpu"},
+		Cloud:    CloudPools{{Device: "server-cpu"}},
 		Policy:   Policy{Kind: PolicyRandom}, // p = 0 is a valid probability
 	}
 	s.SetDefaults()

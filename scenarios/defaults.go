@@ -58,11 +58,20 @@ func (s *Scenario) SetDefaults() {
 	if s.Link.TracePhase == "" && s.Link.hasTrace() {
 		s.Link.TracePhase = DefaultTracePhase
 	}
-	if s.Cloud.Servers == 0 {
-		s.Cloud.Servers = DefaultServers
+	if len(s.Cloud) == 0 {
+		s.Cloud = CloudPools{{}}
 	}
-	if s.Cloud.Protocol == "" {
-		s.Cloud.Protocol = DefaultProtocol
+	for p := range s.Cloud {
+		c := &s.Cloud[p]
+		if c.Servers == 0 {
+			c.Servers = DefaultServers
+		}
+		if c.Protocol == "" {
+			c.Protocol = DefaultProtocol
+		}
+		if c.Name == "" && len(s.Cloud) > 1 {
+			c.Name = s.Cloud.PoolName(p)
+		}
 	}
 }
 
@@ -79,8 +88,13 @@ func (s *Scenario) defaulted() []struct {
 		{"seed", s.Seed == 0},
 		{"workload.arrival", s.Workload.Arrival == ""},
 		{"link.trace_phase", s.Link.TracePhase == ""},
-		{"cloud.servers", s.Cloud.Servers == 0},
-		{"cloud.protocol", s.Cloud.Protocol == ""},
+	}
+	for p := range s.Cloud {
+		c, path := &s.Cloud[p], s.CloudPath(p)
+		keys = append(keys, []struct {
+			path string
+			zero bool
+		}{{path + ".servers", c.Servers == 0}, {path + ".protocol", c.Protocol == ""}}...)
 	}
 	for i := range s.Edge {
 		e, p := &s.Edge[i], s.EdgePath(i)
@@ -100,6 +114,15 @@ func (s *Scenario) defaulted() []struct {
 
 // EdgePath is the key path of edge group i: "edge" for a fleet of one
 // group (written as a mapping), "edge[i]" otherwise.
+// CloudPath is cloud pool p's key path: "cloud" for a single pool,
+// "cloud[p]" in a list of several.
+func (s *Scenario) CloudPath(p int) string {
+	if len(s.Cloud) <= 1 {
+		return "cloud"
+	}
+	return fmt.Sprintf("cloud[%d]", p)
+}
+
 func (s *Scenario) EdgePath(i int) string {
 	if len(s.Edge) == 1 {
 		return "edge"

@@ -25,6 +25,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("edge:\n  service: {dist: lognormal, mean: 5ms, cv: 0.5}\n<<: {}\n"))
 	f.Add([]byte("edge:\n  - {name: a, count: 2, device: edge-cpu-1t, rate: 3, power: {idle_w: 1, busy_w: 2, source: x}}\n  - {count: 1, link: {uplink_mbps: 5, rtt: 1ms}}\n"))
 	f.Add([]byte("edge: []\nlink: {uplink_mbps: 1, rtt: 0s}\n"))
+	f.Add([]byte("cloud:\n  - {name: a, servers: 2, device: server-cpu}\n  - {servers: 1, device: server-cpu, batching: {max_batch: 4}}\nedge:\n  - {count: 2, cloud: pool-2}\n  - {count: 1, cloud: a}\n"))
+	f.Add([]byte("cloud: []\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		real := isBuiltinDevice
 		isBuiltinDevice = func(name string) bool { return real(name) || name == "edge-cpu-1t" || name == "server-cpu" }

@@ -111,7 +111,9 @@ func LoadWith(ref string, o Overrides) (*Scenario, error) {
 		if !slices.Contains(Protocols, o.Protocol) {
 			return nil, fmt.Errorf("scenarios: --protocol %q: want one of %s", o.Protocol, strings.Join(Protocols, ", "))
 		}
-		sc.Cloud.Protocol = o.Protocol
+		for p := range sc.Cloud {
+			sc.Cloud[p].Protocol = o.Protocol
+		}
 	}
 	return sc, nil
 }

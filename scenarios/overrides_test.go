@@ -36,8 +36,8 @@ func TestLoadWith(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		if want := cmp.Or(tc.o.Protocol, DefaultProtocol); sc.Cloud.Protocol != want {
-			t.Errorf("%s: protocol %q, want %q", tc.name, sc.Cloud.Protocol, want)
+		if want := cmp.Or(tc.o.Protocol, DefaultProtocol); sc.Cloud[0].Protocol != want {
+			t.Errorf("%s: protocol %q, want %q", tc.name, sc.Cloud[0].Protocol, want)
 		}
 		if sc.Requests != tc.requests || sc.Seed != tc.seed || (tc.o.Requests > 0 && sc.Duration != 0) {
 			t.Errorf("%s: requests %d, duration %v, seed %d; want %d, 0, %d", tc.name, sc.Requests, sc.Duration.D(), sc.Seed, tc.requests, tc.seed)

@@ -53,7 +53,9 @@ func (s *Scenario) LinkOf(g int) *Link {
 }
 
 // CloudProfile loads the cloud servers' profile.
-func (s *Scenario) CloudProfile() (*profiles.Device, error) { return s.loadDevice(s.Cloud.Device) }
+func (s *Scenario) CloudProfile(p int) (*profiles.Device, error) {
+	return s.loadDevice(s.Cloud[p].Device)
+}
 
 func (s *Scenario) loadDevice(ref string) (*profiles.Device, error) {
 	if name, _ := strings.CutPrefix(ref, builtinPrefix); isBuiltinDevice(name) {

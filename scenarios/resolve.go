@@ -21,12 +21,17 @@ type Inputs struct {
 	Bundle   *bundles.Bundle
 	// EdgeDevice, EdgeModel, Uplink, Downlink and Power are the first
 	// edge group's (Groups[0]'s), all a fleet of one group has.
-	EdgeDevice  *profiles.Device // nil when no request runs the edge model
-	EdgeModel   *profiles.Model  // the bundle's edge model on EdgeDevice
+	EdgeDevice *profiles.Device // nil when no request runs the edge model
+	EdgeModel  *profiles.Model  // the bundle's edge model on EdgeDevice
+	// CloudDevice is the first cloud pool's device (CloudDevices[0]), and
+	// CloudModel the bundle's heavy model on it.
 	CloudDevice *profiles.Device
-	CloudModel  *profiles.Model // the bundle's heavy model on CloudDevice
-	Uplink      profiles.Link   // shared by every device of the group (see DeviceLinks); nil for edge-only
-	Downlink    profiles.Link
+	CloudModel  *profiles.Model
+	// CloudDevices are each cloud pool's device, nil where the pool's
+	// service is overridden or no request reaches the cloud.
+	CloudDevices []*profiles.Device
+	Uplink       profiles.Link // shared by every device of the group (see DeviceLinks); nil for edge-only
+	Downlink     profiles.Link
 	// Groups are the edge groups' inputs, one per scenario edge group.
 	Groups []GroupInputs
 	// RequestBytes and ResponseBytes are what a request and its answer put
@@ -49,17 +54,20 @@ type Inputs struct {
 	// OffloaderName where it came from; nil for other policies.
 	Offloader     []byte
 	OffloaderName string
-	// Apps are the applications the fleet runs: the scenario's bundle
-	// first, then each other bundle an edge group names, in group order.
-	// Bundle, CloudModel, the bytes and the offloader above are Apps[0]'s.
+	// Apps are the applications the fleet runs, each a bundle served by
+	// one cloud pool: the scenario's bundle on the first group's pool
+	// first, then each other pairing of a bundle and a pool the edge
+	// groups name, in group order. Bundle, CloudModel, the bytes and the
+	// offloader above are Apps[0]'s.
 	Apps []AppInputs
 }
 
-// AppInputs are one application's references, loaded: a bundle, its heavy
-// model's profile on the cloud device, what its requests and answers put
-// on the links, and its learned offloader.
+// AppInputs are one application's references, loaded: a bundle, the cloud
+// pool that serves it, its heavy model's profile on the pool's device, what
+// its requests and answers put on the links, and its learned offloader.
 type AppInputs struct {
 	Bundle                      *bundles.Bundle
+	Pool                        int             // its cloud pool, in Scenario.Cloud
 	CloudModel                  *profiles.Model // nil as Inputs.CloudModel is
 	RequestBytes, ResponseBytes int
 	LinkBytes                   string
@@ -107,23 +115,32 @@ func Resolve(s *Scenario) (*Inputs, error) {
 		return nil, fmt.Errorf("%s: bundle: %w", s.File, err)
 	}
 	in.Bundle = b
-	in.Apps = []AppInputs{{Bundle: b}}
-	refs := map[string]int{s.BundleRef(): 0}
+	type app struct {
+		ref  string
+		pool int
+	}
+	in.Apps = []AppInputs{{Bundle: b, Pool: s.PoolOf(0)}}
+	apps := map[app]int{{s.BundleRef(), s.PoolOf(0)}: 0}
+	loaded := map[string]*bundles.Bundle{s.BundleRef(): b}
 	groupApp := make([]int, len(s.Edge))
 	for g := range s.Edge {
-		if s.Edge[g].Bundle == "" {
-			continue
+		ref := s.BundleRef()
+		if s.Edge[g].Bundle != "" {
+			ref = s.Path(s.Edge[g].Bundle)
 		}
-		ref := s.Path(s.Edge[g].Bundle)
-		a, ok := refs[ref]
+		key := app{ref, s.PoolOf(g)}
+		a, ok := apps[key]
 		if !ok {
-			ab, err := bundles.Load(ref)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %s.bundle: %w", s.File, s.EdgePath(g), err)
+			ab := loaded[ref]
+			if ab == nil {
+				if ab, err = bundles.Load(ref); err != nil {
+					return nil, fmt.Errorf("%s: %s.bundle: %w", s.File, s.EdgePath(g), err)
+				}
+				loaded[ref] = ab
 			}
 			a = len(in.Apps)
-			refs[ref] = a
-			in.Apps = append(in.Apps, AppInputs{Bundle: ab})
+			apps[key] = a
+			in.Apps = append(in.Apps, AppInputs{Bundle: ab, Pool: key.pool})
 		}
 		groupApp[g] = a
 	}
@@ -171,18 +188,25 @@ func Resolve(s *Scenario) (*Inputs, error) {
 	}
 	g0 := &in.Groups[0]
 	in.EdgeDevice, in.EdgeModel, in.Power, in.Uplink, in.Downlink = g0.EdgeDevice, g0.EdgeModel, g0.Power, g0.Uplink, g0.Downlink
-	if !edgeOnly && s.Cloud.Service == nil {
-		if in.CloudDevice, err = s.CloudProfile(); err != nil {
-			return nil, fmt.Errorf("%s: cloud.device: %w", s.File, err)
+	in.CloudDevices = make([]*profiles.Device, len(s.Cloud))
+	for p := range s.Cloud {
+		if edgeOnly || s.Cloud[p].Service != nil {
+			continue
 		}
-		for a := range in.Apps {
-			ab := in.Apps[a].Bundle
-			if in.Apps[a].CloudModel, err = profileOf(in.CloudDevice, ab, "heavy", &ab.Models.Heavy); err != nil {
-				return nil, fmt.Errorf("%s: cloud.device: %w", s.File, err)
+		if in.CloudDevices[p], err = s.CloudProfile(p); err != nil {
+			return nil, fmt.Errorf("%s: %s.device: %w", s.File, s.CloudPath(p), err)
+		}
+	}
+	in.CloudDevice = in.CloudDevices[0]
+	for a := range in.Apps {
+		ab, p := in.Apps[a].Bundle, in.Apps[a].Pool
+		if dev := in.CloudDevices[p]; dev != nil {
+			if in.Apps[a].CloudModel, err = profileOf(dev, ab, "heavy", &ab.Models.Heavy); err != nil {
+				return nil, fmt.Errorf("%s: %s.device: %w", s.File, s.CloudPath(p), err)
 			}
 		}
-		in.CloudModel = in.Apps[0].CloudModel
 	}
+	in.CloudModel = in.Apps[0].CloudModel
 	for a := range in.Apps {
 		in.Apps[a].linkBytes(s)
 	}
@@ -241,7 +265,7 @@ func (in *AppInputs) linkBytes(sc *Scenario) {
 		return
 	}
 	if in.CloudModel != nil {
-		if req, resp, ok := in.CloudModel.ServingBytes(sc.Cloud.Protocol); ok {
+		if req, resp, ok := in.CloudModel.ServingBytes(sc.Cloud[in.Pool].Protocol); ok {
 			// Each direction carries its message in TCP segments and
 			// the acknowledgements of the other's.
 			in.RequestBytes = profiles.FramedBytes(req) + profiles.AckBytes(resp)

@@ -31,7 +31,7 @@ type Scenario struct {
 	Workload Workload   `yaml:"workload"`
 	Edge     EdgeGroups `yaml:"edge,oneormany"`
 	Link     Link       `yaml:"link"`
-	Cloud    Cloud      `yaml:"cloud"`
+	Cloud    CloudPools `yaml:"cloud,oneormany"`
 	Policy   Policy     `yaml:"policy"`
 
 	// File is where the scenario was read from (a path or builtin:NAME);
@@ -120,6 +120,9 @@ type Edge struct {
 	// the cloud pool the groups share, its outcomes, offloader and request
 	// size. "": the scenario's.
 	Bundle string `yaml:"bundle,omitempty"`
+	// Cloud names the cloud pool the group's offloaded requests go to;
+	// "": the first.
+	Cloud string `yaml:"cloud,omitempty"`
 }
 
 // Devices is the number of devices over every group.
@@ -154,6 +157,31 @@ func (g EdgeGroups) GroupName(i int) string {
 	return fmt.Sprintf("group-%d", i+1)
 }
 
+// PoolName is pool p's name: its own, else "cloud" for a single pool and
+// "pool-N" (N = p+1) in a list of several.
+func (c CloudPools) PoolName(p int) string {
+	switch {
+	case c[p].Name != "":
+		return c[p].Name
+	case len(c) == 1:
+		return "cloud"
+	}
+	return fmt.Sprintf("pool-%d", p+1)
+}
+
+// PoolOf is the index of the cloud pool edge group g's offloaded requests
+// go to.
+func (s *Scenario) PoolOf(g int) int {
+	if n := s.Edge[g].Cloud; n != "" {
+		for p := range s.Cloud {
+			if s.Cloud.PoolName(p) == n {
+				return p
+			}
+		}
+	}
+	return 0
+}
+
 // Link is each device's own link to the cloud.
 type Link struct {
 	UplinkMbps    float64  `yaml:"uplink_mbps,omitempty"`    // constant uplink rate; exactly one of uplink_mbps and trace
@@ -166,8 +194,20 @@ type Link struct {
 	ResponseBytes int      `yaml:"response_bytes,omitempty"` // an answer's on the downlink; 0: measured
 }
 
-// Cloud is the shared pool of inference servers.
+// CloudPools are the cloud's pools of inference servers: one (written as a
+// mapping, every scenario's form before a deployment could use several) or
+// a list, each its own servers, device, batching and protocol. Each edge
+// group's offloaded requests go to the pool its cloud key names, by
+// default the first; a pool's servers are shared by the groups sent to it.
+type CloudPools []Cloud
+
+// Cloud is one pool of inference servers, shared by the edge groups sent to
+// it.
 type Cloud struct {
+	// Name names the pool, for the edge groups' cloud keys and in
+	// summaries; default "pool-N" (N from 1) in a list of several, empty
+	// for a single pool.
+	Name     string    `yaml:"name,omitempty"`
 	Servers  int       `yaml:"servers"` // default 1
 	Device   string    `yaml:"device"`  // built-in profile name or path to a profile YAML
 	Batching *Batching `yaml:"batching,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tandem-edge/tandem/profiles"
@@ -51,7 +52,7 @@ func (s *Scenario) check(c *strictyaml.Checker) {
 	s.Workload.check(c, s)
 	s.checkEdge(c)
 	s.Link.check(c, s, "link")
-	s.Cloud.check(c, s)
+	s.checkClouds(c)
 	s.Policy.check(c, s)
 }
 
@@ -155,6 +156,17 @@ func (s *Scenario) checkEdge(c *strictyaml.Checker) {
 				s.checkBundleRef(c, p+".bundle", e.Bundle)
 			}
 		}
+		if c.Has(p+".cloud", e.Cloud != "") {
+			known := false
+			pools := make([]string, len(s.Cloud))
+			for k := range s.Cloud {
+				pools[k] = strconv.Quote(s.Cloud.PoolName(k))
+				known = known || s.Cloud.PoolName(k) == e.Cloud
+			}
+			if !known {
+				c.Errorf(p+".cloud", "no cloud pool %q; the scenario's are %s", e.Cloud, strings.Join(pools, ", "))
+			}
+		}
 		if l := e.Link; l != nil {
 			l.check(c, s, p+".link")
 			if l.RequestBytes != 0 || l.ResponseBytes != 0 {
@@ -168,20 +180,39 @@ func (s *Scenario) checkEdge(c *strictyaml.Checker) {
 	}
 }
 
-func (cl *Cloud) check(c *strictyaml.Checker, s *Scenario) {
-	positive(c, "cloud.servers", cl.Servers)
-	s.checkDevice(c, "cloud.device", cl.Device)
-	if b := cl.Batching; b != nil {
-		if !c.Has("cloud.batching.max_batch", true) {
-			c.Errorf("cloud.batching.max_batch", "required: the largest batch a server takes")
-		} else {
-			positive(c, "cloud.batching.max_batch", b.MaxBatch)
-		}
-		nonNegativeDuration(c, "cloud.batching.max_wait", b.MaxWait)
+func (s *Scenario) checkClouds(c *strictyaml.Checker) {
+	if len(s.Cloud) == 0 {
+		c.Errorf("cloud", "required: a pool of servers ({servers, device}), or a list of pools")
+		return
 	}
-	cl.Service.check(c, "cloud.service")
+	names := map[string]int{}
+	for p := range s.Cloud {
+		cl, path := &s.Cloud[p], s.CloudPath(p)
+		if first, dup := names[cl.Name]; dup && cl.Name != "" {
+			c.Errorf(path+".name", "pool %q already named by cloud[%d]", cl.Name, first)
+		}
+		names[cl.Name] = p
+		if p > 0 && s.Policy.Kind == PolicySplit {
+			c.Errorf(path, "not used by policy kind split: a split deployment runs on one cloud pool")
+		}
+		cl.check(c, s, path)
+	}
+}
+
+func (cl *Cloud) check(c *strictyaml.Checker, s *Scenario, p string) {
+	positive(c, p+".servers", cl.Servers)
+	s.checkDevice(c, p+".device", cl.Device)
+	if b := cl.Batching; b != nil {
+		if !c.Has(p+".batching.max_batch", true) {
+			c.Errorf(p+".batching.max_batch", "required: the largest batch a server takes")
+		} else {
+			positive(c, p+".batching.max_batch", b.MaxBatch)
+		}
+		nonNegativeDuration(c, p+".batching.max_wait", b.MaxWait)
+	}
+	cl.Service.check(c, p+".service")
 	if !slices.Contains(Protocols, cl.Protocol) {
-		c.Errorf("cloud.protocol", "unknown protocol %q; want one of %s", cl.Protocol, strings.Join(Protocols, ", "))
+		c.Errorf(p+".protocol", "unknown protocol %q; want one of %s", cl.Protocol, strings.Join(Protocols, ", "))
 	}
 }
 

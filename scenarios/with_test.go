@@ -26,7 +26,7 @@ func TestWith(t *testing.T) {
 		{"count", []Assignment{{"edge.count", "50"}}, func(s *Scenario) bool { return s.Edge[0].Count == 50 }, ""},
 		{"duration", []Assignment{{"link.rtt", "5ms"}}, func(s *Scenario) bool { return s.Link.RTT.D() == 5*time.Millisecond }, ""},
 		{"new section", []Assignment{{"cloud.batching.max_batch", "8"}, {"cloud.batching.max_wait", "2ms"}},
-			func(s *Scenario) bool { return s.Cloud.Batching != nil && s.Cloud.Batching.MaxBatch == 8 }, ""},
+			func(s *Scenario) bool { return s.Cloud[0].Batching != nil && s.Cloud[0].Batching.MaxBatch == 8 }, ""},
 		{"swap keys", []Assignment{{"link.uplink_mbps", "null"}, {"link.trace", "x.csv"}}, nil, `no built-in link trace "x.csv"`},
 		{"remove to default", []Assignment{{"edge.concurrency", "null"}}, func(s *Scenario) bool { return s.Edge[0].Concurrency == DefaultConcurrency }, ""},
 		{"bad value", []Assignment{{"edge.count", "many"}}, nil, `with edge.count=many: builtin:threshold:10:12: edge.count: want an integer, got "many"`},
@@ -118,7 +118,7 @@ func TestLinkBytes(t *testing.T) {
 		{"no cloud profile", Link{}, nil, profiles.ProtocolBinary, 3136, DefaultResponseBytes, LinkBytesTensor},
 		{"request given", Link{RequestBytes: 500}, measured, profiles.ProtocolBinary, 500, DefaultResponseBytes, LinkBytesScenario},
 	} {
-		sc := &Scenario{Link: tc.link, Cloud: Cloud{Protocol: tc.protocol}}
+		sc := &Scenario{Link: tc.link, Cloud: CloudPools{{Protocol: tc.protocol}}}
 		in := &AppInputs{Bundle: b, CloudModel: tc.cloud}
 		in.linkBytes(sc)
 		if in.RequestBytes != tc.req || in.ResponseBytes != tc.resp || in.LinkBytes != tc.from {

@@ -20,7 +20,7 @@ func TestApplicationsShareTheCloud(t *testing.T) {
 	sc := &scenarios.Scenario{Name: "apps", Seed: 7, Requests: 4000,
 		Workload: scenarios.Workload{Arrival: scenarios.ArrivalPoisson, Rate: 40},
 		Edge:     scenarios.EdgeGroups{{Name: "a", Count: 3, Concurrency: 1}, {Name: "b", Count: 2, Concurrency: 1}},
-		Cloud:    scenarios.Cloud{Servers: 2, Batching: &scenarios.Batching{MaxBatch: 8, MaxWait: scenarios.Duration(2 * time.Millisecond)}},
+		Cloud:    scenarios.CloudPools{{Servers: 2, Batching: &scenarios.Batching{MaxBatch: 8, MaxWait: scenarios.Duration(2 * time.Millisecond)}}},
 		Policy:   scenarios.Policy{Kind: scenarios.PolicyCloudOnly},
 	}
 	second := testOutcomes(50, 2)

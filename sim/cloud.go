@@ -10,14 +10,16 @@ import (
 	"github.com/tandem-edge/tandem/profiles"
 )
 
-// cloud is the shared pool of inference servers, batching by
-// deploy.Batching's rule. Each application has its FIFO queue and its
-// model on every server; a batch is of one application, and a free server
-// takes the ready batch whose oldest request came first.
+// cloud is one pool of inference servers, batching by deploy.Batching's
+// rule. Each application it serves has its FIFO queue and its model on
+// every server; a batch is of one application, and a free server takes the
+// ready batch whose oldest request came first.
 type cloud struct {
+	name     string
 	apps     []cloudApp
 	rng      *rand.Rand
 	servers  int
+	first    int32           // its servers' numbers, in EventCloudDone, start here
 	batching deploy.Batching // MaxBatch ≥ 1
 
 	idle    []int32 // idle servers, a stack
@@ -26,8 +28,8 @@ type cloud struct {
 	members []int32 // server s's batch: members[s*batching.MaxBatch:][:size[s]]
 
 	// The batching window's timer. A timer cannot be taken back out of the
-	// event queue, so each one carries a generation and only the latest
-	// counts.
+	// event queue, so each one carries a generation (Sim.timerGen's, over
+	// the pools) and only the pool's latest counts.
 	timerGen   int32
 	timerArmed bool
 	timerAt    time.Duration
@@ -39,6 +41,13 @@ type cloud struct {
 	// applications' cold curves.
 	idleFrom []time.Duration
 }
+
+// lane is where an application's requests queue: its pool and its queue
+// there.
+type lane struct{ pool, app int32 }
+
+// laneOf is device d's pool and its application's queue there.
+func (s *Sim) laneOf(d *device) (*cloud, *cloudApp) { return d.pool, d.lane }
 
 // queued is how many requests wait for a server, over the applications.
 func (c *cloud) queued() int {
@@ -76,7 +85,8 @@ func (s *Sim) uplink(d *device, i int32) {
 	r := &s.reqs[i]
 	s.setState(r, StateUplink)
 	r.decision, r.upJoin = offload.Cloud, s.now
-	tr, err := d.up.Send(s.now, s.cloud.apps[d.app].reqBytes)
+	_, ca := s.laneOf(d)
+	tr, err := d.up.Send(s.now, ca.reqBytes)
 	if err != nil {
 		s.fail(err)
 		return
@@ -89,14 +99,14 @@ func (s *Sim) onUplinkDone(i int32) {
 	r := &s.reqs[i]
 	s.setState(r, StateCloudQueued)
 	r.cloudArrive = s.now
-	s.cloud.apps[s.devices[r.device].app].queue.push(i)
-	s.cloudDispatch()
+	c, ca := s.laneOf(&s.devices[r.device])
+	ca.queue.push(i)
+	s.cloudDispatch(c)
 }
 
-// cloudDispatch starts batches on idle servers while the batching rule
-// allows, arming the batching timer when it says to wait.
-func (s *Sim) cloudDispatch() {
-	c := &s.cloud
+// cloudDispatch starts batches on pool c's idle servers while the batching
+// rule allows, arming the pool's batching timer when it says to wait.
+func (s *Sim) cloudDispatch(c *cloud) {
 	for len(c.idle) > 0 {
 		start, n, oldest := -1, 0, time.Duration(0)
 		waiting, wake := false, time.Duration(0)
@@ -118,20 +128,20 @@ func (s *Sim) cloudDispatch() {
 		}
 		if start < 0 {
 			if waiting && (!c.timerArmed || c.timerAt != wake) {
-				c.timerGen++
+				s.timerGen++
+				c.timerGen = s.timerGen
 				c.timerArmed, c.timerAt = true, wake
 				s.schedule(wake, EventBatchTimer, c.timerGen)
 			}
 			return
 		}
-		s.cloudStart(start, n)
+		s.cloudStart(c, start, n)
 	}
 }
 
-// cloudStart takes the next b requests of application a as a batch onto
-// the idle server on top of the stack.
-func (s *Sim) cloudStart(a, b int) {
-	c := &s.cloud
+// cloudStart takes the next b requests of pool c's application a as a
+// batch onto the idle server on top of its stack.
+func (s *Sim) cloudStart(c *cloud, a, b int) {
 	ca := &c.apps[a]
 	srv := c.idle[len(c.idle)-1]
 	c.idle = c.idle[:len(c.idle)-1]
@@ -155,22 +165,33 @@ func (s *Sim) cloudStart(a, b int) {
 	}
 	c.busy += t
 	c.batches++
-	s.schedule(s.now+t, EventCloudDone, srv)
+	s.schedule(s.now+t, EventCloudDone, c.first+srv)
 }
 
-// onBatchTimer closes the batching window, unless a later timer replaced it.
+// onBatchTimer closes a pool's batching window, unless a later timer
+// replaced it.
 func (s *Sim) onBatchTimer(gen int32) {
-	c := &s.cloud
-	if !c.timerArmed || gen != c.timerGen {
-		return
+	for p := range s.clouds {
+		c := &s.clouds[p]
+		if c.timerArmed && gen == c.timerGen {
+			c.timerArmed = false
+			s.cloudDispatch(c)
+			return
+		}
 	}
-	c.timerArmed = false
-	s.cloudDispatch()
 }
 
-// onCloudDone sends server srv's batch back down and frees the server.
-func (s *Sim) onCloudDone(srv int32) {
-	c := &s.cloud
+// onCloudDone sends server n's batch back down and frees the server; n
+// numbers the servers over the pools.
+func (s *Sim) onCloudDone(n int32) {
+	c := &s.clouds[0]
+	for p := len(s.clouds) - 1; p > 0; p-- {
+		if n >= s.clouds[p].first {
+			c = &s.clouds[p]
+			break
+		}
+	}
+	srv := n - c.first
 	ca := &c.apps[c.app[srv]]
 	for _, i := range c.members[int(srv)*c.batching.MaxBatch:][:c.size[srv]] {
 		r := &s.reqs[i]
@@ -185,5 +206,14 @@ func (s *Sim) onCloudDone(srv int32) {
 	}
 	c.size[srv] = 0
 	c.idle = append(c.idle, srv)
-	s.cloudDispatch()
+	s.cloudDispatch(c)
+}
+
+// cloudQueued is how many requests wait at device d's pool; 0 without a
+// cloud.
+func (s *Sim) cloudQueued(d *device) int {
+	if d.pool == nil {
+		return 0
+	}
+	return d.pool.queued()
 }

@@ -91,6 +91,7 @@ type App struct {
 	Outcomes                    []bundles.Outcome
 	CloudModel                  *profiles.Model
 	RequestBytes, ResponseBytes int
+	Pool                        int // the cloud pool that serves it, in Scenario.Cloud
 }
 
 // New checks cfg and builds a simulation ready to Run: one policy per device
@@ -235,7 +236,7 @@ func New(cfg Config) (*Sim, error) {
 	}
 	s.service = deploy.ServiceOf(sc, edgeModel, cloudModel)
 	if s.hasCloud {
-		a0 := &s.cloud.apps[0]
+		a0 := &s.clouds[s.lanes[0].pool].apps[s.lanes[0].app]
 		s.service.RequestBytes, s.service.ResponseBytes, s.service.LinkBytes = a0.reqBytes, a0.respBytes, cfg.LinkBytes
 	}
 	return s, nil
@@ -269,15 +270,54 @@ func (s *Sim) buildCloud(cfg *Config, apps []App) error {
 		d.upMbps = up.MeanMbps()
 	}
 
-	cs := sc.Cloud
-	if cs.Servers < 1 || cs.Servers > math.MaxInt32 {
-		return fmt.Errorf("sim: scenario %q: cloud servers %d is not positive", sc.Name, cs.Servers)
+	if len(sc.Cloud) == 0 {
+		return fmt.Errorf("sim: scenario %q: policy %q offloads, but the scenario has no cloud pool", sc.Name, sc.Policy.Kind)
 	}
-	c := &s.cloud
+	for a := range apps {
+		if apps[a].Pool < 0 || apps[a].Pool >= len(sc.Cloud) {
+			return fmt.Errorf("sim: scenario %q: an application is served by cloud pool %d of %d", sc.Name, apps[a].Pool, len(sc.Cloud))
+		}
+	}
+	s.clouds = make([]cloud, len(sc.Cloud))
+	s.lanes = make([]lane, len(apps))
+	first := int32(0)
+	for p := range sc.Cloud {
+		c := &s.clouds[p]
+		c.name, c.first = sc.Cloud.PoolName(p), first
+		var poolApps []App
+		for a := range apps {
+			if apps[a].Pool == p {
+				s.lanes[a] = lane{pool: int32(p), app: int32(len(poolApps))}
+				poolApps = append(poolApps, apps[a])
+			}
+		}
+		if err := buildPool(c, sc, p, poolApps); err != nil {
+			return err
+		}
+		if int64(first)+int64(c.servers) > math.MaxInt32 {
+			return fmt.Errorf("sim: scenario %q: %d cloud servers over the pools: at most %d", sc.Name, int64(first)+int64(c.servers), math.MaxInt32)
+		}
+		first += int32(c.servers)
+	}
+	for i := range s.devices {
+		d := &s.devices[i]
+		l := s.lanes[d.app]
+		d.pool = &s.clouds[l.pool]
+		d.lane = &d.pool.apps[l.app]
+	}
+	return nil
+}
+
+// buildPool builds cloud pool p of sc, serving apps.
+func buildPool(c *cloud, sc *scenarios.Scenario, p int, apps []App) error {
+	cs := &sc.Cloud[p]
+	if cs.Servers < 1 || cs.Servers > math.MaxInt32 {
+		return fmt.Errorf("sim: scenario %q: %s servers %d is not positive", sc.Name, sc.CloudPath(p), cs.Servers)
+	}
 	c.batching = deploy.Batching{MaxBatch: 1}
 	if b := cs.Batching; b != nil {
 		if b.MaxBatch < 1 || b.MaxWait < 0 {
-			return fmt.Errorf("sim: scenario %q: cloud batching max_batch %d, max_wait %v: want max_batch ≥ 1, max_wait ≥ 0", sc.Name, b.MaxBatch, b.MaxWait.D())
+			return fmt.Errorf("sim: scenario %q: %s batching max_batch %d, max_wait %v: want max_batch ≥ 1, max_wait ≥ 0", sc.Name, sc.CloudPath(p), b.MaxBatch, b.MaxWait.D())
 		}
 		c.batching = deploy.Batching{MaxBatch: b.MaxBatch, MaxWait: b.MaxWait.D()}
 	}
@@ -309,7 +349,7 @@ func (s *Sim) buildCloud(cfg *Config, apps []App) error {
 			ca.overhead, _ = deploy.CloudOverhead(m, cs.Protocol)
 		}
 	}
-	c.rng = rand.New(deploy.NewStream(sc.Seed, deploy.StreamCloud, 0))
+	c.rng = rand.New(deploy.NewStream(sc.Seed, deploy.StreamCloud, p))
 	c.servers = cs.Servers
 	c.size = make([]int32, cs.Servers)
 	c.app = make([]int32, cs.Servers)

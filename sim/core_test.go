@@ -170,12 +170,12 @@ func TestNewRejects(t *testing.T) {
 		{"no edge model", edit(func(sc *scenarios.Scenario, c *Config) { sc.Edge[0].Service = nil }), "no model profile"},
 		{"no uplink", edit(func(sc *scenarios.Scenario, c *Config) { sc.Policy.Kind = "cloud-only"; c.Uplink = nil }), "no uplink"},
 		{"no request size", edit(func(sc *scenarios.Scenario, c *Config) { sc.Policy.Kind = "cloud-only"; sc.Link.RequestBytes = 0 }), "request_bytes"},
-		{"no servers", edit(func(sc *scenarios.Scenario, c *Config) { sc.Policy.Kind = "cloud-only"; sc.Cloud.Servers = 0 }), "cloud servers"},
+		{"no servers", edit(func(sc *scenarios.Scenario, c *Config) { sc.Policy.Kind = "cloud-only"; sc.Cloud[0].Servers = 0 }), "cloud servers"},
 		{"bad batching", edit(func(sc *scenarios.Scenario, c *Config) {
 			sc.Policy.Kind = "cloud-only"
-			sc.Cloud.Batching = &scenarios.Batching{MaxBatch: 0}
+			sc.Cloud[0].Batching = &scenarios.Batching{MaxBatch: 0}
 		}), "max_batch"},
-		{"no cloud model", edit(func(sc *scenarios.Scenario, c *Config) { sc.Policy.Kind = "oracle"; sc.Cloud.Service = nil }), "cloud service"},
+		{"no cloud model", edit(func(sc *scenarios.Scenario, c *Config) { sc.Policy.Kind = "oracle"; sc.Cloud[0].Service = nil }), "cloud service"},
 		{"model without latency", edit(func(sc *scenarios.Scenario, c *Config) {
 			sc.Edge[0].Service = nil
 			c.EdgeModel = &profiles.Model{Name: "empty"}
@@ -195,7 +195,7 @@ func TestNewRejects(t *testing.T) {
 // no cloud model.
 func TestEdgeOnlyNeedsNoCloud(t *testing.T) {
 	sc := baseScenario()
-	sc.Cloud = scenarios.Cloud{}
+	sc.Cloud = scenarios.CloudPools{{}}
 	sum := run(t, Config{Scenario: sc, Outcomes: testOutcomes(5, 1)}, nil)
 	if sum.Completed != 1000 || sum.OffloadRate != 0 || sum.Utilization.Cloud != 0 {
 		t.Errorf("%+v", sum)

@@ -47,7 +47,7 @@ func (s *Sim) onEdgeDone(i int32) {
 	r := &s.reqs[i]
 	d := &s.devices[r.device]
 	d.idle++
-	s.ctx = offload.Context{UplinkMbps: d.upMbps, EdgeQueue: d.queue.len(), CloudQueue: s.cloud.queued(), UplinkBacklog: d.up.Backlog(s.now)}
+	s.ctx = offload.Context{UplinkMbps: d.upMbps, EdgeQueue: d.queue.len(), CloudQueue: s.cloudQueued(d), UplinkBacklog: d.up.Backlog(s.now)}
 	r.decision = d.policy.Decide(&s.samples[r.outcome], &s.ctx)
 	if d.queue.len() > 0 {
 		s.edgeStart(d, d.queue.pop())

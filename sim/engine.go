@@ -30,7 +30,9 @@ type Sim struct {
 	cut      *deploy.Cut     // a split deployment's, for the summary
 	byGroup  *deploy.Groups  // per-group figures of a fleet of several groups; nil for one
 	hasCloud bool
-	cloud    cloud
+	clouds   []cloud // the scenario's pools
+	lanes    []lane  // each application's pool and queue there
+	timerGen int32   // the last batching timer's generation, over the pools
 
 	reqs    []request        // pool, indexed by int32 in events and queues
 	free    []int32          // indices of Free requests
@@ -56,7 +58,11 @@ type Sim struct {
 // device is one edge device: its workload, its edge server, its links.
 type device struct {
 	group int32 // index in Sim.groups
-	app   int32 // the application it runs, index in cloud.apps
+	app   int32 // the application it runs, index in Sim.lanes
+	// pool and lane are its application's cloud pool and queue there (its
+	// lane's); nil without a cloud.
+	pool *cloud
+	lane *cloudApp
 	// Its application's outcomes are firstOutcome onwards, outcomes many.
 	firstOutcome int32
 	outcomes     int
@@ -317,7 +323,14 @@ func (s *Sim) summary() *deploy.Summary {
 	if s.hasCloud {
 		b.Uplink = make([]time.Duration, n)
 		b.Downlink = make([]time.Duration, n)
-		b.Cloud, b.Servers = s.cloud.busy, s.cloud.servers
+		for p := range s.clouds {
+			c := &s.clouds[p]
+			b.Cloud += c.busy
+			b.Servers += c.servers
+			if len(s.clouds) > 1 {
+				b.Pools = append(b.Pools, deploy.PoolBusy{Name: c.name, Busy: c.busy, Servers: c.servers})
+			}
+		}
 	}
 	for i := range s.devices {
 		d := &s.devices[i]

@@ -63,7 +63,7 @@ func baseScenario() *scenarios.Scenario {
 		Workload: scenarios.Workload{Arrival: scenarios.ArrivalPoisson, Rate: 100},
 		Edge:     scenarios.EdgeGroups{{Count: 1, Concurrency: 1, Service: fixed(time.Millisecond)}},
 		Link:     scenarios.Link{RTT: 0, RequestBytes: 1},
-		Cloud:    scenarios.Cloud{Servers: 1, Service: fixed(time.Millisecond)},
+		Cloud:    scenarios.CloudPools{{Servers: 1, Service: fixed(time.Millisecond)}},
 		Policy:   scenarios.Policy{Kind: "edge-only"},
 	}
 }

@@ -30,9 +30,9 @@ func ConfigFor(in *scenarios.Inputs) (Config, error) {
 			cfg.Powers = append(cfg.Powers, g.Power)
 		}
 	}
-	if len(in.Apps) > 1 {
+	if len(in.Apps) > 1 || len(in.Apps) == 1 && in.Apps[0].Pool != 0 {
 		for _, a := range in.Apps {
-			cfg.Apps = append(cfg.Apps, App{Outcomes: a.Bundle.Outcomes, CloudModel: a.CloudModel, RequestBytes: a.RequestBytes, ResponseBytes: a.ResponseBytes})
+			cfg.Apps = append(cfg.Apps, App{Outcomes: a.Bundle.Outcomes, CloudModel: a.CloudModel, RequestBytes: a.RequestBytes, ResponseBytes: a.ResponseBytes, Pool: a.Pool})
 		}
 		for _, g := range in.Groups {
 			cfg.GroupApps = append(cfg.GroupApps, g.App)

@@ -49,7 +49,7 @@ func runKinds() []struct {
 		sc.Workload.Rate = 150
 		sc.Edge[0].Service = exp(2 * time.Millisecond)
 		sc.Link = scenarios.Link{RTT: scenarios.Duration(10 * time.Millisecond), RequestBytes: 3136, ResponseBytes: 64}
-		sc.Cloud = scenarios.Cloud{Servers: 2, Service: exp(3 * time.Millisecond)}
+		sc.Cloud = scenarios.CloudPools{{Servers: 2, Service: exp(3 * time.Millisecond)}}
 		edit(sc)
 		return sc
 	}
@@ -61,12 +61,12 @@ func runKinds() []struct {
 		{"cloud-only", Config{Scenario: mk(func(sc *scenarios.Scenario) { sc.Policy.Kind = "cloud-only"; sc.Workload.Rate = 100 }), Outcomes: out, Uplink: slow}},
 		{"threshold+batching", Config{Scenario: mk(func(sc *scenarios.Scenario) {
 			sc.Policy = scenarios.Policy{Kind: "threshold", Feature: "max_prob", Threshold: 0.6}
-			sc.Cloud.Service = nil
-			sc.Cloud.Batching = &scenarios.Batching{MaxBatch: 8, MaxWait: scenarios.Duration(3 * time.Millisecond)}
+			sc.Cloud[0].Service = nil
+			sc.Cloud[0].Batching = &scenarios.Batching{MaxBatch: 8, MaxWait: scenarios.Duration(3 * time.Millisecond)}
 		}), Outcomes: out, CloudModel: model, Uplink: slow}},
 		{"random+profiles", Config{Scenario: mk(func(sc *scenarios.Scenario) {
 			sc.Policy = scenarios.Policy{Kind: "random", P: 0.3}
-			sc.Edge[0].Service, sc.Cloud.Service = nil, nil
+			sc.Edge[0].Service, sc.Cloud[0].Service = nil, nil
 			sc.Edge[0].Concurrency = 2
 		}), Outcomes: out, EdgeModel: model, CloudModel: model, Uplink: slow}},
 		{"oracle+lognormal", Config{Scenario: mk(func(sc *scenarios.Scenario) {

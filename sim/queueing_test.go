@@ -123,8 +123,8 @@ func TestMMc(t *testing.T) {
 			sc.Seed = 12
 			sc.Requests = tt.requests
 			sc.Policy.Kind = "cloud-only"
-			sc.Cloud.Servers = tt.c
-			sc.Cloud.Service = exp(mean)
+			sc.Cloud[0].Servers = tt.c
+			sc.Cloud[0].Service = exp(mean)
 			mu := 1 / mean.Seconds()
 			sc.Workload.Rate = tt.rho * mu * float64(tt.c)
 			var w waitSum

@@ -46,8 +46,8 @@ func TestProfileMeasurements(t *testing.T) {
 			sc.Requests = 100
 			sc.Edge[0].Count = 2
 			sc.Workload.Arrival, sc.Workload.Rate = "periodic", tc.rate
-			sc.Edge[0].Service, sc.Cloud.Service = nil, nil
-			sc.Cloud.Protocol = tc.protocol
+			sc.Edge[0].Service, sc.Cloud[0].Service = nil, nil
+			sc.Cloud[0].Protocol = tc.protocol
 			sc.Policy.Kind, sc.Policy.P = tc.policy, 0.5
 			var c collect
 			sum := run(t, Config{Scenario: sc, Outcomes: testOutcomes(50, 1), EdgeModel: edge, CloudModel: tc.cloud,
@@ -92,8 +92,8 @@ func TestServingOverheadBesideTheBatch(t *testing.T) {
 	sc.Requests = 40
 	sc.Edge[0].Count = 1
 	sc.Workload.Arrival, sc.Workload.Rate = "periodic", 1000 // 1 ms apart: the server is always busy
-	sc.Cloud.Service = nil
-	sc.Cloud.Protocol = profiles.ProtocolBinary
+	sc.Cloud[0].Service = nil
+	sc.Cloud[0].Protocol = profiles.ProtocolBinary
 	sc.Policy.Kind = "cloud-only"
 	var c collect
 	run(t, Config{Scenario: sc, Outcomes: testOutcomes(50, 1), CloudModel: cloud, Uplink: fastLink, RequestBytes: 1}, &c)

@@ -27,8 +27,8 @@ func benchConfig(devices, requests int) Config {
 		Workload: scenarios.Workload{Arrival: scenarios.ArrivalPoisson, Rate: benchRate},
 		Edge:     scenarios.EdgeGroups{{Count: devices, Concurrency: 1}},
 		Link:     scenarios.Link{RTT: scenarios.Duration(20 * time.Millisecond), RequestBytes: 3136, ResponseBytes: 64},
-		Cloud: scenarios.Cloud{Servers: max(1, 16*devices/benchDevices),
-			Batching: &scenarios.Batching{MaxBatch: 16, MaxWait: scenarios.Duration(2 * time.Millisecond)}},
+		Cloud: scenarios.CloudPools{{Servers: max(1, 16*devices/benchDevices),
+			Batching: &scenarios.Batching{MaxBatch: 16, MaxWait: scenarios.Duration(2 * time.Millisecond)}}},
 		Policy: scenarios.Policy{Kind: "threshold", Feature: "max_prob", Threshold: 0.5},
 	}
 	return Config{

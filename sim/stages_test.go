@@ -37,7 +37,7 @@ func TestBatching(t *testing.T) {
 			sc.Requests = 3000
 			sc.Policy.Kind = "cloud-only"
 			sc.Workload.Rate = tt.rate
-			sc.Cloud = scenarios.Cloud{Servers: 1, Batching: &scenarios.Batching{MaxBatch: tt.maxBatch, MaxWait: scenarios.Duration(tt.maxWait)}}
+			sc.Cloud = scenarios.CloudPools{{Servers: 1, Batching: &scenarios.Batching{MaxBatch: tt.maxBatch, MaxWait: scenarios.Duration(tt.maxWait)}}}
 			var c collect
 			run(t, Config{Scenario: sc, Outcomes: testOutcomes(10, 1), CloudModel: model, Uplink: fastLink}, &c)
 			recs := c.recs
@@ -98,7 +98,7 @@ func TestLinkFIFO(t *testing.T) {
 	sc.Policy.Kind = "cloud-only"
 	sc.Workload = scenarios.Workload{Arrival: scenarios.ArrivalPeriodic, Rate: 20}
 	sc.Link = scenarios.Link{RTT: scenarios.Duration(rtt), RequestBytes: 12500, ResponseBytes: 125}
-	sc.Cloud = scenarios.Cloud{Servers: 20, Service: fixed(time.Millisecond)}
+	sc.Cloud = scenarios.CloudPools{{Servers: 20, Service: fixed(time.Millisecond)}}
 	var starts []time.Duration
 	var c collect
 	run(t, Config{
@@ -219,7 +219,7 @@ func TestDrain(t *testing.T) {
 			sc.Edge[0].Service = fixed(9 * time.Millisecond)
 			sc.Policy = scenarios.Policy{Kind: "threshold", Feature: "max_prob", Threshold: 0.5}
 			sc.Link.RequestBytes = 5000
-			sc.Cloud.Service = exp(10 * time.Millisecond)
+			sc.Cloud[0].Service = exp(10 * time.Millisecond)
 			var c collect
 			sum := run(t, Config{Scenario: sc, Outcomes: testOutcomes(100, 2), Uplink: func(int) profiles.Link { return constLink{2} }}, &c)
 			if sum.Completed != sum.Requests || int64(len(c.recs)) != sum.Requests {

@@ -62,7 +62,7 @@ func For(in *scenarios.Inputs) (*Deployment, error) {
 	d := &Deployment{Heavy: g, Cut: cut, Summary: deploy.Cut{After: after, TensorBytes: cut.TensorBytes, Chosen: chosen}}
 	d.Device, d.Server = Models(in.EdgeModel, in.CloudModel, cut)
 	req, resp := cut.TensorBytes, scenarios.DefaultResponseBytes
-	if overhead, r, ok := RequestOverhead(in.CloudModel, sc.Cloud.Protocol, in.Bundle.InputBytes()); ok {
+	if overhead, r, ok := RequestOverhead(in.CloudModel, sc.Cloud[0].Protocol, in.Bundle.InputBytes()); ok {
 		req, resp = cut.TensorBytes+overhead, r
 		d.RequestBytes = profiles.FramedBytes(req) + profiles.AckBytes(resp)
 		d.ResponseBytes = profiles.FramedBytes(resp) + profiles.AckBytes(req)
@@ -84,7 +84,7 @@ func For(in *scenarios.Inputs) (*Deployment, error) {
 func LinkOf(sc *scenarios.Scenario, up, down profiles.Link, cloud *profiles.Model, inputBytes int) Link {
 	l := Link{UplinkMbps: up.MeanMbps(), DownlinkMbps: down.MeanMbps(), RTT: sc.LinkOf(0).RTT.D(),
 		ResponseBytes: scenarios.DefaultResponseBytes}
-	if overhead, resp, ok := RequestOverhead(cloud, sc.Cloud.Protocol, inputBytes); ok {
+	if overhead, resp, ok := RequestOverhead(cloud, sc.Cloud[0].Protocol, inputBytes); ok {
 		l.RequestOverhead, l.ResponseBytes = overhead, resp
 	}
 	return l
@@ -95,7 +95,7 @@ func LinkOf(sc *scenarios.Scenario, up, down profiles.Link, cloud *profiles.Mode
 // not one.
 func fastest(in *scenarios.Inputs, g *dnn.Graph) (string, error) {
 	sc := in.Scenario
-	overhead, _ := deploy.CloudOverhead(in.CloudModel, sc.Cloud.Protocol)
+	overhead, _ := deploy.CloudOverhead(in.CloudModel, sc.Cloud[0].Protocol)
 	points, err := Points(g, in.EdgeModel, in.CloudModel, overhead, LinkOf(sc, in.Uplink, in.Downlink, in.CloudModel, in.Bundle.InputBytes()))
 	if err != nil {
 		return "", fmt.Errorf("%s: policy.after left out, so the fastest cut: %w", sc.File, err)

@@ -84,8 +84,8 @@ func driversAgree(t *testing.T, mixed bool) {
 	cfg, k := testConfig(t, scenarios.PolicyThreshold, nil, 0)
 	sc := cfg.Scenario
 	sc.Edge[0].Service = &scenarios.Service{Dist: scenarios.DistDeterministic, Mean: scenarios.Duration(edgeTime)}
-	sc.Cloud.Service = &scenarios.Service{Dist: scenarios.DistDeterministic, Mean: scenarios.Duration(cloudTime)}
-	sc.Cloud.Batching = &scenarios.Batching{MaxBatch: 4, MaxWait: scenarios.Duration(maxWait)}
+	sc.Cloud[0].Service = &scenarios.Service{Dist: scenarios.DistDeterministic, Mean: scenarios.Duration(cloudTime)}
+	sc.Cloud[0].Batching = &scenarios.Batching{MaxBatch: 4, MaxWait: scenarios.Duration(maxWait)}
 	sc.Link.RTT = scenarios.Duration(2*time.Millisecond + 2*829*time.Nanosecond)
 	cfg.RequestBytes, cfg.ResponseBytes = 1013, 67
 	// Busy enough that requests queue at the edge and share cloud batches.
@@ -139,7 +139,7 @@ func driversAgree(t *testing.T, mixed bool) {
 	spin = 0 // under the fake clock a deadline is met exactly: no yielding for it
 	synctest.Test(t, func(t *testing.T) {
 		srv, err := oip.NewServer(timedHeavy{}, oip.Config{Name: "heavy", Input: "x", Output: "y", SampleShape: []int64{3}, Classes: 3,
-			MaxBatch: sc.Cloud.Batching.MaxBatch, MaxWait: sc.Cloud.Batching.MaxWait.D(), MaxQueue: 1 << 20, Registry: prometheus.NewRegistry()})
+			MaxBatch: sc.Cloud[0].Batching.MaxBatch, MaxWait: sc.Cloud[0].Batching.MaxWait.D(), MaxQueue: 1 << 20, Registry: prometheus.NewRegistry()})
 		if err != nil {
 			t.Fatal(err)
 		}

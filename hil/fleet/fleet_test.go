@@ -81,7 +81,7 @@ func testConfig(t *testing.T, kind string, cloud Cloud, timeout time.Duration) (
 		Workload: scenarios.Workload{Arrival: scenarios.ArrivalPoisson, Rate: 100},
 		Edge:     scenarios.EdgeGroups{{Count: 3, Concurrency: 1}},
 		Link:     scenarios.Link{RTT: scenarios.Duration(2 * time.Millisecond), UplinkMbps: 8},
-		Cloud:    scenarios.Cloud{Servers: 1},
+		Cloud:    scenarios.CloudPools{{Servers: 1}},
 		Policy:   scenarios.Policy{Kind: kind, Feature: scenarios.FeatureMaxProb, Threshold: 0.6},
 	}
 	// Outcomes: samples 0-19; the edge is wrong on every fourth.
@@ -492,7 +492,7 @@ func TestCheckRunnable(t *testing.T) {
 		{"second group's service", func(sc *scenarios.Scenario) {
 			sc.Edge = append(sc.Edge, scenarios.Edge{Count: 1, Service: svc})
 		}, "edge[1].service"},
-		{"cloud service", func(sc *scenarios.Scenario) { sc.Cloud.Service = svc }, "cloud.service: hil run runs the heavy model for real"},
+		{"cloud service", func(sc *scenarios.Scenario) { sc.Cloud[0].Service = svc }, "cloud.service: hil run runs the heavy model for real"},
 		{"second group's bundle", func(sc *scenarios.Scenario) {
 			sc.Bundle = "builtin:fashion"
 			sc.Edge = append(sc.Edge, scenarios.Edge{Count: 1, Bundle: "builtin:digits"})

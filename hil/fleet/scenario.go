@@ -50,7 +50,10 @@ func CheckRunnable(sc *scenarios.Scenario) error {
 			return fmt.Errorf("%s: %s.service: hil run runs the edge model for real; a service-time distribution is the simulator's (tandem sim), remove it to run", sc.File, sc.EdgePath(g))
 		}
 	}
-	if sc.Cloud.Service != nil {
+	if len(sc.Cloud) > 1 {
+		return fmt.Errorf("%s: cloud[1]: hil run starts one server pool; a cloud of several pools is simulated only (tandem sim)", sc.File)
+	}
+	if sc.Cloud[0].Service != nil {
 		return fmt.Errorf("%s: cloud.service: hil run runs the heavy model for real; a service-time distribution is the simulator's (tandem sim), remove it to run", sc.File)
 	}
 	return nil
@@ -181,7 +184,7 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 	cfg := Config{
 		Scenario: sc, Arrivals: arrivals, GroupApps: groupApps,
 		EdgeSessions: EdgeSessions,
-		CloudServers: sc.Cloud.Servers,
+		CloudServers: sc.Cloud[0].Servers,
 		EdgeSlowdown: edgeSlowdown(in.EdgeDevice),
 		Uplink:       setup.Uplink, Downlink: setup.Downlink,
 		NewPolicy: setup.NewPolicy,
@@ -371,7 +374,7 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edges []*edgeApp, mode
 	models := make([][]oip.Model, len(apps))
 	names := ModelNames(in, model)
 	for k := range apps {
-		s, err := openHeavy(&apps[k], edges[k], cut, threads, sc.Cloud.Servers, &sessions, &models[k])
+		s, err := openHeavy(&apps[k], edges[k], cut, threads, sc.Cloud[0].Servers, &sessions, &models[k])
 		if err == nil {
 			cfgs[k], err = oip.SessionConfig(s, names[k])
 		}
@@ -380,7 +383,7 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edges []*edgeApp, mode
 			return nil, inputErr(err)
 		}
 	}
-	if bt := sc.Cloud.Batching; bt != nil {
+	if bt := sc.Cloud[0].Batching; bt != nil {
 		cfgs[0].MaxBatch, cfgs[0].MaxWait = bt.MaxBatch, bt.MaxWait.D()
 	}
 	// The simulator's cloud queues without bound: so does this one, as far
@@ -430,7 +433,7 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edges []*edgeApp, mode
 		if err != nil {
 			return err
 		}
-		c.Binary = sc.Cloud.Protocol == profiles.ProtocolBinary
+		c.Binary = sc.Cloud[0].Protocol == profiles.ProtocolBinary
 		p.clients[k] = append(p.clients[k], c)
 		return nil
 	}

@@ -190,7 +190,7 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	if opts.Cloud != "" && sc.Policy.Kind != scenarios.PolicyEdgeOnly {
 		// Each application's heavy model by its name on the server.
 		for _, name := range fleet.ModelNames(in, opts.Model) {
-			c, err := cloudClient(ctx, opts, name, sc.Cloud.Protocol)
+			c, err := cloudClient(ctx, opts, name, sc.Cloud[0].Protocol)
 			if err != nil {
 				return err
 			}

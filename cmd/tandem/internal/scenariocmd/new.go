@@ -120,7 +120,7 @@ func NewScenario(opts *NewOptions) ([]byte, error) {
 		sc.Name = b.Name
 	}
 	sc.Description = fmt.Sprintf("Bundle %s on the default deployment: %d edge devices at %g requests per second each, a %g Mbit/s uplink with %s round trip, %d cloud server.",
-		b.Name, sc.Edge.Devices(), sc.Workload.Rate, sc.Link.UplinkMbps, sc.Link.RTT.D(), sc.Cloud.Servers)
+		b.Name, sc.Edge.Devices(), sc.Workload.Rate, sc.Link.UplinkMbps, sc.Link.RTT.D(), sc.Cloud[0].Servers)
 	// Paths are written as the scenario file will read them: relative to
 	// its folder.
 	rel := func(p string) string {
@@ -137,7 +137,7 @@ func NewScenario(opts *NewOptions) ([]byte, error) {
 		}
 		return abs
 	}
-	sc.Bundle, sc.Edge[0].Device, sc.Cloud.Device = rel(opts.Bundle), rel(opts.EdgeDevice), rel(opts.CloudDevice)
+	sc.Bundle, sc.Edge[0].Device, sc.Cloud[0].Device = rel(opts.Bundle), rel(opts.EdgeDevice), rel(opts.CloudDevice)
 	if _, err := b.Offloader(); errors.Is(err, fs.ErrNotExist) {
 		sc.Policy = scenarios.Policy{Kind: scenarios.PolicyThreshold, Feature: scenarios.FeatureMaxProb, Threshold: 0.8}
 	}

@@ -101,8 +101,8 @@ func TestNewOwnBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sc.Bundle != "../bundle" || sc.Edge[0].Device != "../here.yaml" || sc.Cloud.Device != prof {
-		t.Errorf("paths in the scenario: bundle %q, edge.device %q, cloud.device %q; want the relative ones relative to its folder", sc.Bundle, sc.Edge[0].Device, sc.Cloud.Device)
+	if sc.Bundle != "../bundle" || sc.Edge[0].Device != "../here.yaml" || sc.Cloud[0].Device != prof {
+		t.Errorf("paths in the scenario: bundle %q, edge.device %q, cloud.device %q; want the relative ones relative to its folder", sc.Bundle, sc.Edge[0].Device, sc.Cloud[0].Device)
 	}
 	sc.Requests = 500
 	sum, err := sim.Simulate(sc)
@@ -126,8 +126,8 @@ func TestNewOwnBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sc.Edge[0].Device != "../edge-here.yaml" || sc.Cloud.Device != "../server-here.yaml" {
-		t.Errorf("devices %q and %q, want the profiles measured here", sc.Edge[0].Device, sc.Cloud.Device)
+	if sc.Edge[0].Device != "../edge-here.yaml" || sc.Cloud[0].Device != "../server-here.yaml" {
+		t.Errorf("devices %q and %q, want the profiles measured here", sc.Edge[0].Device, sc.Cloud[0].Device)
 	}
 	in, err := scenarios.Resolve(sc)
 	if err != nil {

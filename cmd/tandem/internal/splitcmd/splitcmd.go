@@ -126,7 +126,7 @@ func Run(name string) (*Result, error) {
 	if err != nil {
 		return nil, cli.BadInput(fmt.Errorf("%s: %s.device: %w", sc.File, sc.EdgePath(0), err))
 	}
-	cloudDev, err := sc.CloudProfile()
+	cloudDev, err := sc.CloudProfile(0)
 	if err != nil {
 		return nil, cli.BadInput(fmt.Errorf("%s: cloud.device: %w", sc.File, err))
 	}
@@ -149,7 +149,7 @@ func Run(name string) (*Result, error) {
 	}
 	// The serving path measured a request carrying the input: what it
 	// adds to the tensor is what a cut tensor's request carries too.
-	overhead, _ := deploy.CloudOverhead(cloud, sc.Cloud.Protocol)
+	overhead, _ := deploy.CloudOverhead(cloud, sc.Cloud[0].Protocol)
 	points, err := split.Points(g, edge, cloud, overhead, split.LinkOf(sc, up, down, cloud, b.InputBytes()))
 	if err != nil {
 		return nil, cli.BadInput(err)
