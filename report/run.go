@@ -34,6 +34,10 @@ func runReport(dir string, s *deploy.Summary) (*Report, error) {
 		{"throughput (req/s)", f1(s.ThroughputRPS)},
 		{"utilization edge / uplink / cloud", fmt.Sprintf("%s / %s / %s", pct(s.Utilization.Edge), pct(s.Utilization.Uplink), pct(s.Utilization.Cloud))},
 	}})
+	for _, c := range s.Clouds {
+		sum := &rep.Tables[len(rep.Tables)-1]
+		sum.Rows = append(sum.Rows, []string{"cloud pool " + c.Name + ": servers, utilization", strconv.Itoa(c.Servers) + ", " + pct(c.Utilization)})
+	}
 	if e := s.Energy; e != nil {
 		sum := &rep.Tables[len(rep.Tables)-1]
 		sum.Rows = append(sum.Rows,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 
+	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/scenarios"
 )
@@ -64,6 +65,9 @@ func PrintSummary(w io.Writer, in *scenarios.Inputs, s *deploy.Summary) {
 		}
 		rows = slices.Insert(rows, len(rows)-1, []string{"group " + g.Name, line})
 	}
+	for _, c := range s.Clouds {
+		rows = slices.Insert(rows, len(rows)-1, []string{"cloud pool " + c.Name, fmt.Sprintf("%d server%s, %s busy", c.Servers, map[bool]string{true: "s"}[c.Servers != 1], util(c.Utilization))})
+	}
 	if s.Failed > 0 {
 		rows = slices.Insert(rows, 5, []string{"failed by reason", s.FailuresByReason()})
 	}
@@ -97,7 +101,7 @@ func fleetString(sc *scenarios.Scenario) string {
 func policyString(in *scenarios.Inputs, s *deploy.Summary) string {
 	p := in.Scenario.Policy
 	learned := in.OffloaderName
-	if len(in.Apps) > 1 {
+	if len(bundleNames(in)) > 1 {
 		learned = "each bundle's offloader"
 	}
 	switch p.Kind {
@@ -118,13 +122,19 @@ func policyString(in *scenarios.Inputs, s *deploy.Summary) string {
 }
 
 // bundleString names the bundles the fleet runs, the scenario's first.
-func bundleString(in *scenarios.Inputs) string {
-	if len(in.Apps) < 2 {
-		return in.Bundle.Name
-	}
-	names := make([]string, len(in.Apps))
+func bundleString(in *scenarios.Inputs) string { return strings.Join(bundleNames(in), ", ") }
+
+// bundleNames are the bundles the fleet runs, each once, the scenario's
+// first. An application is a bundle served by one cloud pool, so a bundle
+// served by two pools is two applications.
+func bundleNames(in *scenarios.Inputs) []string {
+	names := []string{in.Bundle.Name}
+	seen := map[*bundles.Bundle]bool{in.Bundle: true}
 	for a := range in.Apps {
-		names[a] = in.Apps[a].Bundle.Name
+		if b := in.Apps[a].Bundle; !seen[b] {
+			seen[b] = true
+			names = append(names, b.Name)
+		}
 	}
-	return strings.Join(names, ", ")
+	return names
 }

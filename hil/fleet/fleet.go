@@ -70,8 +70,12 @@ type Config struct {
 	// the kernel's queue, for the policies' Context and the uplink's
 	// utilization.
 	KernelLinks bool
-	// CloudServers is the server pool's size, for its utilization.
+	// CloudServers is the cloud's size over its pools, for its
+	// utilization. Pools, for a cloud of several pools, are each one's
+	// name and servers, in the scenario's order, for each one's (an App's
+	// Pool indexes them); nil: one pool.
 	CloudServers int
+	Pools        []Pool
 
 	// Uplink and Downlink return each device's links (as the simulator's
 	// Config); RequestBytes and ResponseBytes are what crosses them.
@@ -117,6 +121,13 @@ type App struct {
 	Cloud                       Cloud
 	CloudFor                    func(device int) Cloud
 	RequestBytes, ResponseBytes int
+	Pool                        int // the cloud pool that serves it, in Config.Pools
+}
+
+// Pool is one cloud pool of a fleet's cloud.
+type Pool struct {
+	Name    string
+	Servers int
 }
 
 // applications are cfg's applications: Apps, or the one its own fields
@@ -163,10 +174,10 @@ type run struct {
 	ended     int
 	failures  int // of the ended
 	lastDone  time.Duration
-	cloudBusy time.Duration
-	// cloudQueue is the cloud's queue as its last answer reported it: what
+	cloudBusy []time.Duration // each pool's
+	// cloudQueue is each pool's queue as its last answer reported it: what
 	// a device can know of it, and what its policy's Context holds.
-	cloudQueue int
+	cloudQueue []int
 	late       []time.Duration // how late each arrival was handed over
 	// sessionWait is how long edge runs waited for a shared session.
 	sessionWait deploy.Quantiles
@@ -229,7 +240,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		groupApp = func(g int) int { return cfg.GroupApps[g] }
 	}
-	r := &run{cfg: cfg, col: deploy.NewCollector(), byGroup: deploy.NewGroups(sc), ctx: ctx}
+	npools := max(len(cfg.Pools), 1)
+	for _, a := range apps {
+		if a.Pool < 0 || a.Pool >= npools {
+			return nil, fmt.Errorf("fleet: an application is served by cloud pool %d of %d", a.Pool, npools)
+		}
+	}
+	r := &run{cfg: cfg, col: deploy.NewCollector(), byGroup: deploy.NewGroups(sc), ctx: ctx,
+		cloudBusy: make([]time.Duration, npools), cloudQueue: make([]int, npools)}
 	totalSlots := 0
 	appSlots := make([]int, len(apps))
 	for g := range sc.Edge {
@@ -404,7 +422,7 @@ func (r *run) work(d *device) {
 			pred := dnn.Argmax(logits)
 			s := offload.NewSample(logits, pred == o.Label, o.CloudCorrect())
 			r.mu.Lock()
-			ctx := offload.Context{EdgeQueue: len(d.queue), CloudQueue: r.cloudQueue}
+			ctx := offload.Context{EdgeQueue: len(d.queue), CloudQueue: r.cloudQueue[app.Pool]}
 			r.mu.Unlock()
 			if d.up != nil {
 				ctx.UplinkMbps, ctx.UplinkBacklog = d.up.meanMbps(), d.up.backlog()
@@ -463,9 +481,9 @@ func (r *run) offload(d *device, rec *deploy.Record, x []float32, label int, arr
 		rec.Cloud = roundTrip - rec.CloudQueue
 		rec.Batch = p.BatchSamples
 		r.mu.Lock()
-		r.cloudQueue = int(p.QueuedSamples)
+		r.cloudQueue[d.app.Pool] = int(p.QueuedSamples)
 		if p.BatchSamples > 0 {
-			r.cloudBusy += time.Duration(p.ComputeMS * 1e6 / float64(p.BatchSamples))
+			r.cloudBusy[d.app.Pool] += time.Duration(p.ComputeMS * 1e6 / float64(p.BatchSamples))
 		}
 		r.mu.Unlock()
 	}
@@ -539,7 +557,13 @@ func (r *run) summary(devs []*device) *deploy.Summary {
 	n := len(devs)
 	b := deploy.Busy{Edge: make([]time.Duration, n), Slots: make([]int, n), Power: make([]*profiles.Power, n),
 		Uplink: make([]time.Duration, n), Downlink: make([]time.Duration, n),
-		Cloud: r.cloudBusy, Servers: r.cfg.CloudServers}
+		Servers: r.cfg.CloudServers}
+	for p, busy := range r.cloudBusy {
+		b.Cloud += busy
+		if len(r.cfg.Pools) > 1 {
+			b.Pools = append(b.Pools, deploy.PoolBusy{Name: r.cfg.Pools[p].Name, Busy: busy, Servers: r.cfg.Pools[p].Servers})
+		}
+	}
 	for i, d := range devs {
 		b.Edge[i], b.Slots[i], b.Power[i] = d.edgeBusy, d.slots, r.cfg.Power
 		if r.cfg.Powers != nil {

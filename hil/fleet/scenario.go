@@ -50,19 +50,23 @@ func CheckRunnable(sc *scenarios.Scenario) error {
 			return fmt.Errorf("%s: %s.service: hil run runs the edge model for real; a service-time distribution is the simulator's (tandem sim), remove it to run", sc.File, sc.EdgePath(g))
 		}
 	}
-	if len(sc.Cloud) > 1 {
-		return fmt.Errorf("%s: cloud[1]: hil run starts one server pool; a cloud of several pools is simulated only (tandem sim)", sc.File)
-	}
-	if sc.Cloud[0].Service != nil {
-		return fmt.Errorf("%s: cloud.service: hil run runs the heavy model for real; a service-time distribution is the simulator's (tandem sim), remove it to run", sc.File)
+	for p := range sc.Cloud {
+		if sc.Cloud[p].Service != nil {
+			return fmt.Errorf("%s: %s.service: hil run runs the heavy model for real; a service-time distribution is the simulator's (tandem sim), remove it to run", sc.File, sc.CloudPath(p))
+		}
 	}
 	return nil
 }
 
-// CheckApplications says whether a run of in's fleet can take its held-out
-// inputs from dataset: a fleet of several applications replays each
-// bundle's own.
-func CheckApplications(in *scenarios.Inputs, dataset string) error {
+// CheckApplications says whether a run of in's fleet can take its cloud
+// from one server outside the run (remote) and its held-out inputs from
+// dataset: a cloud of several pools needs the servers the run starts, and
+// a fleet of several applications replays each bundle's own data.
+func CheckApplications(in *scenarios.Inputs, remote bool, dataset string) error {
+	sc := in.Scenario
+	if n := len(sc.Cloud); n > 1 && remote && sc.Policy.Kind != scenarios.PolicyEdgeOnly {
+		return fmt.Errorf("%s: cloud: %d pools; hil run starts a server for each, a --cloud server is one", sc.File, n)
+	}
 	if n := len(in.Applications()); n > 1 && dataset != "" {
 		return fmt.Errorf("%s: the fleet runs %d applications, each replaying its own bundle's held-out data; --dataset names one", in.Scenario.File, n)
 	}
@@ -123,7 +127,7 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 	if err := CheckRunnable(sc); err != nil {
 		return nil, inputErr(err)
 	}
-	if err := CheckApplications(in, run.Dataset); err != nil {
+	if err := CheckApplications(in, run.Clouds != nil, run.Dataset); err != nil {
 		return nil, inputErr(err)
 	}
 	apps := in.Applications()
@@ -184,7 +188,7 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 	cfg := Config{
 		Scenario: sc, Arrivals: arrivals, GroupApps: groupApps,
 		EdgeSessions: EdgeSessions,
-		CloudServers: sc.Cloud[0].Servers,
+
 		EdgeSlowdown: edgeSlowdown(in.EdgeDevice),
 		Uplink:       setup.Uplink, Downlink: setup.Downlink,
 		NewPolicy: setup.NewPolicy,
@@ -204,7 +208,14 @@ func RunScenario(ctx context.Context, in *scenarios.Inputs, run ScenarioRun) (*R
 		if cut != nil {
 			a.RequestBytes, a.ResponseBytes = cut.deployment.RequestBytes, cut.deployment.ResponseBytes
 		}
+		a.Pool = apps[k].Pool
 		cfg.Apps = append(cfg.Apps, *a)
+	}
+	for p := range sc.Cloud {
+		cfg.CloudServers += sc.Cloud[p].Servers
+		if len(sc.Cloud) > 1 {
+			cfg.Pools = append(cfg.Pools, Pool{Name: sc.Cloud.PoolName(p), Servers: sc.Cloud[p].Servers})
+		}
 	}
 	if len(in.Groups) > 1 {
 		for _, g := range in.Groups {
@@ -343,47 +354,87 @@ func logLine(w io.Writer, format string, args ...any) {
 	}
 }
 
-// pool is the scenario's server pool as a run reaches it: for each
-// application one client, or with kernel links one per device, and how to
-// stop it.
+// pool is the scenario's cloud as a run reaches it: for each application
+// one client, or with kernel links one per device, and how to stop it.
 type pool struct {
 	clients [][]*oip.Client
 	stop    func()
 }
 
-// startPool starts the scenario's server pool on loopback, or with kernel
-// links behind every device's veth pair: every server holds each
-// application's heavy model, the first served as model, the others as
-// model-BUNDLE. Each server runs its models on as many threads as the cloud
-// device's profile was measured with, so that the run is the deployment
-// the simulator predicts from that profile.
+// startPool starts the scenario's cloud on loopback, or with kernel links
+// behind every device's veth pair: a server for each cloud pool, every one
+// of its servers holding the heavy model of each application the pool
+// serves, the first application's served as model, the others as
+// model-BUNDLE (ModelNames). Each server runs its models on as many
+// threads as its pool's cloud device's profile was measured with, so that
+// the run is the deployment the simulator predicts from that profile.
 func startPool(ctx context.Context, in *scenarios.Inputs, edges []*edgeApp, model string, kernel []kernlink.Link, cut *cutModels) (*pool, error) {
-	sc := in.Scenario
 	apps := in.Applications()
-	threads := 1
-	if in.CloudDevice != nil {
-		threads = max(in.CloudDevice.Host.Threads, 1)
+	p := &pool{clients: make([][]*oip.Client, len(apps))}
+	var stops []func()
+	p.stop = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	var fabric *kernlink.Fabric
+	if kernel != nil {
+		var err error
+		if fabric, err = kernlink.Create(ctx, kernel); err != nil {
+			return nil, err
+		}
+		stops = append(stops, func() { fabric.Close() })
+	}
+	names := ModelNames(in, model)
+	for c := range in.Scenario.Cloud {
+		if err := startCloudPool(ctx, in, c, edges, names, cut, fabric, p, &stops); err != nil {
+			p.stop()
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// startCloudPool starts cloud pool c's server, serving the applications it
+// serves (none: nothing starts), and adds their clients to p and how to
+// stop it to stops.
+func startCloudPool(ctx context.Context, in *scenarios.Inputs, c int, edges []*edgeApp, names []string, cut *cutModels, fabric *kernlink.Fabric, p *pool, stops *[]func()) error {
+	sc, apps := in.Scenario, in.Applications()
+	cl := &sc.Cloud[c]
+	var served []int
+	for k := range apps {
+		if apps[k].Pool == c {
+			served = append(served, k)
+		}
+	}
+	if len(served) == 0 {
+		return nil
+	}
+	dev, threads := in.CloudDevice, 1
+	if c < len(in.CloudDevices) {
+		dev = in.CloudDevices[c]
+	}
+	if dev != nil {
+		threads = max(dev.Host.Threads, 1)
 	}
 	var sessions []*hil.Session
-	closeAll := func() {
+	*stops = append(*stops, func() {
 		for _, s := range sessions {
 			s.Close()
 		}
-	}
-	cfgs := make([]oip.Config, len(apps))
-	models := make([][]oip.Model, len(apps))
-	names := ModelNames(in, model)
-	for k := range apps {
-		s, err := openHeavy(&apps[k], edges[k], cut, threads, sc.Cloud[0].Servers, &sessions, &models[k])
+	})
+	cfgs := make([]oip.Config, len(served))
+	models := make([][]oip.Model, len(served))
+	for i, k := range served {
+		s, err := openHeavy(&apps[k], edges[k], cut, threads, cl.Servers, &sessions, &models[i])
 		if err == nil {
-			cfgs[k], err = oip.SessionConfig(s, names[k])
+			cfgs[i], err = oip.SessionConfig(s, names[k])
 		}
 		if err != nil {
-			closeAll()
-			return nil, inputErr(err)
+			return inputErr(err)
 		}
 	}
-	if bt := sc.Cloud[0].Batching; bt != nil {
+	if bt := cl.Batching; bt != nil {
 		cfgs[0].MaxBatch, cfgs[0].MaxWait = bt.MaxBatch, bt.MaxWait.D()
 	}
 	// The simulator's cloud queues without bound: so does this one, as far
@@ -391,17 +442,9 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edges []*edgeApp, mode
 	cfgs[0].MaxQueue = 1 << 20
 	srv, err := oip.NewShared(cfgs, models)
 	if err != nil {
-		closeAll()
-		return nil, inputErr(err)
+		return inputErr(err)
 	}
-	var fabric *kernlink.Fabric
-	if kernel != nil {
-		if fabric, err = kernlink.Create(ctx, kernel); err != nil {
-			srv.Close()
-			closeAll()
-			return nil, err
-		}
-	}
+	*stops = append(*stops, srv.Close)
 	var ln net.Listener
 	if fabric != nil {
 		ln, err = fabric.Listen()
@@ -409,53 +452,41 @@ func startPool(ctx context.Context, in *scenarios.Inputs, edges []*edgeApp, mode
 		ln, err = net.Listen("tcp", "127.0.0.1:0")
 	}
 	if err != nil {
-		if fabric != nil {
-			fabric.Close()
-		}
-		srv.Close()
-		closeAll()
-		return nil, err
+		return err
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
-	p := &pool{clients: make([][]*oip.Client, len(apps)), stop: func() {
+	*stops = append(*stops, func() {
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		hs.Shutdown(shutdown)
-		srv.Close()
-		closeAll()
-		if fabric != nil {
-			fabric.Close()
+	})
+	for _, k := range served {
+		newClient := func(url string, hc *http.Client) error {
+			cli, err := oip.NewClient(ctx, url, names[k], hc)
+			if err != nil {
+				return err
+			}
+			cli.Binary = cl.Protocol == profiles.ProtocolBinary
+			p.clients[k] = append(p.clients[k], cli)
+			return nil
 		}
-	}}
-	newClient := func(k int, url string, hc *http.Client) error {
-		c, err := oip.NewClient(ctx, url, names[k], hc)
-		if err != nil {
-			return err
-		}
-		c.Binary = sc.Cloud[0].Protocol == profiles.ProtocolBinary
-		p.clients[k] = append(p.clients[k], c)
-		return nil
-	}
-	for k := range apps {
 		if fabric == nil {
-			err = newClient(k, "http://"+ln.Addr().String(), HTTPClient())
-		} else {
-			port := ln.Addr().(*net.TCPAddr).Port
-			for i := range fabric.Links() {
-				hc := HTTPClient()
-				hc.Transport.(*http.Transport).DialContext = fabric.DialContext(i, port)
-				if err = newClient(k, "http://"+fabric.CloudAddr(i, port), hc); err != nil {
-					break
-				}
+			if err := newClient("http://"+ln.Addr().String(), HTTPClient()); err != nil {
+				return err
+			}
+			continue
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		for i := range fabric.Links() {
+			hc := HTTPClient()
+			hc.Transport.(*http.Transport).DialContext = fabric.DialContext(i, port)
+			if err := newClient("http://"+fabric.CloudAddr(i, port), hc); err != nil {
+				return err
 			}
 		}
-		if err != nil {
-			p.stop()
-			return nil, err
-		}
 	}
-	return p, nil
+	return nil
 }
 
 // ModelNames are the names of in's applications' heavy models on a server

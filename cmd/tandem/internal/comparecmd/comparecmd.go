@@ -90,6 +90,7 @@ func Compare(a, b string) (*Comparison, error) {
 		c.Metrics = append(c.Metrics, mt)
 	}
 	c.Metrics = append(c.Metrics, groupMetrics(sa, sb)...)
+	c.Metrics = append(c.Metrics, poolMetrics(sa, sb)...)
 	if len(sa.Groups) != len(sb.Groups) {
 		c.Notes = append(c.Notes, fmt.Sprintf("different edge groups (%d and %d): compared by name where both have one", len(sa.Groups), len(sb.Groups)))
 	}
@@ -103,6 +104,26 @@ func Compare(a, b string) (*Comparison, error) {
 		c.Notes = append(c.Notes, fmt.Sprintf("different request counts (%d and %d)", sa.Requests, sb.Requests))
 	}
 	return c, nil
+}
+
+// poolMetrics lines up the utilization of the cloud pools both summaries
+// have, by name: "cloud NAME: utilization".
+func poolMetrics(sa, sb *deploy.Summary) []Metric {
+	var out []Metric
+	for _, pa := range sa.Clouds {
+		for _, pb := range sb.Clouds {
+			if pa.Name != pb.Name {
+				continue
+			}
+			m := Metric{Name: "cloud " + pa.Name + ": utilization", A: pa.Utilization, B: pb.Utilization, Diff: pb.Utilization - pa.Utilization}
+			if pa.Utilization != 0 {
+				r := m.Diff / pa.Utilization
+				m.Rel = &r
+			}
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // groupMetrics lines up the figures of the edge groups both summaries

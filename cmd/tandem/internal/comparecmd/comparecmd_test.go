@@ -68,9 +68,11 @@ func TestCompareGroups(t *testing.T) {
 		return g
 	}
 	a := write(t, &deploy.Summary{Scenario: "mixed", Mode: deploy.ModeSim, Seed: 1, Requests: 20,
-		Groups: []deploy.GroupSummary{group("boards", 20, &deploy.Energy{PerRequestMJ: 40}), group("fast", 6, nil)}})
+		Groups: []deploy.GroupSummary{group("boards", 20, &deploy.Energy{PerRequestMJ: 40}), group("fast", 6, nil)},
+		Clouds: []deploy.PoolSummary{{Name: "near", Servers: 1, Utilization: 0.2}, {Name: "far", Servers: 2, Utilization: 0.1}}})
 	b := write(t, &deploy.Summary{Scenario: "mixed", Mode: deploy.ModeHIL, Seed: 1, Requests: 20,
-		Groups: []deploy.GroupSummary{group("fast", 9, nil), group("boards", 25, &deploy.Energy{PerRequestMJ: 30})}})
+		Groups: []deploy.GroupSummary{group("fast", 9, nil), group("boards", 25, &deploy.Energy{PerRequestMJ: 30})},
+		Clouds: []deploy.PoolSummary{{Name: "far", Servers: 2, Utilization: 0.15}, {Name: "near", Servers: 1, Utilization: 0.3}}})
 	c, err := Compare(a, b)
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +86,9 @@ func TestCompareGroups(t *testing.T) {
 	}
 	if m := got["group boards: energy_per_request_mj"]; m.Diff != -10 {
 		t.Errorf("boards' energy %+v", m)
+	}
+	if m := got["cloud near: utilization"]; m.A != 0.2 || m.B != 0.3 {
+		t.Errorf("pool near's utilization %+v", m)
 	}
 	if _, ok := got["group fast: energy_per_request_mj"]; ok || len(c.Notes) != 0 {
 		t.Errorf("energy compared without figures, or notes %v", c.Notes)

@@ -178,7 +178,7 @@ func Run(ctx context.Context, opts *RunOptions) error {
 	if opts.Shaper == fleet.ShaperKernel && opts.Cloud != "" {
 		return cli.BadInputf("hil run: --shaper kernel shapes the links to the server the run starts; with --cloud the links are the real network's")
 	}
-	if err := fleet.CheckApplications(in, opts.Dataset); err != nil {
+	if err := fleet.CheckApplications(in, opts.Cloud != "", opts.Dataset); err != nil {
 		return cli.BadInput(err)
 	}
 	run := fleet.ScenarioRun{Model: opts.Model, Dataset: opts.Dataset, Shaper: opts.Shaper, Log: opts.Stderr}

@@ -48,6 +48,11 @@ func TestRunMatchesSim(t *testing.T) {
 			datatest.Load(t, data.MNIST)
 			testRunMatchesSim(t, filepath.Join("..", "..", "..", "..", "docs", "examples", "two-apps.yaml"), shaper)
 		})
+		// A campus server and the central cloud: each group's requests
+		// go to its own pool's server.
+		t.Run("two-pools/"+shaper, func(t *testing.T) {
+			testRunMatchesSim(t, filepath.Join("..", "..", "..", "..", "docs", "examples", "two-pools.yaml"), shaper)
+		})
 	}
 	t.Run("split", func(t *testing.T) {
 		def, err := scenarios.Load("builtin:default")
@@ -99,9 +104,10 @@ func testRunMatchesSim(t *testing.T, scenario, shaper string) {
 		}
 	}
 	var sum struct {
-		Mode      string      `json:"mode"`
-		Completed int         `json:"completed"`
-		Cut       *deploy.Cut `json:"cut"`
+		Mode      string               `json:"mode"`
+		Completed int                  `json:"completed"`
+		Cut       *deploy.Cut          `json:"cut"`
+		Clouds    []deploy.PoolSummary `json:"clouds"`
 	}
 	raw, err := os.ReadFile(filepath.Join(hilOut, "summary.json"))
 	if err != nil {
@@ -112,6 +118,9 @@ func testRunMatchesSim(t *testing.T, scenario, shaper string) {
 	}
 	if split := strings.HasSuffix(scenario, "split.yaml"); split != (sum.Cut != nil) {
 		t.Errorf("summary.json's cut: %+v", sum.Cut)
+	}
+	if pools := strings.HasSuffix(scenario, "two-pools.yaml"); pools != (len(sum.Clouds) == 2) || pools && !(sum.Clouds[0].Utilization > 0 && sum.Clouds[1].Utilization > 0) {
+		t.Errorf("summary.json's clouds: %+v", sum.Clouds)
 	}
 	if left := kernlink.Namespaces(); len(left) != 0 {
 		t.Errorf("network namespaces left after the run: %v", left)
@@ -169,6 +178,7 @@ func TestRunBadInput(t *testing.T) {
 		{"kernel shaper and a remote cloud", RunOptions{Scenario: "builtin:default", Out: "x", Shaper: "kernel", Cloud: "http://10.0.0.2:8000"}, "with --cloud the links are the real network's"},
 		{"kernel shaper on a trace", RunOptions{Scenario: traced, Out: filepath.Join(dir, "out"), Shaper: "kernel"}, "the kernel shaper shapes constant rates"},
 		{"several applications and one dataset", RunOptions{Scenario: twoApps, Out: "x", Dataset: "mnist"}, "each replaying its own bundle's held-out data"},
+		{"several pools and a remote cloud", RunOptions{Scenario: filepath.Join(filepath.Dir(twoApps), "two-pools.yaml"), Out: "x", Cloud: "http://127.0.0.1:1"}, "cloud: 2 pools; hil run starts a server for each, a --cloud server is one"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
