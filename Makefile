@@ -117,12 +117,13 @@ fidelity-here: build
 		docs/fidelity/lte-trace.yaml docs/fidelity/high-load.yaml docs/fidelity/batching.yaml \
 		--profiles out/profiles-here --requests 2000 --runs 3 --out out/fidelity-here
 
-# Two applications sharing the cloud pool (docs/examples/two-apps.yaml), run
-# for real beside builtin:default, on this machine's own profiles when
-# make fidelity-here has measured them; about 4 minutes.
+# Two applications sharing the cloud pool (docs/examples/two-apps.yaml) and
+# two cloud pools (two-pools.yaml), run for real beside builtin:default, on
+# this machine's own profiles when make fidelity-here has measured them;
+# about 6 minutes.
 .PHONY: fidelity-apps
 fidelity-apps: build
-	bin/tandem validate docs/examples/two-apps.yaml builtin:default --requests 3000 --runs 3 \
+	bin/tandem validate docs/examples/two-apps.yaml docs/examples/two-pools.yaml builtin:default --requests 3000 --runs 3 \
 		$$(test -d out/profiles-here && echo --profiles out/profiles-here) --out out/fidelity-apps
 
 # The heavy model cut in two, run for real (docs/results.md, split points);
