@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/profiles"
 	"github.com/tandem-edge/tandem/scenarios"
 )
@@ -79,29 +80,36 @@ edge:
   - {name: digits, count: 5, device: edge-cpu-1t, bundle: builtin:digits}
 `
 	simulate := func(extra string) []byte {
-		dir := t.TempDir()
-		path := filepath.Join(dir, "two.yaml")
-		if err := os.WriteFile(path, []byte(fmt.Sprintf(base, extra)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		sc, err := scenarios.LoadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum, err := Simulate(sc)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sum, js := simulateFile(t, fmt.Sprintf(base, extra))
 		if g := sum.Groups; len(g) != 2 || !(g[1].Accuracy > 0.98) || !(g[0].Accuracy < 0.96) {
 			t.Errorf("groups %+v: want digits above 98%% and clothes below 96%%", g)
-		}
-		js, err := json.Marshal(sum)
-		if err != nil {
-			t.Fatal(err)
 		}
 		return js
 	}
 	if a, b := simulate(""), simulate(", bundle: builtin:fashion"); string(a) != string(b) {
 		t.Errorf("naming the scenario's own bundle changed the run:\n%s\n%s", a, b)
 	}
+}
+
+// simulateFile simulates the scenario file body and returns its summary,
+// and the summary as JSON.
+func simulateFile(t *testing.T, body string) (*deploy.Summary, []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "scenario.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Simulate(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, js
 }

@@ -1,11 +1,8 @@
 package sim
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -89,26 +86,11 @@ edge:
   - {name: b, count: 5, device: edge-cpu-1t, cloud: central}
 `
 	simulate := func(extra string) []byte {
-		path := filepath.Join(t.TempDir(), "pools.yaml")
-		if err := os.WriteFile(path, []byte(fmt.Sprintf(body, extra)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		sc, err := scenarios.LoadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum, err := Simulate(sc)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sum, js := simulateFile(t, fmt.Sprintf(body, extra))
 		if len(sum.Clouds) != 2 || sum.Clouds[0].Name != "regional" || !(sum.Clouds[0].Utilization > 0) || !(sum.Clouds[1].Utilization > 0) {
 			t.Errorf("clouds %+v: want both pools busy", sum.Clouds)
 		}
-		b, err := json.Marshal(sum)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
+		return js
 	}
 	if a, b := simulate(""), simulate(", cloud: regional"); string(a) != string(b) {
 		t.Errorf("naming the first pool changed the run:\n%s\n%s", a, b)

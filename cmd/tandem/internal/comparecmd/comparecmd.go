@@ -81,13 +81,7 @@ func Compare(a, b string) (*Comparison, error) {
 	}
 	c := &Comparison{A: a, B: b}
 	for _, f := range deploy.Figures {
-		x, y := f.Of(sa), f.Of(sb)
-		mt := Metric{Name: f.Name, A: x, B: y, Diff: y - x}
-		if x != 0 {
-			r := (y - x) / x
-			mt.Rel = &r
-		}
-		c.Metrics = append(c.Metrics, mt)
+		c.Metrics = append(c.Metrics, metric(f.Name, f.Of(sa), f.Of(sb)))
 	}
 	c.Metrics = append(c.Metrics, groupMetrics(sa, sb)...)
 	c.Metrics = append(c.Metrics, poolMetrics(sa, sb)...)
@@ -106,6 +100,17 @@ func Compare(a, b string) (*Comparison, error) {
 	return c, nil
 }
 
+// metric is one figure of both summaries, a's and b's, and how far b is
+// from a; relative to a where a is not 0.
+func metric(name string, a, b float64) Metric {
+	m := Metric{Name: name, A: a, B: b, Diff: b - a}
+	if a != 0 {
+		r := (b - a) / a
+		m.Rel = &r
+	}
+	return m
+}
+
 // poolMetrics lines up the utilization of the cloud pools both summaries
 // have, by name: "cloud NAME: utilization".
 func poolMetrics(sa, sb *deploy.Summary) []Metric {
@@ -115,12 +120,7 @@ func poolMetrics(sa, sb *deploy.Summary) []Metric {
 			if pa.Name != pb.Name {
 				continue
 			}
-			m := Metric{Name: "cloud " + pa.Name + ": utilization", A: pa.Utilization, B: pb.Utilization, Diff: pb.Utilization - pa.Utilization}
-			if pa.Utilization != 0 {
-				r := m.Diff / pa.Utilization
-				m.Rel = &r
-			}
-			out = append(out, m)
+			out = append(out, metric("cloud "+pa.Name+": utilization", pa.Utilization, pb.Utilization))
 		}
 	}
 	return out
@@ -153,11 +153,7 @@ func groupMetrics(sa, sb *deploy.Summary) []Metric {
 				}{"energy_per_request_mj", ga.Energy.PerRequestMJ, gb.Energy.PerRequestMJ})
 			}
 			for _, f := range figures {
-				m := Metric{Name: "group " + ga.Name + ": " + f.name, A: f.a, B: f.b, Diff: f.b - f.a}
-				if f.a != 0 {
-					r := (f.b - f.a) / f.a
-					m.Rel = &r
-				}
+				m := metric("group "+ga.Name+": "+f.name, f.a, f.b)
 				out = append(out, m)
 			}
 		}
