@@ -62,29 +62,7 @@ func FitPredictor(probes, networks []ModelSample, opts FitOptions) (*Predictor, 
 		}
 	}
 	p := &Predictor{ChannelBlock: opts.ChannelBlock, ChannelAlign: opts.ChannelAlign, Batches: opts.Batches, Samples: len(all)}
-	lo := p.layout()
-	delta := profilerInflation(all)
-
-	rows := map[Kernel][]fitRow{}
-	for _, s := range all {
-		prevFusing := false
-		for i := range s.Layers {
-			l := &s.Layers[i]
-			k := lo.kernelOf(l, prevFusing)
-			prevFusing = fuses(k)
-			if k == KernelFused {
-				continue
-			}
-			t := max(0, float64(s.Profiled[i])-delta*float64(s.Nodes[i]))
-			rows[k] = append(rows[k], fitRow{f: lo.effectiveFLOPs(l, k), bytes: float64(l.Bytes), y: t})
-		}
-	}
-	for _, k := range []Kernel{KernelConvNCHWc, KernelConvNCHWcIn, KernelConv, KernelGemm, KernelPoolNCHWc, KernelPool,
-		KernelGlobalPool, KernelElementwise, KernelReshape} {
-		if len(rows[k]) > 0 {
-			p.Kernels = append(p.Kernels, fitKernel(k, rows[k]))
-		}
-	}
+	p.fitKernels(all, profilerInflation(all))
 
 	calib := networks
 	if len(calib) < 2 {
@@ -92,7 +70,14 @@ func FitPredictor(probes, networks []ModelSample, opts FitOptions) (*Predictor, 
 	}
 	unscaled := p.clone()
 	if err := p.calibrate(calib); err != nil {
-		return nil, err
+		// An inflation estimate as large as every layer's own time is the
+		// noise of a few short runs on a busy machine, not the profiler's
+		// cost: keep the profiled times as they are.
+		p.fitKernels(all, 0)
+		unscaled = p.clone()
+		if err := p.calibrate(calib); err != nil {
+			return nil, err
+		}
 	}
 	if kept := p.inliers(calib); len(kept) < len(calib) && len(kept) >= 2 {
 		// A network measured while another process took the core reads
@@ -108,6 +93,33 @@ func FitPredictor(probes, networks []ModelSample, opts FitOptions) (*Predictor, 
 	}
 	p.FitError = math.Round(median(errs)*1e4) / 1e4
 	return p, nil
+}
+
+// fitKernels is steps 2 and 3 of FitPredictor: each kernel class's model,
+// fitted to the layers' profiled times less delta a profiled node.
+func (p *Predictor) fitKernels(all []ModelSample, delta float64) {
+	lo := p.layout()
+	rows := map[Kernel][]fitRow{}
+	for _, s := range all {
+		prevFusing := false
+		for i := range s.Layers {
+			l := &s.Layers[i]
+			k := lo.kernelOf(l, prevFusing)
+			prevFusing = fuses(k)
+			if k == KernelFused {
+				continue
+			}
+			t := max(0, float64(s.Profiled[i])-delta*float64(s.Nodes[i]))
+			rows[k] = append(rows[k], fitRow{f: lo.effectiveFLOPs(l, k), bytes: float64(l.Bytes), y: t})
+		}
+	}
+	p.Kernels = nil
+	for _, k := range []Kernel{KernelConvNCHWc, KernelConvNCHWcIn, KernelConv, KernelGemm, KernelPoolNCHWc, KernelPool,
+		KernelGlobalPool, KernelElementwise, KernelReshape} {
+		if len(rows[k]) > 0 {
+			p.Kernels = append(p.Kernels, fitKernel(k, rows[k]))
+		}
+	}
 }
 
 // outlierCut is the smallest relative error that makes a network an

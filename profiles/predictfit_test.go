@@ -147,3 +147,23 @@ func TestEvaluateHeldOut(t *testing.T) {
 		t.Errorf("summary %+v", sum)
 	}
 }
+
+// TestFitPredictorNoisyInflation fits two networks whose latencies, as a few
+// short runs on a busy machine give them, put the profiler's cost per node
+// above every layer's own profiled time: the fit keeps the profiled times
+// rather than fail on layers of no time at all.
+func TestFitPredictorNoisyInflation(t *testing.T) {
+	gemm := LayerSpec{Op: "Gemm", InC: 8, OutC: 4, FLOPs: 64}
+	one := ModelSample{Name: "one", Layers: []LayerSpec{gemm}, Profiled: []time.Duration{100}, Nodes: []int{1}, Latency: 10000}
+	three := ModelSample{Name: "three", Layers: []LayerSpec{gemm, gemm, gemm}, Profiled: []time.Duration{100, 100, 100}, Nodes: []int{1, 1, 1}, Latency: 1000}
+	if d := profilerInflation([]ModelSample{one, three}); d <= 100 {
+		t.Fatalf("inflation %g ns a node: the test needs it above the layers' 100 ns", d)
+	}
+	p, err := FitPredictor(nil, []ModelSample{one, three}, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Predict(one.Layers, 1); got <= 0 {
+		t.Errorf("predicted %v for a network measured at %v", got, one.Latency)
+	}
+}
