@@ -155,6 +155,55 @@ func TestTable(t *testing.T) {
 	}
 }
 
+// TestTableParts lines up each edge group and cloud pool by name, whatever
+// their order in the real runs, and leaves out one a real run lacks.
+func TestTableParts(t *testing.T) {
+	group := func(name string, acc, mean float64) deploy.GroupSummary {
+		g := deploy.GroupSummary{Name: name, AccuracyOverRequests: acc, OffloadRate: 0.2}
+		g.LatencyMS.Mean = mean
+		return g
+	}
+	sim := summary("sim", 0.9, 0.2, 11, 20)
+	sim.Groups = []deploy.GroupSummary{group("campus", 0.9, 2), group("remote", 0.8, 10), group("lost", 0.5, 1)}
+	sim.Clouds = []deploy.PoolSummary{{Name: "near", Utilization: 0.1}, {Name: "far", Utilization: 0.3}}
+	var hil []Run
+	for k, mean := range []float64{4, 2.5} {
+		h := summary("hil", 0.9, 0.2, 12, 20)
+		h.Groups = []deploy.GroupSummary{group("remote", 0.8, 11), group("campus", 0.9-0.1*float64(k), mean)}
+		if k == 0 {
+			h.Groups = append(h.Groups, group("lost", 0.5, 1))
+		}
+		h.Clouds = []deploy.PoolSummary{{Name: "far", Utilization: 0.2}, {Name: "near", Utilization: 0.2}}
+		hil = append(hil, Run{Summary: h})
+	}
+	tb := NewTable(Run{Summary: sim}, hil)
+	rows := map[string]Row{}
+	for _, r := range tb.Parts {
+		rows[r.Metric] = r
+	}
+	if len(tb.Parts) != 2*len(groupFigures)+2 {
+		t.Errorf("%d part rows, want the two groups every run has and the two pools", len(tb.Parts))
+	}
+	if r := rows["group campus: latency_mean_ms"]; r.HIL != 3.25 || r.Rel == nil || math.Abs(*r.Rel-(2-3.25)/3.25) > 1e-12 {
+		t.Errorf("campus mean %+v", r)
+	}
+	if r := rows["group campus: accuracy_over_requests"]; r.Identical == nil || *r.Identical {
+		t.Errorf("campus accuracy %+v: want it flagged as differing", r)
+	}
+	if r := rows["group remote: offload_rate"]; r.Identical == nil || !*r.Identical {
+		t.Errorf("remote offload rate %+v", r)
+	}
+	if r := rows["cloud far: utilization"]; r.HIL != 0.2 || r.Sim != 0.3 {
+		t.Errorf("pool far %+v", r)
+	}
+	if _, ok := rows["group lost: latency_mean_ms"]; ok {
+		t.Error("a group one real run lacks has a row")
+	}
+	if md := string((&Report{Runs: 2, Scenarios: []*Table{tb}}).Markdown()); !strings.Contains(md, "| group remote: latency_mean_ms | 10.00 | 11.00 |") {
+		t.Errorf("the Markdown lacks the groups' table:\n%s", md)
+	}
+}
+
 func TestCheck(t *testing.T) {
 	sim := Run{Summary: summary("sim", 0.9, 0.2, 11, 20)}
 	for _, tc := range []struct {

@@ -65,6 +65,10 @@ func (r *Report) Markdown() []byte {
 		table(&b, []string{"metric", "sim", "hil", "hil runs", "error"}, rowCells(t.Metrics))
 		b.WriteString("\nMean stage times in ms: the edge's over every completed request, the others over the offloaded ones.\n\n")
 		table(&b, []string{"stage", "sim", "hil", "hil runs", "error"}, rowCells(t.Stages))
+		if len(t.Parts) > 0 {
+			b.WriteString("\nEach edge group's figures over its own requests, and each cloud pool's utilization.\n\n")
+			table(&b, []string{"part", "sim", "hil", "hil runs", "error"}, rowCells(t.Parts))
+		}
 	}
 	return b.Bytes()
 }

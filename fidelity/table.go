@@ -80,7 +80,12 @@ type Table struct {
 	Runs     []RunInfo `json:"runs"`    // the simulation first, then the real runs in order
 	Metrics  []Row     `json:"metrics"` // see Metrics
 	Stages   []Row     `json:"stages"`  // mean stage times, milliseconds
-	Headline Headline  `json:"summary"`
+	// Parts break a fleet of several edge groups, or a cloud of several
+	// pools, down: "group NAME: latency_mean_ms" and the like, and
+	// "cloud NAME: utilization"; absent for one group and one pool. The
+	// headline and the bound are the whole run's.
+	Parts    []Row    `json:"parts,omitempty"`
+	Headline Headline `json:"summary"`
 	// OtherHosts are the profiles the simulation read that were measured
 	// on another machine than the real runs' (profiler.OtherHosts), left
 	// for the caller to set: the simulation predicts that machine.
@@ -141,6 +146,7 @@ func NewTable(sim Run, hil []Run) *Table {
 		}
 		t.Stages = append(t.Stages, newRow(sf.name, sf.of(&sim.Stages), vals))
 	}
+	t.Parts = partRows(sim.Summary, hil)
 	t.Headline = Headline{
 		LatencyMeanRel: t.row("latency_mean_ms").Rel,
 		LatencyP95Rel:  t.row("latency_p95_ms").Rel,
@@ -152,6 +158,61 @@ func NewTable(sim Run, hil []Run) *Table {
 		}
 	}
 	return t
+}
+
+// groupFigures are the figures each edge group's row compares; the first
+// two are replayed.
+var groupFigures = []struct {
+	name string
+	of   func(*deploy.GroupSummary) float64
+}{
+	{"accuracy_over_requests", func(g *deploy.GroupSummary) float64 { return g.AccuracyOverRequests }},
+	{"offload_rate", func(g *deploy.GroupSummary) float64 { return g.OffloadRate }},
+	{"latency_mean_ms", func(g *deploy.GroupSummary) float64 { return g.LatencyMS.Mean }},
+	{"latency_p95_ms", func(g *deploy.GroupSummary) float64 { return g.LatencyMS.P95 }},
+	{"latency_p99_ms", func(g *deploy.GroupSummary) float64 { return g.LatencyMS.P99 }},
+}
+
+// partRows are the rows of each edge group and cloud pool that the
+// simulation and every real run have, by name.
+func partRows(sim *deploy.Summary, hil []Run) []Row {
+	var out []Row
+	vals := make([]float64, len(hil))
+groups:
+	for gi := range sim.Groups {
+		g := &sim.Groups[gi]
+		each := make([]*deploy.GroupSummary, len(hil))
+		for k, h := range hil {
+			i := slices.IndexFunc(h.Summary.Groups, func(o deploy.GroupSummary) bool { return o.Name == g.Name })
+			if i < 0 {
+				continue groups
+			}
+			each[k] = &h.Summary.Groups[i]
+		}
+		for fi, f := range groupFigures {
+			for k := range hil {
+				vals[k] = f.of(each[k])
+			}
+			r := newRow("group "+g.Name+": "+f.name, f.of(g), vals)
+			if fi < 2 {
+				same := !slices.ContainsFunc(vals, func(v float64) bool { return v != r.Sim })
+				r.Identical = &same
+			}
+			out = append(out, r)
+		}
+	}
+pools:
+	for _, p := range sim.Clouds {
+		for k, h := range hil {
+			i := slices.IndexFunc(h.Summary.Clouds, func(o deploy.PoolSummary) bool { return o.Name == p.Name })
+			if i < 0 {
+				continue pools
+			}
+			vals[k] = h.Summary.Clouds[i].Utilization
+		}
+		out = append(out, newRow("cloud "+p.Name+": utilization", p.Utilization, vals))
+	}
+	return out
 }
 
 func runInfo(name string, r Run) RunInfo {
