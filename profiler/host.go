@@ -55,8 +55,8 @@ func (h HostFacts) Measured(p profiles.Host) bool {
 // measured on another machine than h, one line each ("edge-cpu-1t:
 // Intel(R) Xeon(R) Processor, 2 cores, amd64"), in the order the
 // scenario names them; none when every profile is this machine's. The
-// cloud's profile counts when cloudHere says the cloud runs on this
-// machine too (a run's loopback server). A simulation from such a profile
+// cloud pools' profiles count when cloudHere says the cloud runs on this
+// machine too (a run's loopback servers). A simulation from such a profile
 // predicts that machine, not this one, so a comparison with a real run
 // here mixes the two.
 func OtherHosts(in *scenarios.Inputs, h HostFacts, cloudHere bool) []string {
@@ -66,6 +66,7 @@ func OtherHosts(in *scenarios.Inputs, h HostFacts, cloudHere bool) []string {
 	}
 	if cloudHere {
 		devs = append(devs, in.CloudDevice)
+		devs = append(devs, in.CloudDevices...)
 	}
 	seen := map[string]bool{}
 	var out []string

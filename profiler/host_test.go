@@ -35,4 +35,9 @@ func TestOtherHosts(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
+	// A cloud of two pools: the second pool's profile counts too.
+	in := &scenarios.Inputs{CloudDevice: mine, CloudDevices: []*profiles.Device{mine, bigger}, Groups: []scenarios.GroupInputs{{EdgeDevice: mine}}}
+	if got, want := OtherHosts(in, here, true), []string{"bigger: AMD EPYC, 8 cores, amd64"}; !slices.Equal(got, want) {
+		t.Errorf("two pools: %q, want %q", got, want)
+	}
 }
