@@ -281,3 +281,56 @@ func TestRLDropBlocks(t *testing.T) {
 		t.Errorf("two searches with one seed: %v and %v", c.Ratios, d.Ratios)
 	}
 }
+
+func TestBudgetChannels(t *testing.T) {
+	for _, tc := range []struct {
+		r          float64
+		n, m, want int
+	}{
+		{0.59375, 32, 0, 19}, // no multiple: the nearest count
+		{0.59375, 32, 1, 19},
+		{0.59375, 32, 8, 16},
+		{0.328125, 64, 8, 24},
+		{0.1, 16, 8, 8},  // at least one multiple
+		{0.01, 64, 0, 1}, // at least one channel
+		{1, 16, 8, 16},
+		{0.97, 20, 8, 20}, // all of a width that is no multiple
+		{0.5, 4, 8, 4},    // a layer narrower than the multiple keeps all
+	} {
+		if got := (Budget{Multiple: tc.m}).channels(tc.r, tc.n); got != tc.want {
+			t.Errorf("channels(%g of %d, multiple %d) = %d, want %d", tc.r, tc.n, tc.m, got, tc.want)
+		}
+	}
+}
+
+// Every method, the agent included, keeps a multiple of the budget's
+// channel multiple in each layer, or the whole layer, within the budget.
+func TestChooseKeepsChannelMultiples(t *testing.T) {
+	g, sp := trained(t)
+	base, _ := g.FLOPs()
+	b := Budget{FLOPs: 0.4, Multiple: 4}
+	var choices []*Choice
+	for _, m := range []string{Uniform, L1, Random} {
+		c, err := Choose(g, m, b, 1)
+		if err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		choices = append(choices, c)
+	}
+	c, err := chooseRL(g, b, sp.Val, sp.Train, RLConfig{Episodes: 3, Warmup: 2, Samples: 60, Calibrate: 2}, 5)
+	if err != nil {
+		t.Fatalf("rl: %v", err)
+	}
+	choices = append(choices, c)
+	for _, c := range choices {
+		if f, _ := c.Graph.FLOPs(); float64(f) > b.FLOPs*float64(base) {
+			t.Errorf("%s: %d FLOPs over %g of %d", c.Method, f, b.FLOPs, base)
+		}
+		for _, gr := range g.ConvGroups() {
+			n, k := g.Node(gr[0]).Out, c.Graph.Node(gr[0]).Out
+			if k%b.Multiple != 0 && k != n {
+				t.Errorf("%s: %s keeps %d of %d channels, not a multiple of %d", c.Method, gr[0], k, n, b.Multiple)
+			}
+		}
+	}
+}

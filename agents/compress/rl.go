@@ -205,7 +205,7 @@ func (e *env) buildKeep(ratios []float64) (*dnn.Graph, map[string][]int, error) 
 			drop = append(drop, e.blocks[t])
 			continue
 		}
-		k := max(1, int(math.Round(ratios[t]*float64(e.g.Node(gr[0]).Out))))
+		k := e.b.channels(ratios[t], e.g.Node(gr[0]).Out)
 		setGroup(keep, gr, dnn.L1Channels(e.g, gr, k))
 	}
 	g, err := dnn.Prune(e.g, keep)

@@ -102,15 +102,19 @@ func (r *runner) target(heavyVal float64) (*TargetReport, error) {
 	return tr, nil
 }
 
-// budgetAt is the budget of a fraction x of the heavy model's resource.
+// budgetAt is the budget of a fraction x of the heavy model's resource, in
+// the fixed budget's channel multiple.
 func (r *runner) budgetAt(tr *TargetReport, x float64) Budget {
+	b := Budget{Multiple: r.cfg.Budget.Multiple}
 	switch tr.Resource {
 	case ResourceFLOPs:
-		return Budget{FLOPs: x}
+		b.FLOPs = x
 	case ResourceLatency:
-		return Budget{Latency: durationMS(x * tr.HeavyLatencyMS), Device: r.cfg.Target.Device}
+		b.Latency, b.Device = durationMS(x*tr.HeavyLatencyMS), r.cfg.Target.Device
+	default:
+		b.Params = x
 	}
-	return Budget{Params: x}
+	return b
 }
 
 // search bisects, geometrically, on the budget for method m: a probe that
