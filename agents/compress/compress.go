@@ -143,10 +143,13 @@ type BudgetReport struct {
 	Params         int64   `json:"params,omitempty"`
 	LatencyMS      float64 `json:"latency_ms,omitempty"`
 	Device         string  `json:"device,omitempty"`
+	// ChannelMultiple is Budget.Multiple, reported with a target search's
+	// empty budget too: it shapes every model either way.
+	ChannelMultiple int `json:"channel_multiple,omitempty"`
 }
 
 func describe(b Budget, base size) BudgetReport {
-	var r BudgetReport
+	r := BudgetReport{ChannelMultiple: max(b.Multiple, 1)}
 	if b.FLOPs > 0 {
 		r.FLOPsFraction, r.FLOPs = b.FLOPs, int64(b.FLOPs*float64(base.flops))
 	}
@@ -195,9 +198,7 @@ func Run(cfg Config) (*Report, *dnn.Graph, error) {
 	if rep.Heavy.ValAccuracy, heavyVal, _, err = dnn.Evaluate(cfg.Heavy, cfg.Splits.Val, 0); err != nil {
 		return nil, nil, err
 	}
-	if cfg.Target == nil {
-		rep.Budget = describe(cfg.Budget, base)
-	}
+	rep.Budget = describe(cfg.Budget, base) // with a target, the channel multiple alone
 	ft := cfg.Finetune
 	rep.Finetune.Epochs, rep.Finetune.LR, rep.Finetune.Distill = ft.Epochs, ft.LR, distils(ft)
 	rep.Finetune.CachedTeacher = ft.TeacherLogits != nil
