@@ -27,6 +27,10 @@ type Service struct {
 	Cloud           string  `json:"cloud"`
 	Protocol        string  `json:"protocol"`
 	CloudOverheadMS float64 `json:"cloud_overhead_ms"` // added to every cloud request
+	// CloudOverheadIdleMS is the mean extra overhead a batch's requests
+	// were charged for how long their server had idled, by the serving
+	// path's cold curve; absent when the profile has none.
+	CloudOverheadIdleMS float64 `json:"cloud_overhead_idle_ms,omitempty"`
 	// CloudIdleMS is the mean extra time a batch was charged for how long
 	// its server had been idle before it.
 	CloudIdleMS float64 `json:"cloud_idle_ms"`

@@ -112,16 +112,22 @@ func measurePaths(m *profiles.Model, path string, threads int, opts Options) err
 		if runs == 0 {
 			runs = 200
 		}
+		// The serving path's cold curve at the model's gaps, so that the
+		// two subtract (profiles.Model.ServingOverheadAfter).
+		coldRuns := opts.ColdRuns
+		if coldRuns == 0 {
+			coldRuns = defaultColdRuns
+		}
 		for _, protocol := range []string{profiles.ProtocolBinary, profiles.ProtocolJSON} {
-			opts.progress(path, "serving over %s: %d requests one after another to tandem's server on loopback, on %d thread(s)",
-				protocol, runs, threads)
-			sv, err := TimeServing(path, threads, protocol, runs)
+			opts.progress(path, "serving over %s: %d requests one after another to tandem's server on loopback, then %d after each idle gap of %v, on %d thread(s)",
+				protocol, runs, coldRuns, opts.ColdGaps, threads)
+			sv, err := TimeServing(path, threads, protocol, runs, opts.ColdGaps, coldRuns)
 			if err != nil {
 				return err
 			}
 			m.Serving = append(m.Serving, sv)
 			over, _ := m.ServingOverhead(protocol)
-			opts.progress(path, "serving median %v over %s, %v over the bare model's %v", sv.Latency, protocol, over, m.Latency)
+			opts.progress(path, "serving median %v over %s, %v over the bare model's %v; after idling %s", sv.Latency, protocol, over, m.Latency, FormatCold(sv.Cold))
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -33,15 +34,25 @@ const servingModel = "profiled"
 //	serving = client round trip − queue time the server reports
 //
 // as a hardware-in-the-loop run charges a cloud request (hil/fleet), and
-// the bytes each request and its answer put on the connection. Inputs
-// are fixed pseudo-random values in [0, 1). The server, the session and the
-// listener are shut down before it returns, whatever happened.
-func TimeServing(path string, threads int, protocol string, runs int) (sv profiles.Serving, err error) {
+// the bytes each request and its answer put on the connection. Then, for
+// each of gaps in ascending order, coldRuns requests each sent after the
+// server has idled that long: the serving path's cold curve (none when gaps
+// is empty). Inputs are fixed pseudo-random values in [0, 1). The server,
+// the session and the listener are shut down before it returns, whatever
+// happened.
+func TimeServing(path string, threads int, protocol string, runs int, gaps []time.Duration, coldRuns int) (sv profiles.Serving, err error) {
 	switch {
 	case protocol != profiles.ProtocolBinary && protocol != profiles.ProtocolJSON:
 		return sv, fmt.Errorf("profiler: serving path of %s: protocol %q, want %s or %s", path, protocol, profiles.ProtocolBinary, profiles.ProtocolJSON)
 	case runs < 1:
 		return sv, fmt.Errorf("profiler: serving path of %s: %d runs, want 1 or more", path, runs)
+	case len(gaps) > 0 && coldRuns < 1:
+		return sv, fmt.Errorf("profiler: serving path of %s: %d runs after each idle gap, want 1 or more", path, coldRuns)
+	}
+	for _, gap := range gaps {
+		if gap <= 0 {
+			return sv, fmt.Errorf("profiler: serving path of %s: idle gap %v, want more than 0", path, gap)
+		}
 	}
 	s, err := hil.Open(path, hil.Options{IntraOpThreads: max(threads, 1)})
 	if err != nil {
@@ -90,33 +101,50 @@ func TimeServing(path string, threads int, protocol string, runs int) (sv profil
 		return sv, fmt.Errorf("profiler: serving path of %s: %w", path, err)
 	}
 	c.Binary = protocol == profiles.ProtocolBinary
-	times := make([]time.Duration, 0, runs)
-	for i := range servingWarmup + runs {
-		if i == servingWarmup {
-			// Requests go one after another over one connection: what
-			// it carries from here is the timed requests' bytes.
-			ln.read.Store(0)
-			ln.written.Store(0)
-		}
+	// request sends one request and returns its serving time.
+	request := func() (time.Duration, error) {
 		start := time.Now()
 		ans, err := c.InferAnswer(ctx, x, 1)
 		roundTrip := time.Since(start)
 		if err != nil {
-			return sv, fmt.Errorf("profiler: serving path of %s over %s: %w", path, protocol, err)
+			return 0, fmt.Errorf("profiler: serving path of %s over %s: %w", path, protocol, err)
 		}
 		if len(ans.Y) != classes {
-			return sv, fmt.Errorf("profiler: serving path of %s over %s: %d output values, want %d", path, protocol, len(ans.Y), classes)
-		}
-		if i < servingWarmup {
-			continue
+			return 0, fmt.Errorf("profiler: serving path of %s over %s: %d output values, want %d", path, protocol, len(ans.Y), classes)
 		}
 		if p := ans.Server; p != nil {
 			roundTrip -= time.Duration(p.QueueMS * 1e6)
 		}
-		times = append(times, roundTrip)
+		return roundTrip, nil
 	}
-	return profiles.Serving{Protocol: protocol, Latency: hil.NewLatency(times).P50, Spread: TrimmedCV(times), Runs: runs,
-		RequestBytes: int(ln.read.Load() / int64(runs)), ResponseBytes: int(ln.written.Load() / int64(runs))}, nil
+	for range servingWarmup {
+		if _, err := request(); err != nil {
+			return sv, err
+		}
+	}
+	// Requests go one after another over one connection: what it carries
+	// from here is the timed requests' bytes.
+	ln.read.Store(0)
+	ln.written.Store(0)
+	times := make([]time.Duration, runs)
+	for i := range times {
+		if times[i], err = request(); err != nil {
+			return sv, err
+		}
+	}
+	sv = profiles.Serving{Protocol: protocol, Latency: hil.NewLatency(times).P50, Spread: TrimmedCV(times), Runs: runs,
+		RequestBytes: int(ln.read.Load() / int64(runs)), ResponseBytes: int(ln.written.Load() / int64(runs))}
+	times = make([]time.Duration, coldRuns)
+	for _, gap := range slices.Compact(slices.Sorted(slices.Values(gaps))) {
+		for i := range times {
+			time.Sleep(gap)
+			if times[i], err = request(); err != nil {
+				return profiles.Serving{}, err
+			}
+		}
+		sv.Cold = append(sv.Cold, profiles.ColdLatency{Gap: gap, Latency: hil.NewLatency(times).P50, Spread: TrimmedCV(times), Runs: coldRuns})
+	}
+	return sv, nil
 }
 
 // countingListener counts the bytes its connections read and write: the

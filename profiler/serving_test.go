@@ -3,6 +3,7 @@ package profiler
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tandem-edge/tandem/hil"
 	"github.com/tandem-edge/tandem/hil/hiltest"
@@ -25,7 +26,7 @@ func TestTimeServing(t *testing.T) {
 	sess.Close()
 	for _, protocol := range []string{profiles.ProtocolBinary, profiles.ProtocolJSON} {
 		t.Run(protocol, func(t *testing.T) {
-			sv, err := TimeServing(model, 1, protocol, 30)
+			sv, err := TimeServing(model, 1, protocol, 30, []time.Duration{2 * time.Millisecond, time.Millisecond}, 3)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -38,6 +39,11 @@ func TestTimeServing(t *testing.T) {
 				t.Errorf("serving latency %v, under a quarter of the bare model's %v", sv.Latency, bare.Latency.P50)
 			}
 			t.Logf("serving over %s: median %v, spread %.3f over %d requests, %d bytes up, %d down", protocol, sv.Latency, sv.Spread, sv.Runs, sv.RequestBytes, sv.ResponseBytes)
+			// The cold curve: each gap once, ascending, its runs counted.
+			if len(sv.Cold) != 2 || sv.Cold[0].Gap != time.Millisecond || sv.Cold[1].Gap != 2*time.Millisecond ||
+				sv.Cold[0].Runs != 3 || sv.Cold[0].Latency <= 0 || sv.Cold[1].Latency <= 0 {
+				t.Errorf("serving cold curve %+v, want 3 runs after 1ms and 2ms", sv.Cold)
+			}
 			// A request carries the input's float32s and its headers (a
 			// few hundred bytes); an answer at least the outputs.
 			tensor := 4 * inputSize
@@ -49,17 +55,21 @@ func TestTimeServing(t *testing.T) {
 	for _, bad := range []struct {
 		protocol string
 		runs     int
+		gaps     []time.Duration
+		cold     int
 		want     string
 	}{
 		{protocol: "grpc", runs: 5, want: `protocol "grpc", want binary or json`},
 		{protocol: profiles.ProtocolJSON, runs: 0, want: "0 runs, want 1 or more"},
 		{protocol: profiles.ProtocolJSON, runs: -3, want: "-3 runs"},
+		{protocol: profiles.ProtocolJSON, runs: 5, gaps: []time.Duration{time.Millisecond}, want: "0 runs after each idle gap"},
+		{protocol: profiles.ProtocolJSON, runs: 5, gaps: []time.Duration{-time.Millisecond}, cold: 2, want: "idle gap -1ms, want more than 0"},
 	} {
-		if _, err := TimeServing(model, 1, bad.protocol, bad.runs); err == nil || !strings.Contains(err.Error(), bad.want) {
+		if _, err := TimeServing(model, 1, bad.protocol, bad.runs, bad.gaps, bad.cold); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("TimeServing(%s, %d runs): %v, want %q", bad.protocol, bad.runs, err, bad.want)
 		}
 	}
-	if _, err := TimeServing(model+".missing", 1, profiles.ProtocolBinary, 1); err == nil {
+	if _, err := TimeServing(model+".missing", 1, profiles.ProtocolBinary, 1, nil, 0); err == nil {
 		t.Error("a missing model: no error")
 	}
 }

@@ -152,23 +152,7 @@ func (m *Model) check(c *strictyaml.Checker, p string, seen map[string]int, i in
 			c.Errorf(bp+".latency", "must be > 0, got %s", strictyaml.FormatDuration(b.Latency))
 		}
 	}
-	for j, cl := range m.Cold {
-		cp := fmt.Sprintf("%s.cold[%d]", p, j)
-		if cl.Gap <= 0 {
-			c.Errorf(cp+".gap", "must be > 0, got %s", strictyaml.FormatDuration(cl.Gap))
-		} else if j > 0 && cl.Gap <= m.Cold[j-1].Gap {
-			c.Errorf(cp+".gap", "gaps must be ascending, got %s after %s", strictyaml.FormatDuration(cl.Gap), strictyaml.FormatDuration(m.Cold[j-1].Gap))
-		}
-		if cl.Latency <= 0 {
-			c.Errorf(cp+".latency", "must be > 0, got %s", strictyaml.FormatDuration(cl.Latency))
-		}
-		if !(cl.Spread >= 0) {
-			c.Errorf(cp+".spread", "must be >= 0, got %g", cl.Spread)
-		}
-		if cl.Runs < 1 {
-			c.Errorf(cp+".runs", "must be >= 1, got %d", cl.Runs)
-		}
-	}
+	checkCold(c, p+".cold", m.Cold)
 	protocols := map[string]bool{}
 	for j, s := range m.Serving {
 		sp := fmt.Sprintf("%s.serving[%d]", p, j)
@@ -191,6 +175,7 @@ func (m *Model) check(c *strictyaml.Checker, p string, seen map[string]int, i in
 		if s.RequestBytes < 0 || s.ResponseBytes < 0 || (s.RequestBytes == 0) != (s.ResponseBytes == 0) {
 			c.Errorf(sp+".request_bytes", "request_bytes %d and response_bytes %d: want both > 0, or neither given", s.RequestBytes, s.ResponseBytes)
 		}
+		checkCold(c, sp+".cold", s.Cold)
 	}
 	if c.Has(p+".layers", m.Layers != nil) && len(m.Layers) == 0 {
 		c.Errorf(p+".layers", "empty; leave the key out when no per-layer profile was measured")
@@ -211,6 +196,28 @@ func (m *Model) check(c *strictyaml.Checker, p string, seen map[string]int, i in
 		}
 		if l.Spread < 0 {
 			c.Errorf(lp+".spread", "must be >= 0, got %g", l.Spread)
+		}
+	}
+}
+
+// checkCold checks a cold curve at key path p: gaps above 0 and ascending,
+// latencies above 0.
+func checkCold(c *strictyaml.Checker, p string, cold []ColdLatency) {
+	for j, cl := range cold {
+		cp := fmt.Sprintf("%s[%d]", p, j)
+		if cl.Gap <= 0 {
+			c.Errorf(cp+".gap", "must be > 0, got %s", strictyaml.FormatDuration(cl.Gap))
+		} else if j > 0 && cl.Gap <= cold[j-1].Gap {
+			c.Errorf(cp+".gap", "gaps must be ascending, got %s after %s", strictyaml.FormatDuration(cl.Gap), strictyaml.FormatDuration(cold[j-1].Gap))
+		}
+		if cl.Latency <= 0 {
+			c.Errorf(cp+".latency", "must be > 0, got %s", strictyaml.FormatDuration(cl.Latency))
+		}
+		if !(cl.Spread >= 0) {
+			c.Errorf(cp+".spread", "must be >= 0, got %g", cl.Spread)
+		}
+		if cl.Runs < 1 {
+			c.Errorf(cp+".runs", "must be >= 1, got %d", cl.Runs)
 		}
 	}
 }

@@ -32,6 +32,13 @@ type Serving struct {
 	// body, as counted on the server's side. 0: not measured.
 	RequestBytes  int `yaml:"request_bytes,omitempty"`
 	ResponseBytes int `yaml:"response_bytes,omitempty"`
+	// Cold is the serving latency of requests that come after the server
+	// has idled, at ascending gaps; empty when not measured (see
+	// ServingOverheadAfter). Not the model's cold curve again: an idle
+	// server's handlers, connections and buffers go cold as well, and on
+	// the machine the built-in profiles were measured on they cost more
+	// than the model's own cold run.
+	Cold []ColdLatency `yaml:"cold,omitempty"`
 }
 
 // ServingBytes is the HTTP bytes a request over protocol and its answer
@@ -89,11 +96,17 @@ const (
 // evicts grows with how long it runs, not in proportion to it), and the
 // longest gap's latency beyond it. Without cold measurements it is Latency.
 func (m *Model) LatencyAt(gap time.Duration) time.Duration {
-	lo := ColdLatency{Gap: m.Latency, Latency: m.Latency}
+	return coldAt(m.Latency, m.Cold, gap)
+}
+
+// coldAt interpolates a cold curve whose back-to-back latency is warm, as
+// LatencyAt describes.
+func coldAt(warm time.Duration, cold []ColdLatency, gap time.Duration) time.Duration {
+	lo := ColdLatency{Gap: warm, Latency: warm}
 	if gap <= lo.Gap {
-		return m.Latency
+		return warm
 	}
-	for _, hi := range m.Cold {
+	for _, hi := range cold {
 		if hi.Gap <= lo.Gap {
 			continue // shorter than a run: no idle time to speak of
 		}
@@ -125,6 +138,31 @@ func (m *Model) ServingOverhead(protocol string) (overhead time.Duration, ok boo
 	return 0, false
 }
 
+// LatencyAt is the serving latency of a request that finds the server idle
+// for gap, by the serving path's cold curve as Model.LatencyAt reads the
+// model's; Latency without one.
+func (s *Serving) LatencyAt(gap time.Duration) time.Duration {
+	return coldAt(s.Latency, s.Cold, gap)
+}
+
+// ServingOverheadAfter is ServingOverhead for a request that finds the
+// server idle for gap: the serving path's latency after that gap (its cold
+// curve, interpolated as LatencyAt interpolates the model's) less the
+// model's own run after it (LatencyAt), at least 0. Without a serving cold
+// curve it is ServingOverhead, whatever the gap.
+func (m *Model) ServingOverheadAfter(protocol string, gap time.Duration) (overhead time.Duration, ok bool) {
+	for _, s := range m.Serving {
+		if s.Protocol != protocol {
+			continue
+		}
+		if len(s.Cold) == 0 {
+			return max(s.Latency-m.Latency, 0), true
+		}
+		return max(s.LatencyAt(gap)-m.LatencyAt(gap), 0), true
+	}
+	return 0, false
+}
+
 // Stretched is m as a device k times slower than the one measured would
 // run it: every latency k times as long; cold gaps, spreads and FLOPs as
 // they are.
@@ -147,6 +185,10 @@ func (m *Model) Stretched(k float64) Model {
 	s.Serving = append([]Serving(nil), m.Serving...)
 	for i := range s.Serving {
 		s.Serving[i].Latency = x(s.Serving[i].Latency)
+		s.Serving[i].Cold = append([]ColdLatency(nil), m.Serving[i].Cold...)
+		for j := range s.Serving[i].Cold {
+			s.Serving[i].Cold[j].Latency = x(s.Serving[i].Cold[j].Latency)
+		}
 	}
 	return s
 }

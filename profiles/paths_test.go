@@ -63,6 +63,39 @@ func TestServingOverhead(t *testing.T) {
 	}
 }
 
+func TestServingOverheadAfter(t *testing.T) {
+	ms := time.Millisecond
+	m := &Model{Latency: ms, Cold: []ColdLatency{{Gap: 10 * ms, Latency: 2 * ms, Runs: 1}},
+		Serving: []Serving{
+			{Protocol: ProtocolBinary, Latency: 1300 * time.Microsecond, Runs: 1,
+				Cold: []ColdLatency{{Gap: 10 * ms, Latency: 3 * ms, Runs: 1}}},
+			{Protocol: ProtocolJSON, Latency: 2 * ms, Runs: 1}, // no cold curve: the warm overhead at any gap
+		}}
+	for _, tc := range []struct {
+		protocol string
+		gap      time.Duration
+		want     time.Duration
+		ok       bool
+	}{
+		{ProtocolBinary, 0, 300 * time.Microsecond, true},
+		{ProtocolBinary, ms, 300 * time.Microsecond, true},
+		// Each curve from its own warm point, as LatencyAt: the model's
+		// half way from (1 ms, 1 ms) to (10 ms, 2 ms), 1.5 ms; the serving
+		// path's ln(3.16/1.3)/ln(10/1.3) = 0.436 of the way from (1.3 ms,
+		// 1.3 ms) to (10 ms, 3 ms), 2.041 ms.
+		{ProtocolBinary, 3162278 * time.Nanosecond, 540693 * time.Nanosecond, true},
+		{ProtocolBinary, 10 * ms, ms, true},
+		{ProtocolBinary, time.Second, ms, true},
+		{ProtocolJSON, time.Second, ms, true},
+		{"grpc", time.Second, 0, false},
+	} {
+		got, ok := m.ServingOverheadAfter(tc.protocol, tc.gap)
+		if d := got - tc.want; d < -time.Microsecond || d > time.Microsecond || ok != tc.ok {
+			t.Errorf("ServingOverheadAfter(%s, %v) = %v, %v; want %v, %v", tc.protocol, tc.gap, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
 func TestStretched(t *testing.T) {
 	ms := time.Millisecond
 	m := &Model{Latency: ms, Spread: 0.1,

@@ -40,6 +40,9 @@ type cloud struct {
 	// idleFrom[server] is when the server's last batch ended, for the
 	// applications' cold curves.
 	idleFrom []time.Duration
+	// overhead[server] is the serving overhead of each request of the
+	// server's batch; nil when no application has a serving cold curve.
+	overhead []time.Duration
 }
 
 // lane is where an application's requests queue: its pool and its queue
@@ -68,6 +71,12 @@ type cloudApp struct {
 	// not in it: an answer leaves overhead after its batch ends, and the
 	// model's slot is free at once.
 	overhead time.Duration
+	// serving, when set, makes the overhead of each request depend on how
+	// long its server had idled before the batch: the serving path's cold
+	// curve less the model's (profiles.Model.ServingOverheadAfter, computed
+	// here with the model's cold run the batch is charged anyway).
+	serving *profiles.Serving
+	model   *profiles.Model
 
 	// cold, when set, charges each batch the idle penalty of its server's
 	// idle time since its last batch ended.
@@ -155,10 +164,24 @@ func (s *Sim) cloudStart(c *cloud, a, b int) {
 		r.cloudStart, r.batch = s.now, int32(b)
 	}
 	t := ca.svc.draw(c.rng, b)
+	run := time.Duration(-1) // the model's batch-1 run after the server's idle time
 	if ca.cold != nil {
-		p := ca.cold.IdlePenalty(s.now - c.idleFrom[srv])
+		run = ca.cold.LatencyAt(s.now - c.idleFrom[srv])
+		p := max(run-ca.cold.Latency, 0) // IdlePenalty
 		s.idle.cloud.add(p)
 		t += p
+	}
+	if c.overhead != nil {
+		c.overhead[srv] = ca.overhead
+		if ca.serving != nil {
+			gap := s.now - c.idleFrom[srv]
+			if run < 0 {
+				run = ca.model.LatencyAt(gap)
+			}
+			o := max(ca.serving.LatencyAt(gap)-run, 0)
+			c.overhead[srv] = o
+			s.idle.serving.add(o - ca.overhead)
+		}
 	}
 	if c.idleFrom != nil {
 		c.idleFrom[srv] = s.now + t
@@ -193,10 +216,14 @@ func (s *Sim) onCloudDone(n int32) {
 	}
 	srv := n - c.first
 	ca := &c.apps[c.app[srv]]
+	overhead := ca.overhead
+	if c.overhead != nil {
+		overhead = c.overhead[srv]
+	}
 	for _, i := range c.members[int(srv)*c.batching.MaxBatch:][:c.size[srv]] {
 		r := &s.reqs[i]
 		s.setState(r, StateDownlink)
-		r.cloudEnd = s.now + ca.overhead
+		r.cloudEnd = s.now + overhead
 		tr, err := s.devices[r.device].down.Send(r.cloudEnd, ca.respBytes)
 		if err != nil {
 			s.fail(err)

@@ -347,6 +347,13 @@ func buildPool(c *cloud, sc *scenarios.Scenario, p int, apps []App) error {
 			// Every request pays the serving path's own cost on top of
 			// its batch's run, beside the batch (cloud.overhead).
 			ca.overhead, _ = deploy.CloudOverhead(m, cs.Protocol)
+			if sv := servingCold(m, cs.Protocol); sv != nil {
+				ca.serving, ca.model = sv, m
+				if c.idleFrom == nil {
+					c.idleFrom = make([]time.Duration, cs.Servers)
+				}
+				c.overhead = make([]time.Duration, cs.Servers)
+			}
 		}
 	}
 	c.rng = rand.New(deploy.NewStream(sc.Seed, deploy.StreamCloud, p))
@@ -367,4 +374,15 @@ func edgeModelOf(needEdge bool, m *profiles.Model) *profiles.Model {
 		return nil
 	}
 	return m
+}
+
+// servingCold is m's serving path over protocol when it has a cold curve,
+// else nil.
+func servingCold(m *profiles.Model, protocol string) *profiles.Serving {
+	for i := range m.Serving {
+		if sv := &m.Serving[i]; sv.Protocol == protocol && len(sv.Cold) > 0 {
+			return sv
+		}
+	}
+	return nil
 }

@@ -316,6 +316,7 @@ func (s *Sim) summary() *deploy.Summary {
 	if sum.Service != nil {
 		sv := *sum.Service
 		sv.EdgeIdleMS, sv.CloudIdleMS = s.idle.edge.meanMS(), s.idle.cloud.meanMS()
+		sv.CloudOverheadIdleMS = s.idle.serving.meanMS()
 		sum.Service = &sv
 	}
 	n := len(s.devices)

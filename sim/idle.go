@@ -18,5 +18,7 @@ func (c *idleCharge) meanMS() float64 {
 	return float64(c.sum) / float64(c.runs) / 1e6
 }
 
-// idleCharges are the idle penalties of the edge runs and the cloud batches.
-type idleCharges struct{ edge, cloud idleCharge }
+// idleCharges are the idle penalties of the edge runs and the cloud
+// batches, and what the serving path's cold curve added to the overhead of
+// each batch's requests (one charge a batch).
+type idleCharges struct{ edge, cloud, serving idleCharge }

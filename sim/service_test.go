@@ -22,6 +22,11 @@ func TestProfileMeasurements(t *testing.T) {
 	}}
 	coldCloud := *cloud
 	coldCloud.Cold = []profiles.ColdLatency{{Gap: 100 * ms, Latency: 6 * ms, Runs: 1}}
+	// The serving path goes cold too: 10 ms after 100 ms idle, of which the
+	// model's cold run is 6.
+	coldServing := coldCloud
+	coldServing.Serving = []profiles.Serving{{Protocol: profiles.ProtocolBinary, Latency: 5 * ms, Runs: 1,
+		Cold: []profiles.ColdLatency{{Gap: 100 * ms, Latency: 10 * ms, Runs: 1}}}}
 	cases := []struct {
 		name                string
 		rate                float64 // periodic requests per second of each of the two devices
@@ -39,6 +44,8 @@ func TestProfileMeasurements(t *testing.T) {
 		// The server idles between the requests of two devices a second
 		// apart: its own penalty, 2 ms, on the 1 ms serving overhead.
 		{"cold server", 1, "cloud-only", &coldCloud, profiles.ProtocolBinary, 0, 7 * ms, 0},
+		// And its serving path's: 4 ms of overhead after idling, not 1.
+		{"cold serving path", 1, "cloud-only", &coldServing, profiles.ProtocolBinary, 0, 10 * ms, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,6 +80,9 @@ func TestProfileMeasurements(t *testing.T) {
 			s := sum.Service
 			if s == nil || s.Cloud != "serving" || s.Protocol != tc.protocol {
 				t.Fatalf("summary service %+v, want cloud serving over %s", s, tc.protocol)
+			}
+			if cold := tc.cloud.Serving[0].Cold != nil; cold != (s.CloudOverheadIdleMS > 0) {
+				t.Errorf("summary service %+v: serving cold curve %v, overhead charged for idling %g ms", s, cold, s.CloudOverheadIdleMS)
 			}
 			if tc.policy != "cloud-only" && (s.Edge != "profile" || s.EdgeMS != 1 || s.EdgeIdleMS < tc.wantEdgeIdle*0.95 || s.EdgeIdleMS > tc.wantEdgeIdle+0.05) {
 				t.Errorf("summary service %+v, want edge profile at 1 ms, idle penalty about %g ms", s, tc.wantEdgeIdle)

@@ -86,6 +86,22 @@ func BenchmarkSimManyDevicesCold(b *testing.B) {
 	benchRun(b, withCold(benchConfig(benchDevices, b.N)))
 }
 
+// BenchmarkSimManyDevicesColdServing is BenchmarkSimManyDevicesCold with
+// the serving path's cold curve as well: what taking each batch's serving
+// overhead after its server's idle time costs.
+func BenchmarkSimManyDevicesColdServing(b *testing.B) {
+	cfg := withCold(benchConfig(benchDevices, b.N))
+	c := *cfg.CloudModel
+	sv := profiles.Serving{Protocol: profiles.ProtocolBinary, Latency: c.Latency * 3 / 2, Runs: 200}
+	for _, p := range c.Cold {
+		sv.Cold = append(sv.Cold, profiles.ColdLatency{Gap: p.Gap, Latency: p.Latency * 2, Runs: 40})
+	}
+	c.Serving = []profiles.Serving{sv}
+	cfg.CloudModel = &c
+	cfg.Scenario.Cloud[0].Protocol = profiles.ProtocolBinary
+	benchRun(b, cfg)
+}
+
 // BenchmarkSimManyDevicesMixed is BenchmarkSimManyDevices as a fleet of two
 // groups of devices (their own concurrency and rate) with power figures:
 // what per-group figures and energy accounting cost.
