@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/tandem-edge/tandem/scenarios/strictyaml"
 )
@@ -163,15 +164,7 @@ func (m *Model) check(c *strictyaml.Checker, p string, seen map[string]int, i in
 			c.Errorf(sp+".protocol", "protocol %s measured twice", s.Protocol)
 		}
 		protocols[s.Protocol] = true
-		if s.Latency <= 0 {
-			c.Errorf(sp+".latency", "must be > 0, got %s", strictyaml.FormatDuration(s.Latency))
-		}
-		if !(s.Spread >= 0) {
-			c.Errorf(sp+".spread", "must be >= 0, got %g", s.Spread)
-		}
-		if s.Runs < 1 {
-			c.Errorf(sp+".runs", "must be >= 1, got %d", s.Runs)
-		}
+		checkTiming(c, sp, s.Latency, s.Spread, s.Runs)
 		if s.RequestBytes < 0 || s.ResponseBytes < 0 || (s.RequestBytes == 0) != (s.ResponseBytes == 0) {
 			c.Errorf(sp+".request_bytes", "request_bytes %d and response_bytes %d: want both > 0, or neither given", s.RequestBytes, s.ResponseBytes)
 		}
@@ -210,14 +203,20 @@ func checkCold(c *strictyaml.Checker, p string, cold []ColdLatency) {
 		} else if j > 0 && cl.Gap <= cold[j-1].Gap {
 			c.Errorf(cp+".gap", "gaps must be ascending, got %s after %s", strictyaml.FormatDuration(cl.Gap), strictyaml.FormatDuration(cold[j-1].Gap))
 		}
-		if cl.Latency <= 0 {
-			c.Errorf(cp+".latency", "must be > 0, got %s", strictyaml.FormatDuration(cl.Latency))
-		}
-		if !(cl.Spread >= 0) {
-			c.Errorf(cp+".spread", "must be >= 0, got %g", cl.Spread)
-		}
-		if cl.Runs < 1 {
-			c.Errorf(cp+".runs", "must be >= 1, got %d", cl.Runs)
-		}
+		checkTiming(c, cp, cl.Latency, cl.Spread, cl.Runs)
+	}
+}
+
+// checkTiming checks a timed measurement at key path p: its median
+// latency above 0, its spread not negative, at least one run.
+func checkTiming(c *strictyaml.Checker, p string, latency time.Duration, spread float64, runs int) {
+	if latency <= 0 {
+		c.Errorf(p+".latency", "must be > 0, got %s", strictyaml.FormatDuration(latency))
+	}
+	if !(spread >= 0) {
+		c.Errorf(p+".spread", "must be >= 0, got %g", spread)
+	}
+	if runs < 1 {
+		c.Errorf(p+".runs", "must be >= 1, got %d", runs)
 	}
 }
