@@ -94,13 +94,14 @@ func MeasureFile(name, path string, opts Options) (*Measurement, error) {
 // the cold latency at each gap (see TimeCold) and the serving path over
 // each protocol (see TimeServing), on the threads the model was timed on.
 func measurePaths(m *profiles.Model, path string, threads int, opts Options) error {
-	if len(opts.ColdGaps) > 0 {
-		runs := opts.ColdRuns
-		if runs == 0 {
-			runs = defaultColdRuns
-		}
-		opts.progress(path, "cold: %d runs after each idle gap of %v, on %d thread(s)", runs, slices.Compact(slices.Sorted(slices.Values(opts.ColdGaps))), threads)
-		cold, err := TimeCold(path, threads, opts.ColdGaps, runs)
+	coldRuns := opts.ColdRuns
+	if coldRuns == 0 {
+		coldRuns = defaultColdRuns
+	}
+	gaps := slices.Compact(slices.Sorted(slices.Values(opts.ColdGaps)))
+	if len(gaps) > 0 {
+		opts.progress(path, "cold: %d runs after each idle gap of %v, on %d thread(s)", coldRuns, gaps, threads)
+		cold, err := TimeCold(path, threads, gaps, coldRuns)
 		if err != nil {
 			return err
 		}
@@ -114,20 +115,23 @@ func measurePaths(m *profiles.Model, path string, threads int, opts Options) err
 		}
 		// The serving path's cold curve at the model's gaps, so that the
 		// two subtract (profiles.Model.ServingOverheadAfter).
-		coldRuns := opts.ColdRuns
-		if coldRuns == 0 {
-			coldRuns = defaultColdRuns
+		after := ""
+		if len(gaps) > 0 {
+			after = fmt.Sprintf(", then %d after each idle gap of %v", coldRuns, gaps)
 		}
 		for _, protocol := range []string{profiles.ProtocolBinary, profiles.ProtocolJSON} {
-			opts.progress(path, "serving over %s: %d requests one after another to tandem's server on loopback, then %d after each idle gap of %v, on %d thread(s)",
-				protocol, runs, coldRuns, opts.ColdGaps, threads)
-			sv, err := TimeServing(path, threads, protocol, runs, opts.ColdGaps, coldRuns)
+			opts.progress(path, "serving over %s: %d requests one after another to tandem's server on loopback%s, on %d thread(s)",
+				protocol, runs, after, threads)
+			sv, err := TimeServing(path, threads, protocol, runs, gaps, coldRuns)
 			if err != nil {
 				return err
 			}
 			m.Serving = append(m.Serving, sv)
 			over, _ := m.ServingOverhead(protocol)
-			opts.progress(path, "serving median %v over %s, %v over the bare model's %v; after idling %s", sv.Latency, protocol, over, m.Latency, FormatCold(sv.Cold))
+			opts.progress(path, "serving median %v over %s, %v over the bare model's %v", sv.Latency, protocol, over, m.Latency)
+			if len(sv.Cold) > 0 {
+				opts.progress(path, "serving after idling %s", FormatCold(sv.Cold))
+			}
 		}
 	}
 	return nil
