@@ -296,8 +296,9 @@ func (r *runner) probe(m string, b Budget) (*candidate, error) {
 	var err error
 	var secs Seconds
 	t0 := time.Now()
-	if m == RL {
+	if m == RL || m == RandomSearch {
 		rc := cfg.RL
+		rc.randomOnly = m == RandomSearch
 		if rc.Log == nil {
 			rc.Log = cfg.Log
 		}

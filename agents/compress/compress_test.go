@@ -200,6 +200,74 @@ func TestRLSearch(t *testing.T) {
 	}
 }
 
+// TestFitEqualSharesIsUniform: an episode that asks the same width of
+// every layer group is uniform pruning's model, at any budget and channel
+// multiple, so an agent that learns nothing but to saturate its actor is
+// no worse than uniform. Unequal proportions fit the budget too.
+func TestFitEqualSharesIsUniform(t *testing.T) {
+	g, err := dnn.Zoo("resnet", []int{1, 8, 8}, 2, 0.5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []Budget{{Params: 0.3}, {Params: 0.6, Multiple: 8}, {FLOPs: 0.4}, {FLOPs: 0.2, Multiple: 4}} {
+		e, err := newEnv(g, b, nil, 0.1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		equal := make([]float64, len(e.groups))
+		for i := range equal {
+			equal[i] = 0.7
+		}
+		ratios, err := e.fit(equal, 0.1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.build(ratios)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := Choose(g, Uniform, b, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Params() != u.Graph.Params() {
+			t.Errorf("%+v: equal shares give %d params, uniform %d", b, got.Params(), u.Graph.Params())
+		}
+		skewed := slices.Clone(equal)
+		skewed[0], skewed[len(skewed)-1] = 1, 0.2
+		if ratios, err = e.fit(skewed, 0.1); err != nil {
+			t.Fatal(err)
+		}
+		p, _ := e.build(ratios)
+		if ok, _ := b.meets(p, e.base); !ok || ratios[0] <= ratios[len(ratios)-1] {
+			t.Errorf("%+v: skewed shares give ratios %v (fits: %v)", b, round2(ratios), ok)
+		}
+	}
+}
+
+// TestRandomSearch: the agent's ablation runs as many episodes as the
+// agent, all of them random, names itself, fits the budget and repeats
+// with its seed.
+func TestRandomSearch(t *testing.T) {
+	g, sp := trained(t)
+	var log strings.Builder
+	cfg := RLConfig{Episodes: 22, Warmup: 3, Samples: 60, Calibrate: 2, Log: &log, randomOnly: true}
+	c, err := chooseRL(g, Budget{Params: 0.3}, sp.Val, sp.Train, cfg, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Method != RandomSearch || float64(c.Graph.Params()) > 0.3*float64(g.Params()) {
+		t.Errorf("%s: %d params of %d", c.Method, c.Graph.Params(), g.Params())
+	}
+	if !strings.Contains(log.String(), "random-search: episode 25/25") {
+		t.Errorf("log %q: want 25 episodes", log.String())
+	}
+	d, err := chooseRL(g, Budget{Params: 0.3}, sp.Val, sp.Train, cfg, 2)
+	if err != nil || !slices.Equal(d.Ratios, c.Ratios) {
+		t.Errorf("two searches with one seed: %v and %v (%v)", c.Ratios, d.Ratios, err)
+	}
+}
+
 // TestRLLatencyBudgetNearTheFloor runs the agent at latency budgets just
 // above the least the model can be predicted at. The profile's predictor
 // rounds channels to kernel blocks, so a cost need not fall as channels

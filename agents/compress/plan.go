@@ -25,6 +25,11 @@ const (
 	Uniform = "uniform" // one keep ratio for every layer, channels by L1 norm
 	L1      = "l1"      // channels ranked by L1 norm across the whole network
 	Random  = "random"  // random per-layer ratios, scaled to the budget, random channels
+	// RandomSearch is the agent without its agent: every one of rl's
+	// episodes (warm-up and search) draws random proportions, and the best
+	// by rl's reward wins. It is what the DDPG agent must beat to have
+	// learned anything, so it runs only when asked for.
+	RandomSearch = "random-search"
 )
 
 // minShare is the smallest relative width the random method draws for a
@@ -34,6 +39,11 @@ const minShare = 0.3
 // Methods lists the methods this package runs, in report order: the
 // learned one first, then the baselines.
 var Methods = []string{RL, Uniform, L1, Random}
+
+// Known reports whether method is one of Methods or RandomSearch.
+func Known(method string) bool {
+	return method == RandomSearch || slices.Contains(Methods, method)
+}
 
 // Budget is what the edge model may cost. Zero fields are no limit; at
 // least one must be set.
@@ -176,8 +186,8 @@ func Choose(g *dnn.Graph, method string, b Budget, seed uint64) (*Choice, error)
 			}
 			return keep
 		}
-	case RL:
-		return nil, fmt.Errorf("compress: method %s learns from validation data: use Run", RL)
+	case RL, RandomSearch:
+		return nil, fmt.Errorf("compress: method %s learns from validation data: use Run", method)
 	default:
 		return nil, fmt.Errorf("compress: unknown method %q; want one of %v", method, Methods)
 	}

@@ -14,15 +14,19 @@ import (
 // RL is the reinforcement-learning method: a DDPG agent (Lillicrap et al.
 // 2016) that walks the network layer group by layer group and picks each
 // one's keep ratio, as AMC does (He et al., "AMC: AutoML for Model
-// Compression", ECCV 2018). Like AMC's resource-constrained search:
+// Compression", ECCV 2018). Like AMC's resource-constrained search but
+// for how an action meets the budget:
 //
 //   - the state of a step describes the layer (index, channels, kernel,
 //     stride, its share of the FLOPs, or of the parameters under a
-//     parameter budget), how much has been cut so far and how much is left,
-//     and the previous action;
-//   - each action is clipped to the largest keep ratio that still lets the
-//     budget be met with the remaining layers at the smallest ratio, so
-//     every episode's model fits the budget;
+//     parameter budget), how much the actions so far leave out and how much
+//     is left, and the previous action;
+//   - each action is the layer's width relative to the others', and the
+//     episode's model is the largest with those proportions that fits the
+//     budget, so every episode's model fits it. (AMC instead clips each
+//     action to what the budget leaves for the remaining layers at their
+//     least; with it tandem's agent, once past its warm-up, mostly asked
+//     much of the first layers and left the last ones the least.)
 //   - the reward, given to every step of the episode, is the pruned model's
 //     accuracy on a validation subset without full fine-tuning, after the
 //     repair RLConfig.Reward names (by default each cut convolution refit
@@ -31,9 +35,9 @@ import (
 //     batches), less a moving average of past rewards; the critic
 //     learns it as the return of each step (no bootstrapping), and the
 //     actor follows the critic's gradient;
-//   - exploration is truncated normal noise on the actor's ratio, whose
-//     spread decays each episode after random warm-up episodes (each of
-//     which spends the budget in random proportions across the layers).
+//   - exploration is truncated normal noise on the actor's action, whose
+//     spread decays each episode after random warm-up episodes (random
+//     proportions; RandomSearch is all warm-up, the agent's ablation).
 //
 // Channels within a layer are chosen by L1 norm, as for the other methods.
 const RL = "rl"
@@ -68,6 +72,8 @@ type RLConfig struct {
 	Log    io.Writer
 
 	deploy *deployer // rewards the deployment's latency instead of accuracy
+	// randomOnly makes every episode a warm-up one: RandomSearch.
+	randomOnly bool
 }
 
 func (c RLConfig) withDefaults() RLConfig {
@@ -224,47 +230,6 @@ func (e *env) buildKeep(ratios []float64) (*dnn.Graph, map[string][]int, error) 
 	return g, keep, nil
 }
 
-// limit returns the largest ratio for group t, given the ratios before it,
-// with which the budget can still be met when every later group keeps the
-// least; 0 when even the least does not fit.
-func (e *env) limit(t int, ratios []float64) (float64, error) {
-	try := func(r float64) (bool, error) { return e.fitsWith(t, ratios, r) }
-	if ok, err := try(1); ok || err != nil {
-		return 1, err
-	}
-	if ok, err := try(e.least(t)); !ok || err != nil {
-		return 0, err
-	}
-	lo, hi := e.least(t), 1.0
-	for hi-lo > 1e-3 {
-		mid := (lo + hi) / 2
-		ok, err := try(mid)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo, nil
-}
-
-// fitsWith reports whether the budget is met with ratio r for group t,
-// ratios before it and the least for every later group.
-func (e *env) fitsWith(t int, ratios []float64, r float64) (bool, error) {
-	rs := append(slices.Clone(ratios[:t]), r)
-	for len(rs) < len(e.groups) {
-		rs = append(rs, e.least(len(rs)))
-	}
-	p, err := e.build(rs)
-	if err != nil {
-		return false, err
-	}
-	return e.b.meets(p, e.base)
-}
-
 // sample draws a relative width per layer group and returns the ratios of
 // the largest model with those proportions that fits the budget. (The
 // agent's own random warm-up, clipped step by step, gives the first layers
@@ -276,6 +241,13 @@ func (e *env) sample(rng *rand.Rand, minKeep float64) ([]float64, error) {
 		lo := e.least(i)
 		shares[i] = lo + (1-lo)*rng.Float64()
 	}
+	return e.fit(shares, minKeep)
+}
+
+// fit returns the ratios of the largest model whose layer groups keep
+// widths in the proportions of shares (each at most 1 and at least
+// minKeep, unless it drops a block) and that fits the budget.
+func (e *env) fit(shares []float64, minKeep float64) ([]float64, error) {
 	at := func(s float64) []float64 {
 		r := make([]float64, len(shares))
 		for i, v := range shares {
@@ -315,6 +287,8 @@ func (e *env) sample(rng *rand.Rand, minKeep float64) ([]float64, error) {
 	return at(lo), nil
 }
 
+var episodeHook func(int, float64, []float64)
+
 type transition struct {
 	s      []float64
 	a, ret float64
@@ -345,6 +319,10 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 		return nil, fmt.Errorf("compress: %s has no prunable convolution", g.Name)
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x616d63)) // "amc"
+	method := RL
+	if cfg.randomOnly {
+		method = RandomSearch
+	}
 	actor := newMLP(rng, true, stateDim, 64, 64, 1)
 	critic := newMLP(rng, false, stateDim+1, 64, 64, 1)
 	var replay []transition
@@ -355,57 +333,40 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 		actorLR   = 1e-3
 		criticLR  = 1e-3
 		sigmaInit = 0.5
-		decay     = 0.95
+		decay     = 0.98 // per episode after the warm-up
 	)
 	sigma, baseline := sigmaInit, 0.0
 	bestR := -1.0
 	var bestRatios []float64
-	for ep := range cfg.Warmup + cfg.Episodes {
-		ratios := make([]float64, 0, len(e.groups))
-		var states [][]float64
-		// A warm-up episode spends the budget in random proportions. Uniform
-		// actions clipped step by step would give the first layers all they
-		// draw and the rest the least, so that at a tight budget the critic
-		// would first see a few models only.
-		var warm []float64
-		if ep < cfg.Warmup {
-			var err error
-			if warm, err = e.sample(rng, cfg.MinKeep); err != nil {
-				return nil, err
-			}
-		}
+	warmup, episodes := cfg.Warmup, cfg.Episodes
+	if cfg.randomOnly {
+		warmup, episodes = warmup+episodes, 0
+	}
+	for ep := range warmup + episodes {
+		// Every episode, warm-up or not, is a relative width per layer
+		// group; its model is the largest with those proportions that fits
+		// the budget (fit). Clipping each action in turn to what the budget
+		// leaves, as AMC does, let an actor that asked much of the first
+		// layers starve the last ones, and after the warm-up the search
+		// narrowed the last layers to the least in most episodes; here
+		// asking the same of every layer gives uniform pruning.
+		acts := make([]float64, 0, len(e.groups))
+		states := make([][]float64, 0, len(e.groups))
 		for t := range e.groups {
-			s := e.observe(t, ratios)
-			var a float64
+			s := e.observe(t, acts)
 			lo := e.least(t)
-			if warm != nil {
-				a = warm[t]
+			var a float64
+			if ep < warmup {
+				a = lo + (1-lo)*rng.Float64()
 			} else {
-				a = lo + (1-lo)*actor.forward(s)[0]
-				a = truncNormal(rng, a, sigma, lo, 1)
+				a = truncNormal(rng, lo+(1-lo)*actor.forward(s)[0], sigma, lo, 1)
 			}
-			hi, err := e.limit(t, ratios)
-			if err != nil {
-				return nil, err
-			}
-			if hi == 0 {
-				return nil, infeasible(fmt.Sprintf("compress: rl: even %g of every layer exceeds the budget", cfg.MinKeep))
-			}
-			if a < hi {
-				// A cost need not fall as channels are cut (a latency
-				// predictor rounds them to the kernel's blocks): a ratio
-				// below the limit may not fit where the limit does.
-				ok, err := e.fitsWith(t, ratios, a)
-				if err != nil {
-					return nil, err
-				}
-				if !ok {
-					a = hi
-				}
-			}
-			a = min(a, hi)
-			ratios = append(ratios, a)
+			acts = append(acts, a)
 			states = append(states, s)
+		}
+		ratios, err := e.fit(acts, cfg.MinKeep)
+		if err != nil {
+			return nil, err
 		}
 		p, keep, err := e.buildKeep(ratios)
 		if err != nil {
@@ -426,26 +387,26 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 		for t, s := range states {
 			// The action in the actor's units, [0, 1].
 			lo := e.least(t)
-			replay = append(replay, transition{s: s, a: (ratios[t] - lo) / (1 - lo), ret: adv})
+			replay = append(replay, transition{s: s, a: (acts[t] - lo) / (1 - lo), ret: adv})
 		}
 		if len(replay) > capacity {
 			replay = replay[len(replay)-capacity:]
 		}
-		if ep >= cfg.Warmup {
+		if ep >= warmup {
 			sigma *= decay
 			for range updates {
 				update(actor, critic, replay, batch, rng, actorLR, criticLR)
 			}
 		}
 		if cfg.Log != nil && (ep+1)%25 == 0 {
-			fmt.Fprintf(cfg.Log, "rl: episode %d/%d: reward %.4f, best %.4f, keep %v\n", ep+1, cfg.Warmup+cfg.Episodes, r, bestR, round2(ratios))
+			fmt.Fprintf(cfg.Log, "%s: episode %d/%d: reward %.4f, best %.4f, keep %v\n", method, ep+1, warmup+episodes, r, bestR, round2(ratios))
 		}
 	}
 	best, err := e.build(bestRatios)
 	if err != nil {
 		return nil, err
 	}
-	c := &Choice{Method: RL, Graph: best, Keep: map[string][]int{}}
+	c := &Choice{Method: method, Graph: best, Keep: map[string][]int{}}
 	for t, gr := range e.groups {
 		if e.dropped(t, bestRatios[t]) {
 			c.Ratios = append(c.Ratios, 0) // the block is gone

@@ -98,15 +98,21 @@ a full pruning and fine-tuning, so a search costs that many fixed-budget runs.
 
 Each method chooses how many channels each layer keeps and which:
 
-  rl        a DDPG agent picks each layer's keep ratio in turn, AMC-style: every
-            episode's model fits the budget, its reward is the accuracy on
-            validation images before fine-tuning, after the repair --reward
-            names (default ls: each cut convolution refit by least squares,
-            then BatchNormalization statistics re-estimated); the best
-            episode wins (--episodes after 25 random warm-up episodes)
+  rl        a DDPG agent picks each layer's width in turn, AMC-style, and each
+            episode's model is the largest with those proportions that fits
+            the budget; its reward is the accuracy on validation images
+            before fine-tuning, after the repair --reward names (default ls:
+            each cut convolution refit by least squares, then
+            BatchNormalization statistics re-estimated); the best episode
+            wins (--episodes after 25 random warm-up episodes)
   uniform   the same fraction of every layer, the channels of largest L1 norm
   l1        channels ranked by L1 norm, relative to their layer's, network-wide
   random    random per-layer fractions scaled to the budget, random channels
+
+Run only when named, the agent's ablation:
+
+  random-search  rl's episodes, every one drawn at random as the warm-up's
+            are, the best by the same reward wins: what the agent must beat
 
 The three baselines take the largest model within the budget by bisection on
 their one parameter; rl keeps channels by L1 norm within each layer, as uniform
@@ -197,8 +203,8 @@ func Run(opts *Options) error {
 	}
 	methods := strings.Split(opts.Methods, ",")
 	for _, m := range methods {
-		if !slices.Contains(compress.Methods, m) {
-			return cli.BadInputf("compress: --methods: unknown method %q; want some of %s", m, strings.Join(compress.Methods, ", "))
+		if !compress.Known(m) {
+			return cli.BadInputf("compress: --methods: unknown method %q; want some of %s, %s", m, strings.Join(compress.Methods, ", "), compress.RandomSearch)
 		}
 	}
 	if opts.Epochs < 0 || opts.Episodes < 0 {
