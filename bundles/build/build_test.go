@@ -1,6 +1,7 @@
 package build
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -200,6 +201,31 @@ func TestBuildFromFiles(t *testing.T) {
 	}
 	if p, ok := m2.Provenance["heavy"].(map[string]any); !ok || p["file"] != heavy {
 		t.Errorf("provenance.heavy %v", m2.Provenance["heavy"])
+	}
+	// Rebuilt in place around the same heavy file, the bundle keeps what it
+	// recorded of that model and the file does not say (here a commit);
+	// around another file it does not.
+	manifest := filepath.Join(second, "bundle.yaml")
+	raw, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(raw, []byte("provenance:"))
+	raw = append(raw[:at:at], bytes.Replace(raw[at:], []byte("  heavy:\n"), []byte("  heavy:\n    commit: abc1234\n"), 1)...)
+	if err := os.WriteFile(manifest, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		heavy, want string
+	}{{heavy, "abc1234"}, {edge, ""}} {
+		m, err := Build(Config{Name: "second", Dataset: csv, Split: data.DefaultSplit, Heavy: ModelSpec{File: tc.heavy}, Edge: ModelSpec{File: edge}, Out: second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := m.Provenance["heavy"].(map[string]any)
+		if got, _ := p["commit"].(string); got != tc.want || p["file"] != tc.heavy {
+			t.Errorf("rebuilt around %s: provenance.heavy %v, want commit %q", tc.heavy, p, tc.want)
+		}
 	}
 	// A model for another dataset shape is refused, naming the file.
 	other := writeCSVShape(t)

@@ -165,6 +165,7 @@ func Build(cfg Config) (*bundles.Manifest, error) {
 	}
 	files[bundles.OutcomesFile] = oc.Bytes()
 	m.Provenance = provenance(cfg, results, models)
+	inherit(m, cfg.Out, taken)
 	if cfg.CompressReport != nil {
 		cp, err := compressProvenance(cfg.CompressReport, models[bundles.ModelEdge])
 		if err != nil {
@@ -267,6 +268,40 @@ func provenance(cfg Config, res map[string]*dnn.TrainResult, models map[string]*
 		p["edge_note"] = cfg.EdgeNote
 	}
 	return p
+}
+
+// inherit keeps what the bundle being replaced at out recorded of a model
+// taken from a file that is byte for byte the model it had (the same
+// SHA-256): a file carries the command and commit that made it only when
+// tandem wrote them in, and rebuilding a bundle around the same heavy model
+// must not lose how that model was trained.
+func inherit(m *bundles.Manifest, out string, taken map[string][]byte) {
+	raw, err := os.ReadFile(filepath.Join(out, bundles.ManifestFile))
+	if err != nil {
+		return
+	}
+	old, err := bundles.DecodeManifest(out, raw)
+	if err != nil {
+		return
+	}
+	for name, info := range map[string][2]bundles.ModelInfo{
+		bundles.ModelHeavy: {old.Models.Heavy, m.Models.Heavy},
+		bundles.ModelEdge:  {old.Models.Edge, m.Models.Edge},
+	} {
+		if _, ok := taken[name]; !ok || info[0].SHA256 != info[1].SHA256 {
+			continue
+		}
+		was, _ := old.Provenance[name].(map[string]any)
+		now, _ := m.Provenance[name].(map[string]any)
+		if was == nil || now == nil {
+			continue
+		}
+		for k, v := range was {
+			if _, ok := now[k]; !ok {
+				now[k] = v
+			}
+		}
+	}
 }
 
 // compressProvenance checks that a compression report made the edge model
