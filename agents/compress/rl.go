@@ -335,7 +335,7 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 		sigmaInit = 0.5
 		decay     = 0.98 // per episode after the warm-up
 	)
-	sigma, baseline := sigmaInit, 0.0
+	sigma, baseline, recent := sigmaInit, 0.0, 0.0
 	bestR := -1.0
 	var bestRatios []float64
 	warmup, episodes := cfg.Warmup, cfg.Episodes
@@ -398,8 +398,13 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 				update(actor, critic, replay, batch, rng, actorLR, criticLR)
 			}
 		}
+		recent += r
 		if cfg.Log != nil && (ep+1)%25 == 0 {
-			fmt.Fprintf(cfg.Log, "%s: episode %d/%d: reward %.4f, best %.4f, keep %v\n", method, ep+1, warmup+episodes, r, bestR, round2(ratios))
+			// The mean of the last 25 episodes is the learning curve: a
+			// policy that learned scores above the random warm-up's mean.
+			fmt.Fprintf(cfg.Log, "%s: episode %d/%d: reward %.4f, mean of the last 25 %.4f, best %.4f, keep %v\n",
+				method, ep+1, warmup+episodes, r, recent/25, bestR, round2(ratios))
+			recent = 0
 		}
 	}
 	best, err := e.build(bestRatios)
