@@ -71,7 +71,13 @@ type Result struct {
 	// target, and every budget tried on the way.
 	Budget  float64 `json:"budget,omitempty"`
 	Reached *bool   `json:"reached,omitempty"`
-	Probes  []Probe `json:"probes,omitempty"`
+	// BudgetFit is where a least-squares line of the probes' validation
+	// accuracy against the logarithm of their resource crosses the target,
+	// as a fraction of the heavy model's resource: a size at the target
+	// that one validation image more or less in one probe does not move
+	// by a whole bisection step. 0 when the line does not rise.
+	BudgetFit float64 `json:"budget_fit,omitempty"`
+	Probes    []Probe `json:"probes,omitempty"`
 }
 
 // Seconds splits a method's wall time: choosing the channels (the agent's

@@ -159,8 +159,57 @@ func (r *runner) search(m string, tr *TargetReport) (*candidate, error) {
 		return nil, fmt.Errorf("compress: %s: no budget down to %g of the heavy model's %s could be met", m, math.Exp(lo), tr.Resource)
 	}
 	best.Reached, best.Probes, best.Seconds = &reached, probes, secs
-	logf(r.cfg.Log, "%s: smallest model reaching %.4f on validation: budget %.4g, %d params (reached: %v)", m, tr.Accuracy, best.Budget, best.Params, reached)
+	best.BudgetFit = r.fit(tr, probes)
+	logf(r.cfg.Log, "%s: smallest model reaching %.4f on validation: budget %.4g, %d params (reached: %v); the probes' line crosses it at %.4g",
+		m, tr.Accuracy, best.Budget, best.Params, reached, best.BudgetFit)
 	return best, nil
+}
+
+// fit returns where the least-squares line of the probes' validation
+// accuracy against the log of their resource (their budget for latency)
+// reaches the target, as a fraction of the heavy model's resource; 0 with
+// fewer than two probes or a line that does not rise.
+func (r *runner) fit(tr *TargetReport, probes []Probe) float64 {
+	if len(probes) < 2 {
+		return 0
+	}
+	heavy := 1.0
+	switch tr.Resource {
+	case ResourceParams:
+		heavy = float64(r.cfg.Heavy.Params())
+	case ResourceFLOPs:
+		f, err := r.cfg.Heavy.FLOPs()
+		if err != nil || f == 0 {
+			return 0
+		}
+		heavy = float64(f)
+	}
+	var mx, my float64
+	xs := make([]float64, len(probes))
+	for i, p := range probes {
+		switch tr.Resource {
+		case ResourceParams:
+			xs[i] = math.Log(float64(p.Params) / heavy)
+		case ResourceFLOPs:
+			xs[i] = math.Log(float64(p.FLOPs) / heavy)
+		default:
+			xs[i] = math.Log(p.Budget)
+		}
+		mx += xs[i]
+		my += p.ValAccuracy
+	}
+	n := float64(len(probes))
+	mx, my = mx/n, my/n
+	var sxy, sxx float64
+	for i, p := range probes {
+		sxy += (xs[i] - mx) * (p.ValAccuracy - my)
+		sxx += (xs[i] - mx) * (xs[i] - mx)
+	}
+	if sxx == 0 || sxy <= 0 {
+		return 0
+	}
+	slope := sxy / sxx
+	return math.Exp(mx + (tr.Accuracy-my)/slope)
 }
 
 // cost is the searched resource of a method's model, to rank methods.

@@ -131,3 +131,35 @@ func TestSecondsAccumulate(t *testing.T) {
 		t.Errorf("%+v", s)
 	}
 }
+
+// TestBudgetFit: the line through the probes crosses the target where a
+// straight line in the log of the resource says, whatever order the
+// bisection probed in; no rising line, no answer.
+func TestBudgetFit(t *testing.T) {
+	g, err := dnn.Zoo("vgg", []int{1, 8, 8}, 2, 0.5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heavy := float64(g.Params())
+	// Accuracy 0.9 + 0.02·ln(x): the target 0.86 lies at x = e^-2.
+	probe := func(x float64) Probe {
+		return Probe{Budget: x, Params: int64(math.Round(x * heavy)), ValAccuracy: 0.9 + 0.02*math.Log(x)}
+	}
+	r := &runner{cfg: Config{Heavy: g}}
+	for _, tc := range []struct {
+		name     string
+		resource string
+		probes   []Probe
+		want     float64
+	}{
+		{"params", ResourceParams, []Probe{probe(0.3), probe(0.05), probe(0.12)}, math.Exp(-2)},
+		{"latency, by budget", ResourceLatency, []Probe{probe(0.5), probe(0.2)}, math.Exp(-2)},
+		{"one probe", ResourceParams, []Probe{probe(0.3)}, 0},
+		{"flat", ResourceLatency, []Probe{{Budget: 0.1, ValAccuracy: 0.8}, {Budget: 0.5, ValAccuracy: 0.8}}, 0},
+	} {
+		got := r.fit(&TargetReport{Accuracy: 0.86, Resource: tc.resource}, tc.probes)
+		if math.Abs(got-tc.want) > 0.002 {
+			t.Errorf("%s: fit %.4f, want %.4f", tc.name, got, tc.want)
+		}
+	}
+}

@@ -463,6 +463,9 @@ func printReport(w io.Writer, rep *compress.Report) {
 			if !*r.Reached {
 				budget += " (not reached)"
 			}
+			if r.BudgetFit > 0 {
+				budget += ", line " + f(r.BudgetFit, 4)
+			}
 		}
 		rows = append(rows, []string{r.Method, strconv.FormatInt(r.Params, 10), f(float64(r.FLOPs)/1e6, 2), budget,
 			pct(r.AccuracyBeforeFinetune), pct(r.ValAccuracy), pct(r.Accuracy), f(r.LatencyMSPredicted, 4), f(r.LatencyMSMeasured, 4),
