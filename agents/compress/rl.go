@@ -287,8 +287,6 @@ func (e *env) fit(shares []float64, minKeep float64) ([]float64, error) {
 	return at(lo), nil
 }
 
-var episodeHook func(int, float64, []float64)
-
 type transition struct {
 	s      []float64
 	a, ret float64
