@@ -243,6 +243,7 @@ func TestRunRewards(t *testing.T) {
 		{RewardsOptions{FLOPs: 0.3}, "--out is required"},
 		{RewardsOptions{Out: "x", FLOPs: 0.3, Rewards: "luck", Models: 3, Epochs: 1}, `unknown reward "luck"`},
 		{RewardsOptions{Out: "x", FLOPs: 0.3, Rewards: "bn", Models: 2, Epochs: 1}, "--models 2"},
+		{RewardsOptions{Out: "x", FLOPs: 0.3, Rewards: "bn", Models: 3, Epochs: 1, LR: 0.01, Temperature: 4, Multiple: -8}, "--channel-multiple -8"},
 		{RewardsOptions{Out: "x", Rewards: "bn", Models: 3, Epochs: 1, LR: 0.01, Temperature: 4}, "no budget"},
 	} {
 		bad.opts.Stdout, bad.opts.Stderr = io.Discard, io.Discard

@@ -24,6 +24,7 @@ type RewardsOptions struct {
 	Out         string
 	FLOPs       float64
 	Params      float64
+	Multiple    int // channels kept per layer come in multiples of this; 0 or 1: any count
 	Models      int
 	Rewards     string
 	Epochs      int
@@ -73,6 +74,7 @@ Writes DIR/rewards.json with every sampled model.`,
 	f.StringVar(&opts.Out, "out", "", "write rewards.json into `DIR` (required)")
 	f.Float64Var(&opts.FLOPs, "flops", 0, "sample models within a fraction `F` of the heavy model's FLOPs")
 	f.Float64Var(&opts.Params, "params", 0, "sample models within a fraction `F` of the heavy model's parameters")
+	f.IntVar(&opts.Multiple, "channel-multiple", 8, "keep a multiple of `M` channels in every pruned layer, or all of them (1: any count), as compress does")
 	f.IntVar(&opts.Models, "models", 24, "sample `N` models")
 	f.StringVar(&opts.Rewards, "rewards", strings.Join(compress.Rewards, ","), "the `REWARDS` to measure, comma-separated")
 	f.IntVar(&opts.Epochs, "finetune-epochs", 1, "fine-tune each model `E` epochs")
@@ -99,7 +101,10 @@ func RunRewards(opts *RewardsOptions) error {
 	if err := checkRecipe("compress rewards", opts.Distill, opts.Temperature, opts.LR); err != nil {
 		return err
 	}
-	budget := compress.Budget{FLOPs: opts.FLOPs, Params: opts.Params}
+	if opts.Multiple < 0 {
+		return cli.BadInputf("compress rewards: --channel-multiple %d: want 1 or more", opts.Multiple)
+	}
+	budget := compress.Budget{FLOPs: opts.FLOPs, Params: opts.Params, Multiple: opts.Multiple}
 	if err := budget.Check(); err != nil {
 		return cli.BadInput(err)
 	}

@@ -48,6 +48,30 @@ func tuneWrites(t *testing.T, on string) {
 	if rep.On != want || (want == "test") != (rep.After.LatencyMS == rep.Search.At.LatencyMS) {
 		t.Errorf("on %q: after %+v, where chosen %+v", rep.On, rep.After.LatencyMS, rep.Search.At.LatencyMS)
 	}
+	if rep.AfterMeets == nil || *rep.AfterMeets != (rep.After.LatencyMS.P99 <= 150) {
+		t.Errorf("after_meets %v with a p99 of %v on test", rep.AfterMeets, rep.After.LatencyMS.P99)
+	}
+}
+
+// With headroom the search holds every latency limit tighter by that
+// fraction, and the test outcomes are judged by the limit as given.
+func TestTuneHeadroom(t *testing.T) {
+	var stdout bytes.Buffer
+	err := Tune(&TuneOptions{Scenario: "builtin:busy-uplink", SLOs: []string{"p99=150ms", "accuracy=0.5"}, Requests: 3000, Headroom: 0.1,
+		Out: filepath.Join(t.TempDir(), "tuned.yaml"), On: "test", JSON: true, Stdout: &stdout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep tuneReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if p99 := rep.Search.At.LatencyMS.P99; rep.Headroom != 0.1 || p99 > 135 || p99 < 100 {
+		t.Errorf("headroom %v: chosen at p99 %v, want within 135 ms", rep.Headroom, p99)
+	}
+	if rep.AfterMeets == nil || !*rep.AfterMeets {
+		t.Errorf("after_meets %v", rep.AfterMeets)
+	}
 }
 
 func TestTuneRefuses(t *testing.T) {
@@ -61,6 +85,7 @@ func TestTuneRefuses(t *testing.T) {
 		{"no slo", TuneOptions{Scenario: "builtin:default"}, cli.ExitBadInput, "--out and at least one --slo"},
 		{"bad slo", TuneOptions{Scenario: "builtin:default", SLOs: []string{"p97=1ms"}}, cli.ExitBadInput, "p97"},
 		{"nothing to tune", TuneOptions{Scenario: "builtin:edge-only", SLOs: []string{"mean=1ms"}}, cli.ExitBadInput, "no operating point"},
+		{"bad headroom", TuneOptions{Scenario: "builtin:default", SLOs: []string{"mean=5ms"}, Headroom: 1}, cli.ExitBadInput, "--headroom 1"},
 		{"bad split", TuneOptions{Scenario: "builtin:default", SLOs: []string{"mean=5ms"}, On: "train"}, cli.ExitBadInput, `--on "train": want val or test`},
 		{"unreachable", TuneOptions{Scenario: "builtin:default", SLOs: []string{"mean=0.1ms"}, Requests: 500}, cli.ExitTooManyFailed, "no policy.threshold"},
 	}
