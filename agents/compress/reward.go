@@ -24,10 +24,15 @@ const (
 	// RewardFinetune trains the model briefly on a slice of the training
 	// data, distilling the heavy model, before measuring it.
 	RewardFinetune = "finetune"
+	// RewardLSFinetune refits as RewardLS does, then trains as
+	// RewardFinetune does from the refit weights, then re-estimates the
+	// statistics: the short fine-tune starts where the refit left off
+	// rather than from the cut model.
+	RewardLSFinetune = "ls-finetune"
 )
 
 // Rewards lists the rewards, cheapest first.
-var Rewards = []string{RewardRaw, RewardBN, RewardLS, RewardFinetune}
+var Rewards = []string{RewardRaw, RewardBN, RewardLS, RewardFinetune, RewardLSFinetune}
 
 // Images and positions per image the least-squares refit samples.
 const (
@@ -73,7 +78,7 @@ func newRewarder(heavy *dnn.Graph, cfg RLConfig, train *data.Set, seed uint64) (
 		r.train = nil
 		return r, nil
 	}
-	if r.kind == RewardLS {
+	if r.kind == RewardLS || r.kind == RewardLSFinetune {
 		n := min(lsImages, train.Len())
 		var err error
 		if r.ls, err = dnn.NewReconstructor(heavy, train.X[:n*train.SampleSize()], n, lsPositions); err != nil {
@@ -91,12 +96,12 @@ func newRewarder(heavy *dnn.Graph, cfg RLConfig, train *data.Set, seed uint64) (
 // the model is changed by the repair it is scored after.
 func (e *env) reward(g *dnn.Graph, keep map[string][]int) (float64, error) {
 	r := e.rewarder
-	switch r.kind {
-	case RewardLS:
+	if r.kind == RewardLS || r.kind == RewardLSFinetune {
 		if err := r.ls.Refit(g, keep, r.seed); err != nil {
 			return 0, err
 		}
-	case RewardFinetune:
+	}
+	if r.kind == RewardFinetune || r.kind == RewardLSFinetune {
 		tc := r.recipe
 		tc.Epochs, tc.BatchSize, tc.Schedule, tc.WarmupEpochs, tc.Seed = 1, 64, "constant", 0, r.seed
 		if tc.LR == 0 {

@@ -1,6 +1,7 @@
 package compress
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -27,14 +28,18 @@ import (
 //     action to what the budget leaves for the remaining layers at their
 //     least; with it tandem's agent, once past its warm-up, mostly asked
 //     much of the first layers and left the last ones the least.)
-//   - the reward, given to every step of the episode, is the pruned model's
-//     accuracy on a validation subset without full fine-tuning, after the
-//     repair RLConfig.Reward names (by default each cut convolution refit
-//     by least squares from the kept channels, as AMC does, and its
-//     BatchNormalization statistics re-estimated on a few training
-//     batches), less a moving average of past rewards; the critic
-//     learns it as the return of each step (no bootstrapping), and the
-//     actor follows the critic's gradient;
+//   - the reward is the pruned model's accuracy on a validation subset
+//     without full fine-tuning, after the repair RLConfig.Reward names (by
+//     default each cut convolution refit by least squares from the kept
+//     channels, as AMC does, and its BatchNormalization statistics
+//     re-estimated on a few training batches);
+//   - the critic values the whole episode: it regresses the reward on all
+//     the episode's actions at once, and the actor's action at each step
+//     follows the gradient of that value in the step's action. How much a
+//     layer should keep depends on what the others keep, and a critic of
+//     one step at a time (AMC's, RLConfig.Critic "step": every step given
+//     the episode's reward less a moving average) cannot see that: with it
+//     the agent settled near even proportions;
 //   - exploration is truncated normal noise on the actor's action, whose
 //     spread decays each episode after random warm-up episodes (random
 //     proportions; RandomSearch is all warm-up, the agent's ablation).
@@ -69,12 +74,28 @@ type RLConfig struct {
 	// (Run sets the fine-tuning's), for one epoch of Slice at a constant
 	// rate.
 	Recipe dnn.TrainConfig
-	Log    io.Writer
+	// Critic is CriticEpisode (the default) or CriticStep.
+	Critic string
+	// Shortlist, when positive, re-scores the episodes of the Shortlist
+	// best distinct models by RewardLSFinetune (Slice images) and keeps
+	// the best by that: a reward cheap enough for every episode need only
+	// discard bad allocations, not order the good ones.
+	Shortlist int
+	Log       io.Writer
 
 	deploy *deployer // rewards the deployment's latency instead of accuracy
 	// randomOnly makes every episode a warm-up one: RandomSearch.
 	randomOnly bool
 }
+
+// The agent's critics.
+const (
+	// CriticEpisode values an episode's actions together.
+	CriticEpisode = "episode"
+	// CriticStep values each step's action alone, given the step's state,
+	// as AMC's does.
+	CriticStep = "step"
+)
 
 func (c RLConfig) withDefaults() RLConfig {
 	if c.Episodes == 0 {
@@ -97,6 +118,9 @@ func (c RLConfig) withDefaults() RLConfig {
 	}
 	if c.Slice == 0 {
 		c.Slice = 2048
+	}
+	if c.Critic == "" {
+		c.Critic = CriticEpisode
 	}
 	return c
 }
@@ -292,6 +316,14 @@ type transition struct {
 	a, ret float64
 }
 
+// episode is what the whole-episode critic learns from: each step's state
+// and action (in the actor's units) and the episode's reward.
+type episode struct {
+	states [][]float64
+	acts   []float64
+	r      float64
+}
+
 // chooseRL runs the DDPG search and returns the best episode's pruning.
 // train, when not nil, recalibrates each episode's model before its reward.
 func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed uint64) (*Choice, error) {
@@ -316,31 +348,48 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 	if len(e.groups) == 0 {
 		return nil, fmt.Errorf("compress: %s has no prunable convolution", g.Name)
 	}
+	if cfg.Critic != CriticEpisode && cfg.Critic != CriticStep {
+		return nil, fmt.Errorf("compress: rl: unknown critic %q; want %s or %s", cfg.Critic, CriticEpisode, CriticStep)
+	}
 	rng := rand.New(rand.NewPCG(seed, 0x616d63)) // "amc"
 	method := RL
 	if cfg.randomOnly {
 		method = RandomSearch
 	}
 	actor := newMLP(rng, true, stateDim, 64, 64, 1)
-	critic := newMLP(rng, false, stateDim+1, 64, 64, 1)
-	var replay []transition
+	var critic *mlp
+	if cfg.Critic == CriticStep {
+		critic = newMLP(rng, false, stateDim+1, 64, 64, 1)
+	} else {
+		critic = newMLP(rng, false, len(e.groups), 64, 64, 1)
+	}
+	var (
+		replay   []transition
+		episodes []episode
+	)
 	const (
-		capacity  = 2000
-		batch     = 64
-		updates   = 20 // gradient steps per episode
-		actorLR   = 1e-3
-		criticLR  = 1e-3
-		sigmaInit = 0.5
-		decay     = 0.98 // per episode after the warm-up
+		capacity = 2000
+		batch    = 64
+		updates  = 20   // gradient steps per episode
+		actorLR  = 1e-3 // the step critic's pair
+		criticLR = 1e-3
+		// The episode critic's: a slower actor and a faster critic, which
+		// on a test bandit (TestEpisodeCriticLearns) converge where the
+		// step critic's pair oscillates.
+		episodeActorLR  = 3e-4
+		episodeCriticLR = 3e-3
+		sigmaInit       = 0.5
+		decay           = 0.98 // per episode after the warm-up
 	)
 	sigma, baseline, recent := sigmaInit, 0.0, 0.0
 	bestR := -1.0
 	var bestRatios []float64
-	warmup, episodes := cfg.Warmup, cfg.Episodes
+	var scored []scoredRatios
+	warmup, searched := cfg.Warmup, cfg.Episodes
 	if cfg.randomOnly {
-		warmup, episodes = warmup+episodes, 0
+		warmup, searched = warmup+searched, 0
 	}
-	for ep := range warmup + episodes {
+	for ep := range warmup + searched {
 		// Every episode, warm-up or not, is a relative width per layer
 		// group; its model is the largest with those proportions that fits
 		// the budget (fit). Clipping each action in turn to what the budget
@@ -374,6 +423,7 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 		if err != nil {
 			return nil, err
 		}
+		scored = append(scored, scoredRatios{ratios: slices.Clone(ratios), r: r})
 		if r > bestR {
 			bestR, bestRatios = r, slices.Clone(ratios)
 		}
@@ -382,18 +432,30 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 		}
 		adv := r - baseline
 		baseline = 0.95*baseline + 0.05*r
-		for t, s := range states {
-			// The action in the actor's units, [0, 1].
+		// The actions in the actor's units, [0, 1].
+		units := make([]float64, len(acts))
+		for t, a := range acts {
 			lo := e.least(t)
-			replay = append(replay, transition{s: s, a: (acts[t] - lo) / (1 - lo), ret: adv})
+			units[t] = (a - lo) / (1 - lo)
 		}
-		if len(replay) > capacity {
-			replay = replay[len(replay)-capacity:]
+		if cfg.Critic == CriticStep {
+			for t, s := range states {
+				replay = append(replay, transition{s: s, a: units[t], ret: adv})
+			}
+			if len(replay) > capacity {
+				replay = replay[len(replay)-capacity:]
+			}
+		} else {
+			episodes = append(episodes, episode{states: states, acts: units, r: r})
 		}
 		if ep >= warmup {
 			sigma *= decay
 			for range updates {
-				update(actor, critic, replay, batch, rng, actorLR, criticLR)
+				if cfg.Critic == CriticStep {
+					update(actor, critic, replay, batch, rng, actorLR, criticLR)
+				} else {
+					updateEpisodes(actor, critic, episodes, batch, rng, episodeActorLR, episodeCriticLR)
+				}
 			}
 		}
 		recent += r
@@ -401,8 +463,13 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 			// The mean of the last 25 episodes is the learning curve: a
 			// policy that learned scores above the random warm-up's mean.
 			fmt.Fprintf(cfg.Log, "%s: episode %d/%d: reward %.4f, mean of the last 25 %.4f, best %.4f, keep %v\n",
-				method, ep+1, warmup+episodes, r, recent/25, bestR, round2(ratios))
+				method, ep+1, warmup+searched, r, recent/25, bestR, round2(ratios))
 			recent = 0
+		}
+	}
+	if cfg.Shortlist > 0 {
+		if bestRatios, err = e.shortlist(scored, cfg, train, seed, method); err != nil {
+			return nil, err
 		}
 	}
 	best, err := e.build(bestRatios)
@@ -420,6 +487,60 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 		c.Ratios = append(c.Ratios, float64(k)/float64(g.Node(gr[0]).Out))
 	}
 	return c, nil
+}
+
+// scoredRatios is an episode's model and its reward.
+type scoredRatios struct {
+	ratios []float64
+	r      float64
+}
+
+// shortlist re-scores the cfg.Shortlist best distinct models of a search
+// by RewardLSFinetune and returns the best by that.
+func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train *data.Set, seed uint64, method string) ([]float64, error) {
+	rc := cfg
+	rc.Reward = RewardLSFinetune
+	rw, err := newRewarder(e.g, rc, train, seed)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(scored, func(a, b scoredRatios) int { return cmp.Compare(b.r, a.r) })
+	var best []float64
+	bestR := math.Inf(-1)
+	cheap := e.rewarder
+	defer func() { e.rewarder = cheap }()
+	e.rewarder = rw
+	var seen [][]int // the shortlisted models' widths: episodes may repeat a model
+	for _, s := range scored {
+		if len(seen) == cfg.Shortlist {
+			break
+		}
+		p, keep, err := e.buildKeep(s.ratios)
+		if err != nil {
+			return nil, err
+		}
+		widths := make([]int, len(e.groups))
+		for t, gr := range e.groups {
+			if n := p.Node(gr[0]); n != nil {
+				widths[t] = n.Out
+			}
+		}
+		if slices.ContainsFunc(seen, func(w []int) bool { return slices.Equal(w, widths) }) {
+			continue
+		}
+		seen = append(seen, widths)
+		r, err := e.reward(p, keep)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, "%s: shortlist %d/%d: reward %.4f, %s %.4f, keep %v\n", method, len(seen), cfg.Shortlist, s.r, RewardLSFinetune, r, round2(s.ratios))
+		}
+		if r > bestR {
+			best, bestR = s.ratios, r
+		}
+	}
+	return best, nil
 }
 
 // update does one DDPG update from a random minibatch: the critic regresses
@@ -446,6 +567,48 @@ func update(actor, critic *mlp, replay []transition, batch int, rng *rand.Rand, 
 		dq := critic.backward(scratch, []float64{1})
 		actor.forward(tr.s)
 		actor.backward(ag, []float64{-dq[stateDim]}) // ascend Q
+	}
+	actor.adam(ag, n, actorLR)
+}
+
+// updateEpisodes does one update of the whole-episode critic and the actor
+// from a random minibatch of episodes: the critic regresses each episode's
+// reward, centred on the mean of all so far, on its actions; the actor at
+// each step climbs the critic's gradient in that step's action, the other
+// steps' actions being the actor's own at their states.
+func updateEpisodes(actor, critic *mlp, eps []episode, batch int, rng *rand.Rand, actorLR, criticLR float64) {
+	// A few critic steps to each of the actor's: the actor climbs
+	// whatever slope the critic has, so a critic that lags its data leads
+	// the actor where no episode has been.
+	const criticSteps = 4
+	var mean float64
+	for _, ep := range eps {
+		mean += ep.r
+	}
+	mean /= float64(len(eps))
+	n := min(batch, len(eps))
+	for range criticSteps {
+		cg := critic.newGrads()
+		for range n {
+			ep := eps[rng.IntN(len(eps))]
+			q := critic.forward(ep.acts)[0]
+			critic.backward(cg, []float64{2 * (q - (ep.r - mean))})
+		}
+		critic.adam(cg, n, criticLR)
+	}
+	ag, scratch := actor.newGrads(), critic.newGrads()
+	acts := make([]float64, len(eps[0].acts))
+	for range n {
+		ep := eps[rng.IntN(len(eps))]
+		for t, s := range ep.states {
+			acts[t] = actor.forward(s)[0]
+		}
+		critic.forward(acts)
+		dq := critic.backward(scratch, []float64{1})
+		for t, s := range ep.states {
+			actor.forward(s)
+			actor.backward(ag, []float64{-dq[t]})
+		}
 	}
 	actor.adam(ag, n, actorLR)
 }

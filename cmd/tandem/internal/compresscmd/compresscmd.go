@@ -61,6 +61,9 @@ type Options struct {
 	CachedTeacher bool
 	Episodes      int
 	Reward        string
+	Critic        string
+	RewardSlice   int
+	Shortlist     int
 	DropBlocks    bool // rl may remove identity residual blocks whole
 	// Multiple rounds every pruned layer's channels to a multiple of it
 	// (compress.Budget.Multiple); 0 or 1: any count.
@@ -103,7 +106,9 @@ Each method chooses how many channels each layer keeps and which:
             the budget; its reward is the accuracy on validation images
             before fine-tuning, after the repair --reward names (default ls:
             each cut convolution refit by least squares, then
-            BatchNormalization statistics re-estimated); the best episode
+            BatchNormalization statistics re-estimated); its critic values
+            an episode's widths together (--critic episode), or each
+            layer's alone as AMC's does (--critic step); the best episode
             wins (--episodes after 25 random warm-up episodes)
   uniform   the same fraction of every layer, the channels of largest L1 norm
   l1        channels ranked by L1 norm, relative to their layer's, network-wide
@@ -189,6 +194,9 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.StringVar(&opts.Scenario, "scenario", "builtin:default", "with --objective deployment: the `SCENARIO` simulated")
 	f.StringVar(&opts.SLO, "slo", "mean", "with --objective deployment: the latency `STAT` minimised ("+strings.Join(compress.Metrics, ", ")+")")
 	f.StringVar(&opts.Reward, "reward", compress.RewardLS, "rl: score each episode's model by `KIND` ("+strings.Join(compress.Rewards, ", ")+"; see 'compress rewards')")
+	f.StringVar(&opts.Critic, "critic", compress.CriticEpisode, "rl: the critic values each episode's actions together (episode) or each step's alone, as AMC's (step)")
+	f.IntVar(&opts.RewardSlice, "reward-slice", 2048, "rl: the finetune rewards train on the first `N` training images")
+	f.IntVar(&opts.Shortlist, "shortlist", 0, "rl: re-score the `K` best distinct models of the search by ls-finetune and keep the best by that (0: keep the best by --reward)")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed `S` of the random method and of fine-tuning")
 	f.BoolVar(&opts.Measure, "measure", true, "measure each model's latency with ONNX Runtime")
 	f.BoolVar(&opts.JSON, "json", false, "print report.json's object instead of a table")
@@ -212,6 +220,18 @@ func Run(opts *Options) error {
 	}
 	if opts.Reward == "" {
 		opts.Reward = compress.RewardLS
+	}
+	if opts.Critic == "" {
+		opts.Critic = compress.CriticEpisode
+	}
+	if opts.Critic != compress.CriticEpisode && opts.Critic != compress.CriticStep {
+		return cli.BadInputf("compress: --critic %q: want %s or %s", opts.Critic, compress.CriticEpisode, compress.CriticStep)
+	}
+	if opts.Shortlist < 0 {
+		return cli.BadInputf("compress: --shortlist %d: want 0 or more models", opts.Shortlist)
+	}
+	if opts.RewardSlice < 0 {
+		return cli.BadInputf("compress: --reward-slice %d: want 1 or more training images", opts.RewardSlice)
 	}
 	if !slices.Contains(compress.Rewards, opts.Reward) {
 		return cli.BadInputf("compress: --reward %q: want one of %s", opts.Reward, strings.Join(compress.Rewards, ", "))
@@ -291,7 +311,7 @@ func Run(opts *Options) error {
 		}
 	}
 	cfg := compress.Config{Heavy: heavy, Splits: splits, Budget: budget, Target: target, Deployment: deployment, Methods: methods, Seed: opts.Seed, Device: dev,
-		Finetune: ft, RL: compress.RLConfig{Episodes: opts.Episodes, Reward: opts.Reward, DropBlocks: opts.DropBlocks}, Log: opts.Stderr}
+		Finetune: ft, RL: compress.RLConfig{Episodes: opts.Episodes, Reward: opts.Reward, Critic: opts.Critic, Slice: opts.RewardSlice, Shortlist: opts.Shortlist, DropBlocks: opts.DropBlocks}, Log: opts.Stderr}
 	bars := map[string]func(dnn.Progress){}
 	cfg.Progress = func(m string, p dnn.Progress) {
 		if bars[m] == nil {

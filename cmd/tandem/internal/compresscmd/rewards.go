@@ -27,6 +27,7 @@ type RewardsOptions struct {
 	Multiple    int // channels kept per layer come in multiples of this; 0 or 1: any count
 	Models      int
 	Rewards     string
+	Slice       int // training images the finetune rewards train on
 	Epochs      int
 	LR          float64
 	Distill     float64
@@ -55,7 +56,10 @@ them, scores each by every reward:
   bn        after re-estimating BatchNormalization statistics (adaptive BN)
   ls        after refitting each cut convolution by least squares from the
             kept channels, then adaptive BN
-  finetune  after one distilled pass over a slice of 2048 training images
+  finetune  after one distilled pass over a slice of training images
+            (--reward-slice, default 2048)
+  ls-finetune  the ls refit, then that pass from the refit weights, then
+            adaptive BN
 
 then fine-tunes every model as 'tandem compress' would and reports, per reward,
 the Spearman rank correlation with the fine-tuned validation accuracy, the
@@ -77,6 +81,7 @@ Writes DIR/rewards.json with every sampled model.`,
 	f.IntVar(&opts.Multiple, "channel-multiple", 8, "keep a multiple of `M` channels in every pruned layer, or all of them (1: any count), as compress does")
 	f.IntVar(&opts.Models, "models", 24, "sample `N` models")
 	f.StringVar(&opts.Rewards, "rewards", strings.Join(compress.Rewards, ","), "the `REWARDS` to measure, comma-separated")
+	f.IntVar(&opts.Slice, "reward-slice", 2048, "the finetune rewards train on the first `N` training images")
 	f.IntVar(&opts.Epochs, "finetune-epochs", 1, "fine-tune each model `E` epochs")
 	addRecipeFlags(f, &opts.LR, &opts.Distill, &opts.Temperature, &opts.CachedTeacher)
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed `S` of the sampling and fine-tuning")
@@ -101,6 +106,9 @@ func RunRewards(opts *RewardsOptions) error {
 	if err := checkRecipe("compress rewards", opts.Distill, opts.Temperature, opts.LR); err != nil {
 		return err
 	}
+	if opts.Slice < 0 {
+		return cli.BadInputf("compress rewards: --reward-slice %d: want 1 or more training images", opts.Slice)
+	}
 	if opts.Multiple < 0 {
 		return cli.BadInputf("compress rewards: --channel-multiple %d: want 1 or more", opts.Multiple)
 	}
@@ -117,7 +125,7 @@ func RunRewards(opts *RewardsOptions) error {
 		return err
 	}
 	st, err := compress.StudyRewards(compress.StudyConfig{Heavy: heavy, Splits: splits, Budget: budget, Models: opts.Models,
-		Rewards: rewards, Finetune: ft, Seed: opts.Seed, Log: opts.Stderr})
+		Rewards: rewards, Finetune: ft, RL: compress.RLConfig{Slice: opts.Slice}, Seed: opts.Seed, Log: opts.Stderr})
 	if err != nil {
 		return cli.BadInput(err)
 	}

@@ -1,0 +1,91 @@
+package compress
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestEpisodeCriticLearns runs the whole-episode update on a bandit whose
+// reward couples the steps: the best action of each depends on the others'.
+// From random warm-up episodes and then its own noisy ones, the actor's
+// greedy episode must come close to the best reward, 0.
+func TestEpisodeCriticLearns(t *testing.T) {
+	reward := func(a []float64) float64 {
+		d0, d1, d2 := a[0]-0.8, a[1]+a[2]-0.9, a[3]-a[0]/2
+		return -(d0*d0 + d1*d1 + d2*d2)
+	}
+	const steps = 4
+	states := make([][]float64, steps)
+	for i := range states {
+		states[i] = make([]float64, stateDim)
+		states[i][0] = float64(i) / steps
+		states[i][1+i] = 1
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	actor := newMLP(rng, true, stateDim, 64, 64, 1)
+	critic := newMLP(rng, false, steps, 64, 64, 1)
+	greedy := func() float64 {
+		a := make([]float64, steps)
+		for i, s := range states {
+			a[i] = actor.forward(s)[0]
+		}
+		return reward(a)
+	}
+	start := greedy()
+	var eps []episode
+	sigma := 0.5
+	for ep := range 125 {
+		a := make([]float64, steps)
+		for i, s := range states {
+			if ep < 25 {
+				a[i] = rng.Float64()
+			} else {
+				a[i] = truncNormal(rng, actor.forward(s)[0], sigma, 0, 1)
+			}
+		}
+		eps = append(eps, episode{states: states, acts: a, r: reward(a)})
+		if ep%25 == 24 {
+			t.Logf("ep %d greedy %.4f sigma %.3f", ep, greedy(), sigma)
+		}
+		if ep >= 25 {
+			sigma *= 0.98
+			for range 10 {
+				updateEpisodes(actor, critic, eps, 64, rng, 3e-4, 3e-3)
+			}
+		}
+	}
+	t.Logf("greedy reward %.4f before, %.4f after", start, greedy())
+	if end := greedy(); end < -0.02 || end <= start {
+		t.Errorf("greedy reward %.4f after learning (%.4f before); want above -0.02", end, start)
+	}
+}
+
+// TestShortlist: with a shortlist the search re-scores that many distinct
+// models by ls-finetune, still fits the budget and repeats with its seed;
+// without one nothing is re-scored.
+func TestShortlist(t *testing.T) {
+	g, sp := trained(t)
+	for _, k := range []int{0, 3} {
+		run := func() (*Choice, string) {
+			var log strings.Builder
+			cfg := RLConfig{Episodes: 4, Warmup: 4, Samples: 60, Calibrate: 2, Slice: 64, Shortlist: k, Log: &log}
+			c, err := chooseRL(g, Budget{Params: 0.3}, sp.Val, sp.Train, cfg, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c, log.String()
+		}
+		c, log := run()
+		if got := strings.Count(log, "shortlist"); got != k {
+			t.Errorf("shortlist %d: %d models re-scored:\n%s", k, got, log)
+		}
+		if float64(c.Graph.Params()) > 0.3*float64(g.Params()) {
+			t.Errorf("shortlist %d: %d params of %d", k, c.Graph.Params(), g.Params())
+		}
+		if d, _ := run(); !slices.Equal(d.Ratios, c.Ratios) {
+			t.Errorf("shortlist %d: two searches with one seed: %v and %v", k, c.Ratios, d.Ratios)
+		}
+	}
+}
