@@ -77,11 +77,13 @@ type RLConfig struct {
 	// Critic is CriticEpisode (the default) or CriticStep.
 	Critic string
 	// Shortlist, when positive, re-scores the episodes of the Shortlist
-	// best distinct models by RewardLSFinetune (Slice images) and keeps
-	// the best by that: a reward cheap enough for every episode need only
-	// discard bad allocations, not order the good ones.
+	// best distinct models by ShortlistReward and keeps the best by that:
+	// a reward cheap enough for every episode need only discard bad
+	// allocations, not order the good ones.
 	Shortlist int
-	Log       io.Writer
+	// ShortlistReward is one of Rewards; "" means RewardLSFinetune.
+	ShortlistReward string
+	Log             io.Writer
 
 	deploy *deployer // rewards the deployment's latency instead of accuracy
 	// randomOnly makes every episode a warm-up one: RandomSearch.
@@ -496,10 +498,10 @@ type scoredRatios struct {
 }
 
 // shortlist re-scores the cfg.Shortlist best distinct models of a search
-// by RewardLSFinetune and returns the best by that.
+// by cfg.ShortlistReward and returns the best by that.
 func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train *data.Set, seed uint64, method string) ([]float64, error) {
 	rc := cfg
-	rc.Reward = RewardLSFinetune
+	rc.Reward = cmp.Or(cfg.ShortlistReward, RewardLSFinetune)
 	rw, err := newRewarder(e.g, rc, train, seed)
 	if err != nil {
 		return nil, err
@@ -534,7 +536,7 @@ func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train *data.Set, se
 			return nil, err
 		}
 		if cfg.Log != nil {
-			fmt.Fprintf(cfg.Log, "%s: shortlist %d/%d: reward %.4f, %s %.4f, keep %v\n", method, len(seen), cfg.Shortlist, s.r, RewardLSFinetune, r, round2(s.ratios))
+			fmt.Fprintf(cfg.Log, "%s: shortlist %d/%d: reward %.4f, %s %.4f, keep %v\n", method, len(seen), cfg.Shortlist, s.r, rc.Reward, r, round2(s.ratios))
 		}
 		if r > bestR {
 			best, bestR = s.ratios, r

@@ -63,14 +63,23 @@ func TestEpisodeCriticLearns(t *testing.T) {
 }
 
 // TestShortlist: with a shortlist the search re-scores that many distinct
-// models by ls-finetune, still fits the budget and repeats with its seed;
-// without one nothing is re-scored.
+// models by the shortlist's reward, still fits the budget and repeats with
+// its seed; without one nothing is re-scored.
 func TestShortlist(t *testing.T) {
 	g, sp := trained(t)
-	for _, k := range []int{0, 3} {
+	cases := []struct {
+		k      int
+		reward string
+		logged string // the reward each re-scored model's line names
+	}{
+		{0, "", ""},
+		{3, "", RewardLSFinetune},
+		{2, RewardFinetune, RewardFinetune},
+	}
+	for _, tc := range cases {
 		run := func() (*Choice, string) {
 			var log strings.Builder
-			cfg := RLConfig{Episodes: 4, Warmup: 4, Samples: 60, Calibrate: 2, Slice: 64, Shortlist: k, Log: &log}
+			cfg := RLConfig{Episodes: 4, Warmup: 4, Samples: 60, Calibrate: 2, Slice: 64, Shortlist: tc.k, ShortlistReward: tc.reward, Log: &log}
 			c, err := chooseRL(g, Budget{Params: 0.3}, sp.Val, sp.Train, cfg, 2)
 			if err != nil {
 				t.Fatal(err)
@@ -78,14 +87,17 @@ func TestShortlist(t *testing.T) {
 			return c, log.String()
 		}
 		c, log := run()
-		if got := strings.Count(log, "shortlist"); got != k {
-			t.Errorf("shortlist %d: %d models re-scored:\n%s", k, got, log)
+		if got := strings.Count(log, "shortlist"); got != tc.k {
+			t.Errorf("shortlist %d: %d models re-scored:\n%s", tc.k, got, log)
+		}
+		if got := strings.Count(log, ", "+tc.logged+" "); tc.k > 0 && got != tc.k {
+			t.Errorf("shortlist %d by %q: %d lines name %s:\n%s", tc.k, tc.reward, got, tc.logged, log)
 		}
 		if float64(c.Graph.Params()) > 0.3*float64(g.Params()) {
-			t.Errorf("shortlist %d: %d params of %d", k, c.Graph.Params(), g.Params())
+			t.Errorf("shortlist %d: %d params of %d", tc.k, c.Graph.Params(), g.Params())
 		}
 		if d, _ := run(); !slices.Equal(d.Ratios, c.Ratios) {
-			t.Errorf("shortlist %d: two searches with one seed: %v and %v", k, c.Ratios, d.Ratios)
+			t.Errorf("shortlist %d: two searches with one seed: %v and %v", tc.k, c.Ratios, d.Ratios)
 		}
 	}
 }

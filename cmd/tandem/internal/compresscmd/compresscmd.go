@@ -64,6 +64,7 @@ type Options struct {
 	Critic        string
 	RewardSlice   int
 	Shortlist     int
+	ShortlistBy   string
 	DropBlocks    bool // rl may remove identity residual blocks whole
 	// Multiple rounds every pruned layer's channels to a multiple of it
 	// (compress.Budget.Multiple); 0 or 1: any count.
@@ -196,7 +197,8 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.StringVar(&opts.Reward, "reward", compress.RewardLS, "rl: score each episode's model by `KIND` ("+strings.Join(compress.Rewards, ", ")+"; see 'compress rewards')")
 	f.StringVar(&opts.Critic, "critic", compress.CriticEpisode, "rl: the critic values each episode's actions together (episode) or each step's alone, as AMC's (step)")
 	f.IntVar(&opts.RewardSlice, "reward-slice", 2048, "rl: the finetune rewards train on the first `N` training images")
-	f.IntVar(&opts.Shortlist, "shortlist", 0, "rl: re-score the `K` best distinct models of the search by ls-finetune and keep the best by that (0: keep the best by --reward)")
+	f.IntVar(&opts.Shortlist, "shortlist", 0, "rl: re-score the `K` best distinct models of the search by --shortlist-reward and keep the best by that (0: keep the best by --reward)")
+	f.StringVar(&opts.ShortlistBy, "shortlist-reward", compress.RewardLSFinetune, "rl: with --shortlist, re-score by `KIND` ("+strings.Join(compress.Rewards, ", ")+")")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed `S` of the random method and of fine-tuning")
 	f.BoolVar(&opts.Measure, "measure", true, "measure each model's latency with ONNX Runtime")
 	f.BoolVar(&opts.JSON, "json", false, "print report.json's object instead of a table")
@@ -235,6 +237,12 @@ func Run(opts *Options) error {
 	}
 	if !slices.Contains(compress.Rewards, opts.Reward) {
 		return cli.BadInputf("compress: --reward %q: want one of %s", opts.Reward, strings.Join(compress.Rewards, ", "))
+	}
+	if opts.ShortlistBy == "" {
+		opts.ShortlistBy = compress.RewardLSFinetune
+	}
+	if !slices.Contains(compress.Rewards, opts.ShortlistBy) {
+		return cli.BadInputf("compress: --shortlist-reward %q: want one of %s", opts.ShortlistBy, strings.Join(compress.Rewards, ", "))
 	}
 	var deployment *compress.Deployment
 	switch opts.Objective {
@@ -311,7 +319,7 @@ func Run(opts *Options) error {
 		}
 	}
 	cfg := compress.Config{Heavy: heavy, Splits: splits, Budget: budget, Target: target, Deployment: deployment, Methods: methods, Seed: opts.Seed, Device: dev,
-		Finetune: ft, RL: compress.RLConfig{Episodes: opts.Episodes, Reward: opts.Reward, Critic: opts.Critic, Slice: opts.RewardSlice, Shortlist: opts.Shortlist, DropBlocks: opts.DropBlocks}, Log: opts.Stderr}
+		Finetune: ft, RL: compress.RLConfig{Episodes: opts.Episodes, Reward: opts.Reward, Critic: opts.Critic, Slice: opts.RewardSlice, Shortlist: opts.Shortlist, ShortlistReward: opts.ShortlistBy, DropBlocks: opts.DropBlocks}, Log: opts.Stderr}
 	bars := map[string]func(dnn.Progress){}
 	cfg.Progress = func(m string, p dnn.Progress) {
 		if bars[m] == nil {

@@ -114,6 +114,9 @@ func TestRunBadInput(t *testing.T) {
 		{"unknown resource", Options{Out: "x", Target: "0.9", Search: "energy", SearchSteps: 6, SearchMin: 0.01, Methods: "uniform", Device: "edge-cpu-1t"}, `--search "energy"`},
 		{"no steps", Options{Out: "x", Target: "0.9", Search: "params", Methods: "uniform", Device: "edge-cpu-1t"}, "--search-steps 0"},
 		{"distill weight", Options{Out: "x", FLOPs: 0.5, Distill: 2, Methods: "uniform", Device: "edge-cpu-1t"}, "--distill 2"},
+		{"unknown critic", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Critic: "twin", Device: "edge-cpu-1t"}, `--critic "twin"`},
+		{"negative shortlist", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Shortlist: -1, Device: "edge-cpu-1t"}, "--shortlist -1"},
+		{"unknown shortlist reward", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Shortlist: 3, ShortlistBy: "oracle", Device: "edge-cpu-1t"}, `--shortlist-reward "oracle"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
