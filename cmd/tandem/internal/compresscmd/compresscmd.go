@@ -110,7 +110,9 @@ Each method chooses how many channels each layer keeps and which:
             BatchNormalization statistics re-estimated); its critic values
             an episode's widths together (--critic episode), or each
             layer's alone as AMC's does (--critic step); the best episode
-            wins (--episodes after 25 random warm-up episodes)
+            wins (--episodes after 25 random warm-up episodes), or, with
+            --shortlist K, the best of the K best episodes re-scored by
+            --shortlist-reward (a costlier reward that orders good models)
   uniform   the same fraction of every layer, the channels of largest L1 norm
   l1        channels ranked by L1 norm, relative to their layer's, network-wide
   random    random per-layer fractions scaled to the budget, random channels
