@@ -1,8 +1,11 @@
 package compress
 
 import (
+	"math"
 	"math/rand/v2"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -62,9 +65,13 @@ func TestEpisodeCriticLearns(t *testing.T) {
 	}
 }
 
+// rescored finds the re-scored accuracy in a shortlist's log line.
+var rescored = regexp.MustCompile(`shortlist \d+/\d+: reward [0-9.]+, \S+ ([0-9.]+),`)
+
 // TestShortlist: with a shortlist the search re-scores that many distinct
-// models by the shortlist's reward, still fits the budget and repeats with
-// its seed; without one nothing is re-scored.
+// models by the shortlist's reward on every validation image (episodes use
+// 7 of the 60), still fits the budget and repeats with its seed; without
+// one nothing is re-scored.
 func TestShortlist(t *testing.T) {
 	g, sp := trained(t)
 	cases := []struct {
@@ -76,11 +83,12 @@ func TestShortlist(t *testing.T) {
 		{3, "", RewardLSFinetune},
 		{2, RewardFinetune, RewardFinetune},
 	}
+	informative := 0 // re-scored accuracies that tell 60 images from 7
 	for _, tc := range cases {
 		run := func() (*Choice, string) {
 			var log strings.Builder
-			cfg := RLConfig{Episodes: 4, Warmup: 4, Samples: 60, Calibrate: 2, Slice: 64, Shortlist: tc.k, ShortlistReward: tc.reward, Log: &log}
-			c, err := chooseRL(g, Budget{Params: 0.3}, sp.Val, sp.Train, cfg, 2)
+			cfg := RLConfig{Episodes: 4, Warmup: 4, Samples: 7, Calibrate: 2, Slice: 64, Shortlist: tc.k, ShortlistReward: tc.reward, Log: &log}
+			c, err := chooseRL(g, Budget{Params: 0.05}, sp.Val, sp.Train, cfg, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,11 +101,23 @@ func TestShortlist(t *testing.T) {
 		if got := strings.Count(log, ", "+tc.logged+" "); tc.k > 0 && got != tc.k {
 			t.Errorf("shortlist %d by %q: %d lines name %s:\n%s", tc.k, tc.reward, got, tc.logged, log)
 		}
-		if float64(c.Graph.Params()) > 0.3*float64(g.Params()) {
+		for _, m := range rescored.FindAllStringSubmatch(log, -1) {
+			v, _ := strconv.ParseFloat(m[1], 64)
+			if v > 0 && v < 1 {
+				informative++
+			}
+			if n := v * float64(sp.Val.Len()); math.Abs(n-math.Round(n)) > 0.01 {
+				t.Errorf("shortlist %d: re-scored accuracy %s is not a count of %d images", tc.k, m[1], sp.Val.Len())
+			}
+		}
+		if float64(c.Graph.Params()) > 0.05*float64(g.Params()) {
 			t.Errorf("shortlist %d: %d params of %d", tc.k, c.Graph.Params(), g.Params())
 		}
 		if d, _ := run(); !slices.Equal(d.Ratios, c.Ratios) {
 			t.Errorf("shortlist %d: two searches with one seed: %v and %v", tc.k, c.Ratios, d.Ratios)
 		}
+	}
+	if informative == 0 {
+		t.Error("every re-scored accuracy is 0 or 1: the test cannot tell the images it was measured on")
 	}
 }
