@@ -125,6 +125,9 @@ func (c RLConfig) withDefaults() RLConfig {
 	if c.Critic == "" {
 		c.Critic = CriticEpisode
 	}
+	if c.ShortlistReward == "" {
+		c.ShortlistReward = RewardLSFinetune
+	}
 	return c
 }
 
@@ -504,7 +507,7 @@ type scoredRatios struct {
 // best by that.
 func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train, val *data.Set, seed uint64, method string) ([]float64, error) {
 	rc := cfg
-	rc.Reward = cmp.Or(cfg.ShortlistReward, RewardLSFinetune)
+	rc.Reward = cfg.ShortlistReward
 	rw, err := newRewarder(e.g, rc, train, seed)
 	if err != nil {
 		return nil, err
