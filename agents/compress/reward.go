@@ -29,10 +29,18 @@ const (
 	// statistics: the short fine-tune starts where the refit left off
 	// rather than from the cut model.
 	RewardLSFinetune = "ls-finetune"
+	// RewardRecipe fine-tunes the model by the fine-tuning recipe itself,
+	// on every training image: the accuracy the model will be judged by,
+	// at the cost of a whole fine-tuning. It can only re-score a shortlist.
+	RewardRecipe = "recipe"
 )
 
-// Rewards lists the rewards, cheapest first.
+// Rewards lists the rewards an episode can be scored by, cheapest first.
 var Rewards = []string{RewardRaw, RewardBN, RewardLS, RewardFinetune, RewardLSFinetune}
+
+// ShortlistRewards lists what a shortlist can be re-scored by: Rewards and
+// RewardRecipe.
+var ShortlistRewards = append(slices.Clip(Rewards), RewardRecipe)
 
 // Images and positions per image the least-squares refit samples.
 const (
@@ -67,8 +75,11 @@ func (e *env) setReward(cfg RLConfig, train *data.Set, seed uint64) error {
 }
 
 func newRewarder(heavy *dnn.Graph, cfg RLConfig, train *data.Set, seed uint64) (*rewarder, error) {
-	if !slices.Contains(Rewards, cfg.Reward) {
-		return nil, fmt.Errorf("compress: rl: unknown reward %q; want one of %v", cfg.Reward, Rewards)
+	if !slices.Contains(ShortlistRewards, cfg.Reward) {
+		return nil, fmt.Errorf("compress: rl: unknown reward %q; want one of %v", cfg.Reward, ShortlistRewards)
+	}
+	if cfg.Reward == RewardRecipe && cfg.Recipe.Epochs == 0 {
+		return nil, fmt.Errorf("compress: rl: reward %s needs a fine-tuning recipe of 1 or more epochs", cfg.Reward)
 	}
 	r := &rewarder{kind: cfg.Reward, heavy: heavy, train: train, calib: cfg.Calibrate, seed: seed, recipe: cfg.Recipe, deploy: cfg.deploy}
 	if train == nil || train.Len() == 0 {
@@ -84,6 +95,10 @@ func newRewarder(heavy *dnn.Graph, cfg RLConfig, train *data.Set, seed uint64) (
 		if r.ls, err = dnn.NewReconstructor(heavy, train.X[:n*train.SampleSize()], n, lsPositions); err != nil {
 			return nil, err
 		}
+	}
+	if r.kind == RewardRecipe {
+		r.slice = train // the recipe's own images and teacher logits
+		return r, nil
 	}
 	r.slice = train.First(cfg.Slice)
 	if t := r.recipe.TeacherLogits; t != nil {
@@ -101,6 +116,13 @@ func (e *env) reward(g *dnn.Graph, keep map[string][]int) (float64, error) {
 			return 0, err
 		}
 	}
+	if r.kind == RewardRecipe {
+		tc := r.recipe
+		tc.Seed = r.seed // as Run fine-tunes, so the chosen model need not be fine-tuned again
+		if _, err := dnn.Train(g, r.slice, nil, tc, nil); err != nil {
+			return 0, err
+		}
+	}
 	if r.kind == RewardFinetune || r.kind == RewardLSFinetune {
 		tc := r.recipe
 		tc.Epochs, tc.BatchSize, tc.Schedule, tc.WarmupEpochs, tc.Seed = 1, 64, "constant", 0, r.seed
@@ -111,7 +133,7 @@ func (e *env) reward(g *dnn.Graph, keep map[string][]int) (float64, error) {
 			return 0, err
 		}
 	}
-	if r.kind != RewardRaw && r.kind != RewardFinetune && r.train != nil && r.calib > 0 {
+	if r.kind != RewardRaw && r.kind != RewardFinetune && r.kind != RewardRecipe && r.train != nil && r.calib > 0 {
 		if err := dnn.RecalibrateBN(g, r.train, r.calib, 64); err != nil {
 			return 0, err
 		}

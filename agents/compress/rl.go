@@ -355,6 +355,9 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 	if len(e.groups) == 0 {
 		return nil, fmt.Errorf("compress: %s has no prunable convolution", g.Name)
 	}
+	if !slices.Contains(Rewards, cfg.Reward) {
+		return nil, fmt.Errorf("compress: rl: reward %q cannot score every episode; want one of %v", cfg.Reward, Rewards)
+	}
 	if cfg.Critic != CriticEpisode && cfg.Critic != CriticStep {
 		return nil, fmt.Errorf("compress: rl: unknown critic %q; want %s or %s", cfg.Critic, CriticEpisode, CriticStep)
 	}
@@ -474,8 +477,9 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 			recent = 0
 		}
 	}
+	var tuned *dnn.Graph
 	if cfg.Shortlist > 0 {
-		if bestRatios, err = e.shortlist(scored, cfg, train, all, seed, method); err != nil {
+		if bestRatios, tuned, err = e.shortlist(scored, cfg, train, all, seed, method); err != nil {
 			return nil, err
 		}
 	}
@@ -483,7 +487,7 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 	if err != nil {
 		return nil, err
 	}
-	c := &Choice{Method: method, Graph: best, Keep: map[string][]int{}}
+	c := &Choice{Method: method, Graph: best, Tuned: tuned, Keep: map[string][]int{}}
 	for t, gr := range e.groups {
 		if e.dropped(t, bestRatios[t]) {
 			c.Ratios = append(c.Ratios, 0) // the block is gone
@@ -504,16 +508,18 @@ type scoredRatios struct {
 
 // shortlist re-scores the cfg.Shortlist best distinct models of a search
 // by cfg.ShortlistReward on the validation images val and returns the
-// best by that.
-func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train, val *data.Set, seed uint64, method string) ([]float64, error) {
+// best by that, and, when the reward was RewardRecipe, that model
+// fine-tuned.
+func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train, val *data.Set, seed uint64, method string) ([]float64, *dnn.Graph, error) {
 	rc := cfg
 	rc.Reward = cfg.ShortlistReward
 	rw, err := newRewarder(e.g, rc, train, seed)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	slices.SortStableFunc(scored, func(a, b scoredRatios) int { return cmp.Compare(b.r, a.r) })
 	var best []float64
+	var tuned *dnn.Graph
 	bestR := math.Inf(-1)
 	cheap, sample := e.rewarder, e.val
 	defer func() { e.rewarder, e.val = cheap, sample }()
@@ -525,7 +531,7 @@ func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train, val *data.Se
 		}
 		p, keep, err := e.buildKeep(s.ratios)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		widths := make([]int, len(e.groups))
 		for t, gr := range e.groups {
@@ -539,16 +545,19 @@ func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train, val *data.Se
 		seen = append(seen, widths)
 		r, err := e.reward(p, keep)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if cfg.Log != nil {
 			fmt.Fprintf(cfg.Log, "%s: shortlist %d/%d: reward %.4f, %s %.4f, keep %v\n", method, len(seen), cfg.Shortlist, s.r, rc.Reward, r, round2(s.ratios))
 		}
 		if r > bestR {
 			best, bestR = s.ratios, r
+			if rc.Reward == RewardRecipe {
+				tuned = p
+			}
 		}
 	}
-	return best, nil
+	return best, tuned, nil
 }
 
 // update does one DDPG update from a random minibatch: the critic regresses

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tandem-edge/tandem/dnn"
 )
 
 // TestEpisodeCriticLearns runs the whole-episode update on a bandit whose
@@ -119,5 +121,51 @@ func TestShortlist(t *testing.T) {
 	}
 	if informative == 0 {
 		t.Error("every re-scored accuracy is 0 or 1: the test cannot tell the images it was measured on")
+	}
+}
+
+// TestShortlistRecipe: re-scored by the fine-tuning recipe, the shortlist
+// keeps the model most accurate on validation after fine-tuning, hands it
+// over fine-tuned, and fine-tuning the chosen cut model again by the recipe
+// and seed gives the same weights, so the run need not.
+func TestShortlistRecipe(t *testing.T) {
+	g, sp := trained(t)
+	recipe := dnn.TrainConfig{Epochs: 1, BatchSize: 32, LR: 0.01, CropPad: -1, NoFlip: true}
+	var log strings.Builder
+	cfg := RLConfig{Episodes: 4, Warmup: 4, Samples: 7, Calibrate: 2, Shortlist: 3, ShortlistReward: RewardRecipe, Recipe: recipe, Log: &log}
+	c, err := chooseRL(g, Budget{Params: 0.3}, sp.Val, sp.Train, cfg, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Tuned == nil {
+		t.Fatal("a shortlist re-scored by the recipe returned no fine-tuned model")
+	}
+	best := -1.0
+	for _, m := range rescored.FindAllStringSubmatch(log.String(), -1) {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		best = max(best, v)
+	}
+	acc, _, _, err := dnn.Evaluate(c.Tuned, sp.Val, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(acc-best) > 1e-9 {
+		t.Errorf("the chosen model's validation accuracy %.4f; the shortlist's best %.4f:\n%s", acc, best, log.String())
+	}
+	again := c.Graph.Clone()
+	recipe.Seed = 5
+	if _, err := dnn.Train(again, sp.Train, nil, recipe, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, _, a, err := dnn.Evaluate(again, sp.Val, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, b, _ := dnn.Evaluate(c.Tuned, sp.Val, 0); !slices.Equal(a, b) {
+		t.Error("fine-tuning the chosen model again by the recipe gave other logits")
+	}
+	cfg.Reward = RewardRecipe
+	if _, err := chooseRL(g, Budget{Params: 0.3}, sp.Val, sp.Train, cfg, 5); err == nil || !strings.Contains(err.Error(), "cannot score every episode") {
+		t.Errorf("the recipe as every episode's reward: %v", err)
 	}
 }

@@ -117,6 +117,8 @@ func TestRunBadInput(t *testing.T) {
 		{"unknown critic", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Critic: "twin", Device: "edge-cpu-1t"}, `--critic "twin"`},
 		{"negative shortlist", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Shortlist: -1, Device: "edge-cpu-1t"}, "--shortlist -1"},
 		{"unknown shortlist reward", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Shortlist: 3, ShortlistBy: "oracle", Device: "edge-cpu-1t"}, `--shortlist-reward "oracle"`},
+		{"recipe reward for every episode", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Reward: "recipe", Device: "edge-cpu-1t"}, `--reward "recipe"`},
+		{"recipe shortlist without fine-tuning", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Shortlist: 2, ShortlistBy: "recipe", Device: "edge-cpu-1t"}, "--finetune-epochs 1 or more"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
