@@ -82,7 +82,8 @@ type RLConfig struct {
 	// every episode need only discard bad allocations, not order the good
 	// ones, which differ by a few images in a thousand.
 	Shortlist int
-	// ShortlistReward is one of Rewards; "" means RewardLSFinetune.
+	// ShortlistReward is one of ShortlistRewards; "" means RewardRecipe,
+	// which needs a Recipe of 1 or more epochs.
 	ShortlistReward string
 	Log             io.Writer
 
@@ -126,7 +127,7 @@ func (c RLConfig) withDefaults() RLConfig {
 		c.Critic = CriticEpisode
 	}
 	if c.ShortlistReward == "" {
-		c.ShortlistReward = RewardLSFinetune
+		c.ShortlistReward = RewardRecipe
 	}
 	return c
 }

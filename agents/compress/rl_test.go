@@ -82,7 +82,7 @@ func TestShortlist(t *testing.T) {
 		logged string // the reward each re-scored model's line names
 	}{
 		{0, "", ""},
-		{3, "", RewardLSFinetune},
+		{3, RewardLSFinetune, RewardLSFinetune},
 		{2, RewardFinetune, RewardFinetune},
 	}
 	informative := 0 // re-scored accuracies that tell 60 images from 7
@@ -124,7 +124,7 @@ func TestShortlist(t *testing.T) {
 	}
 }
 
-// TestShortlistRecipe: re-scored by the fine-tuning recipe, the shortlist
+// TestShortlistRecipe: re-scored by the fine-tuning recipe (the default), the shortlist
 // keeps the model most accurate on validation after fine-tuning, hands it
 // over fine-tuned, and fine-tuning the chosen cut model again by the recipe
 // and seed gives the same weights, so the run need not.
@@ -132,7 +132,7 @@ func TestShortlistRecipe(t *testing.T) {
 	g, sp := trained(t)
 	recipe := dnn.TrainConfig{Epochs: 1, BatchSize: 32, LR: 0.01, CropPad: -1, NoFlip: true}
 	var log strings.Builder
-	cfg := RLConfig{Episodes: 4, Warmup: 4, Samples: 7, Calibrate: 2, Shortlist: 3, ShortlistReward: RewardRecipe, Recipe: recipe, Log: &log}
+	cfg := RLConfig{Episodes: 4, Warmup: 4, Samples: 7, Calibrate: 2, Shortlist: 3, Recipe: recipe, Log: &log}
 	c, err := chooseRL(g, Budget{Params: 0.3}, sp.Val, sp.Train, cfg, 5)
 	if err != nil {
 		t.Fatal(err)

@@ -112,9 +112,10 @@ Each method chooses how many channels each layer keeps and which:
             layer's alone as AMC's does (--critic step); the best episode
             wins (--episodes after 25 random warm-up episodes), or, with
             --shortlist K, the best of the K best episodes re-scored by
-            --shortlist-reward (a costlier reward that orders good models;
-            recipe fine-tunes each of the K by the recipe below, K times
-            the fine-tuning's cost, and keeps the best on validation)
+            --shortlist-reward (by default recipe: each of the K
+            fine-tuned by the recipe below and measured on validation, K
+            times the fine-tuning's cost; the cheap reward orders good
+            models no better than chance)
   uniform   the same fraction of every layer, the channels of largest L1 norm
   l1        channels ranked by L1 norm, relative to their layer's, network-wide
   random    random per-layer fractions scaled to the budget, random channels
@@ -202,7 +203,7 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.StringVar(&opts.Critic, "critic", compress.CriticEpisode, "rl: the critic values each episode's actions together (episode) or each step's alone, as AMC's (step)")
 	f.IntVar(&opts.RewardSlice, "reward-slice", 2048, "rl: the finetune rewards train on the first `N` training images")
 	f.IntVar(&opts.Shortlist, "shortlist", 0, "rl: re-score the `K` best distinct models of the search by --shortlist-reward and keep the best by that (0: keep the best by --reward)")
-	f.StringVar(&opts.ShortlistBy, "shortlist-reward", compress.RewardLSFinetune, "rl: with --shortlist, re-score by `KIND` ("+strings.Join(compress.ShortlistRewards, ", ")+"; recipe: fine-tune each in full)")
+	f.StringVar(&opts.ShortlistBy, "shortlist-reward", compress.RewardRecipe, "rl: with --shortlist, re-score by `KIND` ("+strings.Join(compress.ShortlistRewards, ", ")+"; recipe: fine-tune each in full)")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed `S` of the random method and of fine-tuning")
 	f.BoolVar(&opts.Measure, "measure", true, "measure each model's latency with ONNX Runtime")
 	f.BoolVar(&opts.JSON, "json", false, "print report.json's object instead of a table")
@@ -243,13 +244,13 @@ func Run(opts *Options) error {
 		return cli.BadInputf("compress: --reward %q: want one of %s", opts.Reward, strings.Join(compress.Rewards, ", "))
 	}
 	if opts.ShortlistBy == "" {
-		opts.ShortlistBy = compress.RewardLSFinetune
+		opts.ShortlistBy = compress.RewardRecipe
 	}
 	if !slices.Contains(compress.ShortlistRewards, opts.ShortlistBy) {
 		return cli.BadInputf("compress: --shortlist-reward %q: want one of %s", opts.ShortlistBy, strings.Join(compress.ShortlistRewards, ", "))
 	}
 	if opts.ShortlistBy == compress.RewardRecipe && opts.Shortlist > 0 && opts.Epochs == 0 {
-		return cli.BadInputf("compress: --shortlist-reward %s fine-tunes by the recipe: want --finetune-epochs 1 or more", compress.RewardRecipe)
+		return cli.BadInputf("compress: --shortlist-reward %s fine-tunes by the recipe: want --finetune-epochs 1 or more, or another --shortlist-reward", compress.RewardRecipe)
 	}
 	var deployment *compress.Deployment
 	switch opts.Objective {
