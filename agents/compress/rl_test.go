@@ -124,10 +124,11 @@ func TestShortlist(t *testing.T) {
 	}
 }
 
-// TestShortlistRecipe: re-scored by the fine-tuning recipe (the default), the shortlist
-// keeps the model most accurate on validation after fine-tuning, hands it
-// over fine-tuned, and fine-tuning the chosen cut model again by the recipe
-// and seed gives the same weights, so the run need not.
+// TestShortlistRecipe: re-scored by the fine-tuning recipe (the default),
+// the shortlist keeps the model most accurate on validation after
+// fine-tuning and hands it over fine-tuned; fine-tuning the chosen cut
+// model again by the recipe and seed gives the same logits, so the run
+// need not. The recipe cannot score every episode.
 func TestShortlistRecipe(t *testing.T) {
 	g, sp := trained(t)
 	recipe := dnn.TrainConfig{Epochs: 1, BatchSize: 32, LR: 0.01, CropPad: -1, NoFlip: true}
