@@ -133,7 +133,10 @@ func (e *env) reward(g *dnn.Graph, keep map[string][]int) (float64, error) {
 			return 0, err
 		}
 	}
-	if r.kind != RewardRaw && r.kind != RewardFinetune && r.kind != RewardRecipe && r.train != nil && r.calib > 0 {
+	// RewardFinetune and RewardRecipe measure the model as training left
+	// it; the other repairs re-estimate the statistics first.
+	recalibrates := r.kind == RewardBN || r.kind == RewardLS || r.kind == RewardLSFinetune
+	if recalibrates && r.train != nil && r.calib > 0 {
 		if err := dnn.RecalibrateBN(g, r.train, r.calib, 64); err != nil {
 			return 0, err
 		}
