@@ -326,12 +326,7 @@ func (r *runner) probe(m string, b Budget) (*candidate, error) {
 		return nil, err
 	}
 	t0 = time.Now()
-	switch {
-	case c.Tuned != nil:
-		// Choosing fine-tuned it by this recipe and seed: doing it again
-		// would give the same weights.
-		g = c.Tuned
-	case cfg.Finetune.Epochs > 0:
+	if cfg.Finetune.Epochs > 0 {
 		g = pruned.Clone()
 		var progress func(dnn.Progress)
 		if cfg.Progress != nil {

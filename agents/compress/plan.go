@@ -137,9 +137,6 @@ type Choice struct {
 	Keep   map[string][]int // kept channels per Conv
 	Ratios []float64        // kept fraction per ConvGroups group, in order
 	Graph  *dnn.Graph       // the pruned model, before fine-tuning
-	// Tuned is Graph fine-tuned by the run's recipe and seed, when choosing
-	// already did that (a shortlist re-scored by RewardRecipe); else nil.
-	Tuned *dnn.Graph
 }
 
 // Choose prunes g by method to the largest model that fits the budget,

@@ -96,11 +96,10 @@ func newRewarder(heavy *dnn.Graph, cfg RLConfig, train *data.Set, seed uint64) (
 			return nil, err
 		}
 	}
-	if r.kind == RewardRecipe {
-		r.slice = train // the recipe's own images and teacher logits
-		return r, nil
+	r.slice = train // the recipe's own images
+	if r.kind != RewardRecipe {
+		r.slice = train.First(cfg.Slice)
 	}
-	r.slice = train.First(cfg.Slice)
 	if t := r.recipe.TeacherLogits; t != nil {
 		r.recipe.TeacherLogits = t[:r.slice.Len()*heavy.Classes] // the slice's
 	}
@@ -118,7 +117,7 @@ func (e *env) reward(g *dnn.Graph, keep map[string][]int) (float64, error) {
 	}
 	if r.kind == RewardRecipe {
 		tc := r.recipe
-		tc.Seed = r.seed // as Run fine-tunes, so the chosen model need not be fine-tuned again
+		tc.Seed = r.seed
 		if _, err := dnn.Train(g, r.slice, nil, tc, nil); err != nil {
 			return 0, err
 		}

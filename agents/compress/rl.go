@@ -77,10 +77,14 @@ type RLConfig struct {
 	// Critic is CriticEpisode (the default) or CriticStep.
 	Critic string
 	// Shortlist, when positive, re-scores the episodes of the Shortlist
-	// best distinct models by ShortlistReward on every validation image,
-	// not Samples, and keeps the best by that: a reward cheap enough for
-	// every episode need only discard bad allocations, not order the good
-	// ones, which differ by a few images in a thousand.
+	// best distinct models by ShortlistReward and keeps the best by that:
+	// a reward cheap enough for every episode need only discard bad
+	// allocations, not order the good ones, which differ by a few images
+	// in a thousand. The shortlist is scored on training images held out
+	// of its repair (as many as validation holds, at most a quarter of
+	// them), never on validation: the best of K by validation accuracy
+	// would flatter the very figure the target search compares methods
+	// by.
 	Shortlist int
 	// ShortlistReward is one of ShortlistRewards; "" means RewardRecipe,
 	// which needs a Recipe of 1 or more epochs.
@@ -478,9 +482,8 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 			recent = 0
 		}
 	}
-	var tuned *dnn.Graph
 	if cfg.Shortlist > 0 {
-		if bestRatios, tuned, err = e.shortlist(scored, cfg, train, all, seed, method); err != nil {
+		if bestRatios, err = e.shortlist(scored, cfg, train, all.Len(), seed, method); err != nil {
 			return nil, err
 		}
 	}
@@ -488,7 +491,7 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 	if err != nil {
 		return nil, err
 	}
-	c := &Choice{Method: method, Graph: best, Tuned: tuned, Keep: map[string][]int{}}
+	c := &Choice{Method: method, Graph: best, Keep: map[string][]int{}}
 	for t, gr := range e.groups {
 		if e.dropped(t, bestRatios[t]) {
 			c.Ratios = append(c.Ratios, 0) // the block is gone
@@ -508,23 +511,25 @@ type scoredRatios struct {
 }
 
 // shortlist re-scores the cfg.Shortlist best distinct models of a search
-// by cfg.ShortlistReward on the validation images val and returns the
-// best by that, and, when the reward was RewardRecipe, that model
-// fine-tuned.
-func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train, val *data.Set, seed uint64, method string) ([]float64, *dnn.Graph, error) {
+// by cfg.ShortlistReward and returns the best by that. Each is repaired on
+// train less its last held images and scored on those.
+func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train *data.Set, held int, seed uint64, method string) ([]float64, error) {
+	fit, out, err := holdOut(train, held)
+	if err != nil {
+		return nil, err
+	}
 	rc := cfg
 	rc.Reward = cfg.ShortlistReward
-	rw, err := newRewarder(e.g, rc, train, seed)
+	rw, err := newRewarder(e.g, rc, fit, seed)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	slices.SortStableFunc(scored, func(a, b scoredRatios) int { return cmp.Compare(b.r, a.r) })
 	var best []float64
-	var tuned *dnn.Graph
 	bestR := math.Inf(-1)
 	cheap, sample := e.rewarder, e.val
 	defer func() { e.rewarder, e.val = cheap, sample }()
-	e.rewarder, e.val = rw, val
+	e.rewarder, e.val = rw, out
 	var seen [][]int // the shortlisted models' widths: episodes may repeat a model
 	for _, s := range scored {
 		if len(seen) == cfg.Shortlist {
@@ -532,7 +537,7 @@ func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train, val *data.Se
 		}
 		p, keep, err := e.buildKeep(s.ratios)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		widths := make([]int, len(e.groups))
 		for t, gr := range e.groups {
@@ -546,19 +551,37 @@ func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train, val *data.Se
 		seen = append(seen, widths)
 		r, err := e.reward(p, keep)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if cfg.Log != nil {
-			fmt.Fprintf(cfg.Log, "%s: shortlist %d/%d: reward %.4f, %s %.4f, keep %v\n", method, len(seen), cfg.Shortlist, s.r, rc.Reward, r, round2(s.ratios))
+			fmt.Fprintf(cfg.Log, "%s: shortlist %d/%d: reward %.4f, %s %.4f on %d held-out training images, keep %v\n",
+				method, len(seen), cfg.Shortlist, s.r, rc.Reward, r, out.Len(), round2(s.ratios))
 		}
 		if r > bestR {
 			best, bestR = s.ratios, r
-			if rc.Reward == RewardRecipe {
-				tuned = p
-			}
 		}
 	}
-	return best, tuned, nil
+	return best, nil
+}
+
+// holdOut splits train into the images a shortlist is repaired on and its
+// last n (at most a quarter of it) that it is scored on. The training split
+// is shuffled, so its tail is a random sample; the rewards that train on a
+// slice take theirs from the head.
+func holdOut(train *data.Set, n int) (fit, out *data.Set, err error) {
+	total := 0
+	if train != nil {
+		total = train.Len()
+	}
+	n = min(n, total/4)
+	if n == 0 {
+		return nil, nil, fmt.Errorf("compress: rl: a shortlist is scored on held-out training images: %d training images are too few", total)
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = total - n + i
+	}
+	return train.First(total - n), train.Subset(idx), nil
 }
 
 // update does one DDPG update from a random minibatch: the critic regresses

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tandem-edge/tandem/dnn"
+	"github.com/tandem-edge/tandem/dnn/data"
 )
 
 // TestEpisodeCriticLearns runs the whole-episode update on a bandit whose
@@ -68,12 +69,12 @@ func TestEpisodeCriticLearns(t *testing.T) {
 }
 
 // rescored finds the re-scored accuracy in a shortlist's log line.
-var rescored = regexp.MustCompile(`shortlist \d+/\d+: reward [0-9.]+, \S+ ([0-9.]+),`)
+var rescored = regexp.MustCompile(`shortlist \d+/\d+: reward [0-9.]+, \S+ ([0-9.]+) on (\d+) held-out`)
 
 // TestShortlist: with a shortlist the search re-scores that many distinct
-// models by the shortlist's reward on every validation image (episodes use
-// 7 of the 60), still fits the budget and repeats with its seed; without
-// one nothing is re-scored.
+// models by the shortlist's reward on the held-out training images (75 at
+// most of 300; episodes use 7 validation images), still fits the budget
+// and repeats with its seed; without one nothing is re-scored.
 func TestShortlist(t *testing.T) {
 	g, sp := trained(t)
 	cases := []struct {
@@ -85,12 +86,19 @@ func TestShortlist(t *testing.T) {
 		{3, RewardLSFinetune, RewardLSFinetune},
 		{2, RewardFinetune, RewardFinetune},
 	}
-	informative := 0 // re-scored accuracies that tell 60 images from 7
+	_, out, err := holdOut(sp.Train, 1000)
+	if err != nil || out.Len() != 75 {
+		t.Fatalf("holding out of 300 training images: %v, %d images; want 75", err, out.Len())
+	}
+	informative := 0 // re-scored accuracies that tell 75 images from 7
+	// Validation is as large as the training split, so the held-out
+	// images are capped at a quarter of that.
+	val := sp.Train
 	for _, tc := range cases {
 		run := func() (*Choice, string) {
 			var log strings.Builder
 			cfg := RLConfig{Episodes: 4, Warmup: 4, Samples: 7, Calibrate: 2, Slice: 64, Shortlist: tc.k, ShortlistReward: tc.reward, Log: &log}
-			c, err := chooseRL(g, Budget{Params: 0.05}, sp.Val, sp.Train, cfg, 2)
+			c, err := chooseRL(g, Budget{Params: 0.05}, val, sp.Train, cfg, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,8 +116,11 @@ func TestShortlist(t *testing.T) {
 			if v > 0 && v < 1 {
 				informative++
 			}
-			if n := v * float64(sp.Val.Len()); math.Abs(n-math.Round(n)) > 0.01 {
-				t.Errorf("shortlist %d: re-scored accuracy %s is not a count of %d images", tc.k, m[1], sp.Val.Len())
+			if m[2] != "75" {
+				t.Errorf("shortlist %d: re-scored on %s held-out images, want 75", tc.k, m[2])
+			}
+			if n := v * float64(out.Len()); math.Abs(n-math.Round(n)) > 0.01 {
+				t.Errorf("shortlist %d: re-scored accuracy %s is not a count of %d images", tc.k, m[1], out.Len())
 			}
 		}
 		if float64(c.Graph.Params()) > 0.05*float64(g.Params()) {
@@ -125,47 +136,54 @@ func TestShortlist(t *testing.T) {
 }
 
 // TestShortlistRecipe: re-scored by the fine-tuning recipe (the default),
-// the shortlist keeps the model most accurate on validation after
-// fine-tuning and hands it over fine-tuned; fine-tuning the chosen cut
-// model again by the recipe and seed gives the same logits, so the run
-// need not. The recipe cannot score every episode.
+// the shortlist keeps the model that, fine-tuned by the recipe and seed on
+// the training images less the held-out ones, is most accurate on those;
+// validation beyond the episodes' samples plays no part. The recipe cannot
+// score every episode.
 func TestShortlistRecipe(t *testing.T) {
 	g, sp := trained(t)
 	recipe := dnn.TrainConfig{Epochs: 1, BatchSize: 32, LR: 0.01, CropPad: -1, NoFlip: true}
-	var log strings.Builder
-	cfg := RLConfig{Episodes: 4, Warmup: 4, Samples: 7, Calibrate: 2, Shortlist: 3, Recipe: recipe, Log: &log}
-	c, err := chooseRL(g, Budget{Params: 0.3}, sp.Val, sp.Train, cfg, 5)
-	if err != nil {
-		t.Fatal(err)
+	run := func(val *data.Set) (*Choice, string) {
+		var log strings.Builder
+		cfg := RLConfig{Episodes: 4, Warmup: 4, Samples: 7, Calibrate: 2, Shortlist: 3, Recipe: recipe, Log: &log}
+		c, err := chooseRL(g, Budget{Params: 0.3}, val, sp.Train, cfg, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, log.String()
 	}
-	if c.Tuned == nil {
-		t.Fatal("a shortlist re-scored by the recipe returned no fine-tuned model")
-	}
+	c, log := run(sp.Val)
 	best := -1.0
-	for _, m := range rescored.FindAllStringSubmatch(log.String(), -1) {
+	for _, m := range rescored.FindAllStringSubmatch(log, -1) {
 		v, _ := strconv.ParseFloat(m[1], 64)
 		best = max(best, v)
 	}
-	acc, _, _, err := dnn.Evaluate(c.Tuned, sp.Val, 0)
+	fit, out, err := holdOut(sp.Train, sp.Val.Len())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tuned := c.Graph.Clone()
+	recipe.Seed = 5
+	if _, err := dnn.Train(tuned, fit, nil, recipe, nil); err != nil {
+		t.Fatal(err)
+	}
+	acc, _, _, err := dnn.Evaluate(tuned, out, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if math.Abs(acc-best) > 1e-9 {
-		t.Errorf("the chosen model's validation accuracy %.4f; the shortlist's best %.4f:\n%s", acc, best, log.String())
+		t.Errorf("the chosen model's held-out accuracy %.4f; the shortlist's best %.4f:\n%s", acc, best, log)
 	}
-	again := c.Graph.Clone()
-	recipe.Seed = 5
-	if _, err := dnn.Train(again, sp.Train, nil, recipe, nil); err != nil {
-		t.Fatal(err)
+	// The same search with every validation label past the episodes' 7
+	// samples changed chooses the same model.
+	flipped := sp.Val.First(sp.Val.Len())
+	for i := 7; i < flipped.Len(); i++ {
+		flipped.Y[i] = 1 - flipped.Y[i]
 	}
-	_, _, a, err := dnn.Evaluate(again, sp.Val, 0)
-	if err != nil {
-		t.Fatal(err)
+	if d, _ := run(flipped); !slices.Equal(d.Ratios, c.Ratios) {
+		t.Errorf("validation labels the episodes never see changed the choice: %v and %v", c.Ratios, d.Ratios)
 	}
-	if _, _, b, _ := dnn.Evaluate(c.Tuned, sp.Val, 0); !slices.Equal(a, b) {
-		t.Error("fine-tuning the chosen model again by the recipe gave other logits")
-	}
-	cfg.Reward = RewardRecipe
+	cfg := RLConfig{Episodes: 4, Warmup: 4, Samples: 7, Calibrate: 2, Shortlist: 3, Recipe: recipe, Reward: RewardRecipe}
 	if _, err := chooseRL(g, Budget{Params: 0.3}, sp.Val, sp.Train, cfg, 5); err == nil || !strings.Contains(err.Error(), "cannot score every episode") {
 		t.Errorf("the recipe as every episode's reward: %v", err)
 	}

@@ -113,9 +113,12 @@ Each method chooses how many channels each layer keeps and which:
             wins (--episodes after 25 random warm-up episodes), or, with
             --shortlist K, the best of the K best episodes re-scored by
             --shortlist-reward (by default recipe: each of the K
-            fine-tuned by the recipe below and measured on validation, K
-            times the fine-tuning's cost; the cheap reward orders good
-            models no better than chance)
+            fine-tuned by the recipe below, K times the fine-tuning's
+            cost; the cheap reward orders good models no better than
+            chance); the shortlist is scored on training images held out
+            of its fine-tuning, never on validation, so that picking one
+            of K does not flatter the validation accuracy methods are
+            compared by
   uniform   the same fraction of every layer, the channels of largest L1 norm
   l1        channels ranked by L1 norm, relative to their layer's, network-wide
   random    random per-layer fractions scaled to the budget, random channels
