@@ -28,6 +28,9 @@ type Config struct {
 	// model in that deployment.
 	Deployment *Deployment
 	Methods    []string // default: Methods
+	// Given is the Given method's proportions, one a group of
+	// Heavy.ConvGroups.
+	Given []float64
 	// Finetune trains each pruned model further; Epochs 0 skips it. Its
 	// Teacher (or TeacherLogits, on the training split), when set, distils
 	// the heavy model (or any other) into each.
@@ -78,6 +81,9 @@ type Result struct {
 	// by a whole bisection step. 0 when the line does not rise.
 	BudgetFit float64 `json:"budget_fit,omitempty"`
 	Probes    []Probe `json:"probes,omitempty"`
+	// Shortlist is how rl's or random search's shortlist (RLConfig.Shortlist)
+	// re-scored the search's best models for this one.
+	Shortlist []Shortlisted `json:"shortlist,omitempty"`
 }
 
 // Seconds splits a method's wall time: choosing the channels (the agent's
@@ -98,10 +104,11 @@ func (s *Seconds) add(o Seconds) {
 // Probe is one step of a target search: a budget, its fine-tuned model's
 // size and validation accuracy.
 type Probe struct {
-	Budget      float64 `json:"budget"`
-	Params      int64   `json:"params"`
-	FLOPs       int64   `json:"flops"`
-	ValAccuracy float64 `json:"val_accuracy"`
+	Budget      float64       `json:"budget"`
+	Params      int64         `json:"params"`
+	FLOPs       int64         `json:"flops"`
+	ValAccuracy float64       `json:"val_accuracy"`
+	Shortlist   []Shortlisted `json:"shortlist,omitempty"`
 }
 
 // Report is report.json: the budget or target, the heavy model it started
@@ -313,6 +320,8 @@ func (r *runner) probe(m string, b Budget) (*candidate, error) {
 		}
 		rc.deploy = r.deploy
 		c, err = chooseRL(cfg.Heavy, b, cfg.Splits.Val, cfg.Splits.Train, rc, cfg.Seed)
+	} else if m == Given {
+		c, err = ChooseGiven(cfg.Heavy, cfg.Given, b)
 	} else {
 		c, err = Choose(cfg.Heavy, m, b, cfg.Seed)
 	}
@@ -321,7 +330,7 @@ func (r *runner) probe(m string, b Budget) (*candidate, error) {
 	}
 	secs.Choose = time.Since(t0).Seconds()
 	pruned, g := c.Graph, c.Graph
-	res := Result{Method: m, Params: g.Params(), Keep: c.Ratios}
+	res := Result{Method: m, Params: g.Params(), Keep: c.Ratios, Shortlist: c.Shortlist}
 	if res.FLOPs, err = g.FLOPs(); err != nil {
 		return nil, err
 	}

@@ -402,3 +402,44 @@ func TestChooseKeepsChannelMultiples(t *testing.T) {
 		}
 	}
 }
+
+// TestReportShortlist: report.json carries the shortlist of the search
+// that made each model, for a fixed budget and for every probe of a target
+// search, with the model it chose marked and kept.
+func TestReportShortlist(t *testing.T) {
+	g, sp := trained(t)
+	rl := RLConfig{Episodes: 2, Warmup: 3, Samples: 7, Calibrate: 2, Shortlist: 2, ShortlistReward: RewardLS}
+	cases := []struct {
+		name   string
+		budget Budget
+		target *Target
+	}{
+		{"budget", Budget{Params: 0.3}, nil},
+		{"target", Budget{}, &Target{Drop: 0.5, Steps: 2}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rep, _, err := Run(Config{Heavy: g, Splits: sp, Budget: c.budget, Target: c.target, Seed: 1, Methods: []string{RandomSearch}, RL: rl})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rep.Methods[0]
+			lists := [][]Shortlisted{r.Shortlist}
+			for _, p := range r.Probes {
+				lists = append(lists, p.Shortlist)
+			}
+			if c.target != nil && len(r.Probes) == 0 {
+				t.Fatal("no probes")
+			}
+			for i, l := range lists {
+				if len(l) != 2 {
+					t.Fatalf("list %d: %d models, want 2", i, len(l))
+				}
+			}
+			i := slices.IndexFunc(r.Shortlist, func(s Shortlisted) bool { return s.Chosen })
+			if i < 0 || !slices.Equal(r.Shortlist[i].Keep, r.Keep) || r.Shortlist[i].Params != r.Params {
+				t.Errorf("chosen %d of %+v; the model: %d params, keep %v", i, r.Shortlist, r.Params, r.Keep)
+			}
+		})
+	}
+}

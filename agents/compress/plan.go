@@ -30,6 +30,11 @@ const (
 	// by rl's reward wins. It is what the DDPG agent must beat to have
 	// learned anything, so it runs only when asked for.
 	RandomSearch = "random-search"
+	// Given scales proportions the caller gives, one a layer group (a
+	// search's recorded keep fractions, say), to the budget, channels by L1
+	// norm: the way to fine-tune a found allocation again by another
+	// recipe, or to carry it to another budget. It runs only when asked for.
+	Given = "given"
 )
 
 // minShare is the smallest relative width the random method draws for a
@@ -40,9 +45,9 @@ const minShare = 0.3
 // learned one first, then the baselines.
 var Methods = []string{RL, Uniform, L1, Random}
 
-// Known reports whether method is one of Methods or RandomSearch.
+// Known reports whether method is one of Methods, RandomSearch or Given.
 func Known(method string) bool {
-	return method == RandomSearch || slices.Contains(Methods, method)
+	return method == RandomSearch || method == Given || slices.Contains(Methods, method)
 }
 
 // Budget is what the edge model may cost. Zero fields are no limit; at
@@ -137,6 +142,21 @@ type Choice struct {
 	Keep   map[string][]int // kept channels per Conv
 	Ratios []float64        // kept fraction per ConvGroups group, in order
 	Graph  *dnn.Graph       // the pruned model, before fine-tuning
+	// Shortlist is how an rl search with RLConfig.Shortlist re-scored its
+	// best episodes, in the order of their episode reward.
+	Shortlist []Shortlisted
+}
+
+// Shortlisted is one model a shortlist re-scored: what the episodes'
+// reward and the shortlist's reward (on held-out training images) made of
+// it, so a reader can see how far the two agreed and by how much the
+// chosen model led.
+type Shortlisted struct {
+	Reward float64   `json:"reward"` // the episode's reward
+	Score  float64   `json:"score"`  // the shortlist's reward
+	Params int64     `json:"params"`
+	Keep   []float64 `json:"keep"`
+	Chosen bool      `json:"chosen,omitempty"`
 }
 
 // Choose prunes g by method to the largest model that fits the budget,
@@ -188,6 +208,8 @@ func Choose(g *dnn.Graph, method string, b Budget, seed uint64) (*Choice, error)
 		}
 	case RL, RandomSearch:
 		return nil, fmt.Errorf("compress: method %s learns from validation data: use Run", method)
+	case Given:
+		return nil, fmt.Errorf("compress: method %s needs its proportions: use ChooseGiven", method)
 	default:
 		return nil, fmt.Errorf("compress: unknown method %q; want one of %v", method, Methods)
 	}
@@ -197,6 +219,46 @@ func Choose(g *dnn.Graph, method string, b Budget, seed uint64) (*Choice, error)
 	if method == Random {
 		hi = 1 / minShare // every group at its full width
 	}
+	return fitBudget(g, groups, base, method, b, keepAt, hi)
+}
+
+// ChooseGiven prunes g to the largest model that fits the budget whose
+// groups keep the given proportions of their channels (one in (0, 1] a
+// group of g.ConvGroups, in order), the channels by L1 norm. At a budget
+// the proportions themselves fit, and no further, it keeps them.
+func ChooseGiven(g *dnn.Graph, shares []float64, b Budget) (*Choice, error) {
+	if err := b.Check(); err != nil {
+		return nil, err
+	}
+	groups := g.ConvGroups()
+	if len(shares) != len(groups) {
+		return nil, fmt.Errorf("compress: %s: %d proportions for %s's %d layer groups", Given, len(shares), g.Name, len(groups))
+	}
+	top := 0.0
+	for i, v := range shares {
+		if !(v > 0 && v <= 1) {
+			return nil, fmt.Errorf("compress: %s: proportion %d is %g: want (0, 1]", Given, i+1, v)
+		}
+		top = max(top, v)
+	}
+	base, err := sizeOf(g)
+	if err != nil {
+		return nil, err
+	}
+	keepAt := func(s float64) map[string][]int {
+		keep := map[string][]int{}
+		for i, gr := range groups {
+			k := b.channels(s*shares[i], g.Node(gr[0]).Out)
+			setGroup(keep, gr, dnn.L1Channels(g, gr, k))
+		}
+		return keep
+	}
+	return fitBudget(g, groups, base, Given, b, keepAt, 1/top)
+}
+
+// fitBudget finds by bisection the largest x in [0, hi] whose keep sets,
+// keepAt(x), make a model within the budget; the model grows with x.
+func fitBudget(g *dnn.Graph, groups [][]string, base size, method string, b Budget, keepAt func(float64) map[string][]int, hi float64) (*Choice, error) {
 	fits := func(x float64) (*dnn.Graph, map[string][]int, bool, error) {
 		keep := keepAt(x)
 		p, err := dnn.Prune(g, keep)

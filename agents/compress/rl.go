@@ -482,8 +482,9 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 			recent = 0
 		}
 	}
+	var listed []Shortlisted
 	if cfg.Shortlist > 0 {
-		if bestRatios, err = e.shortlist(scored, cfg, train, all.Len(), seed, method); err != nil {
+		if bestRatios, listed, err = e.shortlist(scored, cfg, train, all.Len(), seed, method); err != nil {
 			return nil, err
 		}
 	}
@@ -491,7 +492,7 @@ func chooseRL(g *dnn.Graph, b Budget, val, train *data.Set, cfg RLConfig, seed u
 	if err != nil {
 		return nil, err
 	}
-	c := &Choice{Method: method, Graph: best, Keep: map[string][]int{}}
+	c := &Choice{Method: method, Graph: best, Keep: map[string][]int{}, Shortlist: listed}
 	for t, gr := range e.groups {
 		if e.dropped(t, bestRatios[t]) {
 			c.Ratios = append(c.Ratios, 0) // the block is gone
@@ -511,22 +512,24 @@ type scoredRatios struct {
 }
 
 // shortlist re-scores the cfg.Shortlist best distinct models of a search
-// by cfg.ShortlistReward and returns the best by that. Each is repaired on
-// train less its last held images and scored on those.
-func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train *data.Set, held int, seed uint64, method string) ([]float64, error) {
+// by cfg.ShortlistReward and returns the best by that, and every model it
+// scored. Each is repaired on train less its last held images and scored
+// on those.
+func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train *data.Set, held int, seed uint64, method string) ([]float64, []Shortlisted, error) {
 	fit, out, err := holdOut(train, held)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rc := cfg
 	rc.Reward = cfg.ShortlistReward
 	rw, err := newRewarder(e.g, rc, fit, seed)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	slices.SortStableFunc(scored, func(a, b scoredRatios) int { return cmp.Compare(b.r, a.r) })
 	var best []float64
-	bestR := math.Inf(-1)
+	var listed []Shortlisted
+	chosen, bestR := -1, math.Inf(-1)
 	cheap, sample := e.rewarder, e.val
 	defer func() { e.rewarder, e.val = cheap, sample }()
 	e.rewarder, e.val = rw, out
@@ -537,7 +540,7 @@ func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train *data.Set, he
 		}
 		p, keep, err := e.buildKeep(s.ratios)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		widths := make([]int, len(e.groups))
 		for t, gr := range e.groups {
@@ -551,17 +554,25 @@ func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train *data.Set, he
 		seen = append(seen, widths)
 		r, err := e.reward(p, keep)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		kept := make([]float64, len(widths))
+		for t, w := range widths {
+			kept[t] = float64(w) / float64(e.g.Node(e.groups[t][0]).Out)
+		}
+		listed = append(listed, Shortlisted{Reward: s.r, Score: r, Params: p.Params(), Keep: kept})
 		if cfg.Log != nil {
 			fmt.Fprintf(cfg.Log, "%s: shortlist %d/%d: reward %.4f, %s %.4f on %d held-out training images, keep %v\n",
 				method, len(seen), cfg.Shortlist, s.r, rc.Reward, r, out.Len(), round2(s.ratios))
 		}
 		if r > bestR {
-			best, bestR = s.ratios, r
+			best, bestR, chosen = s.ratios, r, len(listed)-1
 		}
 	}
-	return best, nil
+	if chosen >= 0 {
+		listed[chosen].Chosen = true
+	}
+	return best, listed, nil
 }
 
 // holdOut splits train into the images a shortlist is repaired on and its

@@ -126,12 +126,49 @@ func TestShortlist(t *testing.T) {
 		if float64(c.Graph.Params()) > 0.05*float64(g.Params()) {
 			t.Errorf("shortlist %d: %d params of %d", tc.k, c.Graph.Params(), g.Params())
 		}
+		checkShortlisted(t, c, tc.k)
 		if d, _ := run(); !slices.Equal(d.Ratios, c.Ratios) {
 			t.Errorf("shortlist %d: two searches with one seed: %v and %v", tc.k, c.Ratios, d.Ratios)
 		}
 	}
 	if informative == 0 {
 		t.Error("every re-scored accuracy is 0 or 1: the test cannot tell the images it was measured on")
+	}
+}
+
+// checkShortlisted: the choice records k re-scored models in the order of
+// their episode reward, and marks as chosen the one the shortlist scored
+// best, which is the model chosen.
+func checkShortlisted(t *testing.T, c *Choice, k int) {
+	t.Helper()
+	if len(c.Shortlist) != k {
+		t.Fatalf("shortlist %d: %d models recorded", k, len(c.Shortlist))
+	}
+	chosen := -1
+	for i, s := range c.Shortlist {
+		if i > 0 && s.Reward > c.Shortlist[i-1].Reward {
+			t.Errorf("shortlist %d: model %d's episode reward %g above model %d's %g", k, i, s.Reward, i-1, c.Shortlist[i-1].Reward)
+		}
+		if s.Chosen {
+			if chosen >= 0 {
+				t.Errorf("shortlist %d: models %d and %d both chosen", k, chosen, i)
+			}
+			chosen = i
+		}
+	}
+	if k == 0 {
+		return
+	}
+	if chosen < 0 {
+		t.Fatalf("shortlist %d: none chosen", k)
+	}
+	for i, s := range c.Shortlist {
+		if s.Score > c.Shortlist[chosen].Score {
+			t.Errorf("shortlist %d: model %d scored %g, above the chosen model %d's %g", k, i, s.Score, chosen, c.Shortlist[chosen].Score)
+		}
+	}
+	if s := c.Shortlist[chosen]; s.Params != c.Graph.Params() || !slices.Equal(s.Keep, c.Ratios) {
+		t.Errorf("shortlist %d: chosen %d params, keep %v; the model has %d, keep %v", k, s.Params, s.Keep, c.Graph.Params(), c.Ratios)
 	}
 }
 
@@ -153,6 +190,7 @@ func TestShortlistRecipe(t *testing.T) {
 		return c, log.String()
 	}
 	c, log := run(sp.Val)
+	checkShortlisted(t, c, 3)
 	best := -1.0
 	for _, m := range rescored.FindAllStringSubmatch(log, -1) {
 		v, _ := strconv.ParseFloat(m[1], 64)

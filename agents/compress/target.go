@@ -141,7 +141,7 @@ func (r *runner) search(m string, tr *TargetReport) (*candidate, error) {
 		}
 		secs.add(c.Seconds)
 		c.Budget = x
-		probes = append(probes, Probe{Budget: x, Params: c.Params, FLOPs: c.FLOPs, ValAccuracy: c.ValAccuracy})
+		probes = append(probes, Probe{Budget: x, Params: c.Params, FLOPs: c.FLOPs, ValAccuracy: c.ValAccuracy, Shortlist: c.Shortlist})
 		if closest == nil || c.ValAccuracy > closest.ValAccuracy {
 			closest = c
 		}

@@ -2,6 +2,7 @@ package compress
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,6 +104,58 @@ func TestTargetSearch(t *testing.T) {
 				t.Fatalf("best %q", rep.Best)
 			}
 		})
+	}
+}
+
+// TestChooseGiven: given proportions at the budget the model they make
+// fits keep their widths; at a smaller budget they shrink alike and fit;
+// proportions that do not match the groups, or are not fractions, are
+// refused.
+func TestChooseGiven(t *testing.T) {
+	g, _ := trained(t)
+	groups := g.ConvGroups()
+	shares := make([]float64, len(groups))
+	for i, gr := range groups {
+		n := g.Node(gr[0]).Out
+		shares[i] = float64(max(1, n*(i+1)/(len(groups)+1))) / float64(n)
+	}
+	keep := map[string][]int{}
+	for i, gr := range groups {
+		setGroup(keep, gr, dnn.L1Channels(g, gr, int(math.Round(shares[i]*float64(g.Node(gr[0]).Out)))))
+	}
+	p, err := dnn.Prune(g, keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := (float64(p.Params()) + 0.5) / float64(g.Params())
+	c, err := ChooseGiven(g, shares, Budget{Params: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range shares {
+		if c.Ratios[i] < shares[i] {
+			t.Errorf("at the whole budget group %d shrank: %v from %v", i, c.Ratios[i], shares[i])
+		}
+	}
+	if c, err = ChooseGiven(g, shares, Budget{Params: own}); err != nil || !slices.Equal(c.Ratios, shares) {
+		t.Errorf("at its own budget %.4f: keep %v (%v), want %v", own, c.Ratios, err, shares)
+	}
+	small, err := ChooseGiven(g, shares, Budget{Params: own / 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if float64(small.Graph.Params()) > own/2*float64(g.Params()) {
+		t.Errorf("at half its budget: %d params of %d", small.Graph.Params(), g.Params())
+	}
+	for i := range shares {
+		if small.Ratios[i] > shares[i] {
+			t.Errorf("group %d grew at a smaller budget: %v from %v", i, small.Ratios[i], shares[i])
+		}
+	}
+	for _, bad := range [][]float64{shares[1:], append(slices.Clone(shares[1:]), 0), append(slices.Clone(shares[1:]), 1.2)} {
+		if _, err := ChooseGiven(g, bad, Budget{Params: 0.5}); err == nil {
+			t.Errorf("proportions %v: no error", bad)
+		}
 	}
 }
 

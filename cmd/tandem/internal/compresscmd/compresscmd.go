@@ -66,6 +66,9 @@ type Options struct {
 	Shortlist     int
 	ShortlistBy   string
 	DropBlocks    bool // rl may remove identity residual blocks whole
+	// Keep is the given method's proportions, comma-separated, one a
+	// layer group (report.json's keep).
+	Keep string
 	// Multiple rounds every pruned layer's channels to a multiple of it
 	// (compress.Budget.Multiple); 0 or 1: any count.
 	Multiple  int
@@ -127,6 +130,11 @@ Run only when named, the agent's ablation:
 
   random-search  rl's episodes, every one drawn at random as the warm-up's
             are, the best by the same reward wins: what the agent must beat
+  given     the proportions --keep lists (one a layer group, as report.json's
+            keep records them) scaled to the budget, the channels of largest
+            L1 norm: a found model fine-tuned again by another recipe
+            (--params at its own fraction keeps its widths), or its
+            allocation carried to another budget
 
 The three baselines take the largest model within the budget by bisection on
 their one parameter; rl keeps channels by L1 norm within each layer, as uniform
@@ -198,6 +206,7 @@ fraction of each layer and, with a target, every budget probed.`,
 	addRecipeFlags(f, &opts.LR, &opts.Distill, &opts.Temperature, &opts.CachedTeacher)
 	f.IntVar(&opts.Episodes, "episodes", 150, "rl: search `N` episodes after the warm-up")
 	f.IntVar(&opts.Multiple, "channel-multiple", 8, "keep a multiple of `M` channels in every pruned layer, or all of them (1: any count)")
+	f.StringVar(&opts.Keep, "keep", "", "given: the `FRACTIONS` kept per layer group, comma-separated (report.json's keep)")
 	f.BoolVar(&opts.DropBlocks, "drop-blocks", false, "rl: let the agent remove identity residual blocks whole, not only narrow them")
 	f.StringVar(&opts.Objective, "objective", "accuracy", "rl: reward `KIND`: accuracy, or deployment (the latency of --scenario simulated with each model)")
 	f.StringVar(&opts.Scenario, "scenario", "builtin:default", "with --objective deployment: the `SCENARIO` simulated")
@@ -222,8 +231,15 @@ func Run(opts *Options) error {
 	methods := strings.Split(opts.Methods, ",")
 	for _, m := range methods {
 		if !compress.Known(m) {
-			return cli.BadInputf("compress: --methods: unknown method %q; want some of %s, %s", m, strings.Join(compress.Methods, ", "), compress.RandomSearch)
+			return cli.BadInputf("compress: --methods: unknown method %q; want some of %s, %s, %s", m, strings.Join(compress.Methods, ", "), compress.RandomSearch, compress.Given)
 		}
+	}
+	given, err := parseKeep(opts.Keep)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(methods, compress.Given) != (given != nil) {
+		return cli.BadInputf("compress: --keep gives the proportions of --methods %s: want both or neither", compress.Given)
 	}
 	if opts.Epochs < 0 || opts.Episodes < 0 {
 		return cli.BadInputf("compress: --finetune-epochs %d, --episodes %d: want neither negative", opts.Epochs, opts.Episodes)
@@ -316,6 +332,9 @@ func Run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if n := len(heavy.ConvGroups()); given != nil && len(given) != n {
+		return cli.BadInputf("compress: --keep: %d fractions for the heavy model's %d layer groups", len(given), n)
+	}
 	ft, err := recipe(heavy, splits, opts.Epochs, opts.LR, opts.Distill, opts.Temperature, opts.CachedTeacher, opts.Stderr)
 	if err != nil {
 		return err
@@ -329,7 +348,7 @@ func Run(opts *Options) error {
 			return cli.BadInput(fmt.Errorf("bundle %s: edge model: %w", b.Name, err))
 		}
 	}
-	cfg := compress.Config{Heavy: heavy, Splits: splits, Budget: budget, Target: target, Deployment: deployment, Methods: methods, Seed: opts.Seed, Device: dev,
+	cfg := compress.Config{Heavy: heavy, Splits: splits, Budget: budget, Target: target, Deployment: deployment, Methods: methods, Given: given, Seed: opts.Seed, Device: dev,
 		Finetune: ft, RL: compress.RLConfig{Episodes: opts.Episodes, Reward: opts.Reward, Critic: opts.Critic, Slice: opts.RewardSlice, Shortlist: opts.Shortlist, ShortlistReward: opts.ShortlistBy, DropBlocks: opts.DropBlocks}, Log: opts.Stderr}
 	bars := map[string]func(dnn.Progress){}
 	cfg.Progress = func(m string, p dnn.Progress) {
@@ -542,4 +561,21 @@ func printDeployment(w io.Writer, rep *compress.Report) {
 	t.Header("edge model", "offloaded", "accuracy (all requests)", "mean ms", "p95 ms", "p99 ms", d.Metric+" below cloud-only")
 	t.Bulk(rows)
 	t.Render()
+}
+
+// parseKeep reads --keep: fractions in (0, 1], comma-separated; nil when
+// empty.
+func parseKeep(s string) ([]float64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []float64
+	for i, f := range strings.Split(strings.Trim(s, "[] "), ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(v > 0 && v <= 1) {
+			return nil, cli.BadInputf("compress: --keep: fraction %d is %q: want a number in (0, 1]", i+1, strings.TrimSpace(f))
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

@@ -118,6 +118,10 @@ func TestRunBadInput(t *testing.T) {
 		{"negative shortlist", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Shortlist: -1, Device: "edge-cpu-1t"}, "--shortlist -1"},
 		{"unknown shortlist reward", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Shortlist: 3, ShortlistBy: "oracle", Device: "edge-cpu-1t"}, `--shortlist-reward "oracle"`},
 		{"recipe reward for every episode", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Reward: "recipe", Device: "edge-cpu-1t"}, `--reward "recipe"`},
+		{"given without --keep", Options{Out: "x", FLOPs: 0.5, Methods: "given", Device: "edge-cpu-1t"}, "want both or neither"},
+		{"--keep without given", Options{Out: "x", FLOPs: 0.5, Methods: "uniform", Keep: "0.5,0.5", Device: "edge-cpu-1t"}, "want both or neither"},
+		{"--keep not a fraction", Options{Out: "x", FLOPs: 0.5, Methods: "given", Keep: "0.5,1.5", Device: "edge-cpu-1t"}, `fraction 2 is "1.5"`},
+		{"--keep not a number", Options{Out: "x", FLOPs: 0.5, Methods: "given", Keep: "0.5,,0.2", Device: "edge-cpu-1t"}, `fraction 2 is ""`},
 		{"recipe shortlist without fine-tuning", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Shortlist: 2, ShortlistBy: "recipe", Device: "edge-cpu-1t"}, "--finetune-epochs 1 or more"},
 	}
 	for _, tc := range cases {
@@ -131,6 +135,22 @@ func TestRunBadInput(t *testing.T) {
 				t.Errorf("Run: %v (exit %d), want exit %d and %q", err, cli.ExitCode(err), cli.ExitBadInput, tc.want)
 			}
 		})
+	}
+}
+
+// TestRunKeepCountsGroups: --keep must give one fraction for each of the
+// heavy model's layer groups, and says how many before any work.
+func TestRunKeepCountsGroups(t *testing.T) {
+	dir := tinyBundle(t)
+	out := filepath.Join(t.TempDir(), "c")
+	opts := &Options{Bundle: dir, Out: out, FLOPs: 0.5, Methods: "given", Keep: "0.5,0.5", Epochs: 1, Seed: 1, Device: "edge-cpu-1t",
+		LR: 0.01, Distill: 0.9, Temperature: 4, Stdout: io.Discard, Stderr: io.Discard}
+	err := Run(opts)
+	if cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), "2 fractions for the heavy model's 4 layer groups") {
+		t.Errorf("Run: %v (exit %d)", err, cli.ExitCode(err))
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s left behind: %v", out, err)
 	}
 }
 
