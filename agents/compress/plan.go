@@ -177,14 +177,11 @@ func Choose(g *dnn.Graph, method string, b Budget, seed uint64) (*Choice, error)
 	var keepAt func(x float64) map[string][]int
 	switch method {
 	case Uniform:
-		keepAt = func(r float64) map[string][]int {
-			keep := map[string][]int{}
-			for _, gr := range groups {
-				k := b.channels(r, g.Node(gr[0]).Out)
-				setGroup(keep, gr, dnn.L1Channels(g, gr, k))
-			}
-			return keep
+		ones := make([]float64, len(groups))
+		for i := range ones {
+			ones[i] = 1
 		}
+		keepAt = proportional(g, groups, b, ones)
 	case L1:
 		keepAt = globalL1(g, groups, b)
 	case Random:
@@ -245,7 +242,14 @@ func ChooseGiven(g *dnn.Graph, shares []float64, b Budget) (*Choice, error) {
 	if err != nil {
 		return nil, err
 	}
-	keepAt := func(s float64) map[string][]int {
+	return fitBudget(g, groups, base, Given, b, proportional(g, groups, b, shares), 1/top)
+}
+
+// proportional returns the keep sets at scale s of the given proportions,
+// one a group: each group keeps s times its share of its channels, those
+// of largest L1 norm. Uniform pruning is every share 1.
+func proportional(g *dnn.Graph, groups [][]string, b Budget, shares []float64) func(s float64) map[string][]int {
+	return func(s float64) map[string][]int {
 		keep := map[string][]int{}
 		for i, gr := range groups {
 			k := b.channels(s*shares[i], g.Node(gr[0]).Out)
@@ -253,7 +257,6 @@ func ChooseGiven(g *dnn.Graph, shares []float64, b Budget) (*Choice, error) {
 		}
 		return keep
 	}
-	return fitBudget(g, groups, base, Given, b, keepAt, 1/top)
 }
 
 // fitBudget finds by bisection the largest x in [0, hi] whose keep sets,
