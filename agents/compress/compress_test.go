@@ -443,3 +443,58 @@ func TestReportShortlist(t *testing.T) {
 		})
 	}
 }
+
+// TestShortlistEpochs: a shortlist ranked by the recipe fine-tunes for
+// RL.Recipe's epochs when they are set, for the fine-tuning's when not,
+// and records which; the model kept is fine-tuned by the fine-tuning's.
+func TestShortlistEpochs(t *testing.T) {
+	g, sp := trained(t)
+	ft := dnn.TrainConfig{Epochs: 2, BatchSize: 32, CropPad: -1, NoFlip: true, LR: 0.01}
+	short := ft
+	short.Epochs = 1
+	cases := []struct {
+		name   string
+		recipe dnn.TrainConfig
+		want   int
+	}{
+		{"the fine-tuning's", dnn.TrainConfig{}, 2},
+		{"shorter", short, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rl := RLConfig{Episodes: 2, Warmup: 3, Samples: 7, Calibrate: 2, Shortlist: 2, ShortlistReward: RewardRecipe, Recipe: c.recipe}
+			rep, best, err := Run(Config{Heavy: g, Splits: sp, Budget: Budget{Params: 0.3}, Seed: 1, Methods: []string{RandomSearch}, RL: rl, Finetune: ft})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rep.Methods[0]
+			for i, l := range r.Shortlist {
+				if l.Epochs != c.want {
+					t.Errorf("shortlisted model %d fine-tuned %d epochs, want %d", i, l.Epochs, c.want)
+				}
+			}
+			// The kept model is fine-tuned by ft whatever ranked it: the
+			// same cut model fine-tuned by ft scores what was reported.
+			i := slices.IndexFunc(r.Shortlist, func(s Shortlisted) bool { return s.Chosen })
+			if i < 0 {
+				t.Fatalf("no shortlisted model chosen: %+v", r.Shortlist)
+			}
+			c, err := ChooseGiven(g, r.Keep, Budget{Params: 0.3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc := ft
+			tc.Seed = 1
+			if _, err := dnn.Train(c.Graph, sp.Train, nil, tc, nil); err != nil {
+				t.Fatal(err)
+			}
+			acc, _, _, err := dnn.Evaluate(c.Graph, sp.Val, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if acc != r.ValAccuracy || best.Params() != c.Graph.Params() {
+				t.Errorf("kept model: %.4f on validation, %d params; again by the recipe: %.4f, %d params", r.ValAccuracy, best.Params(), acc, c.Graph.Params())
+			}
+		})
+	}
+}

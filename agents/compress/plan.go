@@ -152,8 +152,11 @@ type Choice struct {
 // it, so a reader can see how far the two agreed and by how much the
 // chosen model led.
 type Shortlisted struct {
-	Reward float64   `json:"reward"` // the episode's reward
-	Score  float64   `json:"score"`  // the shortlist's reward
+	Reward float64 `json:"reward"` // the episode's reward
+	Score  float64 `json:"score"`  // the shortlist's reward
+	// Epochs is how long RewardRecipe fine-tuned the model it scored; 0
+	// for the other rewards.
+	Epochs int       `json:"epochs,omitempty"`
 	Params int64     `json:"params"`
 	Keep   []float64 `json:"keep"`
 	Chosen bool      `json:"chosen,omitempty"`

@@ -70,9 +70,11 @@ type RLConfig struct {
 	// Slice is the number of training images RewardFinetune trains on;
 	// default 2048.
 	Slice int
-	// Recipe is how RewardFinetune trains: its augmentation and teacher
-	// (Run sets the fine-tuning's), for one epoch of Slice at a constant
-	// rate.
+	// Recipe is how RewardFinetune trains: its augmentation and teacher,
+	// for one epoch of Slice at a constant rate; and how RewardRecipe
+	// fine-tunes a shortlist, as it stands. Run sets the fine-tuning's
+	// when Recipe.Epochs is 0; a shorter one ranks a shortlist for less,
+	// and the model kept is fine-tuned by the fine-tuning's all the same.
 	Recipe dnn.TrainConfig
 	// Critic is CriticEpisode (the default) or CriticStep.
 	Critic string
@@ -560,7 +562,11 @@ func (e *env) shortlist(scored []scoredRatios, cfg RLConfig, train *data.Set, he
 		for t, w := range widths {
 			kept[t] = float64(w) / float64(e.g.Node(e.groups[t][0]).Out)
 		}
-		listed = append(listed, Shortlisted{Reward: s.r, Score: r, Params: p.Params(), Keep: kept})
+		sl := Shortlisted{Reward: s.r, Score: r, Params: p.Params(), Keep: kept}
+		if rc.Reward == RewardRecipe {
+			sl.Epochs = rc.Recipe.Epochs
+		}
+		listed = append(listed, sl)
 		if cfg.Log != nil {
 			fmt.Fprintf(cfg.Log, "%s: shortlist %d/%d: reward %.4f, %s %.4f on %d held-out training images, keep %v\n",
 				method, len(seen), cfg.Shortlist, s.r, rc.Reward, r, out.Len(), round2(s.ratios))

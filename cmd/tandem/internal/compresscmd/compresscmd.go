@@ -65,7 +65,10 @@ type Options struct {
 	RewardSlice   int
 	Shortlist     int
 	ShortlistBy   string
-	DropBlocks    bool // rl may remove identity residual blocks whole
+	// ShortlistEpochs fine-tunes each model of a recipe shortlist that
+	// many epochs instead of Epochs; 0: Epochs.
+	ShortlistEpochs int
+	DropBlocks      bool // rl may remove identity residual blocks whole
 	// Keep is the given method's proportions, comma-separated, one a
 	// layer group (report.json's keep).
 	Keep string
@@ -117,8 +120,8 @@ Each method chooses how many channels each layer keeps and which:
             --shortlist K, the best of the K best episodes re-scored by
             --shortlist-reward (by default recipe: each of the K
             fine-tuned by the recipe below, K times the fine-tuning's
-            cost; the cheap reward orders good models no better than
-            chance); the shortlist is scored on training images held out
+            cost, or less with --shortlist-epochs; the cheap reward
+            orders good models no better than chance); the shortlist is scored on training images held out
             of its fine-tuning, never on validation, so that picking one
             of K does not flatter the validation accuracy methods are
             compared by
@@ -220,6 +223,7 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.IntVar(&opts.RewardSlice, "reward-slice", 2048, "rl: the finetune rewards train on the first `N` training images")
 	f.IntVar(&opts.Shortlist, "shortlist", 0, "rl: re-score the `K` best distinct models of the search by --shortlist-reward and keep the best by that (0: keep the best by --reward)")
 	f.StringVar(&opts.ShortlistBy, "shortlist-reward", compress.RewardRecipe, "rl: with --shortlist, re-score by `KIND` ("+strings.Join(compress.ShortlistRewards, ", ")+"; recipe: fine-tune each in full)")
+	f.IntVar(&opts.ShortlistEpochs, "shortlist-epochs", 0, "rl: with --shortlist-reward recipe, rank the shortlist after `E` epochs of fine-tuning, the kept model fine-tuned --finetune-epochs all the same (0: --finetune-epochs)")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed `S` of the random method and of fine-tuning")
 	f.BoolVar(&opts.Measure, "measure", true, "measure each model's latency with ONNX Runtime")
 	f.BoolVar(&opts.JSON, "json", false, "print report.json's object instead of a table")
@@ -271,6 +275,12 @@ func Run(opts *Options) error {
 	}
 	if !slices.Contains(compress.ShortlistRewards, opts.ShortlistBy) {
 		return cli.BadInputf("compress: --shortlist-reward %q: want one of %s", opts.ShortlistBy, strings.Join(compress.ShortlistRewards, ", "))
+	}
+	if opts.ShortlistEpochs < 0 {
+		return cli.BadInputf("compress: --shortlist-epochs %d: want 0 or more epochs", opts.ShortlistEpochs)
+	}
+	if opts.ShortlistEpochs > 0 && (opts.Shortlist == 0 || opts.ShortlistBy != compress.RewardRecipe) {
+		return cli.BadInputf("compress: --shortlist-epochs %d sets how long a recipe shortlist fine-tunes: want --shortlist K with --shortlist-reward %s", opts.ShortlistEpochs, compress.RewardRecipe)
 	}
 	if opts.ShortlistBy == compress.RewardRecipe && opts.Shortlist > 0 && opts.Epochs == 0 {
 		return cli.BadInputf("compress: --shortlist-reward %s fine-tunes by the recipe: want --finetune-epochs 1 or more, or another --shortlist-reward", compress.RewardRecipe)
@@ -352,8 +362,13 @@ func Run(opts *Options) error {
 			return cli.BadInput(fmt.Errorf("bundle %s: edge model: %w", b.Name, err))
 		}
 	}
+	rl := compress.RLConfig{Episodes: opts.Episodes, Reward: opts.Reward, Critic: opts.Critic, Slice: opts.RewardSlice, Shortlist: opts.Shortlist, ShortlistReward: opts.ShortlistBy, DropBlocks: opts.DropBlocks}
+	if opts.ShortlistEpochs > 0 {
+		rl.Recipe = ft
+		rl.Recipe.Epochs = opts.ShortlistEpochs
+	}
 	cfg := compress.Config{Heavy: heavy, Splits: splits, Budget: budget, Target: target, Deployment: deployment, Methods: methods, Given: given, Seed: opts.Seed, Device: dev,
-		Finetune: ft, RL: compress.RLConfig{Episodes: opts.Episodes, Reward: opts.Reward, Critic: opts.Critic, Slice: opts.RewardSlice, Shortlist: opts.Shortlist, ShortlistReward: opts.ShortlistBy, DropBlocks: opts.DropBlocks}, Log: opts.Stderr}
+		Finetune: ft, RL: rl, Log: opts.Stderr}
 	bars := map[string]func(dnn.Progress){}
 	cfg.Progress = func(m string, p dnn.Progress) {
 		if bars[m] == nil {

@@ -1,6 +1,7 @@
 package compresscmd
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -122,6 +123,9 @@ func TestRunBadInput(t *testing.T) {
 		{"--keep without given", Options{Out: "x", FLOPs: 0.5, Methods: "uniform", Keep: "0.5,0.5", Device: "edge-cpu-1t"}, "want both or neither"},
 		{"--keep not a fraction", Options{Out: "x", FLOPs: 0.5, Methods: "given", Keep: "0.5,1.5", Device: "edge-cpu-1t"}, `fraction 2 is "1.5"`},
 		{"--keep not a number", Options{Out: "x", FLOPs: 0.5, Methods: "given", Keep: "0.5,,0.2", Device: "edge-cpu-1t"}, `fraction 2 is ""`},
+		{"negative shortlist epochs", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Shortlist: 2, ShortlistBy: "recipe", ShortlistEpochs: -1, Epochs: 2, Device: "edge-cpu-1t"}, "--shortlist-epochs -1"},
+		{"shortlist epochs without a shortlist", Options{Out: "x", FLOPs: 0.5, Methods: "rl", ShortlistEpochs: 1, Epochs: 2, Device: "edge-cpu-1t"}, "want --shortlist K with --shortlist-reward recipe"},
+		{"shortlist epochs by another reward", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Shortlist: 2, ShortlistBy: "ls", ShortlistEpochs: 1, Epochs: 2, Device: "edge-cpu-1t"}, "want --shortlist K with --shortlist-reward recipe"},
 		{"recipe shortlist without fine-tuning", Options{Out: "x", FLOPs: 0.5, Methods: "rl", Shortlist: 2, ShortlistBy: "recipe", Device: "edge-cpu-1t"}, "--finetune-epochs 1 or more"},
 	}
 	for _, tc := range cases {
@@ -135,6 +139,43 @@ func TestRunBadInput(t *testing.T) {
 				t.Errorf("Run: %v (exit %d), want exit %d and %q", err, cli.ExitCode(err), cli.ExitBadInput, tc.want)
 			}
 		})
+	}
+}
+
+// TestRunShortlistEpochs: --shortlist-epochs sets how long each
+// shortlisted model is fine-tuned, and report.json says so.
+func TestRunShortlistEpochs(t *testing.T) {
+	dir := tinyBundle(t)
+	for _, e := range []int{0, 1} {
+		out := filepath.Join(t.TempDir(), "c")
+		opts := &Options{Bundle: dir, Out: out, Params: 0.3, Methods: "rl", Epochs: 2, Episodes: 2, Shortlist: 2, ShortlistBy: "recipe", ShortlistEpochs: e,
+			Seed: 1, Device: "edge-cpu-1t", LR: 0.01, Distill: 0.9, Temperature: 4, Stdout: io.Discard, Stderr: io.Discard}
+		if err := Run(opts); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(filepath.Join(out, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep struct {
+			Methods []struct {
+				Shortlist []struct {
+					Epochs int `json:"epochs"`
+				} `json:"shortlist"`
+			} `json:"methods"`
+		}
+		if err := json.Unmarshal(raw, &rep); err != nil {
+			t.Fatal(err)
+		}
+		want := cmp.Or(e, opts.Epochs)
+		if len(rep.Methods) != 1 || len(rep.Methods[0].Shortlist) != 2 {
+			t.Fatalf("--shortlist-epochs %d: report.json %s", e, raw)
+		}
+		for i, s := range rep.Methods[0].Shortlist {
+			if s.Epochs != want {
+				t.Errorf("--shortlist-epochs %d: shortlisted model %d fine-tuned %d epochs, want %d", e, i, s.Epochs, want)
+			}
+		}
 	}
 }
 
