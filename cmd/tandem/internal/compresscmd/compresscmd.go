@@ -121,10 +121,10 @@ Each method chooses how many channels each layer keeps and which:
             --shortlist-reward (by default recipe: each of the K
             fine-tuned by the recipe below, K times the fine-tuning's
             cost, or less with --shortlist-epochs; the cheap reward
-            orders good models no better than chance); the shortlist is scored on training images held out
-            of its fine-tuning, never on validation, so that picking one
-            of K does not flatter the validation accuracy methods are
-            compared by
+            orders good models no better than chance); the shortlist is
+            scored on training images held out of its fine-tuning, never
+            on validation, so that picking one of K does not flatter the
+            validation accuracy methods are compared by
   uniform   the same fraction of every layer, the channels of largest L1 norm
   l1        channels ranked by L1 norm, relative to their layer's, network-wide
   random    random per-layer fractions scaled to the budget, random channels
