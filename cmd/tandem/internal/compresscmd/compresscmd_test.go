@@ -142,6 +142,19 @@ func TestRunBadInput(t *testing.T) {
 	}
 }
 
+// runReport runs opts and returns the report.json it wrote.
+func runReport(t *testing.T, opts *Options) []byte {
+	t.Helper()
+	if err := Run(opts); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(opts.Out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
 // TestRunShortlistEpochs: --shortlist-epochs sets how long each
 // shortlisted model is fine-tuned, and report.json says so.
 func TestRunShortlistEpochs(t *testing.T) {
@@ -150,13 +163,7 @@ func TestRunShortlistEpochs(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "c")
 		opts := &Options{Bundle: dir, Out: out, Params: 0.3, Methods: "rl", Epochs: 2, Episodes: 2, Shortlist: 2, ShortlistBy: "recipe", ShortlistEpochs: e,
 			Seed: 1, Device: "edge-cpu-1t", LR: 0.01, Distill: 0.9, Temperature: 4, Stdout: io.Discard, Stderr: io.Discard}
-		if err := Run(opts); err != nil {
-			t.Fatal(err)
-		}
-		raw, err := os.ReadFile(filepath.Join(out, "report.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		raw := runReport(t, opts)
 		var rep struct {
 			Methods []struct {
 				Shortlist []struct {
@@ -236,13 +243,7 @@ func TestRunTargetWritesTheSearch(t *testing.T) {
 	var stdout strings.Builder
 	opts := &Options{Bundle: dir, Out: out, Target: "heavy-5", Search: "flops", SearchSteps: 2, SearchMin: 0.05, Methods: "uniform,l1",
 		Epochs: 1, Seed: 1, Device: "edge-cpu-1t", LR: 0.01, Distill: 0.9, Temperature: 4, CachedTeacher: true, Stdout: &stdout, Stderr: io.Discard}
-	if err := Run(opts); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := runReport(t, opts)
 	var rep struct {
 		Target *struct {
 			Accuracy, HeavyValAccuracy float64
@@ -342,13 +343,7 @@ policy: {kind: cloud-only}
 	var stdout strings.Builder
 	opts := &Options{Bundle: dir, Out: out, FLOPs: 0.3, Methods: "rl,uniform", Epochs: 1, Episodes: 3, Seed: 1, Device: "edge-cpu-1t",
 		Objective: "deployment", Scenario: scenario, SLO: "mean", LR: 0.01, Distill: 0.9, Temperature: 4, Stdout: &stdout, Stderr: io.Discard}
-	if err := Run(opts); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := runReport(t, opts)
 	type result struct {
 		Threshold   float64                `json:"threshold"`
 		OffloadRate float64                `json:"offload_rate"`
