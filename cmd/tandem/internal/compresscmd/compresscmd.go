@@ -222,7 +222,7 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.StringVar(&opts.Critic, "critic", compress.CriticEpisode, "rl: the critic values each episode's actions together (episode) or each step's alone, as AMC's (step)")
 	f.IntVar(&opts.RewardSlice, "reward-slice", 2048, "rl: the finetune rewards train on the first `N` training images")
 	f.IntVar(&opts.Shortlist, "shortlist", 0, "rl: re-score the `K` best distinct models of the search by --shortlist-reward and keep the best by that (0: keep the best by --reward)")
-	f.StringVar(&opts.ShortlistBy, "shortlist-reward", compress.RewardRecipe, "rl: with --shortlist, re-score by `KIND` ("+strings.Join(compress.ShortlistRewards, ", ")+"; recipe: fine-tune each in full)")
+	f.StringVar(&opts.ShortlistBy, "shortlist-reward", compress.RewardRecipe, "rl: with --shortlist, re-score by `KIND` ("+strings.Join(compress.ShortlistRewards, ", ")+"; recipe: fine-tune each by the recipe, for --shortlist-epochs)")
 	f.IntVar(&opts.ShortlistEpochs, "shortlist-epochs", 0, "rl: with --shortlist-reward recipe, rank the shortlist after `E` epochs of fine-tuning, the kept model fine-tuned --finetune-epochs all the same (0: --finetune-epochs)")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed `S` of the random method and of fine-tuning")
 	f.BoolVar(&opts.Measure, "measure", true, "measure each model's latency with ONNX Runtime")
