@@ -479,21 +479,21 @@ func TestShortlistEpochs(t *testing.T) {
 			if i < 0 {
 				t.Fatalf("no shortlisted model chosen: %+v", r.Shortlist)
 			}
-			c, err := ChooseGiven(g, r.Keep, Budget{Params: 0.3})
+			again, err := ChooseGiven(g, r.Keep, Budget{Params: 0.3})
 			if err != nil {
 				t.Fatal(err)
 			}
 			tc := ft
 			tc.Seed = 1
-			if _, err := dnn.Train(c.Graph, sp.Train, nil, tc, nil); err != nil {
+			if _, err := dnn.Train(again.Graph, sp.Train, nil, tc, nil); err != nil {
 				t.Fatal(err)
 			}
-			acc, _, _, err := dnn.Evaluate(c.Graph, sp.Val, 0)
+			acc, _, _, err := dnn.Evaluate(again.Graph, sp.Val, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if acc != r.ValAccuracy || best.Params() != c.Graph.Params() {
-				t.Errorf("kept model: %.4f on validation, %d params; again by the recipe: %.4f, %d params", r.ValAccuracy, best.Params(), acc, c.Graph.Params())
+			if acc != r.ValAccuracy || best.Params() != again.Graph.Params() {
+				t.Errorf("kept model: %.4f on validation, %d params; again by the recipe: %.4f, %d params", r.ValAccuracy, best.Params(), acc, again.Graph.Params())
 			}
 		})
 	}
