@@ -14,6 +14,7 @@ var zooArchs = map[string]func(b *builder, classes int){
 	"resnet":   buildResNet,
 	"resnet20": buildResNet20,
 	"tiny":     buildTiny,
+	"vgg13":    buildVGG13,
 }
 
 // ZooArchs lists the architectures Zoo builds, sorted.
@@ -39,7 +40,11 @@ func ZooArchs() []string {
 //   - resnet20: He et al.'s ResNet-20 for CIFAR, a 3x3 stem of 16 channels
 //     and three stages of three basic blocks of 16, 32 and 64 channels,
 //     each later stage starting with a strided block;
-//   - tiny: two small Conv-BatchNorm-ReLU stages, for tests and demos.
+//   - tiny: two small Conv-BatchNorm-ReLU stages, for tests and demos;
+//   - vgg13: Simonyan and Zisserman's VGG-13 at half width, five pairs of
+//     3x3 Conv-BatchNorm-ReLU stages of 32, 64, 128, 256 and 256 channels
+//     with 2x2 max pooling between pairs, then global average pooling and
+//     a Dense classifier.
 //
 // width scales every hidden channel count (rounded, at least 1): width 0.25
 // to 0.5 gives a uniformly thinner edge model; 0 means 1. Weights are drawn
@@ -107,6 +112,22 @@ func buildResNet20(b *builder, classes int) {
 				stride = 2
 			}
 			b.basicBlock(fmt.Sprintf("layer%d.%d", s+1, i), c, stride)
+		}
+	}
+	b.head(classes)
+}
+
+// buildVGG13 is VGG-13 at half width, pooled four times as VGG is on
+// CIFAR. Its ten convolutions are ten independently prunable groups, and
+// their cost is spread unevenly: the early pairs hold most of the FLOPs at
+// full resolution, the late pairs most of the parameters at 3x3 and 1x1
+// (on 28x28 inputs), which is where AMC-style per-layer allocation is
+// known to beat a uniform ratio.
+func buildVGG13(b *builder, classes int) {
+	for i, c := range []int{32, 32, 64, 64, 128, 128, 256, 256, 256, 256} {
+		b.convBNReLU(strconv.Itoa(i+1), c, 1)
+		if i%2 == 1 && i < 9 {
+			b.maxPool(fmt.Sprintf("pool%d", i/2+1))
 		}
 	}
 	b.head(classes)

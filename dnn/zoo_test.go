@@ -7,7 +7,7 @@ import (
 )
 
 func TestZoo(t *testing.T) {
-	if got := ZooArchs(); !slices.Equal(got, []string{"resnet", "resnet20", "tiny", "vgg"}) {
+	if got := ZooArchs(); !slices.Equal(got, []string{"resnet", "resnet20", "tiny", "vgg", "vgg13"}) {
 		t.Errorf("ZooArchs() = %v", got)
 	}
 	for _, arch := range ZooArchs() {
@@ -87,6 +87,13 @@ func TestZoo(t *testing.T) {
 	}
 	if len(streams) != 3 || !slices.Equal(streams[2], []string{"layer3.0.conv2", "layer3.0.down", "layer3.1.conv2", "layer3.2.conv2"}) {
 		t.Errorf("resnet20: residual streams %v, want one per stage", streams)
+	}
+	v13, _ := Zoo("vgg13", []int{1, 28, 28}, 10, 1, 1)
+	if got := len(v13.ConvGroups()); got != 10 {
+		t.Errorf("vgg13: %d prunable groups, want one per convolution, 10", got)
+	}
+	if got := v13.Params(); got < 2_300_000 || got > 2_500_000 {
+		t.Errorf("vgg13: %d params, want about 2.4 M (VGG-13 at half width)", got)
 	}
 	a, _ := Zoo("vgg", []int{1, 28, 28}, 10, 1, 42)
 	b, _ := Zoo("vgg", []int{1, 28, 28}, 10, 1, 42)
