@@ -271,9 +271,14 @@ func (l *conv) im2col(col, x []float32, s0, nb, g int) {
 // plane edge are zeroed afterwards.
 func (l *conv) shiftRow(row, src []float32, s0, nb, i, j int) {
 	at := s0*l.p + (i-l.pt)*l.w + j - l.pl
-	a, b := max(0, -at), min(len(row), len(src)-at)
+	// When a plane is smaller than the kernel's reach, the shift can
+	// exceed the row: then nothing is copied.
+	a := min(max(0, -at), len(row))
+	b := max(a, min(len(row), len(src)-at))
 	clear(row[:a])
-	copy(row[a:b], src[a+at:b+at])
+	if a < b {
+		copy(row[a:b], src[a+at:b+at])
+	}
 	clear(row[b:])
 	l.zeroWrapped(row, nb, i, j)
 }

@@ -74,6 +74,12 @@ func TestConvMatchesDefinition(t *testing.T) {
 		{in: []int{3, 8, 7}, out: 4, k: 3, stride: 2, pad: [4]int{1, 1, 1, 1}, groups: 1, batch: 3, budget: 1},
 		{in: []int{2, 6, 6}, out: 3, k: 3, stride: 1, pad: [4]int{0, 1, 2, 1}, groups: 1, batch: 2},
 		{in: []int{2, 6, 6}, out: 3, k: 2, stride: 1, pad: [4]int{1, 0, 0, 1}, groups: 1, batch: 2},
+		// Planes smaller than the kernel's reach (VGG's last stages on 28x28
+		// images), one sample a chunk: a shifted row then starts or ends
+		// beyond the chunk's planes.
+		{in: []int{3, 1, 1}, out: 4, k: 3, stride: 1, pad: [4]int{1, 1, 1, 1}, groups: 1, batch: 3, budget: 1},
+		{in: []int{2, 2, 2}, out: 3, k: 5, stride: 1, pad: [4]int{2, 2, 2, 2}, groups: 1, batch: 3, budget: 1},
+		{in: []int{3, 1, 1}, out: 4, k: 3, stride: 1, pad: [4]int{1, 1, 1, 1}, groups: 1, batch: 4},
 	}
 	for _, tc := range cases {
 		name := fmt.Sprintf("%v k%d s%d pad%v g%d n%d budget%d", tc.in, tc.k, tc.stride, tc.pad, tc.groups, tc.batch, tc.budget)
