@@ -9,14 +9,17 @@ import (
 )
 
 // A split deployment answers with the heavy model, as cloud-only does, on
-// the same requests; cut after the global pooling it sends 256 bytes of
+// the same requests; cut after the global pooling it sends 1 024 bytes of
 // features instead of the input, and the device runs nearly all of the
 // model first.
 func TestSplitPolicy(t *testing.T) {
-	run := func(p scenarios.Policy) (*Config, error) {
+	runOn := func(bundle string, p scenarios.Policy) (*Config, error) {
 		sc, err := scenarios.LoadWith("builtin:default", scenarios.Overrides{Requests: 2000})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if bundle != "" {
+			sc.Bundle = bundle
 		}
 		sc.Policy = p
 		in, err := scenarios.Resolve(sc)
@@ -26,6 +29,7 @@ func TestSplitPolicy(t *testing.T) {
 		cfg, err := ConfigFor(in)
 		return &cfg, err
 	}
+	run := func(p scenarios.Policy) (*Config, error) { return runOn("", p) }
 	cloudCfg, err := run(scenarios.Policy{Kind: scenarios.PolicyCloudOnly})
 	if err != nil {
 		t.Fatal(err)
@@ -39,19 +43,22 @@ func TestSplitPolicy(t *testing.T) {
 		cut.LatencyMS.Mean >= cloud.LatencyMS.Mean || cut.Service.EdgeMS <= 0 || splitCfg.CloudModel.Latency >= cloudCfg.CloudModel.Latency {
 		t.Errorf("split after gap: %+v\ncloud-only: %+v", cut, cloud)
 	}
-	if c := cut.Cut; c == nil || *c != (deploy.Cut{After: "gap", TensorBytes: 256, Chosen: deploy.CutByScenario}) || cloud.Cut != nil {
+	if c := cut.Cut; c == nil || *c != (deploy.Cut{After: "gap", TensorBytes: 1024, Chosen: deploy.CutByScenario}) || cloud.Cut != nil {
 		t.Errorf("the summary's cut: %+v; cloud-only's %+v", c, cloud.Cut)
 	}
-	// Left to the profiles, the cut is where the pooled features cross: on a
-	// 10 Mbit/s link every earlier tensor is larger than the input.
+	// Left to the profiles, the cut is where the smallest tensor crosses:
+	// the 256 channels of the last stage, one value each, from the fourth
+	// pooling on.
 	autoCfg, err := run(scenarios.Policy{Kind: scenarios.PolicySplit})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := runCfg(t, autoCfg).Cut; c == nil || c.Chosen != deploy.CutFastest || c.TensorBytes != 256 {
+	if c := runCfg(t, autoCfg).Cut; c == nil || c.Chosen != deploy.CutFastest || c.TensorBytes != 1024 {
 		t.Errorf("the fastest cut: %+v", c)
 	}
-	if _, err := run(scenarios.Policy{Kind: scenarios.PolicySplit, After: "layer1.0.conv1"}); err == nil ||
+	// The digits bundle's heavy model is a ResNet: no cut between a
+	// residual block's convolutions.
+	if _, err := runOn("builtin:digits", scenarios.Policy{Kind: scenarios.PolicySplit, After: "layer1.0.conv1"}); err == nil ||
 		!strings.Contains(err.Error(), `policy.after: split: resnet20 cannot be cut after "layer1.0.conv1": want one of [conv1 `) {
 		t.Errorf("a cut inside a residual block: %v", err)
 	}

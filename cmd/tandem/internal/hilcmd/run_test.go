@@ -59,7 +59,7 @@ func TestRunMatchesSim(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		def.Name, def.Policy = "split", scenarios.Policy{Kind: scenarios.PolicySplit, After: "layer3.2.relu2"}
+		def.Name, def.Policy = "split", scenarios.Policy{Kind: scenarios.PolicySplit, After: "pool3"}
 		b, err := scenarios.Marshal(def)
 		if err != nil {
 			t.Fatal(err)

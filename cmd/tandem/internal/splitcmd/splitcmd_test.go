@@ -68,7 +68,7 @@ func TestWriteParts(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "parts")
 	var out bytes.Buffer
-	if err := writeParts(&out, r, "layer2.2.relu2", dir); err != nil {
+	if err := writeParts(&out, r, "pool1", dir); err != nil {
 		t.Fatal(err)
 	}
 	device, err := onnx.ReadFile(filepath.Join(dir, "device.onnx"))
@@ -82,15 +82,15 @@ func TestWriteParts(t *testing.T) {
 	if !slices.Equal(cloud.InputShape, []int{32, 14, 14}) || device.Classes != 32*14*14 || cloud.Classes != 10 {
 		t.Errorf("device gives %d values, cloud takes %v and gives %d", device.Classes, cloud.InputShape, cloud.Classes)
 	}
-	// Without --after, the fastest point between the ends: the built-in
-	// default's is at the pooling (after it or the flattening, the same 64
-	// features), the smallest tensor the model has.
+	// Without --after, the fastest point between the ends: in the built-in
+	// default's model the smallest tensor, the 256 channels of one value
+	// each that the fourth pooling leaves and the rest keep.
 	out.Reset()
-	if err := writeParts(&out, r, "", filepath.Join(t.TempDir(), "fastest")); err != nil || !strings.Contains(out.String(), ": 64 values out") {
+	if err := writeParts(&out, r, "", filepath.Join(t.TempDir(), "fastest")); err != nil || !strings.Contains(out.String(), ": 256 values out") {
 		t.Errorf("fastest cut: %v, %s", err, out.String())
 	}
 	bad := filepath.Join(t.TempDir(), "none")
-	for _, after := range []string{"layer2.2.conv1", "fc", "nope"} {
+	for _, after := range []string{"fc", "nope"} {
 		err := writeParts(&out, r, after, bad)
 		if cli.ExitCode(err) != cli.ExitBadInput {
 			t.Errorf("--after %q: %v, want a bad-input error", after, err)
