@@ -149,7 +149,7 @@ rounded to multiples of 8), so an odd count buys nothing. With --drop-blocks the
 its shortcut is the identity (ResNets: every block but the first of a stage
 that changes width): its first convolution's ratio then ranges down to 0, and
 below the least keep ratio (0.1) the block is gone; report.json records its
-ratio as 0. The baselines only narrow. (On the built-in ResNet-20 the agent
+ratio as 0. The baselines only narrow. (On the zoo's ResNet-20 the agent
 found larger models with it than without: docs/results.md.)
 
 With --objective deployment the agent is rewarded not with accuracy but with
