@@ -55,9 +55,12 @@ bench:
 # by the RL agent and by uniform pruning with builtin:default's simulated
 # latency in the loop, the faster deployment on validation written (about
 # 13 minutes), then bundled with its outcomes and offloader. Keep the
-# machine otherwise idle; `make profiles` afterwards. The simulated
-# latencies come from the built-in profiles the binary embeds, so a rerun
-# after `make profiles` may reward the agent slightly differently.
+# machine otherwise idle. The agent's reward reads, from the profiles the
+# binary embeds, the heavy model's cloud time and the edge device's latency
+# predictor: `make profiles` re-measures both, after which a rerun may
+# choose another edge model. A new edge model alone is added to the
+# profiles with `tandem profile --add-to` (docs/results.md, "The built-in
+# bundle"), which keeps them.
 BUNDLE_WORK ?= out/bundle
 bundle: build
 	mkdir -p $(BUNDLE_WORK)
