@@ -199,15 +199,21 @@ func (dp *deployer) run(g *dnn.Graph, set *data.Set, heavyPred []int32, t float6
 
 // candidate is the edge profile's entry for a candidate model predicted to
 // take edge back to back. A candidate was never measured, so it borrows
-// the bundle's edge model's measurements where the profile has them: its
-// run-to-run spread, and its cold curve scaled by the ratio of the two
-// back-to-back latencies, so that a candidate on a device that idles
-// between requests pays the cold runs tandem sim charges the bundle's model
-// (without them the deployment's edge time is half what sim predicts on
-// builtin:default). Scaling assumes the cold penalty grows with the model's
-// run, as the state a run must reload does.
+// a measured model's run-to-run spread, and its cold curve scaled by the
+// ratio of the two back-to-back latencies, so that a candidate on a device
+// that idles between requests pays the cold runs tandem sim charges a real
+// model (without them the deployment's edge time is half what sim predicts
+// on builtin:default). Scaling assumes the cold penalty grows with the
+// model's run, as the state a run must reload does. The model borrowed from
+// is the heavy one, measured on the edge device, when the profile has it:
+// it is an input of the compression, where the bundle's edge model is what
+// the compression replaces, and borrowing from that would make each
+// rebuild's reward depend on the previous rebuild's output.
 func (dp *deployer) candidate(name string, edge time.Duration) *profiles.Model {
-	m, err := dp.in.EdgeDevice.Model(dp.in.Bundle.Models.Edge.SHA256)
+	m, err := dp.in.EdgeDevice.Model(dp.in.Bundle.Models.Heavy.SHA256)
+	if err != nil || m.Latency <= 0 {
+		m, err = dp.in.EdgeDevice.Model(dp.in.Bundle.Models.Edge.SHA256)
+	}
 	if err != nil || m.Latency <= 0 {
 		return &profiles.Model{Name: name, Latency: edge}
 	}

@@ -43,22 +43,37 @@ func TestCloudThreshold(t *testing.T) {
 	}
 }
 
-// A candidate borrows the bundle's edge model's cold curve, scaled to its
-// own back-to-back latency, and pays the same share of it after idling.
+// A candidate borrows a measured model's cold curve, scaled to its own
+// back-to-back latency, and pays the same share of it after idling: the
+// heavy model's when the edge profile has it, else the bundle's edge
+// model's, else none.
 func TestCandidateBorrowsColdCurve(t *testing.T) {
-	const sum = "3f2a000000000000000000000000000000000000000000000000000000000000"
+	const heavySum = "3f2a000000000000000000000000000000000000000000000000000000000000"
+	const edgeSum = "7c1b000000000000000000000000000000000000000000000000000000000000"
 	ms := time.Millisecond
-	measured := profiles.Model{Name: "b/edge", SHA256: sum, Latency: 2 * ms, Spread: 0.1,
+	heavy := profiles.Model{Name: "b/heavy", SHA256: heavySum, Latency: 2 * ms, Spread: 0.1,
 		Cold: []profiles.ColdLatency{{Gap: 10 * ms, Latency: 3 * ms, Runs: 5}, {Gap: 100 * ms, Latency: 4 * ms, Runs: 5}}}
-	in := &scenarios.Inputs{Bundle: &bundles.Bundle{}, EdgeDevice: &profiles.Device{Models: []profiles.Model{measured}}}
-	in.Bundle.Models.Edge.SHA256 = sum
-	dp := &deployer{in: in}
-	c := dp.candidate("cand", ms)
-	if c.Latency != ms || c.Spread != 0.1 || c.IdlePenalty(100*ms) != ms || c.IdlePenalty(10*ms) != ms/2 {
-		t.Errorf("candidate %+v: penalties %v after 100 ms, %v after 10 ms; want 1 ms and 0.5 ms", c, c.IdlePenalty(100*ms), c.IdlePenalty(10*ms))
+	edge := profiles.Model{Name: "b/edge", SHA256: edgeSum, Latency: 1 * ms, Spread: 0.2,
+		Cold: []profiles.ColdLatency{{Gap: 10 * ms, Latency: 3 * ms, Runs: 5}}}
+	cases := []struct {
+		name                string
+		measured            []profiles.Model
+		heavySHA, edgeSHA   string
+		spread              float64
+		after100, after10ms time.Duration
+	}{
+		{"the heavy model's, measured", []profiles.Model{edge, heavy}, heavySum, edgeSum, 0.1, ms, ms / 2},
+		{"the edge model's when the heavy one is not measured", []profiles.Model{edge}, heavySum, edgeSum, 0.2, 2 * ms, 2 * ms},
+		{"nothing measured", []profiles.Model{heavy, edge}, "other", "another", 0, 0, 0},
 	}
-	in.Bundle.Models.Edge.SHA256 = "other"
-	if c := dp.candidate("cand", ms); c.Latency != ms || len(c.Cold) != 0 {
-		t.Errorf("candidate of an unmeasured bundle model %+v: want the predicted latency alone", c)
+	for _, c := range cases {
+		in := &scenarios.Inputs{Bundle: &bundles.Bundle{}, EdgeDevice: &profiles.Device{Models: c.measured}}
+		in.Bundle.Models.Heavy.SHA256, in.Bundle.Models.Edge.SHA256 = c.heavySHA, c.edgeSHA
+		dp := &deployer{in: in}
+		got := dp.candidate("cand", ms)
+		if got.Latency != ms || got.Spread != c.spread || got.IdlePenalty(100*ms) != c.after100 || got.IdlePenalty(10*ms) != c.after10ms {
+			t.Errorf("%s: candidate %+v: spread %v, penalties %v after 100 ms and %v after 10 ms; want %v, %v and %v",
+				c.name, got, got.Spread, got.IdlePenalty(100*ms), got.IdlePenalty(10*ms), c.spread, c.after100, c.after10ms)
+		}
 	}
 }
