@@ -56,9 +56,9 @@ bench:
 # latency in the loop, the faster deployment on validation written (about
 # 13 minutes), then bundled with its outcomes and offloader. Keep the
 # machine otherwise idle. The agent's reward reads, from the profiles the
-# binary embeds, the heavy model's cloud time and the edge device's latency
-# predictor: `make profiles` re-measures both, after which a rerun may
-# choose another edge model. A new edge model alone is added to the
+# binary embeds, the heavy model's cloud time and its cold curve on the
+# edge device, and the edge device's latency predictor: `make profiles`
+# re-measures them, after which a rerun may choose another edge model. A new edge model alone is added to the
 # profiles with `tandem profile --add-to` (docs/results.md, "The built-in
 # bundle"), which keeps them.
 BUNDLE_WORK ?= out/bundle

@@ -56,11 +56,11 @@ func TestCandidateBorrowsColdCurve(t *testing.T) {
 	edge := profiles.Model{Name: "b/edge", SHA256: edgeSum, Latency: 1 * ms, Spread: 0.2,
 		Cold: []profiles.ColdLatency{{Gap: 10 * ms, Latency: 3 * ms, Runs: 5}}}
 	cases := []struct {
-		name                string
-		measured            []profiles.Model
-		heavySHA, edgeSHA   string
-		spread              float64
-		after100, after10ms time.Duration
+		name                  string
+		measured              []profiles.Model
+		heavySHA, edgeSHA     string
+		spread                float64
+		after100ms, after10ms time.Duration
 	}{
 		{"the heavy model's, measured", []profiles.Model{edge, heavy}, heavySum, edgeSum, 0.1, ms, ms / 2},
 		{"the edge model's when the heavy one is not measured", []profiles.Model{edge}, heavySum, edgeSum, 0.2, 2 * ms, 2 * ms},
@@ -71,9 +71,9 @@ func TestCandidateBorrowsColdCurve(t *testing.T) {
 		in.Bundle.Models.Heavy.SHA256, in.Bundle.Models.Edge.SHA256 = c.heavySHA, c.edgeSHA
 		dp := &deployer{in: in}
 		got := dp.candidate("cand", ms)
-		if got.Latency != ms || got.Spread != c.spread || got.IdlePenalty(100*ms) != c.after100 || got.IdlePenalty(10*ms) != c.after10ms {
+		if got.Latency != ms || got.Spread != c.spread || got.IdlePenalty(100*ms) != c.after100ms || got.IdlePenalty(10*ms) != c.after10ms {
 			t.Errorf("%s: candidate %+v: spread %v, penalties %v after 100 ms and %v after 10 ms; want %v, %v and %v",
-				c.name, got, got.Spread, got.IdlePenalty(100*ms), got.IdlePenalty(10*ms), c.spread, c.after100, c.after10ms)
+				c.name, got, got.Spread, got.IdlePenalty(100*ms), got.IdlePenalty(10*ms), c.spread, c.after100ms, c.after10ms)
 		}
 	}
 }
