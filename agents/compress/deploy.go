@@ -210,16 +210,16 @@ func (dp *deployer) run(g *dnn.Graph, set *data.Set, heavyPred []int32, t float6
 // the compression replaces, and borrowing from that would make each
 // rebuild's reward depend on the previous rebuild's output.
 func (dp *deployer) candidate(name string, edge time.Duration) *profiles.Model {
-	m, err := dp.in.EdgeDevice.Model(dp.in.Bundle.Models.Heavy.SHA256)
-	if err != nil || m.Latency <= 0 {
-		m, err = dp.in.EdgeDevice.Model(dp.in.Bundle.Models.Edge.SHA256)
+	for _, sum := range []string{dp.in.Bundle.Models.Heavy.SHA256, dp.in.Bundle.Models.Edge.SHA256} {
+		m, err := dp.in.EdgeDevice.Model(sum)
+		if err != nil || m.Latency <= 0 {
+			continue
+		}
+		c := m.Stretched(float64(edge) / float64(m.Latency))
+		c.Name, c.Latency, c.Layers, c.Batches, c.Serving = name, edge, nil, nil, nil
+		return &c
 	}
-	if err != nil || m.Latency <= 0 {
-		return &profiles.Model{Name: name, Latency: edge}
-	}
-	c := m.Stretched(float64(edge) / float64(m.Latency))
-	c.Name, c.Latency, c.Layers, c.Batches, c.Serving = name, edge, nil, nil, nil
-	return &c
+	return &profiles.Model{Name: name, Latency: edge}
 }
 
 // simulate runs sc with the outcomes and, when not nil, the edge model's
