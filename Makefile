@@ -60,7 +60,10 @@ bench:
 # edge device, and the edge device's latency predictor: `make profiles`
 # re-measures them, after which a rerun may choose another edge model. A new edge model alone is added to the
 # profiles with `tandem profile --add-to` (docs/results.md, "The built-in
-# bundle"), which keeps them.
+# bundle"), which keeps them. Training's sums, and so the models' bytes,
+# follow OpenBLAS's kernels, which it picks by CPU unless OPENBLAS_CORETYPE
+# says otherwise: the shipped models were made with its Cooperlake kernels
+# (report.json's "gemm", bundle.yaml's gemm_backend).
 BUNDLE_WORK ?= out/bundle
 bundle: build
 	mkdir -p $(BUNDLE_WORK)

@@ -13,8 +13,10 @@ enum { RowMajor = 101, NoTrans = 111, Trans = 112 };
 typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int,
                          const float *, int, float, float *, int);
 typedef void (*threads_fn)(int);
+typedef char *(*corename_fn)(void);
 
 static sgemm_fn blas_sgemm;
+static corename_fn blas_corename;
 
 // blas_open loads cblas_sgemm from the shared library at path; it returns 0
 // when the library or the symbol is missing.
@@ -28,7 +30,12 @@ static int blas_open(const char *path) {
 	// order; OpenBLAS's own threads would only contend with it.
 	threads_fn threads = (threads_fn)dlsym(h, "openblas_set_num_threads");
 	if (threads != NULL) threads(1);
+	blas_corename = (corename_fn)dlsym(h, "openblas_get_corename");
 	return 1;
+}
+
+static const char *blas_kernel(void) {
+	return blas_corename != NULL ? blas_corename() : NULL;
 }
 
 static void blas_call(int ta, int tb, int m, int n, int k, float alpha,
@@ -63,6 +70,9 @@ func blasCandidates() []string {
 		"/opt/homebrew/opt/openblas/lib/libopenblas.dylib")
 }
 
+// cblasBuild reports whether this build can load a CBLAS library.
+const cblasBuild = true
+
 func loadBLAS() {
 	for _, p := range blasCandidates() {
 		cp := C.CString(p)
@@ -74,6 +84,9 @@ func loadBLAS() {
 				gemmBackend = "accelerate"
 			}
 			gemmImpl = cblasGemm
+			if k := C.blas_kernel(); k != nil {
+				gemmKernel = C.GoString(k)
+			}
 			return
 		}
 	}

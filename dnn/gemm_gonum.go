@@ -16,12 +16,31 @@ var (
 	blasOnce    sync.Once
 	gemmImpl    = gonumGemm
 	gemmBackend = "gonum"
+	gemmKernel  string
 )
 
 func chooseBLAS() {
 	if os.Getenv("TANDEM_BLAS") != "gonum" {
 		loadBLAS()
 	}
+}
+
+// GEMMKernel names the kernels the BLAS library chose for this CPU, as
+// OpenBLAS reports them ("Haswell", "Cooperlake"); "" when it does not say.
+// Training's floating-point results, and so a compressed model's bytes,
+// depend on it: OpenBLAS picks by CPU, and OPENBLAS_CORETYPE overrides.
+func GEMMKernel() string {
+	blasOnce.Do(chooseBLAS)
+	return gemmKernel
+}
+
+// GEMMName is GEMMBackend with GEMMKernel's kernels when it names them:
+// "openblas (Cooperlake kernels)".
+func GEMMName() string {
+	if k := GEMMKernel(); k != "" {
+		return GEMMBackend() + " (" + k + " kernels)"
+	}
+	return GEMMBackend()
 }
 
 // GEMMBackend names the BLAS implementation this process multiplies with:

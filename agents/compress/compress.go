@@ -131,6 +131,10 @@ type Report struct {
 	Best string `json:"best"`
 	// Command is the command line that made the report, when one did.
 	Command string `json:"command,omitempty"`
+	// GEMM is the BLAS library and its kernels that trained the models:
+	// the same command, seed and inputs give the same bytes on the same
+	// kernels (dnn.GEMMKernel).
+	GEMM string `json:"gemm"`
 	// Samples says what accuracy is measured on.
 	Samples   string `json:"samples"`
 	Selection string `json:"selection"`
@@ -197,7 +201,7 @@ func Run(cfg Config) (*Report, *dnn.Graph, error) {
 	if cfg.Splits.Val == nil || cfg.Splits.Val.Len() == 0 {
 		return nil, nil, errors.New("compress: no validation samples to select on")
 	}
-	rep := &Report{Samples: fmt.Sprintf("%d test samples of %s", cfg.Splits.Test.Len(), cfg.Splits.Test.Name),
+	rep := &Report{GEMM: dnn.GEMMName(), Samples: fmt.Sprintf("%d test samples of %s", cfg.Splits.Test.Len(), cfg.Splits.Test.Name),
 		Selection: fmt.Sprintf("on %d validation samples; the test split measures each method's final model once", cfg.Splits.Val.Len())}
 	base, err := sizeOf(cfg.Heavy)
 	if err != nil {

@@ -235,7 +235,7 @@ func provenance(cfg Config, res map[string]*dnn.TrainResult, models map[string]*
 		"command":      cfg.Command,
 		"built":        time.Now().UTC().Format(time.RFC3339),
 		"go":           runtime.Version(),
-		"gemm_backend": dnn.GEMMBackend(),
+		"gemm_backend": dnn.GEMMName(),
 		"split":        map[string]any{"val": cfg.Split.Val, "test": cfg.Split.Test, "seed": cfg.Split.Seed},
 		"test_samples": "the dataset's official test set when it has one, else the held-out test split",
 	}

@@ -111,7 +111,7 @@ func Run(opts *Options) error {
 		splits.Train = splits.Train.First(min(opts.Samples, splits.Train.Len()))
 	}
 	fmt.Fprintf(opts.Stderr, "training %s (width %g) on %s: %d samples, %d validation; GEMM %s\n",
-		opts.Arch, opts.Model.Width, opts.Dataset, splits.Train.Len(), splits.Val.Len(), dnn.GEMMBackend())
+		opts.Arch, opts.Model.Width, opts.Dataset, splits.Train.Len(), splits.Val.Len(), dnn.GEMMName())
 	g, res, err := build.TrainModel(opts.Model, splits, splits.Train.Classes, trainprogress.New(opts.Stderr, opts.Arch))
 	if err != nil {
 		return cli.BadInput(err)
