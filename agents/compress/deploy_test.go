@@ -10,7 +10,7 @@ import (
 	"github.com/tandem-edge/tandem/scenarios"
 )
 
-func TestCloudThreshold(t *testing.T) {
+func TestParityThreshold(t *testing.T) {
 	// label 0 always; edge right when EdgePred 0, cloud when CloudPred 0.
 	o := func(p float64, edge, cloud bool) bundles.Outcome {
 		out := bundles.Outcome{MaxProb: p, EdgePred: 1, CloudPred: 1}
@@ -25,19 +25,26 @@ func TestCloudThreshold(t *testing.T) {
 	cases := []struct {
 		name string
 		outs []bundles.Outcome
+		conf float64
 		want float64
 	}{
-		{"the edge is as good already", []bundles.Outcome{o(0.9, true, true), o(0.5, true, false)}, 0},
+		{"the edge is as good already", []bundles.Outcome{o(0.9, true, true), o(0.5, true, false)}, 0.5, 0},
 		// Offloading the least sure (0.3, edge wrong, cloud right) is enough.
-		{"one offload", []bundles.Outcome{o(0.9, true, true), o(0.3, false, true), o(0.6, true, true)}, 0.45},
+		{"one offload", []bundles.Outcome{o(0.9, true, true), o(0.3, false, true), o(0.6, true, true)}, 0.5, 0.45},
 		// The least sure is right on the edge and wrong in the cloud:
 		// sending it costs one, so three must go before the cascade
 		// catches up.
-		{"past a loss", []bundles.Outcome{o(0.2, true, false), o(0.4, false, true), o(0.7, false, true), o(0.9, true, true)}, 0.8},
-		{"everything", []bundles.Outcome{o(0.2, false, true), o(0.4, false, true)}, 1},
+		{"past a loss", []bundles.Outcome{o(0.2, true, false), o(0.4, false, true), o(0.7, false, true), o(0.9, true, true)}, 0.5, 0.8},
+		{"everything", []bundles.Outcome{o(0.2, false, true), o(0.4, false, true)}, 0.5, 1},
+		// Parity after one offload, but a resample that draws the sure
+		// mistake (0.95, edge wrong, cloud right) more often than the
+		// edge's lone win (0.5) needs everything sent: so does the
+		// 95th percentile, not the median.
+		{"sure mistake, median", []bundles.Outcome{o(0.1, false, true), o(0.5, true, false), o(0.8, true, true), o(0.95, false, true)}, 0.5, 0.3},
+		{"sure mistake, 95%", []bundles.Outcome{o(0.1, false, true), o(0.5, true, false), o(0.8, true, true), o(0.95, false, true)}, 0.95, 1},
 	}
 	for _, c := range cases {
-		if got := cloudThreshold(c.outs); math.Abs(got-c.want) > 1e-12 {
+		if got := parityThreshold(c.outs, c.conf); math.Abs(got-c.want) > 1e-12 {
 			t.Errorf("%s: threshold %v, want %v", c.name, got, c.want)
 		}
 	}

@@ -176,6 +176,8 @@ func TestTrainErrors(t *testing.T) {
 		{"nothing to learn", allRight, quick, "nothing to learn"},
 		{"ragged logits", mixed, quick, "sample 7 has 2 logits"},
 		{"bad budget", synthetic(100, 1), TrainConfig{Budget: 1.5}, "budget 1.5"},
+		{"confidence below parity", synthetic(100, 1), TrainConfig{Confidence: 0.3}, "confidence 0.3"},
+		{"certainty", synthetic(100, 1), TrainConfig{Confidence: 1}, "confidence 1:"},
 		{"no features", synthetic(100, 1), TrainConfig{Embedding: true}, "the samples have none"},
 		{"ragged features", raggedEmbedding(), TrainConfig{Embedding: true}, "sample 5 has 1 features"},
 	}
@@ -287,7 +289,7 @@ func TestChooseRate(t *testing.T) {
 		{1, 0.6}, // the best is 4 right, first reached at 3 offloaded
 	}
 	for _, tc := range cases {
-		if got, _ := chooseRate(scores, samples, tc.budget); got != tc.want {
+		if got, _ := chooseRate(scores, samples, tc.budget, 0.5, 1); got != tc.want {
 			t.Errorf("budget %g: rate %g, want %g", tc.budget, got, tc.want)
 		}
 	}

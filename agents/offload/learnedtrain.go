@@ -33,10 +33,16 @@ type TrainConfig struct {
 
 	// Budget, when in (0, 1], is the largest fraction of requests the
 	// offloader may send to the cloud: the threshold is the one with the
-	// best accuracy within it. When 0, the threshold is the lowest offload
-	// rate at which the cascade is at least as accurate as sending every
-	// request to the cloud, or the most accurate rate if none is.
+	// best accuracy within it. When 0, the threshold is set for the
+	// cascade to be as accurate as sending every request to the cloud.
 	Budget float64
+
+	// Confidence, in [0.5, 1), is how sure that setting must be, without a
+	// budget: the rate offloaded is ParityRate of the out-of-fold samples
+	// at it. 0 means DefaultConfidence. At 0.5 the rate is the lowest at
+	// which the cascade matches the cloud on those samples, which on new
+	// inputs falls short about as often as not.
+	Confidence float64
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
@@ -54,6 +60,9 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	}
 	if c.Folds == 0 {
 		c.Folds = 5
+	}
+	if c.Confidence == 0 {
+		c.Confidence = DefaultConfidence
 	}
 	return c
 }
@@ -106,7 +115,7 @@ func Train(samples []Sample, cfg TrainConfig) (*Offloader, error) {
 			}
 		}
 	}
-	rate, pick := chooseRate(oof, samples, cfg.Budget)
+	rate, pick := chooseRate(oof, samples, cfg.Budget, cfg.Confidence, cfg.Seed)
 
 	o := fit(x, y, d, cfg, cfg.Seed)
 	o.Format, o.Classes, o.Inputs, o.Mean, o.Std = OffloaderFormat, classes, inputNames(classes, emb), mean, std
@@ -129,6 +138,8 @@ func Train(samples []Sample, cfg TrainConfig) (*Offloader, error) {
 	}
 	if cfg.Budget > 0 {
 		o.Training["budget"] = cfg.Budget
+	} else {
+		o.Training["confidence"] = cfg.Confidence
 	}
 	return o, nil
 }
@@ -144,6 +155,8 @@ func (c TrainConfig) Check() error {
 		return fmt.Errorf("offload: train: lr %g, l2 %g: want lr > 0, l2 >= 0", c.LR, c.L2)
 	case !(c.Budget >= 0 && c.Budget <= 1):
 		return fmt.Errorf("offload: train: budget %g: want a fraction from 0 to 1 (0: match the cloud's accuracy)", c.Budget)
+	case !(c.Confidence >= 0.5 && c.Confidence < 1):
+		return fmt.Errorf("offload: train: confidence %g: want a probability from 0.5 (parity on the validation samples) to below 1", c.Confidence)
 	}
 	return nil
 }
@@ -322,13 +335,14 @@ func cascade(order []int, samples []Sample) (correct []int, cloud int) {
 }
 
 // chooseRate picks the fraction of samples to offload, highest scores
-// first, and names the rule that picked it.
-func chooseRate(scores []float64, samples []Sample, budget float64) (rate float64, rule string) {
+// first, and names the rule that picked it: within a budget, the most
+// accurate; without one, ParityRate at the confidence.
+func chooseRate(scores []float64, samples []Sample, budget, confidence float64, seed uint64) (rate float64, rule string) {
 	n := len(scores)
 	order := byScore(scores)
-	correct, cloudCorrect := cascade(order, samples)
-	best := 0
 	if budget > 0 {
+		correct, _ := cascade(order, samples)
+		best := 0
 		limit := int(math.Floor(budget * float64(n)))
 		for k := 1; k <= limit; k++ {
 			if correct[k] > correct[best] {
@@ -337,15 +351,27 @@ func chooseRate(scores []float64, samples []Sample, budget float64) (rate float6
 		}
 		return float64(best) / float64(n), fmt.Sprintf("most accurate offload rate within the budget of %g", budget)
 	}
-	for k := 0; k <= n; k++ {
-		if correct[k] >= cloudCorrect {
-			return float64(k) / float64(n), "lowest offload rate at least as accurate as cloud-only (out-of-fold)"
-		}
-		if correct[k] > correct[best] {
-			best = k
-		}
+	diff := make([]int8, n)
+	for k, i := range order {
+		diff[k] = Diff(&samples[i])
 	}
-	return float64(best) / float64(n), "most accurate offload rate (cloud-only's accuracy is out of reach)"
+	rate = ParityRate(diff, confidence, seed)
+	if confidence <= 0.5 {
+		return rate, "lowest offload rate at least as accurate as cloud-only (out-of-fold)"
+	}
+	return rate, fmt.Sprintf("offload rate at least as accurate as cloud-only in %g of %d bootstrap resamples (out-of-fold)", confidence, Resamples)
+}
+
+// Diff is s's edge correctness minus its cloud correctness, as ParityRate
+// reads it.
+func Diff(s *Sample) int8 {
+	switch {
+	case s.EdgeCorrect && !s.CloudCorrect:
+		return 1
+	case !s.EdgeCorrect && s.CloudCorrect:
+		return -1
+	}
+	return 0
 }
 
 // thresholdForRate returns the score threshold that offloads a fraction rate

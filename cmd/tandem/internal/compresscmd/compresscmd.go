@@ -78,12 +78,14 @@ type Options struct {
 	Objective string // accuracy | deployment
 	Scenario  string // the deployment objective's scenario
 	SLO       string // the deployment's latency minimised: mean, p50, p95, p99
-	Seed      uint64
-	Measure   bool
-	JSON      bool
-	Command   string // recorded in report.json
-	Stdout    io.Writer
-	Stderr    io.Writer
+	// Confidence is the deployment objective's offload.ParityRate confidence.
+	Confidence float64
+	Seed       uint64
+	Measure    bool
+	JSON       bool
+	Command    string // recorded in report.json
+	Stdout     io.Writer
+	Stderr     io.Writer
 }
 
 // NewCmd builds `tandem compress`.
@@ -217,6 +219,7 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.BoolVar(&opts.DropBlocks, "drop-blocks", false, "rl: let the agent remove identity residual blocks whole, not only narrow them")
 	f.StringVar(&opts.Objective, "objective", "accuracy", "rl: reward `KIND`: accuracy, or deployment (the latency of --scenario simulated with each model)")
 	f.StringVar(&opts.Scenario, "scenario", "builtin:default", "with --objective deployment: the `SCENARIO` simulated")
+	f.Float64Var(&opts.Confidence, "confidence", 0.5, "with --objective deployment: how sure `P` each candidate's threshold must be to match the cloud's accuracy, as 'tandem offload train --confidence' (0.5: parity on the validation images)")
 	f.StringVar(&opts.SLO, "slo", "mean", "with --objective deployment: the latency `STAT` minimised ("+strings.Join(compress.Metrics, ", ")+")")
 	f.StringVar(&opts.Reward, "reward", compress.RewardLS, "rl: score each episode's model by `KIND` ("+strings.Join(compress.Rewards, ", ")+"; see 'compress rewards')")
 	f.StringVar(&opts.Critic, "critic", compress.CriticEpisode, "rl: the critic values each episode's actions together (episode) or each step's alone, as AMC's (step)")
@@ -289,6 +292,9 @@ func Run(opts *Options) error {
 	switch opts.Objective {
 	case "", "accuracy":
 	case "deployment":
+		if c := opts.Confidence; c != 0 && !(c >= 0.5 && c < 1) {
+			return cli.BadInputf("compress: --confidence %g: want a probability from 0.5 (parity on the validation samples) to below 1", opts.Confidence)
+		}
 		if !slices.Contains(compress.Metrics, opts.SLO) {
 			return cli.BadInputf("compress: --slo %q: want one of %s", opts.SLO, strings.Join(compress.Metrics, ", "))
 		}
@@ -296,7 +302,7 @@ func Run(opts *Options) error {
 		if err != nil {
 			return cli.BadInput(err)
 		}
-		deployment = &compress.Deployment{Scenario: sc, Metric: opts.SLO}
+		deployment = &compress.Deployment{Scenario: sc, Metric: opts.SLO, Confidence: opts.Confidence}
 	default:
 		return cli.BadInputf("compress: --objective %q: want accuracy or deployment", opts.Objective)
 	}

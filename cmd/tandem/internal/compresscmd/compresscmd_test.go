@@ -394,6 +394,10 @@ policy: {kind: cloud-only}
 	if err := Run(opts); cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), `--slo "p42"`) {
 		t.Errorf("--slo p42: %v", err)
 	}
+	opts.SLO, opts.Confidence = "mean", 0.3
+	if err := Run(opts); cli.ExitCode(err) != cli.ExitBadInput || !strings.Contains(err.Error(), "--confidence 0.3") {
+		t.Errorf("--confidence 0.3: %v", err)
+	}
 }
 
 // TestCompressedBundleNamesItsArchitecture compresses a bundle's heavy model

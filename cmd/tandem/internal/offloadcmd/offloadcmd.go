@@ -62,9 +62,12 @@ A request goes to the cloud when its score reaches the offloader's threshold.
 It learns from the validation split of the bundle's dataset (the split its
 provenance records), on which both models are run: samples neither model was
 trained on, and not the test samples of outcomes.csv. The threshold is chosen on
-out-of-fold scores: by default the lowest offload rate at which the cascade is as
-accurate as sending everything to the cloud; with --budget F, the most accurate
-rate offloading at most a fraction F.
+out-of-fold scores: by default the offload rate that makes the cascade as
+accurate as sending everything to the cloud in a share P (--confidence, 0.95)
+of bootstrap resamples of those samples. At 0.5 it is the lowest rate that
+matches the cloud on the samples themselves; near parity the cascade's accuracy
+is flat in the rate, so that rate falls short on new inputs about half the time.
+With --budget F it is the most accurate rate offloading at most a fraction F.
 
 Then every policy is evaluated on the bundle's test samples: the learned one,
 edge-only, cloud-only, random and a max_prob threshold at the learned offload
@@ -95,6 +98,7 @@ refuses it and a scenario naming it is refused.`,
 	f.BoolVar(&opts.Install, "install", false, "write offloader.json and offload-report.json into the bundle folder")
 	f.BoolVar(&opts.JSON, "json", false, "print report.json's object instead of a table")
 	f.Float64Var(&opts.Train.Budget, "budget", 0, "offload at most a fraction `F` of requests (0: as few as match the cloud's accuracy)")
+	f.Float64Var(&opts.Train.Confidence, "confidence", offload.DefaultConfidence, "without --budget, how sure `P` the validation samples must make it that the cascade is as accurate as the cloud (0.5: parity on them)")
 	f.IntVar(&opts.Train.Hidden, "hidden", 16, "hidden units `H` of the network")
 	f.IntVar(&opts.Train.Epochs, "epochs", 2000, "full-batch training steps `E`")
 	f.IntVar(&opts.Train.Folds, "folds", 5, "cross-fitting folds `K` for choosing the threshold")

@@ -1,0 +1,73 @@
+package offload
+
+import (
+	"math/rand/v2"
+	"slices"
+)
+
+// DefaultConfidence is the ParityRate confidence an offloader's threshold
+// and the compressor's deployment objective use unless told otherwise.
+const DefaultConfidence = 0.95
+
+// Resamples is how many bootstrap resamples ParityRate draws.
+const Resamples = 500
+
+// ParityRate is the fraction of samples to offload, first to last in the
+// order of diff, for the cascade to be at least as accurate as the cloud
+// model alone. diff[i] is the i-th sample's edge correctness minus the
+// cloud's: +1 where only the edge model is right, −1 where only the cloud
+// model is, 0 where they agree; offloading a sample turns its diff to 0.
+//
+// At confidence 0.5 it is the lowest rate at which the kept samples' diffs
+// sum to at least 0: parity on these samples. Near parity the cascade's
+// accuracy is flat in the rate, so that point moves by tens of percent
+// with a handful of samples, and on new inputs the rate it gives falls
+// short about as often as not. Above 0.5 it is that quantile, over
+// Resamples bootstrap resamples of the samples (drawn from seed), of each
+// resample's parity rate: the rate that would have reached parity on that
+// share of the data sets these samples could have been.
+func ParityRate(diff []int8, confidence float64, seed uint64) float64 {
+	n := len(diff)
+	if n == 0 {
+		return 0
+	}
+	if confidence <= 0.5 {
+		return float64(parityCount(diff, nil)) / float64(n)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x706172697479)) // "parity"
+	w := make([]int32, n)
+	counts := make([]int, Resamples)
+	for r := range counts {
+		clear(w)
+		for range n {
+			w[rng.IntN(n)]++
+		}
+		counts[r] = parityCount(diff, w)
+	}
+	slices.Sort(counts)
+	q := min(int(confidence*float64(Resamples)), Resamples-1)
+	return float64(counts[q]) / float64(n)
+}
+
+// parityCount is the fewest of diff's samples, from the first, whose
+// offloading leaves the kept ones summing to at least 0, each sample
+// counted w[i] times (once when w is nil).
+func parityCount(diff []int8, w []int32) int {
+	weight := func(i int) int {
+		if w == nil {
+			return 1
+		}
+		return int(w[i])
+	}
+	sum := 0
+	for i, d := range diff {
+		sum += int(d) * weight(i)
+	}
+	for k, d := range diff {
+		if sum >= 0 {
+			return k
+		}
+		sum -= int(d) * weight(k)
+	}
+	return len(diff) // every sample offloaded: the cascade is the cloud
+}
