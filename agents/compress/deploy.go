@@ -271,12 +271,8 @@ func parityThreshold(outs []bundles.Outcome, confidence float64) float64 {
 	sort.SliceStable(order, func(a, b int) bool { return outs[order[a]].MaxProb < outs[order[b]].MaxProb })
 	diff := make([]int8, len(outs))
 	for k, i := range order {
-		switch o := outs[i]; {
-		case o.EdgeCorrect() && !o.CloudCorrect():
-			diff[k] = 1
-		case !o.EdgeCorrect() && o.CloudCorrect():
-			diff[k] = -1
-		}
+		s := offload.Sample{EdgeCorrect: outs[i].EdgeCorrect(), CloudCorrect: outs[i].CloudCorrect()}
+		diff[k] = offload.Diff(&s)
 	}
 	k := int(math.Round(offload.ParityRate(diff, confidence, 1) * float64(len(outs))))
 	switch {

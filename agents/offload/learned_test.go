@@ -97,6 +97,33 @@ func TestTrainBudget(t *testing.T) {
 	}
 }
 
+// Without a budget the offloader records how sure its rate was asked to be
+// and the rule that set it: parity at 0.5, the bootstrap above it.
+func TestTrainConfidence(t *testing.T) {
+	samples := synthetic(300, 1)
+	for _, tc := range []struct {
+		conf, want float64
+		rule       string
+	}{
+		{0.5, 0.5, "lowest offload rate at least as accurate as cloud-only"},
+		{0, DefaultConfidence, "in 0.95 of 500 bootstrap resamples"},
+		{0.99, 0.99, "in 0.99 of 500 bootstrap resamples"},
+	} {
+		cfg := quick
+		cfg.Confidence = tc.conf
+		o, err := Train(samples, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := o.Training["confidence"]; got != tc.want {
+			t.Errorf("confidence %g: training records %v, want %v", tc.conf, got, tc.want)
+		}
+		if rule, _ := o.Training["threshold_rule"].(string); !strings.Contains(rule, tc.rule) {
+			t.Errorf("confidence %g: threshold rule %q, want it to say %q", tc.conf, rule, tc.rule)
+		}
+	}
+}
+
 func TestTrainDeterministic(t *testing.T) {
 	enc := func() []byte {
 		o, err := Train(synthetic(300, 3), quick)
