@@ -67,7 +67,10 @@ accurate as sending everything to the cloud in a share P (--confidence, 0.95)
 of bootstrap resamples of those samples. At 0.5 it is the lowest rate that
 matches the cloud on the samples themselves; near parity the cascade's accuracy
 is flat in the rate, so that rate falls short on new inputs about half the time.
-With --budget F it is the most accurate rate offloading at most a fraction F.
+Where the edge model's cascade can at best tie the cloud, more than a share 1 − P
+of resamples may balance only once nearly everything is sent, and the rate jumps
+there: the report's curve shows it. With --budget F the rate is instead the most
+accurate offloading at most a fraction F.
 
 Then every policy is evaluated on the bundle's test samples: the learned one,
 edge-only, cloud-only, random and a max_prob threshold at the learned offload
