@@ -6,7 +6,8 @@ import (
 )
 
 // DefaultConfidence is the ParityRate confidence an offloader's threshold
-// and the compressor's deployment objective use unless told otherwise.
+// is set at unless told otherwise. (The compressor's deployment objective
+// sets its candidates' thresholds at parity, 0.5, by default.)
 const DefaultConfidence = 0.95
 
 // Resamples is how many bootstrap resamples ParityRate draws.
