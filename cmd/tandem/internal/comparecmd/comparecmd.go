@@ -17,6 +17,7 @@ import (
 
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/deploy"
+	"github.com/tandem-edge/tandem/paired"
 )
 
 // Metric is one figure of both summaries.
@@ -34,7 +35,11 @@ type Comparison struct {
 	A       string   `json:"a"` // the files
 	B       string   `json:"b"`
 	Metrics []Metric `json:"metrics"`
-	Notes   []string `json:"notes,omitempty"` // why the two may not be comparable
+	// Paired compares the two runs' accuracy request by request, when both
+	// have their requests.csv beside the summary and it lists the same
+	// requests: absent otherwise.
+	Paired *paired.Result `json:"paired,omitempty"`
+	Notes  []string       `json:"notes,omitempty"` // why the two may not be comparable
 }
 
 // NewCmd builds `tandem compare`.
@@ -46,10 +51,26 @@ func NewCmd() *cobra.Command {
 		Long: `Print two summary.json files side by side: accuracy, offload rate, latency
 percentiles, throughput and utilization, with B − A and (B − A) / A for each.
 With A a simulation and B the hardware-in-the-loop run of the same scenario and
-seed, the last column is how far the simulator was off.`,
+seed, the last column is how far the simulator was off.
+
+When both runs have their requests.csv beside the summary and it lists the same
+requests (one scenario and seed: the same ids replaying the same samples), the
+accuracy is also compared request by request: how many requests B got right
+and A wrong, and the other way, with the exact McNemar p-value of that split,
+the chance of one at least as uneven were the two equally accurate. A run
+draws its held-out samples with replacement, so one sample can be several
+requests that a policy answers alike; the split is therefore also counted over
+distinct samples (a sample counts for the run that got more of its requests
+right), whose p-value is the one to trust: the same inputs counted twice make
+any difference look surer than it is. A failed request counts as a wrong answer.`,
 		Example: `  tandem sim builtin:default --requests 2000 --out out/sim
   tandem hil run builtin:default --requests 2000 --out out/hil
-  tandem compare out/sim/summary.json out/hil/summary.json`,
+  tandem compare out/sim/summary.json out/hil/summary.json
+
+  # is the learned offloader as accurate as sending everything to the cloud?
+  tandem sim builtin:default --out out/learned
+  tandem sim builtin:cloud-only --out out/cloud
+  tandem compare out/cloud/summary.json out/learned/summary.json`,
 		Args: cli.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := Compare(args[0], args[1])
@@ -96,6 +117,9 @@ func Compare(a, b string) (*Comparison, error) {
 	}
 	if sa.Requests != sb.Requests {
 		c.Notes = append(c.Notes, fmt.Sprintf("different request counts (%d and %d)", sa.Requests, sb.Requests))
+	}
+	if err := pairRequests(c); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -193,6 +217,12 @@ func printComparison(w io.Writer, c *Comparison) {
 	t.Bulk(rows)
 	t.Render()
 	fmt.Fprintf(w, "A: %s\nB: %s\n", c.A, c.B)
+	if p := c.Paired; p != nil {
+		fmt.Fprintf(w, "paired accuracy over %d requests: B right where A wrong on %d, A right where B wrong on %d (exact McNemar p = %.3g)\n",
+			p.Requests, p.BOnly, p.AOnly, p.P)
+		fmt.Fprintf(w, "  over their %d distinct samples: B better on %d, A on %d (sign test p = %.3g)\n",
+			p.Samples, p.SamplesB, p.SamplesA, p.SamplesP)
+	}
 	for _, n := range c.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}

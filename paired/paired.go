@@ -1,0 +1,112 @@
+package paired
+
+import (
+	"fmt"
+	"math"
+)
+
+// Outcome is one request of a run: its id (the same request in both runs),
+// the held-out sample it replayed, and whether its answer was right. A
+// request that failed was not answered right.
+type Outcome struct {
+	ID      uint64
+	Sample  int
+	Correct bool
+}
+
+// Result is the paired comparison of run A with run B.
+type Result struct {
+	Requests int `json:"requests"`
+	// BOnly and AOnly count the requests one run got right and the other
+	// wrong; P is the exact two-sided McNemar p-value of that split.
+	BOnly int     `json:"b_right_a_wrong"`
+	AOnly int     `json:"a_right_b_wrong"`
+	P     float64 `json:"p"`
+	// Samples is the number of distinct samples; SamplesB and SamplesA
+	// count those on which B (A) got more of the sample's requests right,
+	// and SamplesP is the exact two-sided sign test of that split.
+	Samples  int     `json:"samples"`
+	SamplesB int     `json:"samples_b_better"`
+	SamplesA int     `json:"samples_a_better"`
+	SamplesP float64 `json:"samples_p"`
+}
+
+// MismatchError says the two runs are not of the same requests, so that no
+// paired comparison of them means anything.
+type MismatchError struct{ Reason string }
+
+func (e *MismatchError) Error() string { return "paired: not the same requests: " + e.Reason }
+
+// Compare pairs a's and b's outcomes by request id. Both must hold the same
+// ids, each once, and the same sample for each id.
+func Compare(a, b []Outcome) (*Result, error) {
+	if len(a) != len(b) {
+		return nil, &MismatchError{fmt.Sprintf("%d requests and %d", len(a), len(b))}
+	}
+	byID := make(map[uint64]int, len(a))
+	for i := range a {
+		if _, dup := byID[a[i].ID]; dup {
+			return nil, &MismatchError{fmt.Sprintf("request %d is in A twice", a[i].ID)}
+		}
+		byID[a[i].ID] = i
+	}
+	r := &Result{Requests: len(a)}
+	diff := make(map[int]int) // per sample: B's right answers less A's
+	seen := make(map[uint64]bool, len(b))
+	for _, ob := range b {
+		i, ok := byID[ob.ID]
+		if !ok {
+			return nil, &MismatchError{fmt.Sprintf("request %d is in B and not in A", ob.ID)}
+		}
+		if seen[ob.ID] {
+			return nil, &MismatchError{fmt.Sprintf("request %d is in B twice", ob.ID)}
+		}
+		seen[ob.ID] = true
+		oa := a[i]
+		if oa.Sample != ob.Sample {
+			return nil, &MismatchError{fmt.Sprintf("request %d replays sample %d in A and %d in B", ob.ID, oa.Sample, ob.Sample)}
+		}
+		d := diff[ob.Sample]
+		switch {
+		case ob.Correct && !oa.Correct:
+			r.BOnly++
+			d++
+		case oa.Correct && !ob.Correct:
+			r.AOnly++
+			d--
+		}
+		diff[ob.Sample] = d
+	}
+	r.Samples = len(diff)
+	for _, d := range diff {
+		switch {
+		case d > 0:
+			r.SamplesB++
+		case d < 0:
+			r.SamplesA++
+		}
+	}
+	r.P = SignTest(r.BOnly, r.AOnly)
+	r.SamplesP = SignTest(r.SamplesB, r.SamplesA)
+	return r, nil
+}
+
+// SignTest is the exact two-sided p-value of k successes against m failures
+// when each is equally likely: twice the probability of a split at least as
+// uneven under Binomial(k+m, 1/2), at most 1. With no trials it is 1.
+func SignTest(k, m int) float64 {
+	n, lo := k+m, min(k, m)
+	if n == 0 || 2*lo == n {
+		return 1
+	}
+	// Σ_{i≤lo} C(n,i) 2^-n, in logs: C(n,i) overflows a float64 near n = 1030.
+	ln2n := float64(n) * math.Ln2
+	lgn, _ := math.Lgamma(float64(n + 1))
+	var tail float64
+	for i := 0; i <= lo; i++ {
+		lgi, _ := math.Lgamma(float64(i + 1))
+		lgr, _ := math.Lgamma(float64(n - i + 1))
+		tail += math.Exp(lgn - lgi - lgr - ln2n)
+	}
+	return math.Min(1, 2*tail)
+}

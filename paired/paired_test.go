@@ -1,0 +1,124 @@
+package paired
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestSignTest(t *testing.T) {
+	tests := []struct {
+		k, m int
+		want float64
+	}{
+		{0, 0, 1},
+		{3, 3, 1},
+		{1, 0, 1},      // 2 · 1/2
+		{5, 0, 0.0625}, // 2 · 2^-5
+		{0, 5, 0.0625},
+		{2, 8, 0.109375},   // 2 · (1+10+45)/1024
+		{10, 21, 0.070756}, // checked against Python's exact math.comb sums
+		{32, 63, 0.001924},
+	}
+	for _, tc := range tests {
+		if got := SignTest(tc.k, tc.m); math.Abs(got-tc.want) > 5e-6 {
+			t.Errorf("SignTest(%d, %d) = %.6f, want %.6f", tc.k, tc.m, got, tc.want)
+		}
+	}
+	// Far past where C(n, i) overflows a float64, the tail still sums.
+	if p := SignTest(2400, 2600); !(p > 0.004 && p < 0.006) {
+		t.Errorf("SignTest(2400, 2600) = %g, want about 0.0049", p)
+	}
+	if p := SignTest(5000, 5001); p != 1 && !(p > 0.99) {
+		t.Errorf("SignTest(5000, 5001) = %g, want about 1", p)
+	}
+}
+
+func TestCompare(t *testing.T) {
+	// Sample 7 is drawn three times: B gets it right each time, A never.
+	a := []Outcome{{0, 7, false}, {1, 7, false}, {2, 7, false}, {3, 1, true}, {4, 2, true}, {5, 3, false}}
+	b := []Outcome{{5, 3, false}, {4, 2, false}, {3, 1, true}, {2, 7, true}, {1, 7, true}, {0, 7, true}}
+	r, err := Compare(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Result{Requests: 6, BOnly: 3, AOnly: 1, P: SignTest(3, 1), Samples: 4, SamplesB: 1, SamplesA: 1, SamplesP: 1}
+	if *r != want {
+		t.Errorf("Compare = %+v, want %+v", *r, want)
+	}
+}
+
+func TestCompareMismatch(t *testing.T) {
+	base := []Outcome{{0, 1, true}, {1, 2, true}}
+	tests := []struct {
+		name string
+		b    []Outcome
+		want string
+	}{
+		{"count", []Outcome{{0, 1, true}}, "2 requests and 1"},
+		{"sample", []Outcome{{0, 1, true}, {1, 3, true}}, "request 1 replays sample 2 in A and 3 in B"},
+		{"id", []Outcome{{0, 1, true}, {9, 2, true}}, "request 9 is in B and not in A"},
+		{"twice", []Outcome{{0, 1, true}, {0, 1, true}}, "request 0 is in B twice"},
+	}
+	for _, tc := range tests {
+		_, err := Compare(base, tc.b)
+		var me *MismatchError
+		if !errors.As(err, &me) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want a MismatchError saying %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := Compare([]Outcome{{0, 1, true}, {0, 2, true}}, base); err == nil || !strings.Contains(err.Error(), "in A twice") {
+		t.Errorf("a duplicate id in A: err = %v", err)
+	}
+}
+
+func TestReadOutcomes(t *testing.T) {
+	csv := "id,device,sample,correct,status\n0,0,9752,true,ok\n1,3,12,false,ok\n2,1,5,true,failed\n"
+	got, err := ReadOutcomes("r.csv", strings.NewReader(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Outcome{{0, 9752, true}, {1, 12, false}, {2, 5, false}}
+	if len(got) != len(want) {
+		t.Fatalf("got %d outcomes, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("outcome %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestReadOutcomesBad(t *testing.T) {
+	tests := []struct{ csv, want string }{
+		{"", "r.csv: empty"},
+		{"id,sample,status\n", `r.csv:1: no column "correct"`},
+		{"id,sample,correct,status\nx,1,true,ok\n", "r.csv:2: id: want a non-negative integer"},
+		{"id,sample,correct,status\n0,1,true,ok\n1,-4,true,ok\n", "r.csv:3: sample: want a non-negative integer"},
+		{"id,sample,correct,status\n0,1,yes,ok\n", "r.csv:2: correct: want true or false"},
+		{"id,sample,correct,status\n0,1,true\n", "r.csv: record on line 2: wrong number of fields"},
+	}
+	for _, tc := range tests {
+		_, err := ReadOutcomes("r.csv", strings.NewReader(tc.csv))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want %q", tc.csv, err, tc.want)
+		}
+	}
+}
+
+func FuzzReadOutcomes(f *testing.F) {
+	f.Add("id,sample,correct,status\n0,1,true,ok\n")
+	f.Add("id,device,sample,arrival_ms,decision,edge_ms,uplink_ms,cloud_queue_ms,cloud_ms,latency_ms,correct,status\n0,0,3,1.0,edge,0.5,0,0,0,0.5,true,ok\n")
+	f.Add("id,sample,correct,status\n\"0\",1,true,failed\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		outs, err := ReadOutcomes("f.csv", strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		// Whatever reads compares with itself: no disagreement.
+		if r, err := Compare(outs, outs); err == nil && (r.BOnly != 0 || r.AOnly != 0 || r.P != 1) {
+			t.Fatalf("a run against itself: %+v", r)
+		}
+	})
+}
