@@ -57,11 +57,15 @@ type Models struct {
 
 // ModelInfo describes one model file of the bundle.
 type ModelInfo struct {
-	File     string  `yaml:"file"`     // path inside the bundle folder
-	SHA256   string  `yaml:"sha256"`   // of the file, checked when it is read
-	Params   int64   `yaml:"params"`   // trainable parameters
-	FLOPs    int64   `yaml:"flops"`    // per sample
-	Accuracy float64 `yaml:"accuracy"` // on the held-out samples of outcomes.csv
+	File   string `yaml:"file"`   // path inside the bundle folder
+	SHA256 string `yaml:"sha256"` // of the file, checked when it is read
+	// GraphSHA256 is the file's onnx.GraphDigest (the model without its
+	// weights): a device profile measured on another file with this
+	// digest times this one. Empty in bundles built before it existed.
+	GraphSHA256 string  `yaml:"graph_sha256,omitempty"`
+	Params      int64   `yaml:"params"`   // trainable parameters
+	FLOPs       int64   `yaml:"flops"`    // per sample
+	Accuracy    float64 `yaml:"accuracy"` // on the held-out samples of outcomes.csv
 }
 
 // DecodeManifest decodes and validates a bundle.yaml; name is for messages.
@@ -128,6 +132,9 @@ func (m *Manifest) check(c *strictyaml.Checker) {
 		}
 		if !sha256Hex.MatchString(x.m.SHA256) {
 			c.Errorf(x.key+".sha256", "want 64 lower-case hex digits, got %q", x.m.SHA256)
+		}
+		if x.m.GraphSHA256 != "" && !sha256Hex.MatchString(x.m.GraphSHA256) {
+			c.Errorf(x.key+".graph_sha256", "want 64 lower-case hex digits, got %q", x.m.GraphSHA256)
 		}
 		if x.m.Params < 0 {
 			c.Errorf(x.key+".params", "must be >= 0, got %d", x.m.Params)

@@ -39,12 +39,17 @@ type Host struct {
 
 // Model is the profile of one model on the device.
 type Model struct {
-	Name    string        `yaml:"name"`              // the model's name (bundle-relative, e.g. "fashion/edge")
-	SHA256  string        `yaml:"sha256,omitempty"`  // of the ONNX file measured; ties the profile to one model
-	Latency time.Duration `yaml:"latency"`           // whole model at batch 1, median, measured without the profiler
-	Spread  float64       `yaml:"spread,omitempty"`  // coefficient of variation of the batch-1 latency across runs
-	Batches []BatchPoint  `yaml:"batches,omitempty"` // whole-model latency against batch size, ascending sizes
-	Layers  []Layer       `yaml:"layers,omitempty"`  // per-layer latency at batch 1
+	Name   string `yaml:"name"`             // the model's name (bundle-relative, e.g. "fashion/edge")
+	SHA256 string `yaml:"sha256,omitempty"` // of the ONNX file measured; ties the profile to one model
+	// GraphSHA256 is the measured file's onnx.GraphDigest: the model without
+	// its weights. A file with other weights and this digest (the same
+	// network fine-tuned again) does the same arithmetic on the same
+	// shapes, and a scenario uses this profile for it.
+	GraphSHA256 string        `yaml:"graph_sha256,omitempty"`
+	Latency     time.Duration `yaml:"latency"`           // whole model at batch 1, median, measured without the profiler
+	Spread      float64       `yaml:"spread,omitempty"`  // coefficient of variation of the batch-1 latency across runs
+	Batches     []BatchPoint  `yaml:"batches,omitempty"` // whole-model latency against batch size, ascending sizes
+	Layers      []Layer       `yaml:"layers,omitempty"`  // per-layer latency at batch 1
 
 	// ProfilerOverhead is how much slower a batch-1 run was with ONNX
 	// Runtime's profiler on (median over median); Layers are rescaled to

@@ -21,6 +21,7 @@ import (
 //	models:
 //	  - name: fashion/heavy
 //	    sha256: 3f2a...        # 64 hex digits of the ONNX file measured
+//	    graph_sha256: 9c01...  # of the same file without its weights (onnx.GraphDigest)
 //	    latency: 1.234ms       # whole model, batch 1, median
 //	    spread: 0.05
 //	    batches: [{size: 1, latency: 1.234ms}, {size: 8, latency: 6.1ms}]
@@ -129,6 +130,9 @@ func (m *Model) check(c *strictyaml.Checker, p string, seen map[string]int, i in
 	}
 	if m.SHA256 != "" && !sha256Hex.MatchString(m.SHA256) {
 		c.Errorf(p+".sha256", "want 64 lower-case hex digits, got %q", m.SHA256)
+	}
+	if m.GraphSHA256 != "" && !sha256Hex.MatchString(m.GraphSHA256) {
+		c.Errorf(p+".graph_sha256", "want 64 lower-case hex digits, got %q", m.GraphSHA256)
 	}
 	if m.Latency <= 0 {
 		c.Errorf(p+".latency", "must be > 0, got %s", strictyaml.FormatDuration(m.Latency))

@@ -100,6 +100,8 @@ func TestDecodeDeviceErrors(t *testing.T) {
 			`board.yaml:16:40: models[0].layers[0].flops: must be >= 0, got -1`},
 		{"bad sha256", edit("sha256: 0123", "sha256: X123"),
 			`board.yaml:9:13: models[0].sha256: want 64 lower-case hex digits, got "X123`},
+		{"bad graph sha256", edit("    sha256: 0123", "    graph_sha256: abc\n    sha256: 0123"),
+			`board.yaml:9:19: models[0].graph_sha256: want 64 lower-case hex digits, got "abc"`},
 		{"no models", edit(deviceYAML[strings.Index(deviceYAML, "models:"):], "models: []\n"),
 			`board.yaml:7:9: models: required: at least one model`},
 		{"duplicate model", edit("models:\n", "models:\n  - {name: fashion/edge, latency: 1ms}\n"),

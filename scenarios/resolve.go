@@ -308,16 +308,23 @@ func (in *Inputs) readOffloader(a *AppInputs) error {
 }
 
 // profileOf finds the profile of one of the bundle's models, by the model
-// file's SHA-256, so that a profile measured on other weights or another
-// architecture is never used by mistake.
+// file's SHA-256, or else by its graph's (the file without its weights), so
+// that a profile measured on another architecture is never used by mistake,
+// and one measured on other weights of the same network is: the runtime
+// does the same arithmetic on the same shapes whatever the weights are.
 func profileOf(d *profiles.Device, b *bundles.Bundle, which string, m *bundles.ModelInfo) (*profiles.Model, error) {
 	for i := range d.Models {
 		if d.Models[i].SHA256 == m.SHA256 {
 			return &d.Models[i], nil
 		}
 	}
-	return nil, fmt.Errorf("profile %q has no measurement of bundle %s's %s model (%s, sha256 %.12s…): profile it with `tandem profile --model %s=FILE`",
-		d.Name, b.Name, which, m.File, m.SHA256, b.Name+"/"+which)
+	for i := range d.Models {
+		if m.GraphSHA256 != "" && d.Models[i].GraphSHA256 == m.GraphSHA256 {
+			return &d.Models[i], nil
+		}
+	}
+	return nil, fmt.Errorf("profile %q has no measurement of bundle %s's %s model (%s, sha256 %.12s…, graph_sha256 %.12s…): profile it with `tandem profile --model %s=FILE`",
+		d.Name, b.Name, which, m.File, m.SHA256, m.GraphSHA256, b.Name+"/"+which)
 }
 
 // LoadArrivals reads an arrival trace: one offset a line, as a duration

@@ -154,8 +154,13 @@ func Build(cfg Config) (*bundles.Manifest, error) {
 			return nil, err
 		}
 		sum := sha256.Sum256(b)
+		graph, err := onnx.GraphDigest(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s model: %w", e.which, err)
+		}
 		file := e.which + ".onnx"
-		*e.info = bundles.ModelInfo{File: file, SHA256: hex.EncodeToString(sum[:]), Params: g.Params(), FLOPs: flops, Accuracy: e.acc}
+		*e.info = bundles.ModelInfo{File: file, SHA256: hex.EncodeToString(sum[:]), GraphSHA256: graph,
+			Params: g.Params(), FLOPs: flops, Accuracy: e.acc}
 		files[file] = b
 		logf(cfg.Log, "%s: test accuracy %.4f, %d params, %.2f MFLOPs", e.which, e.acc, g.Params(), float64(flops)/1e6)
 	}
