@@ -274,7 +274,7 @@ func parityThreshold(outs []bundles.Outcome, confidence float64) float64 {
 		s := offload.Sample{EdgeCorrect: outs[i].EdgeCorrect(), CloudCorrect: outs[i].CloudCorrect()}
 		diff[k] = offload.Diff(&s)
 	}
-	k := int(math.Round(offload.ParityRate(diff, confidence, 1) * float64(len(outs))))
+	k := int(math.Round(offload.ParityRate(diff, confidence, 0, 1) * float64(len(outs))))
 	switch {
 	case k == 0:
 		return 0

@@ -124,6 +124,32 @@ func TestTrainConfidence(t *testing.T) {
 	}
 }
 
+// A tolerance is recorded with the rule that used it, and never asks for
+// more offloading than none does.
+func TestTrainTolerance(t *testing.T) {
+	samples := synthetic(300, 1)
+	rate := func(tol float64) (float64, *Offloader) {
+		cfg := quick
+		cfg.Tolerance = tol
+		o, err := Train(samples, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.Training["offload_rate"].(float64), o
+	}
+	exact, _ := rate(0)
+	within, o := rate(0.02)
+	if within > exact {
+		t.Errorf("rate %v within 2 points, above %v with none", within, exact)
+	}
+	if o.Training["tolerance"] != 0.02 {
+		t.Errorf("training records tolerance %v, want 0.02", o.Training["tolerance"])
+	}
+	if rule, _ := o.Training["threshold_rule"].(string); !strings.Contains(rule, "within 2 points of cloud-only's accuracy in 0.95 of 500") {
+		t.Errorf("threshold rule %q, want it to name the tolerance", rule)
+	}
+}
+
 func TestTrainDeterministic(t *testing.T) {
 	enc := func() []byte {
 		o, err := Train(synthetic(300, 3), quick)
@@ -316,7 +342,7 @@ func TestChooseRate(t *testing.T) {
 		{1, 0.6}, // the best is 4 right, first reached at 3 offloaded
 	}
 	for _, tc := range cases {
-		if got, _ := chooseRate(scores, samples, tc.budget, 0.5, 1); got != tc.want {
+		if got, _ := chooseRate(scores, samples, TrainConfig{Budget: tc.budget, Confidence: 0.5, Seed: 1}); got != tc.want {
 			t.Errorf("budget %g: rate %g, want %g", tc.budget, got, tc.want)
 		}
 	}

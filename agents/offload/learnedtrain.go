@@ -43,6 +43,11 @@ type TrainConfig struct {
 	// which the cascade matches the cloud on those samples, which on new
 	// inputs falls short about as often as not.
 	Confidence float64
+
+	// Tolerance, in [0, 1), is how much less accurate than the cloud, as
+	// a fraction (0.001: 0.1 points), the cascade may be at that
+	// confidence, without a budget.
+	Tolerance float64
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
@@ -115,7 +120,7 @@ func Train(samples []Sample, cfg TrainConfig) (*Offloader, error) {
 			}
 		}
 	}
-	rate, pick := chooseRate(oof, samples, cfg.Budget, cfg.Confidence, cfg.Seed)
+	rate, pick := chooseRate(oof, samples, cfg)
 
 	o := fit(x, y, d, cfg, cfg.Seed)
 	o.Format, o.Classes, o.Inputs, o.Mean, o.Std = OffloaderFormat, classes, inputNames(classes, emb), mean, std
@@ -136,9 +141,12 @@ func Train(samples []Sample, cfg TrainConfig) (*Offloader, error) {
 		"hidden": cfg.Hidden, "epochs": cfg.Epochs, "lr": cfg.LR, "l2": cfg.L2, "folds": cfg.Folds, "seed": cfg.Seed,
 		"threshold_rule": pick, "offload_rate": round4(rate),
 	}
-	if cfg.Budget > 0 {
+	switch {
+	case cfg.Budget > 0:
 		o.Training["budget"] = cfg.Budget
-	} else {
+	case cfg.Tolerance > 0:
+		o.Training["confidence"], o.Training["tolerance"] = cfg.Confidence, cfg.Tolerance
+	default:
 		o.Training["confidence"] = cfg.Confidence
 	}
 	return o, nil
@@ -157,6 +165,10 @@ func (c TrainConfig) Check() error {
 		return fmt.Errorf("offload: train: budget %g: want a fraction from 0 to 1 (0: match the cloud's accuracy)", c.Budget)
 	case !(c.Confidence >= 0.5 && c.Confidence < 1):
 		return fmt.Errorf("offload: train: confidence %g: want a probability from 0.5 (parity on the validation samples) to below 1", c.Confidence)
+	case !(c.Tolerance >= 0 && c.Tolerance < 1):
+		return fmt.Errorf("offload: train: tolerance %g: want a fraction of accuracy from 0 (as accurate as the cloud) to below 1", c.Tolerance)
+	case c.Tolerance > 0 && c.Budget > 0:
+		return fmt.Errorf("offload: train: tolerance %g and budget %g: a budget sets the rate itself; give one or the other", c.Tolerance, c.Budget)
 	}
 	return nil
 }
@@ -337,10 +349,10 @@ func cascade(order []int, samples []Sample) (correct []int, cloud int) {
 // chooseRate picks the fraction of samples to offload, highest scores
 // first, and names the rule that picked it: within a budget, the most
 // accurate; without one, ParityRate at the confidence.
-func chooseRate(scores []float64, samples []Sample, budget, confidence float64, seed uint64) (rate float64, rule string) {
+func chooseRate(scores []float64, samples []Sample, cfg TrainConfig) (rate float64, rule string) {
 	n := len(scores)
 	order := byScore(scores)
-	if budget > 0 {
+	if budget := cfg.Budget; budget > 0 {
 		correct, _ := cascade(order, samples)
 		best := 0
 		limit := int(math.Floor(budget * float64(n)))
@@ -355,11 +367,15 @@ func chooseRate(scores []float64, samples []Sample, budget, confidence float64, 
 	for k, i := range order {
 		diff[k] = Diff(&samples[i])
 	}
-	rate = ParityRate(diff, confidence, seed)
-	if confidence <= 0.5 {
-		return rate, "lowest offload rate at least as accurate as cloud-only (out-of-fold)"
+	rate = ParityRate(diff, cfg.Confidence, cfg.Tolerance, cfg.Seed)
+	target := "at least as accurate as cloud-only"
+	if cfg.Tolerance > 0 {
+		target = fmt.Sprintf("within %g points of cloud-only's accuracy", 100*cfg.Tolerance)
 	}
-	return rate, fmt.Sprintf("offload rate at least as accurate as cloud-only in %g of %d bootstrap resamples (out-of-fold)", confidence, Resamples)
+	if cfg.Confidence <= 0.5 {
+		return rate, "lowest offload rate " + target + " (out-of-fold)"
+	}
+	return rate, fmt.Sprintf("offload rate %s in %g of %d bootstrap resamples (out-of-fold)", target, cfg.Confidence, Resamples)
 }
 
 // Diff is s's edge correctness minus its cloud correctness, as ParityRate

@@ -1,6 +1,7 @@
 package offload
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 )
@@ -15,25 +16,34 @@ const Resamples = 500
 
 // ParityRate is the fraction of samples to offload, first to last in the
 // order of diff, for the cascade to be at least as accurate as the cloud
-// model alone. diff[i] is the i-th sample's edge correctness minus the
-// cloud's: +1 where only the edge model is right, −1 where only the cloud
-// model is, 0 where they agree; offloading a sample turns its diff to 0.
+// model alone, less tolerance (a fraction: 0.001 is 0.1 points). diff[i] is
+// the i-th sample's edge correctness minus the cloud's: +1 where only the
+// edge model is right, −1 where only the cloud model is, 0 where they
+// agree; offloading a sample turns its diff to 0.
 //
-// At confidence 0.5 it is the lowest rate at which the kept samples' diffs
-// sum to at least 0: parity on these samples. Near parity the cascade's
+// At confidence 0.5 and no tolerance it is the lowest rate at which the
+// kept samples' diffs sum to at least 0: parity on these samples. Near parity the cascade's
 // accuracy is flat in the rate, so that point moves by tens of percent
 // with a handful of samples, and on new inputs the rate it gives falls
 // short about as often as not. Above 0.5 it is that quantile, over
 // Resamples bootstrap resamples of the samples (drawn from seed), of each
 // resample's parity rate: the rate that would have reached parity on that
 // share of the data sets these samples could have been.
-func ParityRate(diff []int8, confidence float64, seed uint64) float64 {
+//
+// Where the cascade can at best tie the cloud, some resamples balance only
+// once nearly every sample is sent, and above their share the quantile
+// jumps there. A tolerance lets the kept diffs sum to −tolerance·n: the
+// rate at which the cascade is that close to the cloud, a trade the caller
+// states, which does not wait for the last sure mistakes.
+func ParityRate(diff []int8, confidence, tolerance float64, seed uint64) float64 {
 	n := len(diff)
 	if n == 0 {
 		return 0
 	}
+	// Every resample weighs n samples in all, so one slack serves all.
+	slack := int(math.Floor(tolerance*float64(n) + 1e-9))
 	if confidence <= 0.5 {
-		return float64(parityCount(diff, nil)) / float64(n)
+		return float64(parityCount(diff, nil, slack)) / float64(n)
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x706172697479)) // "parity"
 	w := make([]int32, n)
@@ -43,7 +53,7 @@ func ParityRate(diff []int8, confidence float64, seed uint64) float64 {
 		for range n {
 			w[rng.IntN(n)]++
 		}
-		counts[r] = parityCount(diff, w)
+		counts[r] = parityCount(diff, w, slack)
 	}
 	slices.Sort(counts)
 	q := min(int(confidence*float64(Resamples)), Resamples-1)
@@ -51,9 +61,9 @@ func ParityRate(diff []int8, confidence float64, seed uint64) float64 {
 }
 
 // parityCount is the fewest of diff's samples, from the first, whose
-// offloading leaves the kept ones summing to at least 0, each sample
+// offloading leaves the kept ones summing to at least −slack, each sample
 // counted w[i] times (once when w is nil).
-func parityCount(diff []int8, w []int32) int {
+func parityCount(diff []int8, w []int32, slack int) int {
 	weight := func(i int) int {
 		if w == nil {
 			return 1
@@ -65,7 +75,7 @@ func parityCount(diff []int8, w []int32) int {
 		sum += int(d) * weight(i)
 	}
 	for k, d := range diff {
-		if sum >= 0 {
+		if sum >= -slack {
 			return k
 		}
 		sum -= int(d) * weight(k)

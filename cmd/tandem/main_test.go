@@ -32,6 +32,8 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"train", "--arch", "vgg"}, cli.ExitBadInput},
 		{[]string{"eval"}, cli.ExitBadInput},
 		{[]string{"profile", "--runs", "x"}, cli.ExitBadInput},
+		{[]string{"offload", "train", "--out", dir, "--tolerance", "-0.1"}, cli.ExitBadInput},
+		{[]string{"offload", "train", "--out", dir, "--tolerance", "100"}, cli.ExitBadInput},
 		{[]string{"bundle", "show", filepath.Join(dir, "none")}, cli.ExitBadInput},
 	}
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)

@@ -69,8 +69,11 @@ matches the cloud on the samples themselves; near parity the cascade's accuracy
 is flat in the rate, so that rate falls short on new inputs about half the time.
 Where the edge model's cascade can at best tie the cloud, more than a share 1 − P
 of resamples may balance only once nearly everything is sent, and the rate jumps
-there: the report's curve shows it. With --budget F the rate is instead the most
-accurate offloading at most a fraction F.
+there: the report's curve shows it. --tolerance D states a trade instead: the
+rate at which the cascade is within D accuracy points of the cloud in that share
+of resamples (0.1: a tenth of a point), which does not wait for the last few
+inputs the edge model gets surely wrong. With --budget F the rate is instead the
+most accurate offloading at most a fraction F.
 
 Then every policy is evaluated on the bundle's test samples: the learned one,
 edge-only, cloud-only, random and a max_prob threshold at the learned offload
@@ -86,7 +89,8 @@ measure what they add over its output alone. Such an offloader is a measurement:
 refuses it and a scenario naming it is refused.`,
 		Example: `  tandem offload train --bundle builtin:fashion --out out/offloader
   tandem offload train --bundle bundles/fashion --install
-  tandem offload train --bundle mybundle --budget 0.1 --out out/offloader --json`,
+  tandem offload train --bundle mybundle --budget 0.1 --out out/offloader --json
+  tandem offload train --bundle bundles/fashion --tolerance 0.1 --out out/within-a-tenth`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Command = "tandem " + strings.Join(os.Args[1:], " ")
@@ -102,6 +106,7 @@ refuses it and a scenario naming it is refused.`,
 	f.BoolVar(&opts.JSON, "json", false, "print report.json's object instead of a table")
 	f.Float64Var(&opts.Train.Budget, "budget", 0, "offload at most a fraction `F` of requests (0: as few as match the cloud's accuracy)")
 	f.Float64Var(&opts.Train.Confidence, "confidence", offload.DefaultConfidence, "without --budget, how sure `P` the validation samples must make it that the cascade is as accurate as the cloud (0.5: parity on them)")
+	f.Var(pointsValue{&opts.Train.Tolerance}, "tolerance", "without --budget, how many accuracy `POINTS` below the cloud's the cascade may be (0.1: a tenth of a point; 0: none)")
 	f.IntVar(&opts.Train.Hidden, "hidden", 16, "hidden units `H` of the network")
 	f.IntVar(&opts.Train.Epochs, "epochs", 2000, "full-batch training steps `E`")
 	f.IntVar(&opts.Train.Folds, "folds", 5, "cross-fitting folds `K` for choosing the threshold")
@@ -201,3 +206,25 @@ func printReport(w io.Writer, rep *offload.Report) {
 	fmt.Fprintf(w, "decisions right %s of the time (never offloading: %s; offload precision %s, recall %s)\n",
 		pct(rep.DecisionAccuracy), pct(rep.DecisionAccuracyNeverOffload), pct(rep.OffloadPrecision), pct(rep.OffloadRecall))
 }
+
+// pointsValue is a flag of accuracy points that sets a fraction: 0.1 sets
+// 0.001.
+type pointsValue struct{ fraction *float64 }
+
+func (v pointsValue) String() string {
+	if v.fraction == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(100**v.fraction, 'g', -1, 64)
+}
+
+func (v pointsValue) Set(s string) error {
+	p, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(p >= 0 && p < 100) {
+		return fmt.Errorf("want accuracy points from 0 to below 100, got %q", s)
+	}
+	*v.fraction = p / 100
+	return nil
+}
+
+func (pointsValue) Type() string { return "points" }

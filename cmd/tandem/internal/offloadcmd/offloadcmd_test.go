@@ -170,6 +170,7 @@ func TestRunBadInput(t *testing.T) {
 		{"nothing to write", Options{Bundle: "builtin:fashion"}, "give --out DIR, --install, or both"},
 		{"budget out of range", Options{Bundle: "builtin:fashion", Out: "x", Train: offload.TrainConfig{Budget: 2}}, "budget 2"},
 		{"confidence below parity", Options{Bundle: "builtin:fashion", Out: "x", Train: offload.TrainConfig{Confidence: 0.4}}, "confidence 0.4"},
+		{"tolerance and budget", Options{Bundle: "builtin:fashion", Out: "x", Train: offload.TrainConfig{Tolerance: 0.001, Budget: 0.1}}, "tolerance 0.001 and budget 0.1"},
 		{"unknown bundle", Options{Bundle: "builtin:nope", Out: "x"}, `no built-in bundle "nope"`},
 		{"install into a built-in", Options{Bundle: "builtin:fashion", Install: true}, "is built into the binary"},
 		{"install an embedding offloader", Options{Bundle: "builtin:fashion", Install: true, Train: offload.TrainConfig{Embedding: true}}, "--embedding trains an offloader"},
