@@ -161,9 +161,45 @@ func TestClientBinary(t *testing.T) {
 	}
 }
 
+// An output JSON cannot carry (finite inputs whose sum overflows to +Inf)
+// is a 500 that says so as JSON, and reaches a client that asks for binary
+// data as it is.
+func TestInferNotFinite(t *testing.T) {
+	s, err := NewServer(&sumModel{}, testConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const big = float32(3e38)
+	for _, tc := range []struct {
+		params string
+		code   int
+	}{
+		{``, http.StatusInternalServerError},
+		{`, "parameters": {"binary_data_output": true}`, http.StatusOK},
+	} {
+		head := `{"inputs": [{"name": "x", "shape": [1, 1, 2, 2], "datatype": "FP32", "parameters": {"binary_data_size": 16}}]` + tc.params + `}`
+		req := httptest.NewRequest("POST", "/v2/models/sum/infer", bytes.NewReader(append([]byte(head), le(big, big, 3, 4)...)))
+		req.Header.Set(HeaderInferenceContentLength, strconv.Itoa(len(head)))
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != tc.code {
+			t.Fatalf("params %q: status %d, want %d: %s", tc.params, rec.Code, tc.code, rec.Body.Bytes())
+		}
+		if tc.code == http.StatusInternalServerError {
+			var e ErrorResponse
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || !strings.Contains(e.Error, "binary_data_output") {
+				t.Errorf("500 body %s (%v): want an error naming binary_data_output", rec.Body.Bytes(), err)
+			}
+		}
+	}
+}
+
 // FuzzInferBinary posts arbitrary bodies in the binary tensor data form,
 // with arbitrary header lengths: the server answers 200 with three values
-// a sample, as JSON or binary, or 4xx with an error body; it never panics.
+// a sample, as JSON or binary, 4xx with an error body, or 500 saying why
+// when the sums are not finite and the answer is JSON, which cannot carry
+// them; it never panics.
 func FuzzInferBinary(f *testing.F) {
 	head := `{"inputs": [{"name": "x", "shape": [1, 1, 2, 2], "datatype": "FP32", "parameters": {"binary_data_size": 16}}], "parameters": {"binary_data_output": true}}`
 	f.Add([]byte(head+string(le(1, 2, 3, 4))), len(head))
@@ -203,6 +239,11 @@ func FuzzInferBinary(f *testing.F) {
 			var e ErrorResponse
 			if err := json.Unmarshal(raw, &e); err != nil || e.Error == "" {
 				t.Fatalf("%d with body %s", rec.Code, raw)
+			}
+		case rec.Code == http.StatusInternalServerError:
+			var e ErrorResponse
+			if err := json.Unmarshal(raw, &e); err != nil || !strings.Contains(e.Error, "not a finite number") {
+				t.Fatalf("500 with body %s", raw)
 			}
 		default:
 			t.Fatalf("status %d: %s", rec.Code, raw)

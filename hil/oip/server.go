@@ -429,10 +429,18 @@ func sameShape(models []Model) bool {
 	return true
 }
 
+// writeJSON encodes v before it sends the status, so that an answer JSON
+// cannot carry (a model's output of NaN or ±Inf: JSON has no such numbers)
+// is a 500 that says so, not a 200 with an empty body.
 func writeJSON(w http.ResponseWriter, code int, v any) int {
+	body, err := json.Marshal(v)
+	if err != nil {
+		body, _ = json.Marshal(ErrorResponse{Error: fmt.Sprintf("the answer cannot be written as JSON (%v): a model output that is not a finite number reaches a client only as binary data (parameters.binary_data_output)", err)})
+		code = http.StatusInternalServerError
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v) // the status is sent; a failed write is the client's loss
+	w.Write(append(body, '\n')) // the status is sent; a failed write is the client's loss
 	return code
 }
 
