@@ -12,5 +12,7 @@
 // several, and the test is more sure than the inputs warrant. So the
 // package counts both ways: by request, and by distinct sample, where a
 // sample counts for the run that got more of its requests right (a sign
-// test, which is McNemar's when each sample is one request).
+// test, which is McNemar's when each sample is one request). With several
+// applications, samples of different bundles share numbers and are counted
+// as one: coarser units, which keep the test valid and make it no surer.
 package paired

@@ -47,6 +47,9 @@ type Deployment struct {
 	// gets surely wrong: at 0.95 the agent's model deployed 60% below
 	// cloud-only where uniform pruning's did 75% (docs/results.md).
 	Confidence float64
+	// Tolerance is offload.ParityRate's: how much less accurate than the
+	// cloud, as a fraction, each candidate's cascade may be.
+	Tolerance float64
 }
 
 // DeploymentResult is a model's deployment, as report.json gives it.
@@ -80,6 +83,7 @@ type deployer struct {
 	in       *scenarios.Inputs
 	metric   string
 	conf     float64 // offload.ParityRate's confidence
+	tol      float64 // and tolerance
 	heavyVal []int32 // the heavy model's predictions on validation
 	heavyTst []int32 // and on test
 	cloudMS  float64 // the cloud-only deployment's metric
@@ -106,6 +110,9 @@ func newDeployer(d *Deployment, heavy *dnn.Graph, heavyVal, heavyTest []int32, s
 	}
 	if !(conf >= 0.5 && conf < 1) {
 		return nil, fmt.Errorf("compress: deployment confidence %g: want a probability from 0.5 (parity on the validation samples) to below 1", conf)
+	}
+	if !(d.Tolerance >= 0 && d.Tolerance < 1) {
+		return nil, fmt.Errorf("compress: deployment tolerance %g: want a fraction of accuracy from 0 to below 1", d.Tolerance)
 	}
 	sc := *d.Scenario
 	sc.Policy = scenarios.Policy{Kind: offload.KindThreshold, Feature: offload.MaxProb.String(), Threshold: 0.5}
@@ -138,7 +145,7 @@ func newDeployer(d *Deployment, heavy *dnn.Graph, heavyVal, heavyTest []int32, s
 		return nil, fmt.Errorf("%s: bundle %s's heavy model has %d parameters, the model compressed %d: the scenario must deploy the model being compressed",
 			sc.File, in.Bundle.Name, in.Bundle.Models.Heavy.Params, heavy.Params())
 	}
-	dp := &deployer{in: in, metric: metric, conf: conf, heavyVal: heavyVal, heavyTst: heavyTest,
+	dp := &deployer{in: in, metric: metric, conf: conf, tol: d.Tolerance, heavyVal: heavyVal, heavyTst: heavyTest,
 		report: &DeploymentReport{Scenario: sc.Name, Metric: metric, Requests: sc.Requests}}
 	// Cloud-only needs no edge model: any outcomes of the test split do.
 	cloud := *in.Scenario
@@ -196,7 +203,7 @@ func (dp *deployer) run(g *dnn.Graph, set *data.Set, heavyPred []int32, t float6
 	}
 	outs := build.Outcomes(set, g.Classes, heavyPred, preds, logits)
 	if t < 0 {
-		t = parityThreshold(outs, dp.conf)
+		t = parityThreshold(outs, dp.conf, dp.tol)
 	}
 	edge, err := predict.Graph(dp.in.EdgeDevice, g, 1)
 	if err != nil {
@@ -259,11 +266,11 @@ func (dp *deployer) simulate(sc *scenarios.Scenario, outs []bundles.Outcome, edg
 }
 
 // parityThreshold is the max_prob threshold that offloads, least sure
-// first, offload.ParityRate's share of outs at the confidence: the fewest
-// for the cascade to be as accurate as the heavy model alone on outs at
-// 0.5. The bootstrap's seed is fixed, so that a model's reward is a
-// function of the model.
-func parityThreshold(outs []bundles.Outcome, confidence float64) float64 {
+// first, offload.ParityRate's share of outs at the confidence and
+// tolerance: the fewest for the cascade to be as accurate as the heavy
+// model alone on outs at 0.5 and none. The bootstrap's seed is fixed, so
+// that a model's reward is a function of the model.
+func parityThreshold(outs []bundles.Outcome, confidence, tolerance float64) float64 {
 	order := make([]int, len(outs))
 	for i := range order {
 		order[i] = i
@@ -274,7 +281,7 @@ func parityThreshold(outs []bundles.Outcome, confidence float64) float64 {
 		s := offload.Sample{EdgeCorrect: outs[i].EdgeCorrect(), CloudCorrect: outs[i].CloudCorrect()}
 		diff[k] = offload.Diff(&s)
 	}
-	k := int(math.Round(offload.ParityRate(diff, confidence, 0, 1) * float64(len(outs))))
+	k := int(math.Round(offload.ParityRate(diff, confidence, tolerance, 1) * float64(len(outs))))
 	switch {
 	case k == 0:
 		return 0

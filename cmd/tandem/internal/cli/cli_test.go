@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -73,5 +74,21 @@ func TestOutputFolders(t *testing.T) {
 				t.Errorf("%s: %q, %v", name, b, err)
 			}
 		}
+	}
+}
+
+func TestPoints(t *testing.T) {
+	var f float64
+	v := Points(&f)
+	if err := v.Set("0.1"); err != nil || f != 0.001 || v.String() != "0.1" {
+		t.Errorf("Set(0.1): err %v, fraction %v, String %q", err, f, v.String())
+	}
+	for _, bad := range []string{"-0.1", "100", "x", "NaN"} {
+		if err := v.Set(bad); err == nil || !strings.Contains(err.Error(), "want accuracy points from 0 to below 100") {
+			t.Errorf("Set(%q): err %v", bad, err)
+		}
+	}
+	if f != 0.001 {
+		t.Errorf("a refused value changed the fraction to %v", f)
 	}
 }

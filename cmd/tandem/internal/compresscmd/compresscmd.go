@@ -80,12 +80,14 @@ type Options struct {
 	SLO       string // the deployment's latency minimised: mean, p50, p95, p99
 	// Confidence is the deployment objective's offload.ParityRate confidence.
 	Confidence float64
-	Seed       uint64
-	Measure    bool
-	JSON       bool
-	Command    string // recorded in report.json
-	Stdout     io.Writer
-	Stderr     io.Writer
+	// Tolerance is its tolerance, a fraction of accuracy.
+	Tolerance float64
+	Seed      uint64
+	Measure   bool
+	JSON      bool
+	Command   string // recorded in report.json
+	Stdout    io.Writer
+	Stderr    io.Writer
 }
 
 // NewCmd builds `tandem compress`.
@@ -159,7 +161,8 @@ how much lower the mean (or --slo) latency of --scenario is than with every
 input sent to the cloud: each episode's model runs on the validation images,
 its outcomes and its latency predicted on the scenario's edge device go into
 the simulator, with a max_prob offloading threshold set so that the cascade is
-as accurate as the heavy model alone. The agent so trades edge accuracy (fewer
+as accurate as the heavy model alone (--confidence, --tolerance: as 'tandem
+offload train' sets its threshold). The agent so trades edge accuracy (fewer
 offloads) against edge time. Every method's final model, and the bundle's own
 edge model, are then simulated in that deployment on the test images.
 
@@ -220,6 +223,7 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.StringVar(&opts.Objective, "objective", "accuracy", "rl: reward `KIND`: accuracy, or deployment (the latency of --scenario simulated with each model)")
 	f.StringVar(&opts.Scenario, "scenario", "builtin:default", "with --objective deployment: the `SCENARIO` simulated")
 	f.Float64Var(&opts.Confidence, "confidence", 0.5, "with --objective deployment: how sure `P` each candidate's threshold must be to match the cloud's accuracy, as 'tandem offload train --confidence' (0.5: parity on the validation images)")
+	f.Var(cli.Points(&opts.Tolerance), "tolerance", "with --objective deployment: how many accuracy `POINTS` below the cloud's each candidate's cascade may be, as 'tandem offload train --tolerance' (0: none)")
 	f.StringVar(&opts.SLO, "slo", "mean", "with --objective deployment: the latency `STAT` minimised ("+strings.Join(compress.Metrics, ", ")+")")
 	f.StringVar(&opts.Reward, "reward", compress.RewardLS, "rl: score each episode's model by `KIND` ("+strings.Join(compress.Rewards, ", ")+"; see 'compress rewards')")
 	f.StringVar(&opts.Critic, "critic", compress.CriticEpisode, "rl: the critic values each episode's actions together (episode) or each step's alone, as AMC's (step)")
@@ -302,7 +306,7 @@ func Run(opts *Options) error {
 		if err != nil {
 			return cli.BadInput(err)
 		}
-		deployment = &compress.Deployment{Scenario: sc, Metric: opts.SLO, Confidence: opts.Confidence}
+		deployment = &compress.Deployment{Scenario: sc, Metric: opts.SLO, Confidence: opts.Confidence, Tolerance: opts.Tolerance}
 	default:
 		return cli.BadInputf("compress: --objective %q: want accuracy or deployment", opts.Objective)
 	}

@@ -106,7 +106,7 @@ refuses it and a scenario naming it is refused.`,
 	f.BoolVar(&opts.JSON, "json", false, "print report.json's object instead of a table")
 	f.Float64Var(&opts.Train.Budget, "budget", 0, "offload at most a fraction `F` of requests (0: as few as match the cloud's accuracy)")
 	f.Float64Var(&opts.Train.Confidence, "confidence", offload.DefaultConfidence, "without --budget, how sure `P` the validation samples must make it that the cascade is as accurate as the cloud (0.5: parity on them)")
-	f.Var(pointsValue{&opts.Train.Tolerance}, "tolerance", "without --budget, how many accuracy `POINTS` below the cloud's the cascade may be (0.1: a tenth of a point; 0: none)")
+	f.Var(cli.Points(&opts.Train.Tolerance), "tolerance", "without --budget, how many accuracy `POINTS` below the cloud's the cascade may be (0.1: a tenth of a point; 0: none)")
 	f.IntVar(&opts.Train.Hidden, "hidden", 16, "hidden units `H` of the network")
 	f.IntVar(&opts.Train.Epochs, "epochs", 2000, "full-batch training steps `E`")
 	f.IntVar(&opts.Train.Folds, "folds", 5, "cross-fitting folds `K` for choosing the threshold")
@@ -206,25 +206,3 @@ func printReport(w io.Writer, rep *offload.Report) {
 	fmt.Fprintf(w, "decisions right %s of the time (never offloading: %s; offload precision %s, recall %s)\n",
 		pct(rep.DecisionAccuracy), pct(rep.DecisionAccuracyNeverOffload), pct(rep.OffloadPrecision), pct(rep.OffloadRecall))
 }
-
-// pointsValue is a flag of accuracy points that sets a fraction: 0.1 sets
-// 0.001.
-type pointsValue struct{ fraction *float64 }
-
-func (v pointsValue) String() string {
-	if v.fraction == nil {
-		return "0"
-	}
-	return strconv.FormatFloat(100**v.fraction, 'g', -1, 64)
-}
-
-func (v pointsValue) Set(s string) error {
-	p, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(p >= 0 && p < 100) {
-		return fmt.Errorf("want accuracy points from 0 to below 100, got %q", s)
-	}
-	*v.fraction = p / 100
-	return nil
-}
-
-func (pointsValue) Type() string { return "points" }
