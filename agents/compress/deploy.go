@@ -71,11 +71,13 @@ type DeploymentResult struct {
 
 // DeploymentReport is report.json's account of the deployment objective.
 type DeploymentReport struct {
-	Scenario  string            `json:"scenario"`
-	Metric    string            `json:"metric"`
-	Requests  int               `json:"requests"`
-	CloudOnly *DeploymentResult `json:"cloud_only"`
-	Reference *DeploymentResult `json:"reference,omitempty"`
+	Scenario string `json:"scenario"`
+	Metric   string `json:"metric"`
+	Requests int    `json:"requests"`
+	// ThresholdRule says how each model's threshold was set on validation.
+	ThresholdRule string            `json:"threshold_rule"`
+	CloudOnly     *DeploymentResult `json:"cloud_only"`
+	Reference     *DeploymentResult `json:"reference,omitempty"`
 }
 
 // deployer simulates a scenario with candidate edge models.
@@ -146,7 +148,7 @@ func newDeployer(d *Deployment, heavy *dnn.Graph, heavyVal, heavyTest []int32, s
 			sc.File, in.Bundle.Name, in.Bundle.Models.Heavy.Params, heavy.Params())
 	}
 	dp := &deployer{in: in, metric: metric, conf: conf, tol: d.Tolerance, heavyVal: heavyVal, heavyTst: heavyTest,
-		report: &DeploymentReport{Scenario: sc.Name, Metric: metric, Requests: sc.Requests}}
+		report: &DeploymentReport{Scenario: sc.Name, Metric: metric, Requests: sc.Requests, ThresholdRule: thresholdRule(conf, d.Tolerance)}}
 	// Cloud-only needs no edge model: any outcomes of the test split do.
 	cloud := *in.Scenario
 	cloud.Policy = scenarios.Policy{Kind: offload.KindCloudOnly}
@@ -289,6 +291,18 @@ func parityThreshold(outs []bundles.Outcome, confidence, tolerance float64) floa
 		return 1
 	}
 	return (outs[order[k-1]].MaxProb + outs[order[k]].MaxProb) / 2
+}
+
+// thresholdRule says in words what parityThreshold sets.
+func thresholdRule(confidence, tolerance float64) string {
+	target := "as accurate as cloud-only"
+	if tolerance > 0 {
+		target = fmt.Sprintf("within %g points of cloud-only's accuracy", 100*tolerance)
+	}
+	if confidence <= 0.5 {
+		return "max_prob, the lowest offload rate " + target + " on validation"
+	}
+	return fmt.Sprintf("max_prob, the offload rate %s in %g of %d bootstrap resamples of validation", target, confidence, offload.Resamples)
 }
 
 // overRequests is the accuracy over every request: one that failed (timed

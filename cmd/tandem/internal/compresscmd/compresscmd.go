@@ -585,7 +585,7 @@ func printDeployment(w io.Writer, rep *compress.Report) {
 			rows = append(rows, row(m.Method, m.Deployment))
 		}
 	}
-	fmt.Fprintf(w, "deployed in %s (%d requests, test outcomes, threshold set on validation to match cloud-only accuracy):\n", d.Scenario, d.Requests)
+	fmt.Fprintf(w, "deployed in %s (%d requests, test outcomes; threshold: %s):\n", d.Scenario, d.Requests, d.ThresholdRule)
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
 	t.Header("edge model", "offloaded", "accuracy (all requests)", "mean ms", "p95 ms", "p99 ms", d.Metric+" below cloud-only")
 	t.Bulk(rows)
