@@ -295,14 +295,11 @@ func parityThreshold(outs []bundles.Outcome, confidence, tolerance float64) floa
 
 // thresholdRule says in words what parityThreshold sets.
 func thresholdRule(confidence, tolerance float64) string {
-	target := "as accurate as cloud-only"
-	if tolerance > 0 {
-		target = fmt.Sprintf("within %g points of cloud-only's accuracy", 100*tolerance)
-	}
+	rate := "the offload rate "
 	if confidence <= 0.5 {
-		return "max_prob, the lowest offload rate " + target + " on validation"
+		rate = "the lowest offload rate "
 	}
-	return fmt.Sprintf("max_prob, the offload rate %s in %g of %d bootstrap resamples of validation", target, confidence, offload.Resamples)
+	return "max_prob, " + rate + offload.ParityTarget(confidence, tolerance) + " (validation)"
 }
 
 // overRequests is the accuracy over every request: one that failed (timed

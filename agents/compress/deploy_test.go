@@ -93,9 +93,9 @@ func TestThresholdRule(t *testing.T) {
 		conf, tol float64
 		want      string
 	}{
-		{0.5, 0, "max_prob, the lowest offload rate as accurate as cloud-only on validation"},
-		{0.95, 0, "max_prob, the offload rate as accurate as cloud-only in 0.95 of 500 bootstrap resamples of validation"},
-		{0.5, 0.001, "max_prob, the lowest offload rate within 0.1 points of cloud-only's accuracy on validation"},
+		{0.5, 0, "max_prob, the lowest offload rate at least as accurate as cloud-only (validation)"},
+		{0.95, 0, "max_prob, the offload rate at least as accurate as cloud-only in 0.95 of 500 bootstrap resamples (validation)"},
+		{0.5, 0.001, "max_prob, the lowest offload rate within 0.1 points of cloud-only's accuracy (validation)"},
 	} {
 		if got := thresholdRule(tc.conf, tc.tol); got != tc.want {
 			t.Errorf("confidence %g, tolerance %g: %q, want %q", tc.conf, tc.tol, got, tc.want)

@@ -368,14 +368,11 @@ func chooseRate(scores []float64, samples []Sample, cfg TrainConfig) (rate float
 		diff[k] = Diff(&samples[i])
 	}
 	rate = ParityRate(diff, cfg.Confidence, cfg.Tolerance, cfg.Seed)
-	target := "at least as accurate as cloud-only"
-	if cfg.Tolerance > 0 {
-		target = fmt.Sprintf("within %g points of cloud-only's accuracy", 100*cfg.Tolerance)
-	}
+	target := ParityTarget(cfg.Confidence, cfg.Tolerance)
 	if cfg.Confidence <= 0.5 {
 		return rate, "lowest offload rate " + target + " (out-of-fold)"
 	}
-	return rate, fmt.Sprintf("offload rate %s in %g of %d bootstrap resamples (out-of-fold)", target, cfg.Confidence, Resamples)
+	return rate, "offload rate " + target + " (out-of-fold)"
 }
 
 // Diff is s's edge correctness minus its cloud correctness, as ParityRate

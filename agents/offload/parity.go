@@ -1,6 +1,7 @@
 package offload
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -58,6 +59,19 @@ func ParityRate(diff []int8, confidence, tolerance float64, seed uint64) float64
 	slices.Sort(counts)
 	q := min(int(confidence*float64(Resamples)), Resamples-1)
 	return float64(counts[q]) / float64(n)
+}
+
+// ParityTarget says in words what ParityRate's rate reaches at a
+// confidence and tolerance, for the records of the thresholds it sets.
+func ParityTarget(confidence, tolerance float64) string {
+	target := "at least as accurate as cloud-only"
+	if tolerance > 0 {
+		target = fmt.Sprintf("within %g points of cloud-only's accuracy", 100*tolerance)
+	}
+	if confidence <= 0.5 {
+		return target
+	}
+	return fmt.Sprintf("%s in %g of %d bootstrap resamples", target, confidence, Resamples)
 }
 
 // parityCount is the fewest of diff's samples, from the first, whose
