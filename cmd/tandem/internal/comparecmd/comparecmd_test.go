@@ -48,6 +48,15 @@ func TestCompare(t *testing.T) {
 		t.Errorf("notes %v for one scenario, seed and request count", c.Notes)
 	}
 
+	out := table(t, a, b)
+	if !strings.Contains(out, "+25.0%") {
+		t.Errorf("table lacks the mean's +25.0%%:\n%s", out)
+	}
+}
+
+// table runs `tandem compare a b` and returns what it printed.
+func table(t *testing.T, a, b string) string {
+	t.Helper()
 	cmd := NewCmd()
 	var out bytes.Buffer
 	cmd.SetOut(&out)
@@ -55,9 +64,7 @@ func TestCompare(t *testing.T) {
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "+25.0%") {
-		t.Errorf("table lacks the mean's +25.0%%:\n%s", out.String())
-	}
+	return out.String()
 }
 
 // The edge groups both runs have are compared by name.

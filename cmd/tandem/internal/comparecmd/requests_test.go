@@ -1,7 +1,6 @@
 package comparecmd
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,16 +39,10 @@ func TestComparePaired(t *testing.T) {
 	if len(c.Notes) != 0 {
 		t.Errorf("notes %v", c.Notes)
 	}
-	cmd := NewCmd()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetArgs([]string{a, b})
-	if err := cmd.Execute(); err != nil {
-		t.Fatal(err)
-	}
+	out := table(t, a, b)
 	for _, want := range []string{"B right where A wrong on 2, A right where B wrong on 1", "3 distinct samples: B better on 1, A on 1"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 }
