@@ -60,10 +60,13 @@ type Result struct {
 	AccuracyBeforeFinetune float64 `json:"accuracy_before_finetune"`
 	// ValAccuracy, after fine-tuning, is what methods, budgets and
 	// episodes are selected on.
-	ValAccuracy        float64   `json:"val_accuracy"`
-	LatencyMSPredicted float64   `json:"latency_ms_predicted"`
-	LatencyMSMeasured  float64   `json:"latency_ms_measured"`
-	Keep               []float64 `json:"keep"` // kept fraction per prunable layer group
+	ValAccuracy        float64 `json:"val_accuracy"`
+	LatencyMSPredicted float64 `json:"latency_ms_predicted"`
+	LatencyMSMeasured  float64 `json:"latency_ms_measured"`
+	// LatencyNote, when set, says the two latencies disagree by more than
+	// the predictor's error: the device profile is of another machine.
+	LatencyNote string    `json:"latency_note,omitempty"`
+	Keep        []float64 `json:"keep"` // kept fraction per prunable layer group
 	// Deployment is the model's simulated deployment, with a deployment
 	// objective.
 	Deployment *DeploymentResult `json:"deployment,omitempty"`
@@ -400,6 +403,9 @@ func (r *runner) finish(c *candidate) error {
 			return fmt.Errorf("compress: measuring the %s model: %w", c.Method, err)
 		}
 		c.LatencyMSMeasured = ms(l)
+	}
+	if c.LatencyNote = profileDisagrees(dev, c.LatencyMSPredicted, c.LatencyMSMeasured); c.LatencyNote != "" {
+		logf(cfg.Log, "note: %s model: %s", c.Method, c.LatencyNote)
 	}
 	if r.deploy != nil {
 		if c.Deployment, err = r.deploy.evaluate(c.graph, cfg.Splits); err != nil {

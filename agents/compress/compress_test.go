@@ -498,3 +498,48 @@ func TestShortlistEpochs(t *testing.T) {
 		})
 	}
 }
+
+func TestProfileDisagrees(t *testing.T) {
+	dev := &profiles.Device{Name: "board", Host: profiles.Host{CPU: "Cortex-A72", MeasuredAt: "2026-12-01T10:00:00Z"}}
+	cases := []struct {
+		name                string
+		dev                 *profiles.Device
+		predicted, measured float64
+		want                string
+	}{
+		{"agree", dev, 0.4, 0.44, ""},
+		{"at the edge of the spread", dev, 0.4, 0.5, ""},
+		{"faster here", dev, 0.4, 0.2, "0.200 ms measured here, 0.400 ms predicted on board (0.50×): the profile was measured on Cortex-A72 at 2026-12-01T10:00:00Z"},
+		{"slower here", dev, 0.4, 0.8, "(2.00×)"},
+		{"nothing predicted", dev, 0, 0.8, ""},
+		{"nothing measured", dev, 0.4, 0, ""},
+		{"no device", nil, 0.4, 0.8, ""},
+		{"unnamed host", &profiles.Device{Name: "x"}, 0.4, 0.8, "measured on an unnamed host, another"},
+	}
+	for _, c := range cases {
+		got := profileDisagrees(c.dev, c.predicted, c.measured)
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%s: %q, want one containing %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestRunNotesProfileOfAnotherMachine checks that a model measured three
+// times slower than its profile predicts carries the note into the report.
+func TestRunNotesProfileOfAnotherMachine(t *testing.T) {
+	g, sp := trained(t)
+	d, _, _ := latencyRange(t, g)
+	var log strings.Builder
+	rep, _, err := Run(Config{Heavy: g, Splits: sp, Budget: Budget{FLOPs: 0.5}, Seed: 1, Methods: []string{Uniform}, Device: d, Log: &log,
+		Measure: func(m *dnn.Graph) (time.Duration, error) {
+			p, err := hilPredict(d, m)
+			return 3 * p, err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Methods[0]
+	if !strings.Contains(r.LatencyNote, "(3.00×)") || !strings.Contains(log.String(), "note: uniform model: "+r.LatencyNote) {
+		t.Errorf("latency_note %q; log:\n%s", r.LatencyNote, log.String())
+	}
+}

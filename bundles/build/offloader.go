@@ -103,6 +103,13 @@ func TrainOffloader(b *bundles.Bundle, cfg OffloaderConfig) (*offload.Offloader,
 		return nil, nil, err
 	}
 	logf(cfg.Log, "running both models on %d validation samples", splits.Val.Len())
+	if built, ok := b.Provenance["gemm_backend"].(string); ok && built != dnn.GEMMName() {
+		// The engine's sums follow the kernels, so the edge model's outputs
+		// differ in their last digits, and an offloader trained on them
+		// need not be the bundle's own: say so before it is written.
+		logf(cfg.Log, "note: bundle %s was built multiplying with %s, this run with %s: the models' outputs, and so the offloader, can differ from the bundle's (OPENBLAS_CORETYPE chooses OpenBLAS's kernels)",
+			b.Name, built, dnn.GEMMName())
+	}
 	samples, err := ValidationSamples(heavy, edge, splits.Val)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bundle %s: %w", b.Name, err)
@@ -159,6 +166,9 @@ func trainAndReport(samples, test []offload.Sample, outcomes int, dataset string
 	if err != nil {
 		return nil, nil, err
 	}
+	// The validation outputs are this process's engine's, whose sums follow
+	// its GEMM kernels: the offloader is rebuilt bit for bit on the same ones.
+	o.Training["gemm"] = dnn.GEMMName()
 	o.Training["data"] = fmt.Sprintf("%s validation split (seed %d, val %g): %d samples neither model was trained on", dataset, split.Seed, split.Val, len(samples))
 	rep, err := offload.NewReport(o, test, cfg.Train.Seed)
 	if err != nil {

@@ -61,10 +61,14 @@ A request goes to the cloud when its score reaches the offloader's threshold.
 
 It learns from the validation split of the bundle's dataset (the split its
 provenance records), on which both models are run: samples neither model was
-trained on, and not the test samples of outcomes.csv. The threshold is chosen on
-out-of-fold scores: by default the offload rate that makes the cascade as
-accurate as sending everything to the cloud in a share P (--confidence, 0.95)
-of bootstrap resamples of those samples. At 0.5 it is the lowest rate that
+trained on, and not the test samples of outcomes.csv. Their outputs come from
+tandem's engine, whose sums follow the BLAS kernels: on other kernels than the
+bundle was built with (bundle.yaml's gemm_backend; OPENBLAS_CORETYPE picks
+OpenBLAS's) the run says so, and the offloader can differ from the bundle's own.
+
+The threshold is chosen on out-of-fold scores: by default the offload rate that
+makes the cascade as accurate as sending everything to the cloud in a share P
+(--confidence, 0.95) of bootstrap resamples of those samples. At 0.5 it is the lowest rate that
 matches the cloud on the samples themselves; near parity the cascade's accuracy
 is flat in the rate, so that rate falls short on new inputs about half the time.
 Where the edge model's cascade can at best tie the cloud, more than a share 1 − P

@@ -225,3 +225,45 @@ func readFiles(t *testing.T, dir string) map[string][]byte {
 	}
 	return files
 }
+
+// TestRunNotesOtherKernels checks that training on a bundle built with
+// other GEMM kernels says so, since the validation outputs it learns from
+// then differ from the bundle's, and that the offloader records its own.
+func TestRunNotesOtherKernels(t *testing.T) {
+	dir := buildBundle(t)
+	cases := []struct {
+		name, built string
+		note        bool
+	}{
+		{"same kernels", dnn.GEMMName(), false},
+		{"other kernels", "openblas (Elsewhere kernels)", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := bundles.Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Provenance["gemm_backend"] = tc.built
+			m, err := bundles.EncodeManifest(&b.Manifest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, bundles.ManifestFile), m, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stderr bytes.Buffer
+			out := filepath.Join(t.TempDir(), "off")
+			if err := Run(&Options{Bundle: dir, Out: out, Train: quick, Stdout: io.Discard, Stderr: &stderr}); err != nil {
+				t.Fatal(err)
+			}
+			note := strings.Contains(stderr.String(), "note: bundle thirds was built multiplying with "+tc.built+", this run with "+dnn.GEMMName())
+			if note != tc.note {
+				t.Errorf("note on the kernels %v, want %v; stderr:\n%s", note, tc.note, stderr.String())
+			}
+			if _, o := readOffloader(t, out); o.Training["gemm"] != dnn.GEMMName() {
+				t.Errorf("offloader.json's training.gemm = %v, want %q", o.Training["gemm"], dnn.GEMMName())
+			}
+		})
+	}
+}
