@@ -42,7 +42,7 @@ func ParityRate(diff []int8, confidence, tolerance float64, seed uint64) float64
 		return 0
 	}
 	// Every resample weighs n samples in all, so one slack serves all.
-	slack := int(math.Floor(tolerance*float64(n) + 1e-9))
+	slack := slackOf(tolerance, n)
 	if confidence <= 0.5 {
 		return float64(parityCount(diff, nil, slack)) / float64(n)
 	}
@@ -73,6 +73,10 @@ func ParityTarget(confidence, tolerance float64) string {
 	}
 	return fmt.Sprintf("%s in %g of %d bootstrap resamples", target, confidence, Resamples)
 }
+
+// slackOf is how many samples, of n, the cascade may answer wrong beyond
+// the cloud's within tolerance.
+func slackOf(tolerance float64, n int) int { return int(math.Floor(tolerance*float64(n) + 1e-9)) }
 
 // parityCount is the fewest of diff's samples, from the first, whose
 // offloading leaves the kept ones summing to at least −slack, each sample

@@ -103,12 +103,8 @@ func TrainOffloader(b *bundles.Bundle, cfg OffloaderConfig) (*offload.Offloader,
 		return nil, nil, err
 	}
 	logf(cfg.Log, "running both models on %d validation samples", splits.Val.Len())
-	if built, ok := b.Provenance["gemm_backend"].(string); ok && built != dnn.GEMMName() {
-		// The engine's sums follow the kernels, so the edge model's outputs
-		// differ in their last digits, and an offloader trained on them
-		// need not be the bundle's own: say so before it is written.
-		logf(cfg.Log, "note: bundle %s was built multiplying with %s, this run with %s: the models' outputs, and so the offloader, can differ from the bundle's (OPENBLAS_CORETYPE chooses OpenBLAS's kernels)",
-			b.Name, built, dnn.GEMMName())
+	if note := OtherKernels(b); note != "" {
+		logf(cfg.Log, "note: %s", note)
 	}
 	samples, err := ValidationSamples(heavy, edge, splits.Val)
 	if err != nil {
@@ -328,6 +324,19 @@ func HeldOut(b *bundles.Bundle, dataset string) (*data.Set, error) {
 		return nil, err
 	}
 	return splits.Test, nil
+}
+
+// OtherKernels says, when bundle b records GEMM kernels other than this
+// process's, that the models' outputs here differ in their last digits from
+// those the bundle was built on, and so may what is learnt from them; ""
+// when the kernels are the same or the bundle records none.
+func OtherKernels(b *bundles.Bundle) string {
+	built, ok := b.Provenance["gemm_backend"].(string)
+	if !ok || built == dnn.GEMMName() {
+		return ""
+	}
+	return fmt.Sprintf("bundle %s was built multiplying with %s, this run with %s: the models' outputs, and what is learnt from them, can differ from the bundle's (OPENBLAS_CORETYPE chooses OpenBLAS's kernels)",
+		b.Name, built, dnn.GEMMName())
 }
 
 // ValidationOutcomes runs bundle b's two models on the validation split of

@@ -45,7 +45,7 @@ policy of a scenario.`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newTrain(), newTune())
+	cmd.AddCommand(newTrain(), newTune(), newCalibrate())
 	return cmd
 }
 
@@ -77,7 +77,9 @@ there: the report's curve shows it. --tolerance D states a trade instead: the
 rate at which the cascade is within D accuracy points of the cloud in that share
 of resamples (0.1: a tenth of a point), which does not wait for the last few
 inputs the edge model gets surely wrong. With --budget F the rate is instead the
-most accurate offloading at most a fraction F.
+most accurate offloading at most a fraction F. 'tandem offload calibrate'
+measures how often a rule keeps its promise on validation samples it was not
+set on.
 
 Then every policy is evaluated on the bundle's test samples: the learned one,
 edge-only, cloud-only, random and a max_prob threshold at the learned offload
