@@ -104,8 +104,12 @@ func Calibrate(samples []Sample, cc CalibrateConfig) (*Calibration, error) {
 	}
 	close(next)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	// The first failure stands for the rest, which are most often the same
+	// (a kept part with no sample the cloud rescues), in one line.
+	for _, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("offload: calibrate: %w", err)
+		}
 	}
 	for _, s := range c.Splits {
 		if s.Met {

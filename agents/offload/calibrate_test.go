@@ -1,6 +1,7 @@
 package offload
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -128,5 +129,18 @@ func TestWilson(t *testing.T) {
 		if d := hi - c.hi; d > 1e-4 || d < -1e-4 {
 			t.Errorf("wilson(%d, %d) high %.4f, want %.4f", c.k, c.n, hi, c.hi)
 		}
+	}
+}
+
+// TestCalibrateNothingToLearn checks that splits failing alike give one
+// error, of one line, that still says why.
+func TestCalibrateNothingToLearn(t *testing.T) {
+	samples := synthetic(200, 6)
+	for i := range samples {
+		samples[i].EdgeCorrect = true // the cloud rescues nothing
+	}
+	_, err := Calibrate(samples, CalibrateConfig{Train: quick, Splits: 4, Holdout: 0.5, Seed: 1, Workers: 2})
+	if !errors.Is(err, ErrNothingToLearn) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Calibrate: %q, want one line wrapping ErrNothingToLearn", err)
 	}
 }
