@@ -231,7 +231,7 @@ fraction of each layer and, with a target, every budget probed.`,
 	f.IntVar(&opts.Shortlist, "shortlist", 0, "rl: re-score the `K` best distinct models of the search by --shortlist-reward and keep the best by that (0: keep the best by --reward)")
 	f.StringVar(&opts.ShortlistBy, "shortlist-reward", compress.RewardRecipe, "rl: with --shortlist, re-score by `KIND` ("+strings.Join(compress.ShortlistRewards, ", ")+"; recipe: fine-tune each by the recipe, for --shortlist-epochs)")
 	f.IntVar(&opts.ShortlistEpochs, "shortlist-epochs", 0, "rl: with --shortlist-reward recipe, rank the shortlist after `E` epochs of fine-tuning, the kept model fine-tuned --finetune-epochs all the same (0: --finetune-epochs)")
-	f.Uint64Var(&opts.Seed, "seed", 1, "seed `S` of the random method and of fine-tuning")
+	f.Uint64Var(&opts.Seed, "seed", 1, "seed `S` of the agent's search, the random method and fine-tuning")
 	f.BoolVar(&opts.Measure, "measure", true, "measure each model's latency with ONNX Runtime")
 	f.BoolVar(&opts.JSON, "json", false, "print report.json's object instead of a table")
 	cmd.AddCommand(newRewardsCmd())
