@@ -22,6 +22,14 @@ type Ranking struct {
 	// RateForCloudAccuracy is the smallest fraction offloaded at which the
 	// cascade is as accurate as the cloud model alone.
 	RateForCloudAccuracy float64 `json:"rate_for_cloud_accuracy"`
+	// BestLead is the most samples by which the cascade's right answers
+	// exceed the cloud model's at any fraction offloaded, and BestLeadRate
+	// the least fraction that reaches it. Sending everything ties, so it
+	// is never below 0; at 0 the cascade can at best match the cloud, and
+	// where a threshold set elsewhere lands on either side of that tie is
+	// chance.
+	BestLead     int     `json:"best_lead"`
+	BestLeadRate float64 `json:"best_lead_rate"`
 	// AccuracyAt is the cascade's accuracy offloading 5, 10 and 20% of the
 	// samples.
 	AccuracyAt map[string]float64 `json:"accuracy_at"`
@@ -92,6 +100,13 @@ func rank(name string, scores []float64, samples []Sample) Ranking {
 			break
 		}
 	}
+	best := 0
+	for k, c := range correct {
+		if c > correct[best] {
+			best = k
+		}
+	}
+	r.BestLead, r.BestLeadRate = correct[best]-cloud, float64(best)/float64(n)
 	at := func(rate float64) float64 {
 		return float64(correct[int(math.Round(rate*float64(n)))]) / float64(n)
 	}

@@ -75,4 +75,24 @@ func TestRankingsCurve(t *testing.T) {
 	if *mp.AUC != 1 || *oracle.AUC != 1 || oracle.RateForCloudAccuracy != 0.3 {
 		t.Errorf("AUC %v / %v, oracle rate %v", *mp.AUC, *oracle.AUC, oracle.RateForCloudAccuracy)
 	}
+	// Offloading the four least sure makes all ten right, one more than
+	// the cloud, which is wrong on the surest; sending that one as well
+	// gives the lead back.
+	if mp.BestLead != 1 || mp.BestLeadRate != 0.4 || oracle.BestLead != 1 || oracle.BestLeadRate != 0.4 {
+		t.Errorf("best lead: max_prob %+d at %v, oracle %+d at %v; want +1 at 0.4", mp.BestLead, mp.BestLeadRate, oracle.BestLead, oracle.BestLeadRate)
+	}
+}
+
+// TestRankingsBestLeadTie: where the cloud is right on every sample the
+// cascade can at best tie it, which it first does once the edge model's
+// two mistakes, its least sure answers, are sent.
+func TestRankingsBestLeadTie(t *testing.T) {
+	var samples []Sample
+	for i := range 8 {
+		samples = append(samples, sampleOf(0.1*float64(i+1), i >= 2, true))
+	}
+	mp := Rankings(nil, samples)[0]
+	if mp.BestLead != 0 || mp.BestLeadRate != 0.25 {
+		t.Errorf("max_prob: best lead %+d at %v, want +0 at 0.25", mp.BestLead, mp.BestLeadRate)
+	}
 }

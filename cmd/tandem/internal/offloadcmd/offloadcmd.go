@@ -198,7 +198,7 @@ func printReport(w io.Writer, rep *offload.Report) {
 	}
 	rows = rows[:0]
 	for _, r := range rep.Rankings {
-		row := []string{r.Score, num(r.AUC), num(r.AP), pct(r.RateForCloudAccuracy)}
+		row := []string{r.Score, num(r.AUC), num(r.AP), pct(r.RateForCloudAccuracy), fmt.Sprintf("%+d at %s", r.BestLead, pct(r.BestLeadRate))}
 		for _, rate := range offload.RankingRates {
 			row = append(row, pct(r.AccuracyAt[offload.RateKey(rate)]))
 		}
@@ -206,7 +206,7 @@ func printReport(w io.Writer, rep *offload.Report) {
 	}
 	fmt.Fprintf(w, "ranking the %d test samples for offloading (those it helps: edge wrong, cloud right):\n", rep.Samples)
 	t = tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
-	t.Header("score", "ROC AUC", "average precision", "offloaded for cloud-only accuracy", "accuracy at 5%", "at 10%", "at 20%")
+	t.Header("score", "ROC AUC", "average precision", "offloaded for cloud-only accuracy", "best lead over cloud-only, samples", "accuracy at 5%", "at 10%", "at 20%")
 	t.Bulk(rows)
 	t.Render()
 	fmt.Fprintf(w, "decisions right %s of the time (never offloading: %s; offload precision %s, recall %s)\n",
