@@ -1,8 +1,10 @@
 // Package offload owns the per-request offloading decision: the Policy
 // interface shared by the simulator and hardware-in-the-loop, the baseline
 // policies (edge-only, cloud-only, random, threshold, oracle), the learned
-// supervised offloader, the cost-aware policy that weighs it against the
-// system's state, and the features it computes from edge-model logits.
+// supervised offloader with its threshold rule and the calibration of that
+// rule on samples it was not set on, the cost-aware policy that weighs it
+// against the system's state, and the features it computes from edge-model
+// logits.
 package offload
 
 import "time"
