@@ -138,9 +138,11 @@ func calibrateSplit(samples []Sample, cfg TrainConfig, held int, seed uint64, i 
 	}
 	s := CalibrationSplit{Trained: len(in), HeldOut: held, Slack: slackOf(cfg.Tolerance, held)}
 	s.Rate, _ = o.Training["offload_rate"].(float64)
-	offloaded := 0
+	// The learned policy decides, as it would deployed; a kept sample adds
+	// its diff to the lead, an offloaded one ties the cloud on it.
+	policy, offloaded := NewLearned(o), 0
 	for k := range out {
-		if o.Score(&out[k]) >= o.Threshold {
+		if policy.Decide(&out[k], nil) == Cloud {
 			offloaded++
 			continue
 		}
