@@ -15,6 +15,7 @@ typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int
 typedef void (*threads_fn)(int);
 typedef char *(*corename_fn)(void);
 
+static void *blas_handle;
 static sgemm_fn blas_sgemm;
 static corename_fn blas_corename;
 
@@ -25,6 +26,7 @@ static int blas_open(const char *path) {
 	if (h == NULL) return 0;
 	sgemm_fn f = (sgemm_fn)dlsym(h, "cblas_sgemm");
 	if (f == NULL) { dlclose(h); return 0; }
+	blas_handle = h;
 	blas_sgemm = f;
 	// A Net parallelises across layers' work units itself, in a fixed
 	// order; OpenBLAS's own threads would only contend with it.
@@ -36,6 +38,15 @@ static int blas_open(const char *path) {
 
 static const char *blas_kernel(void) {
 	return blas_corename != NULL ? blas_corename() : NULL;
+}
+
+// blas_close unloads the library blas_open loaded, so that it can be loaded
+// again and pick its kernels afresh.
+static void blas_close(void) {
+	blas_sgemm = NULL;
+	blas_corename = NULL;
+	if (blas_handle != NULL) dlclose(blas_handle);
+	blas_handle = NULL;
 }
 
 static void blas_call(int ta, int tb, int m, int n, int k, float alpha,
@@ -75,21 +86,51 @@ const cblasBuild = true
 
 func loadBLAS() {
 	for _, p := range blasCandidates() {
-		cp := C.CString(p)
-		ok := C.blas_open(cp) == 1
-		C.free(unsafe.Pointer(cp))
-		if ok {
-			gemmBackend = "openblas"
-			if p == "/System/Library/Frameworks/Accelerate.framework/Accelerate" {
-				gemmBackend = "accelerate"
-			}
-			gemmImpl = cblasGemm
-			if k := C.blas_kernel(); k != nil {
-				gemmKernel = C.GoString(k)
-			}
+		if !openBLAS(p) {
+			continue
+		}
+		gemmBackend = "openblas"
+		if p == "/System/Library/Frameworks/Accelerate.framework/Accelerate" {
+			gemmBackend = "accelerate"
+		}
+		gemmImpl = cblasGemm
+		gemmKernel = loadedKernel()
+		if _, set := os.LookupEnv("OPENBLAS_CORETYPE"); set {
 			return
 		}
+		if ct := betterKernels(gemmKernel, hostFeatures()); ct != "" {
+			// OpenBLAS reads OPENBLAS_CORETYPE when it is loaded; with cgo,
+			// os.Setenv reaches the C environment it reads. A library that
+			// does not unload keeps its first pick, which is then reported.
+			C.blas_close()
+			os.Setenv("OPENBLAS_CORETYPE", ct)
+			kernelsChosenHere = true
+			if !openBLAS(p) {
+				// Loaded once, it should load again; should it not, GEMM
+				// stays in Go rather than call a library that is gone.
+				gemmImpl, gemmBackend, gemmKernel = gonumGemm, "gonum", ""
+				return
+			}
+			gemmKernel = loadedKernel()
+		}
+		return
 	}
+}
+
+// openBLAS loads the CBLAS library at path, reporting whether it did.
+func openBLAS(path string) bool {
+	cp := C.CString(path)
+	defer C.free(unsafe.Pointer(cp))
+	return C.blas_open(cp) == 1
+}
+
+// loadedKernel names the kernels the loaded library chose; "" when it does
+// not say.
+func loadedKernel() string {
+	if k := C.blas_kernel(); k != nil {
+		return C.GoString(k)
+	}
+	return ""
 }
 
 func cblasGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {

@@ -28,7 +28,8 @@ func chooseBLAS() {
 // GEMMKernel names the kernels the BLAS library chose for this CPU, as
 // OpenBLAS reports them ("Haswell", "Cooperlake"); "" when it does not say.
 // Training's floating-point results, and so a compressed model's bytes,
-// depend on it: OpenBLAS picks by CPU, and OPENBLAS_CORETYPE overrides.
+// depend on it: OpenBLAS picks by CPU, and OPENBLAS_CORETYPE overrides
+// (set by dnn itself where OpenBLAS did not know the CPU: kernels.go).
 func GEMMKernel() string {
 	blasOnce.Do(chooseBLAS)
 	return gemmKernel
