@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -251,4 +253,44 @@ func writeCSVShape(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// ValidationOutcomes computes a pair of models' outcomes on a split once a
+// process, and hands each caller its own slice.
+func TestValidationOutcomesOnce(t *testing.T) {
+	csv := writeCSV(t, 400)
+	out := filepath.Join(t.TempDir(), "halves")
+	spec := ModelSpec{Arch: "tiny", Seed: 1, Train: dnn.TrainConfig{Epochs: 1, BatchSize: 32, Seed: 1, CropPad: -1}}
+	edge := spec
+	edge.Width, edge.Seed = 0.5, 2
+	if _, err := Build(Config{Name: "halves", Dataset: csv, Split: data.DefaultSplit, Heavy: spec, Edge: edge,
+		Command: "go test", Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bundles.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := ValidationOutcomes(b, csv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 32 {
+		t.Fatalf("%d validation outcomes, want 32 (a tenth of the 320 training samples)", len(first))
+	}
+	want := slices.Clone(first)
+	first[0].EdgePred = -1
+	// With the model files gone, only the memo can answer.
+	for _, f := range []string{b.Models.Heavy.File, b.Models.Edge.File} {
+		if err := os.Remove(filepath.Join(out, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, err := ValidationOutcomes(b, csv)
+	if err != nil {
+		t.Fatalf("asked again: %v", err)
+	}
+	if !reflect.DeepEqual(again, want) {
+		t.Errorf("asked again: other outcomes, or the first caller's change showed through")
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/tandem-edge/tandem/agents/offload"
@@ -343,8 +344,22 @@ func OtherKernels(b *bundles.Bundle) string {
 // its dataset (dataset "" is the bundle's) and returns their outcomes, as
 // outcomes.csv holds the test split's: what a simulation that chooses an
 // operating point replays, so that the choice is not made on the samples
-// it is reported on.
+// it is reported on. The outcomes of a pair of model files on a dataset
+// and split are computed once a process (validationMemo).
 func ValidationOutcomes(b *bundles.Bundle, dataset string) ([]bundles.Outcome, error) {
+	if dataset == "" {
+		dataset = b.Dataset
+	}
+	split, err := recordedSplit(b)
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("%s %s %s %+v", b.Models.Heavy.SHA256, b.Models.Edge.SHA256, dataset, *split)
+	validationMemo.Lock()
+	defer validationMemo.Unlock()
+	if outs, ok := validationMemo.outcomes[key]; ok {
+		return slices.Clone(outs), nil
+	}
 	splits, err := Splits(b, dataset)
 	if err != nil {
 		return nil, err
@@ -360,5 +375,18 @@ func ValidationOutcomes(b *bundles.Bundle, dataset string) ([]bundles.Outcome, e
 	if err != nil {
 		return nil, fmt.Errorf("bundle %s: %w", b.Name, err)
 	}
-	return outs, nil
+	if validationMemo.outcomes == nil {
+		validationMemo.outcomes = make(map[string][]bundles.Outcome)
+	}
+	validationMemo.outcomes[key] = outs
+	return slices.Clone(outs), nil
+}
+
+// validationMemo holds ValidationOutcomes' results by the models' file
+// digests (bundle.yaml's sha256, checked when a model is read), dataset and
+// split: running a heavy model over thousands of images costs seconds, and
+// the operating-point searches and their tests ask again for the same.
+var validationMemo struct {
+	sync.Mutex
+	outcomes map[string][]bundles.Outcome
 }
