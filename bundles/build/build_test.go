@@ -42,10 +42,14 @@ func writeCSV(t *testing.T, n int) string {
 	return path
 }
 
-func TestBuildWritesALoadableBundle(t *testing.T) {
-	csv := writeCSV(t, 400)
-	out := filepath.Join(t.TempDir(), "halves")
-	spec := ModelSpec{Arch: "tiny", Seed: 1, Train: dnn.TrainConfig{Epochs: 3, BatchSize: 32, Seed: 1, CropPad: -1}}
+// buildHalves builds bundle "halves" from writeCSV's 400 samples, both
+// models trained for epochs, and returns its folder, its dataset's path and
+// its manifest.
+func buildHalves(t *testing.T, epochs int) (out, csv string, m *bundles.Manifest) {
+	t.Helper()
+	csv = writeCSV(t, 400)
+	out = filepath.Join(t.TempDir(), "halves")
+	spec := ModelSpec{Arch: "tiny", Seed: 1, Train: dnn.TrainConfig{Epochs: epochs, BatchSize: 32, Seed: 1, CropPad: -1}}
 	edge := spec
 	edge.Width, edge.Seed = 0.5, 2
 	m, err := Build(Config{Name: "halves", Dataset: csv, Split: data.DefaultSplit, Heavy: spec, Edge: edge,
@@ -53,6 +57,11 @@ func TestBuildWritesALoadableBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return out, csv, m
+}
+
+func TestBuildWritesALoadableBundle(t *testing.T) {
+	out, _, m := buildHalves(t, 3)
 	b, err := bundles.Load(out)
 	if err != nil {
 		t.Fatalf("the built bundle does not load: %v", err)
@@ -258,15 +267,7 @@ func writeCSVShape(t *testing.T) string {
 // ValidationOutcomes computes a pair of models' outcomes on a split once a
 // process, and hands each caller its own slice.
 func TestValidationOutcomesOnce(t *testing.T) {
-	csv := writeCSV(t, 400)
-	out := filepath.Join(t.TempDir(), "halves")
-	spec := ModelSpec{Arch: "tiny", Seed: 1, Train: dnn.TrainConfig{Epochs: 1, BatchSize: 32, Seed: 1, CropPad: -1}}
-	edge := spec
-	edge.Width, edge.Seed = 0.5, 2
-	if _, err := Build(Config{Name: "halves", Dataset: csv, Split: data.DefaultSplit, Heavy: spec, Edge: edge,
-		Command: "go test", Out: out}); err != nil {
-		t.Fatal(err)
-	}
+	out, csv, _ := buildHalves(t, 1)
 	b, err := bundles.Load(out)
 	if err != nil {
 		t.Fatal(err)
