@@ -10,9 +10,10 @@ import (
 // OpenBLAS built for many CPUs (DYNAMIC_ARCH, as Debian's is) picks its
 // kernels by the CPU's model number when it is loaded. A CPU newer than the
 // library is taken for a generic x86-64 and given kernels for CPUs without
-// AVX2 and FMA: Debian 12's OpenBLAS 0.3.21 gives a Sapphire Rapids-class
-// Xeon Prescott's SSE3 kernels, on which a training step runs at a third of
-// the speed of the AVX-512 kernels the same CPU runs (docs/performance.md).
+// AVX2: Debian 12's OpenBLAS 0.3.21 gives an Emerald Rapids Xeon (family 6,
+// model 207) Prescott's SSE3 kernels, on which a training step runs at a
+// third of the speed of the AVX-512 kernels the same CPU runs
+// (docs/performance.md).
 // So, unless OPENBLAS_CORETYPE says otherwise, tandem asks for the kernels
 // the CPU's features allow where OpenBLAS fell back below them, and leaves
 // OpenBLAS's own pick wherever it recognised the CPU.
@@ -20,8 +21,8 @@ import (
 // kernelsChosenHere records that tandem set OPENBLAS_CORETYPE itself.
 var kernelsChosenHere bool
 
-// preAVX2Kernels are OpenBLAS's x86-64 kernel sets that use neither AVX2
-// nor FMA, by the names openblas_get_corename reports, in lower case.
+// preAVX2Kernels are OpenBLAS's x86-64 kernel sets that use no AVX2, by
+// the names openblas_get_corename reports, in lower case.
 var preAVX2Kernels = map[string]bool{
 	"unknown": true, "katmai": true, "coppermine": true, "northwood": true, "prescott": true,
 	"banias": true, "atom": true, "core2": true, "penryn": true, "dunnington": true,
@@ -54,7 +55,7 @@ func hostFeatures() cpuFeatures {
 
 // betterKernels returns the OPENBLAS_CORETYPE value naming the fastest
 // kernels a CPU with features f runs, when OpenBLAS picked kernels without
-// AVX2 and FMA although f has both: it did not recognise the CPU. It
+// AVX2 although f has AVX2 and FMA: it did not recognise the CPU. It
 // returns "" when OpenBLAS's pick stands.
 func betterKernels(picked string, f cpuFeatures) string {
 	if !f.avx2FMA || !preAVX2Kernels[strings.ToLower(picked)] {
