@@ -15,4 +15,9 @@
 // test, which is McNemar's when each sample is one request). With several
 // applications, samples of different bundles share numbers and are counted
 // as one: coarser units, which keep the test valid and make it no surer.
+//
+// A p-value says whether the runs differ, not by how much. The package
+// also gives the difference in accuracy with a 95% interval whose spread
+// counts each sample's requests as one unit, which is what a claim such as
+// "B is within 0.2 points of A" rests on.
 package paired

@@ -2,7 +2,9 @@ package paired
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 )
 
 // Outcome is one request of a run: its id (the same request in both runs),
@@ -29,6 +31,11 @@ type Result struct {
 	SamplesB int     `json:"samples_b_better"`
 	SamplesA int     `json:"samples_a_better"`
 	SamplesP float64 `json:"samples_p"`
+	// Difference is B's accuracy over the requests less A's, and
+	// DifferenceLow and DifferenceHigh bound it at 95% (see Interval).
+	Difference     float64 `json:"difference"`
+	DifferenceLow  float64 `json:"difference_low"`
+	DifferenceHigh float64 `json:"difference_high"`
 }
 
 // MismatchError says the two runs are not of the same requests, so that no
@@ -51,7 +58,8 @@ func Compare(a, b []Outcome) (*Result, error) {
 		byID[a[i].ID] = i
 	}
 	r := &Result{Requests: len(a)}
-	diff := make(map[int]int) // per sample: B's right answers less A's
+	diff := make(map[int]int)    // per sample: B's right answers less A's
+	replays := make(map[int]int) // per sample: its requests
 	seen := make(map[uint64]bool, len(b))
 	for _, ob := range b {
 		i, ok := byID[ob.ID]
@@ -76,6 +84,7 @@ func Compare(a, b []Outcome) (*Result, error) {
 			d--
 		}
 		diff[ob.Sample] = d
+		replays[ob.Sample]++
 	}
 	r.Samples = len(diff)
 	for _, d := range diff {
@@ -88,8 +97,57 @@ func Compare(a, b []Outcome) (*Result, error) {
 	}
 	r.P = SignTest(r.BOnly, r.AOnly)
 	r.SamplesP = SignTest(r.SamplesB, r.SamplesA)
+	if r.Requests > 0 {
+		// In sample order, so that the sums, and the figures, are the same
+		// from one run to the next.
+		samples := slices.Sorted(maps.Keys(diff))
+		net := make([]int, len(samples))
+		reqs := make([]int, len(samples))
+		for i, s := range samples {
+			net[i], reqs[i] = diff[s], replays[s]
+		}
+		r.Difference, r.DifferenceLow, r.DifferenceHigh = Interval(net, reqs)
+	}
 	return r, nil
 }
+
+// Interval returns the difference in accuracy between two runs, B's less
+// A's, and its 95% interval, from net[s], sample s's right answers in B less
+// those in A, and reqs[s], its requests (at least one each).
+//
+// The difference is Σnet / Σreqs. Its variance is the ratio estimator's
+// over samples (a cluster-robust variance): the requests replaying one
+// sample are answered alike, so they count as one unit, and the interval
+// is as wide as the distinct samples warrant, no narrower. When each
+// sample is one request it is the familiar (b+c−(b−c)²/n)/n², n/(n−1)
+// times. The interval is a normal approximation: with fewer than about ten
+// samples on which the runs differ it is too narrow, and with none it is
+// the single point 0.
+func Interval(net, reqs []int) (diff, low, high float64) {
+	var sumNet, sumReqs float64
+	for i := range net {
+		sumNet += float64(net[i])
+		sumReqs += float64(reqs[i])
+	}
+	if sumReqs == 0 {
+		return 0, 0, 0
+	}
+	diff = sumNet / sumReqs
+	if len(net) < 2 {
+		return diff, diff, diff
+	}
+	var ss float64
+	for i := range net {
+		e := float64(net[i]) - diff*float64(reqs[i])
+		ss += e * e
+	}
+	k := float64(len(net))
+	half := z95 * math.Sqrt(ss*k/(k-1)) / sumReqs
+	return diff, diff - half, diff + half
+}
+
+// z95 is the standard normal's 97.5th percentile.
+const z95 = 1.959963984540054
 
 // SignTest is the exact two-sided p-value of k successes against m failures
 // when each is equally likely: twice the probability of a split at least as

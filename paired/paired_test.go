@@ -43,10 +43,69 @@ func TestCompare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Result{Requests: 6, BOnly: 3, AOnly: 1, P: SignTest(3, 1), Samples: 4, SamplesB: 1, SamplesA: 1, SamplesP: 1}
-	if *r != want {
-		t.Errorf("Compare = %+v, want %+v", *r, want)
+	// By sample: 7 nets +3 over 3 requests, 2 nets −1, 1 and 3 net 0; the
+	// difference is 2/6, the residuals' squares sum to 6, so the half-width
+	// is 1.96·√(6·4/3)/6.
+	half := z95 * math.Sqrt(8) / 6
+	want := Result{Requests: 6, BOnly: 3, AOnly: 1, P: SignTest(3, 1), Samples: 4, SamplesB: 1, SamplesA: 1, SamplesP: 1,
+		Difference: 1.0 / 3, DifferenceLow: 1.0/3 - half, DifferenceHigh: 1.0/3 + half}
+	got := *r
+	for _, f := range []*float64{&got.Difference, &got.DifferenceLow, &got.DifferenceHigh} {
+		*f = math.Round(*f*1e12) / 1e12
 	}
+	for _, f := range []*float64{&want.Difference, &want.DifferenceLow, &want.DifferenceHigh} {
+		*f = math.Round(*f*1e12) / 1e12
+	}
+	if got != want {
+		t.Errorf("Compare = %+v, want %+v", got, want)
+	}
+}
+
+func TestInterval(t *testing.T) {
+	// once: 1000 samples, B alone right on 30, A alone on 10; the variance
+	// is (b+c−(b−c)²/n)/n² = 39.6/10⁶, n/(n−1) times.
+	halfOnce := z95 * math.Sqrt(39.6*1000/999) / 1000
+	tests := []struct {
+		name            string
+		s               netReqs
+		diff, low, high float64
+	}{
+		{"each sample once", discordant(30, 10, 1000, 1), 0.02, 0.02 - halfOnce, 0.02 + halfOnce},
+		// Replaying every sample twice doubles the requests and not the
+		// evidence: the interval is the one above, where counting
+		// requests as independent would narrow it by √2.
+		{"each sample twice", discordant(30, 10, 1000, 2), 0.02, 0.02 - halfOnce, 0.02 + halfOnce},
+		{"B behind", discordant(10, 30, 1000, 1), -0.02, -0.02 - halfOnce, -0.02 + halfOnce},
+		{"no disagreement", netReqs{[]int{0, 0, 0}, []int{1, 4, 2}}, 0, 0, 0},
+		{"one sample", netReqs{[]int{2}, []int{4}}, 0.5, 0.5, 0.5},
+		{"none", netReqs{}, 0, 0, 0},
+	}
+	for _, tc := range tests {
+		diff, low, high := Interval(tc.s.net, tc.s.reqs)
+		if math.Abs(diff-tc.diff) > 1e-12 || math.Abs(low-tc.low) > 1e-12 || math.Abs(high-tc.high) > 1e-12 {
+			t.Errorf("%s: Interval = %.6f [%.6f, %.6f], want %.6f [%.6f, %.6f]", tc.name, diff, low, high, tc.diff, tc.low, tc.high)
+		}
+	}
+}
+
+type netReqs struct{ net, reqs []int }
+
+// discordant returns n samples, each replayed times requests, on b of
+// which B alone is right and on c A alone.
+func discordant(b, c, n, times int) netReqs {
+	var s netReqs
+	for i := range n {
+		d := 0
+		switch {
+		case i < b:
+			d = times
+		case i < b+c:
+			d = -times
+		}
+		s.net = append(s.net, d)
+		s.reqs = append(s.reqs, times)
+	}
+	return s
 }
 
 func TestCompareMismatch(t *testing.T) {

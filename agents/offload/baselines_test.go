@@ -123,3 +123,31 @@ func TestNewRandomRejects(t *testing.T) {
 		t.Error("nil source accepted")
 	}
 }
+
+// Evaluate bounds each policy's accuracy less cloud-only's from the samples
+// it keeps at the edge, where alone the two can differ.
+func TestEvaluateBoundsTheLeadOverTheCloud(t *testing.T) {
+	// 100 samples: on 10 the edge alone is right, on 4 the cloud alone.
+	samples := make([]Sample, 100)
+	for i := range samples {
+		samples[i] = Sample{MaxProb: 0.99, EdgeCorrect: i >= 4, CloudCorrect: i < 4 || i >= 14}
+	}
+	half := 1.959963984540054 * math.Sqrt((14-36.0/100)*100/99) / 100
+	tests := []struct {
+		p         Policy
+		low, high float64
+	}{
+		{EdgeOnly{}, 0.06 - half, 0.06 + half},
+		{CloudOnly{}, 0, 0},
+		{Oracle{}, 0.10 - math.Sqrt(0.09*100/99)*1.959963984540054/10, 0.10 + math.Sqrt(0.09*100/99)*1.959963984540054/10},
+	}
+	for _, tc := range tests {
+		r := Evaluate(tc.p, "", samples)
+		if r.VsCloud == nil {
+			t.Fatalf("%s: no interval against the cloud", tc.p.Name())
+		}
+		if math.Abs(r.VsCloud.Low-tc.low) > 1e-12 || math.Abs(r.VsCloud.High-tc.high) > 1e-12 {
+			t.Errorf("%s: vs cloud [%.6f, %.6f], want [%.6f, %.6f]", tc.p.Name(), r.VsCloud.Low, r.VsCloud.High, tc.low, tc.high)
+		}
+	}
+}

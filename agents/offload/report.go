@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/tandem-edge/tandem/paired"
 )
 
 // Result is how one policy does on a set of samples: the fraction it sends
@@ -14,6 +16,17 @@ type Result struct {
 	Setting     string  `json:"setting,omitempty"` // its parameters, e.g. "max_prob < 0.87"
 	OffloadRate float64 `json:"offload_rate"`
 	Accuracy    float64 `json:"accuracy"`
+	// VsCloud bounds, at 95%, the cascade's accuracy less cloud-only's on
+	// the same samples (paired.Interval): how far from the cloud's accuracy
+	// these samples allow the policy's to be. Reports written before it
+	// was added lack it.
+	VsCloud *Bounds `json:"vs_cloud,omitempty"`
+}
+
+// Bounds is an interval.
+type Bounds struct {
+	Low  float64 `json:"low"`
+	High float64 `json:"high"`
 }
 
 // Evaluate decides every sample with p (with an empty context: no queue, no
@@ -21,23 +34,38 @@ type Result struct {
 func Evaluate(p Policy, setting string, samples []Sample) Result {
 	var off, right int
 	var ctx Context
+	lead := make([]int, len(samples)) // per sample: the cascade right, less the cloud
+	once := make([]int, len(samples))
 	for i := range samples {
 		s := &samples[i]
 		d := Cloud
 		if p.EdgeFirst() {
 			d = p.Decide(s, &ctx)
 		}
+		once[i] = 1
 		if d == Cloud {
 			off++
 			if s.CloudCorrect {
 				right++
 			}
-		} else if s.EdgeCorrect {
-			right++
+		} else {
+			if s.EdgeCorrect {
+				right++
+			}
+			lead[i] = b2i(s.EdgeCorrect) - b2i(s.CloudCorrect)
 		}
 	}
 	n := float64(len(samples))
-	return Result{Policy: p.Name(), Setting: setting, OffloadRate: float64(off) / n, Accuracy: float64(right) / n}
+	_, low, high := paired.Interval(lead, once)
+	return Result{Policy: p.Name(), Setting: setting, OffloadRate: float64(off) / n, Accuracy: float64(right) / n,
+		VsCloud: &Bounds{Low: low, High: high}}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Report is the offloader's report.json: how often its decisions were right

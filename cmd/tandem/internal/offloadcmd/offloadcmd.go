@@ -184,10 +184,14 @@ func printReport(w io.Writer, rep *offload.Report) {
 	pct := func(v float64) string { return strconv.FormatFloat(100*v, 'f', 2, 64) + "%" }
 	rows := make([][]string, 0, len(rep.Policies))
 	for _, p := range rep.Policies {
-		rows = append(rows, []string{p.Policy, p.Setting, pct(p.OffloadRate), pct(p.Accuracy)})
+		vs := "—"
+		if p.VsCloud != nil {
+			vs = fmt.Sprintf("%+.2f to %+.2f", 100*p.VsCloud.Low, 100*p.VsCloud.High)
+		}
+		rows = append(rows, []string{p.Policy, p.Setting, pct(p.OffloadRate), pct(p.Accuracy), vs})
 	}
-	t := tablewriter.NewWriter(w)
-	t.Header("policy", "setting", "offloaded", "accuracy")
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+	t.Header("policy", "setting", "offloaded", "accuracy", "less cloud-only's, points (95%)")
 	t.Bulk(rows)
 	t.Render()
 	num := func(v *float64) string {
