@@ -27,6 +27,10 @@ type Options struct {
 	SeedSet  bool // Seed replaces the scenario's seed
 	JSON     bool
 	Protocol string // when set, replaces the scenario's cloud.protocol
+	// Baselines runs the scenario again with the trivial policies
+	// (cloud-only, edge-only) on the same requests and sets the run beside
+	// them.
+	Baselines bool
 
 	Stdout io.Writer
 }
@@ -49,9 +53,17 @@ layer; accuracy comes from replaying real held-out samples with both models' rea
 predictions. The run is a function of the scenario and its seed: the same inputs
 give byte-identical outputs.
 
-Prints a summary table (or, with --json, one JSON object). With --out DIR, writes
-DIR/summary.json and DIR/requests.csv (one row per request); they appear together
-once the run has succeeded, never half-written.`,
+Prints a summary table (or, with --json, summary.json's object). Then, unless
+--baselines=false, the same scenario is simulated with the trivial policies,
+cloud-only and edge-only (never offloading), on the very same requests, and the
+run is set beside them: accuracy over completed and over all requests, offload
+rate, failures and latency, and, against each, the change in mean latency and
+the difference in accuracy with its 95% interval (by distinct sample, since a
+sample is replayed by several requests) and McNemar's p.
+
+With --out DIR, writes DIR/summary.json, DIR/requests.csv (one row per request)
+and DIR/baselines.json (the baselines' summaries and paired comparisons); they
+appear together once the run has succeeded, never half-written.`,
 		Example: `  tandem sim
   tandem sim builtin:congested-uplink --json
   tandem sim mine.yaml --requests 100000 --seed 7 --out out/mine`,
@@ -75,6 +87,7 @@ once the run has succeeded, never half-written.`,
 	f.Uint64Var(&opts.Seed, "seed", 0, "seed `S` of every random stream, replacing the scenario's")
 	f.BoolVar(&opts.JSON, "json", false, "print summary.json's object instead of a table")
 	f.StringVar(&opts.Protocol, "protocol", "", "charge the cloud's serving path over `P`: binary or json, replacing the scenario's cloud.protocol")
+	f.BoolVar(&opts.Baselines, "baselines", true, "also simulate cloud-only and edge-only on the same requests and compare (--baselines=false: the run alone)")
 	return cmd
 }
 
@@ -112,6 +125,14 @@ func Run(opts *Options) error {
 		csv = deploy.NewCSVRecorder(f)
 		rec = csv
 	}
+	var outs outcomes
+	if opts.Baselines {
+		if rec == nil {
+			rec = &outs
+		} else {
+			rec = tee{rec, &outs}
+		}
+	}
 
 	start := time.Now()
 	sum, err := s.Run(rec)
@@ -119,6 +140,12 @@ func Run(opts *Options) error {
 		return err
 	}
 	sum.WallSeconds = time.Since(start).Seconds()
+	var base *Baselines
+	if opts.Baselines {
+		if base, err = runBaselines(sc, outs); err != nil {
+			return err
+		}
+	}
 
 	if out != nil {
 		f, err := out.Create("summary.json")
@@ -128,6 +155,15 @@ func Run(opts *Options) error {
 		if err := writeJSON(f, sum); err != nil {
 			return err
 		}
+		if base != nil {
+			f, err := out.Create(baselinesFile)
+			if err != nil {
+				return err
+			}
+			if err := writeJSON(f, base); err != nil {
+				return err
+			}
+		}
 		if err := out.Commit(); err != nil {
 			return err
 		}
@@ -136,8 +172,15 @@ func Run(opts *Options) error {
 		return writeJSON(opts.Stdout, sum)
 	}
 	report.PrintSummary(opts.Stdout, in, sum)
+	if base != nil {
+		printBaselines(opts.Stdout, sum, base)
+	}
 	if opts.Out != "" {
-		fmt.Fprintf(opts.Stdout, "wrote %s and %s\n", filepath.Join(opts.Out, "summary.json"), filepath.Join(opts.Out, "requests.csv"))
+		files := filepath.Join(opts.Out, "summary.json") + " and " + filepath.Join(opts.Out, "requests.csv")
+		if base != nil {
+			files = filepath.Join(opts.Out, "summary.json") + ", " + filepath.Join(opts.Out, "requests.csv") + " and " + filepath.Join(opts.Out, baselinesFile)
+		}
+		fmt.Fprintf(opts.Stdout, "wrote %s\n", files)
 	}
 	return nil
 }

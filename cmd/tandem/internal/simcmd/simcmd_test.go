@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -199,8 +200,8 @@ func TestFlags(t *testing.T) {
 		want     Options
 		wantExit int
 	}{
-		{"none", nil, Options{Scenario: "builtin:default"}, 0},
-		{"all", []string{"mine.yaml", "--out", "o", "--requests", "9", "--seed", "0", "--json"},
+		{"none", nil, Options{Scenario: "builtin:default", Baselines: true}, 0},
+		{"all", []string{"mine.yaml", "--out", "o", "--requests", "9", "--seed", "0", "--json", "--baselines=false"},
 			Options{Scenario: "mine.yaml", Out: "o", Requests: 9, SeedSet: true, JSON: true}, 0},
 		{"two scenarios", []string{"a.yaml", "b.yaml"}, Options{}, cli.ExitBadInput},
 		{"negative requests", []string{"--requests", "-1"}, Options{}, cli.ExitBadInput},
@@ -283,7 +284,7 @@ func TestDocumentedScenariosRun(t *testing.T) {
 		ran++
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			var stdout bytes.Buffer
-			if err := Run(&Options{Scenario: file, Requests: 300, JSON: true, Stdout: &stdout}); err != nil {
+			if err := Run(&Options{Scenario: file, Requests: 300, JSON: true, Baselines: true, Stdout: &stdout}); err != nil {
 				t.Fatal(err)
 			}
 			var s deploy.Summary
@@ -312,5 +313,73 @@ func TestDocumentedScenariosRun(t *testing.T) {
 	}
 	if ran < 5 {
 		t.Errorf("%d documented scenarios, want the fidelity matrix's and the examples", ran)
+	}
+}
+
+// The run is set beside cloud-only and edge-only on the very requests it
+// answered: each baseline is the run a scenario with that policy gives,
+// and the paired difference is the run's accuracy less the baseline's.
+func TestRunSetsTheRunBesideItsBaselines(t *testing.T) {
+	dir, file := setup(t)
+	out := filepath.Join(dir, "out")
+	var stdout bytes.Buffer
+	if err := Run(&Options{Scenario: file, Out: out, Baselines: true, Stdout: &stdout}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"beside the trivial policies", "against cloud-only: mean latency", "against edge-only", "baselines.json"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	read := func(path string, v any) {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var run deploy.Summary
+	var base Baselines
+	read(filepath.Join(out, "summary.json"), &run)
+	read(filepath.Join(out, baselinesFile), &base)
+	if base.Policy != scenarios.PolicyThreshold || len(base.Baselines) != 2 || len(base.Notes) != 0 {
+		t.Fatalf("baselines %+v", base)
+	}
+	for i, kind := range []string{scenarios.PolicyCloudOnly, scenarios.PolicyEdgeOnly} {
+		bl := base.Baselines[i]
+		if bl.Policy != kind || bl.Paired == nil {
+			t.Fatalf("baseline %d: %s, paired %v", i, bl.Policy, bl.Paired)
+		}
+		// The same scenario with the baseline's policy, run on its own.
+		y := strings.Replace(scenario, "policy: {kind: threshold, feature: max_prob, threshold: 0.7}", "policy: {kind: "+kind+"}", 1)
+		alone := filepath.Join(dir, kind+".yaml")
+		if err := os.WriteFile(alone, []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var js bytes.Buffer
+		if err := Run(&Options{Scenario: alone, JSON: true, Stdout: &js}); err != nil {
+			t.Fatal(err)
+		}
+		var want deploy.Summary
+		if err := json.Unmarshal(js.Bytes(), &want); err != nil {
+			t.Fatal(err)
+		}
+		got := *bl.Summary
+		got.WallSeconds, want.WallSeconds = 0, 0
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s baseline %+v, want the scenario's own run %+v", kind, got, want)
+		}
+		p := bl.Paired
+		// The run keeps samples 6-8 on the device, which only the cloud
+		// gets right; it offloads 0-3, which both get right.
+		if p.Requests != 2000 || (kind == scenarios.PolicyCloudOnly) != (p.AOnly > 0) || p.BOnly != 0 {
+			t.Errorf("%s: paired %+v: want 2000 requests, the cloud alone right on some", kind, p)
+		}
+		if d := run.AccuracyOverRequests - got.AccuracyOverRequests; math.Abs(p.Difference-d) > 1e-12 || !(p.DifferenceLow <= d && d <= p.DifferenceHigh) {
+			t.Errorf("%s: difference %g [%g, %g], want %g inside", kind, p.Difference, p.DifferenceLow, p.DifferenceHigh, d)
+		}
 	}
 }
