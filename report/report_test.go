@@ -84,6 +84,32 @@ func TestRunReport(t *testing.T) {
 	}
 }
 
+// A run that has its baselines beside it is reported beside them.
+func TestRunReportWithBaselines(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "summary.json"), []byte(summary), 0o644)
+	base := `{"scenario": "mine", "seed": 1, "policy": "learned", "baselines": [
+	  {"policy": "cloud-only", "summary": {"mode": "sim", "requests": 4, "completed": 4, "accuracy": 0.75,
+	    "accuracy_over_completed": 0.75, "accuracy_over_requests": 0.75, "offload_rate": 1, "latency_ms": {"mean": 20, "p95": 30, "p99": 40}},
+	   "paired": {"difference": -0.25, "difference_low": -0.5, "difference_high": 0, "p": 1}}],
+	  "notes": ["no edge-only baseline: why"]}`
+	os.WriteFile(filepath.Join(dir, "baselines.json"), []byte(base), 0o644)
+	rep, err := Build(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(rep.Markdown())
+	for _, want := range []string{"## Beside the trivial policies", "| cloud-only | 75.000% / 75.000% | 100.00% | 0 | 20.000 / 30.000 / 40.000 | -25.000 (-50.000 to +0.000), McNemar p = 1 |", "note: no edge-only baseline: why"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md lacks %q:\n%s", want, md)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "baselines.json"), []byte(`{"baselines": [{"policy": "x"}]}`), 0o644)
+	if _, err := Build(dir); err == nil || !strings.Contains(err.Error(), "baseline 0 (x) has no summary") {
+		t.Errorf("a baseline without its summary: %v", err)
+	}
+}
+
 func TestBuildErrors(t *testing.T) {
 	empty := t.TempDir()
 	badSummary := t.TempDir()

@@ -16,9 +16,10 @@ import (
 	"github.com/tandem-edge/tandem/deploy"
 )
 
-// runReport reports one run: its summary and, from requests.csv, the
-// latency distribution of the requests each side answered and the mean time
-// of each stage.
+// runReport reports one run: its summary, the trivial policies' runs beside
+// it when baselines.json is there, and, from requests.csv, the latency
+// distribution of the requests each side answered and the mean time of each
+// stage.
 func runReport(dir string, s *deploy.Summary) (*Report, error) {
 	what := "Simulation"
 	if s.Mode == deploy.ModeHIL {
@@ -46,6 +47,13 @@ func runReport(dir string, s *deploy.Summary) (*Report, error) {
 		if e.BatteryHours > 0 {
 			sum.Rows = append(sum.Rows, []string{"battery life mean / first flat (h)", f1(e.BatteryHours) + " / " + f1(e.BatteryHoursMin)})
 		}
+	}
+	bt, err := baselinesTable(dir, s)
+	if err != nil {
+		return nil, err
+	}
+	if bt != nil {
+		rep.Tables = append(rep.Tables, *bt)
 	}
 	f, err := os.Open(filepath.Join(dir, "requests.csv"))
 	if errors.Is(err, fs.ErrNotExist) {
