@@ -41,6 +41,11 @@ func baselinesTable(dir string, run *deploy.Summary) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
+	return baselinesFrom(path, raw, run)
+}
+
+// baselinesFrom is baselinesTable on raw, the contents of the file at path.
+func baselinesFrom(path string, raw []byte, run *deploy.Summary) (*Table, error) {
 	var b baselines
 	if err := json.Unmarshal(raw, &b); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/sweep"
 )
 
@@ -171,4 +172,17 @@ func TestYRange(t *testing.T) {
 			t.Errorf("yRange(%v, %v, %s) = %v, %v; want %v, %v", tc.lo, tc.hi, tc.q.label, lo, hi, tc.min, tc.max)
 		}
 	}
+}
+
+// A baselines.json of any content gives a table or an error, never a panic.
+func FuzzBaselinesFrom(f *testing.F) {
+	f.Add([]byte(`{"policy": "learned", "baselines": [{"policy": "cloud-only", "summary": {"latency_ms": {"mean": 2}}, "paired": {"difference": -0.1}}], "notes": ["n"]}`))
+	f.Add([]byte(`{"baselines": [{"policy": "edge-only"}]}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		tab, err := baselinesFrom("baselines.json", raw, &deploy.Summary{})
+		if err == nil && (tab == nil || len(tab.Rows) == 0) {
+			t.Fatalf("no error and no table from %q", raw)
+		}
+	})
 }
