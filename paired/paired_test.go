@@ -181,3 +181,40 @@ func FuzzReadOutcomes(f *testing.F) {
 		}
 	})
 }
+
+// Runs whose ids are not 0 to n−1 pair up as those whose ids are.
+func TestCompareSparseIDs(t *testing.T) {
+	shift := func(os []Outcome, by uint64) []Outcome {
+		out := make([]Outcome, len(os))
+		for i, o := range os {
+			o.ID = o.ID*1000 + by
+			out[i] = o
+		}
+		return out
+	}
+	a := []Outcome{{0, 7, false}, {1, 7, false}, {2, 7, true}, {3, 1, true}}
+	b := []Outcome{{3, 1, false}, {2, 7, true}, {1, 7, true}, {0, 7, true}}
+	dense, err := Compare(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sparse, err := Compare(shift(a, 5), shift(b, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *dense != *sparse {
+		t.Errorf("sparse ids: %+v, dense: %+v", *sparse, *dense)
+	}
+	for _, tc := range []struct {
+		a, b []Outcome
+		want string
+	}{
+		{shift(a, 5), shift(append(b[:3:3], Outcome{ID: 9, Sample: 7}), 5), "request 9005 is in B and not in A"},
+		{shift(a, 5), shift(append(b[:3:3], b[2]), 5), "request 1005 is in B twice"},
+		{shift(append(a[:3:3], a[2]), 5), shift(b, 5), "request 2005 is in A twice"},
+	} {
+		if _, err := Compare(tc.a, tc.b); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err = %v, want %q", err, tc.want)
+		}
+	}
+}
