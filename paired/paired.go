@@ -38,6 +38,28 @@ type Result struct {
 	DifferenceHigh float64 `json:"difference_high"`
 }
 
+// DifferenceText says B's accuracy less A's in points with its interval,
+// for people: that every request was answered alike when none differs, and
+// that the interval is too narrow when few samples do.
+func (r *Result) DifferenceText() string {
+	if r.BOnly+r.AOnly == 0 {
+		return "none: every request answered alike"
+	}
+	t := fmt.Sprintf("%+.3f points (95%% interval %+.3f to %+.3f)", 100*r.Difference, 100*r.DifferenceLow, 100*r.DifferenceHigh)
+	if n := r.SamplesA + r.SamplesB; n < fewSamples {
+		what := fmt.Sprintf("%d samples differ", n)
+		if n == 1 {
+			what = "1 sample differs"
+		}
+		t += ", but only " + what + ": the interval is too narrow"
+	}
+	return t
+}
+
+// fewSamples is how many samples must differ between two runs for the
+// normal interval to be worth reading.
+const fewSamples = 10
+
 // MismatchError says the two runs are not of the same requests, so that no
 // paired comparison of them means anything.
 type MismatchError struct{ Reason string }

@@ -218,3 +218,23 @@ func TestCompareSparseIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestDifferenceText(t *testing.T) {
+	tests := []struct {
+		r    Result
+		want string
+	}{
+		{Result{}, "none: every request answered alike"},
+		{Result{BOnly: 30, AOnly: 10, SamplesB: 12, SamplesA: 5, Difference: 0.002, DifferenceLow: -0.0005, DifferenceHigh: 0.0045},
+			"+0.200 points (95% interval -0.050 to +0.450)"},
+		{Result{BOnly: 2, SamplesB: 1, Difference: 0.0001, DifferenceLow: 0.0001, DifferenceHigh: 0.0001},
+			"+0.010 points (95% interval +0.010 to +0.010), but only 1 sample differs: the interval is too narrow"},
+		{Result{AOnly: 4, SamplesA: 3, Difference: -0.0002, DifferenceLow: -0.0004, DifferenceHigh: 0},
+			"-0.020 points (95% interval -0.040 to +0.000), but only 3 samples differ: the interval is too narrow"},
+	}
+	for _, tc := range tests {
+		if got := tc.r.DifferenceText(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.r, got, tc.want)
+		}
+	}
+}

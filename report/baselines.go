@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/tandem-edge/tandem/deploy"
+	"github.com/tandem-edge/tandem/paired"
 )
 
 // baselines is what the report reads of baselines.json, which `tandem sim`
@@ -20,12 +21,7 @@ type baselines struct {
 	Baselines []struct {
 		Policy  string          `json:"policy"`
 		Summary *deploy.Summary `json:"summary"`
-		Paired  *struct {
-			Difference     float64 `json:"difference"`
-			DifferenceLow  float64 `json:"difference_low"`
-			DifferenceHigh float64 `json:"difference_high"`
-			P              float64 `json:"p"`
-		} `json:"paired"`
+		Paired  *paired.Result  `json:"paired"`
 	} `json:"baselines"`
 	Notes []string `json:"notes"`
 }
@@ -51,7 +47,7 @@ func baselinesFrom(path string, raw []byte, run *deploy.Summary) (*Table, error)
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	t := &Table{Title: "Beside the trivial policies, on the same requests",
-		Header: []string{"policy", "accuracy (completed / all)", "offload rate", "failed", "latency mean / p95 / p99 (ms)", "this run's accuracy less this policy's, points (95%)", "this run's mean latency against it"}}
+		Header: []string{"policy", "accuracy (completed / all)", "offload rate", "failed", "latency mean / p95 / p99 (ms)", "this run's accuracy less this policy's", "this run's mean latency against it"}}
 	row := func(policy string, s *deploy.Summary) []string {
 		return []string{policy, pct3(s.AccuracyOverCompleted) + " / " + pct3(s.AccuracyOverRequests), pct(s.OffloadRate),
 			fmt.Sprint(s.Failed), f3(s.LatencyMS.Mean) + " / " + f3(s.LatencyMS.P95) + " / " + f3(s.LatencyMS.P99)}
@@ -64,7 +60,7 @@ func baselinesFrom(path string, raw []byte, run *deploy.Summary) (*Table, error)
 		r := row(bl.Policy, bl.Summary)
 		diff, lat := "—", "—"
 		if p := bl.Paired; p != nil {
-			diff = fmt.Sprintf("%+.3f (%+.3f to %+.3f), McNemar p = %.2g", 100*p.Difference, 100*p.DifferenceLow, 100*p.DifferenceHigh, p.P)
+			diff = fmt.Sprintf("%s; McNemar p = %.2g", p.DifferenceText(), p.P)
 		}
 		if m := bl.Summary.LatencyMS.Mean; m > 0 {
 			lat = fmt.Sprintf("%+.1f%%", 100*(run.LatencyMS.Mean-m)/m)

@@ -92,7 +92,7 @@ func TestRunReportWithBaselines(t *testing.T) {
 	base := `{"scenario": "mine", "seed": 1, "policy": "learned", "baselines": [
 	  {"policy": "cloud-only", "summary": {"mode": "sim", "requests": 4, "completed": 4, "accuracy": 0.75,
 	    "accuracy_over_completed": 0.75, "accuracy_over_requests": 0.75, "offload_rate": 1, "latency_ms": {"mean": 20, "p95": 30, "p99": 40}},
-	   "paired": {"difference": -0.25, "difference_low": -0.5, "difference_high": 0, "p": 1}}],
+	   "paired": {"a_right_b_wrong": 12, "samples_a_better": 12, "difference": -0.25, "difference_low": -0.5, "difference_high": 0, "p": 1}}],
 	  "notes": ["no edge-only baseline: why"]}`
 	os.WriteFile(filepath.Join(dir, "baselines.json"), []byte(base), 0o644)
 	rep, err := Build(dir)
@@ -100,7 +100,7 @@ func TestRunReportWithBaselines(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := string(rep.Markdown())
-	for _, want := range []string{"## Beside the trivial policies", "| cloud-only | 75.000% / 75.000% | 100.00% | 0 | 20.000 / 30.000 / 40.000 | -25.000 (-50.000 to +0.000), McNemar p = 1 |", "note: no edge-only baseline: why"} {
+	for _, want := range []string{"## Beside the trivial policies", "| cloud-only | 75.000% / 75.000% | 100.00% | 0 | 20.000 / 30.000 / 40.000 | -25.000 points (95% interval -50.000 to +0.000); McNemar p = 1 |", "note: no edge-only baseline: why"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report.md lacks %q:\n%s", want, md)
 		}

@@ -222,8 +222,7 @@ func printComparison(w io.Writer, c *Comparison) {
 			p.Requests, p.BOnly, p.AOnly, p.P)
 		fmt.Fprintf(w, "  over their %d distinct samples: B better on %d, A on %d (sign test p = %.3g)\n",
 			p.Samples, p.SamplesB, p.SamplesA, p.SamplesP)
-		fmt.Fprintf(w, "  B's accuracy less A's: %+.3f points, 95%% interval %+.3f to %+.3f (clustered by sample)\n",
-			100*p.Difference, 100*p.DifferenceLow, 100*p.DifferenceHigh)
+		fmt.Fprintf(w, "  B's accuracy less A's: %s\n", p.DifferenceText())
 	}
 	for _, n := range c.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)

@@ -158,8 +158,7 @@ func printBaselines(w io.Writer, run *deploy.Summary, b *Baselines) {
 		if m := bl.Summary.LatencyMS.Mean; m > 0 {
 			lat = fmt.Sprintf("%+.1f%%", 100*(run.LatencyMS.Mean-m)/m)
 		}
-		fmt.Fprintf(w, "against %s: mean latency %s; accuracy %+.3f points (95%% interval %+.3f to %+.3f, by sample; McNemar p = %.2g)\n",
-			bl.Policy, lat, 100*p.Difference, 100*p.DifferenceLow, 100*p.DifferenceHigh, p.P)
+		fmt.Fprintf(w, "against %s: mean latency %s; accuracy difference %s; McNemar p = %.2g\n", bl.Policy, lat, p.DifferenceText(), p.P)
 	}
 	for _, n := range b.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)

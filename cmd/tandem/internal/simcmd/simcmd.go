@@ -82,7 +82,7 @@ appear together once the run has succeeded, never half-written.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Out, "out", "", "write summary.json and requests.csv into `DIR`")
+	f.StringVar(&opts.Out, "out", "", "write summary.json, requests.csv and baselines.json into `DIR`")
 	f.IntVar(&opts.Requests, "requests", 0, "simulate `N` arrivals over the fleet, replacing the scenario's requests or duration")
 	f.Uint64Var(&opts.Seed, "seed", 0, "seed `S` of every random stream, replacing the scenario's")
 	f.BoolVar(&opts.JSON, "json", false, "print summary.json's object instead of a table")
