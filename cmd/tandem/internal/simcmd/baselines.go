@@ -12,7 +12,6 @@ import (
 	"github.com/tandem-edge/tandem/deploy"
 	"github.com/tandem-edge/tandem/paired"
 	"github.com/tandem-edge/tandem/scenarios"
-	"github.com/tandem-edge/tandem/sim"
 )
 
 // baselinesFile is where --out writes the baselines beside the summary.
@@ -76,15 +75,7 @@ func runBaselines(sc *scenarios.Scenario, run []paired.Outcome) (*Baselines, err
 
 // simulate runs sc and returns its summary and every request's outcome.
 func simulate(sc *scenarios.Scenario) (*deploy.Summary, []paired.Outcome, error) {
-	in, err := scenarios.Resolve(sc)
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg, err := sim.ConfigFor(in)
-	if err != nil {
-		return nil, nil, err
-	}
-	s, err := sim.New(cfg)
+	_, s, err := newSim(sc)
 	if err != nil {
 		return nil, nil, err
 	}

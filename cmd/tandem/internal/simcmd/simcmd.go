@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -97,22 +98,13 @@ func Run(opts *Options) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	in, err := scenarios.Resolve(sc)
-	if err != nil {
-		return cli.BadInput(err)
-	}
-	cfg, err := sim.ConfigFor(in)
-	if err != nil {
-		return cli.BadInput(err)
-	}
-	s, err := sim.New(cfg)
+	in, s, err := newSim(sc)
 	if err != nil {
 		return cli.BadInput(err)
 	}
 
 	var out *cli.Output
 	var rec deploy.Recorder
-	var csv *deploy.CSVRecorder
 	if opts.Out != "" {
 		if out, err = cli.NewOutput(opts.Out); err != nil {
 			return err
@@ -122,8 +114,7 @@ func Run(opts *Options) error {
 		if err != nil {
 			return err
 		}
-		csv = deploy.NewCSVRecorder(f)
-		rec = csv
+		rec = deploy.NewCSVRecorder(f)
 	}
 	var outs outcomes
 	if opts.Baselines {
@@ -176,13 +167,31 @@ func Run(opts *Options) error {
 		printBaselines(opts.Stdout, sum, base)
 	}
 	if opts.Out != "" {
-		files := filepath.Join(opts.Out, "summary.json") + " and " + filepath.Join(opts.Out, "requests.csv")
+		files := []string{filepath.Join(opts.Out, "summary.json"), filepath.Join(opts.Out, "requests.csv")}
 		if base != nil {
-			files = filepath.Join(opts.Out, "summary.json") + ", " + filepath.Join(opts.Out, "requests.csv") + " and " + filepath.Join(opts.Out, baselinesFile)
+			files = append(files, filepath.Join(opts.Out, baselinesFile))
 		}
-		fmt.Fprintf(opts.Stdout, "wrote %s\n", files)
+		last := len(files) - 1
+		fmt.Fprintf(opts.Stdout, "wrote %s and %s\n", strings.Join(files[:last], ", "), files[last])
 	}
 	return nil
+}
+
+// newSim resolves sc and builds its simulator.
+func newSim(sc *scenarios.Scenario) (*scenarios.Inputs, *sim.Sim, error) {
+	in, err := scenarios.Resolve(sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := sim.ConfigFor(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := sim.New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return in, s, nil
 }
 
 func writeJSON(w io.Writer, v any) error {
