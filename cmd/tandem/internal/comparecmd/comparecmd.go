@@ -62,7 +62,10 @@ draws its held-out samples with replacement, so one sample can be several
 requests that a policy answers alike; the split is therefore also counted over
 distinct samples (a sample counts for the run that got more of its requests
 right), whose p-value is the one to trust: the same inputs counted twice make
-any difference look surer than it is. A failed request counts as a wrong answer.`,
+any difference look surer than it is. A failed request counts as a wrong answer.
+A p-value says whether the two differ, not by how much: B's accuracy less A's
+is printed with its 95% interval, whose spread is taken over distinct samples
+too ("within 0.2 points of the cloud" is a claim it can back).`,
 		Example: `  tandem sim builtin:default --requests 2000 --out out/sim
   tandem hil run builtin:default --requests 2000 --out out/hil
   tandem compare out/sim/summary.json out/hil/summary.json
