@@ -131,7 +131,7 @@ func Run(opts *Options) error {
 		return err
 	}
 	sum.WallSeconds = time.Since(start).Seconds()
-	var base *Baselines
+	var base *report.Baselines
 	if opts.Baselines {
 		if base, err = runBaselines(sc, outs); err != nil {
 			return err
@@ -147,7 +147,7 @@ func Run(opts *Options) error {
 			return err
 		}
 		if base != nil {
-			f, err := out.Create(baselinesFile)
+			f, err := out.Create(report.BaselinesFile)
 			if err != nil {
 				return err
 			}
@@ -164,12 +164,12 @@ func Run(opts *Options) error {
 	}
 	report.PrintSummary(opts.Stdout, in, sum)
 	if base != nil {
-		printBaselines(opts.Stdout, sum, base)
+		report.PrintBaselines(opts.Stdout, sum, base)
 	}
 	if opts.Out != "" {
 		files := []string{filepath.Join(opts.Out, "summary.json"), filepath.Join(opts.Out, "requests.csv")}
 		if base != nil {
-			files = append(files, filepath.Join(opts.Out, baselinesFile))
+			files = append(files, filepath.Join(opts.Out, report.BaselinesFile))
 		}
 		last := len(files) - 1
 		fmt.Fprintf(opts.Stdout, "wrote %s and %s\n", strings.Join(files[:last], ", "), files[last])

@@ -16,6 +16,7 @@ import (
 	"github.com/tandem-edge/tandem/bundles"
 	"github.com/tandem-edge/tandem/cmd/tandem/internal/cli"
 	"github.com/tandem-edge/tandem/deploy"
+	"github.com/tandem-edge/tandem/report"
 	"github.com/tandem-edge/tandem/scenarios"
 	"github.com/tandem-edge/tandem/sim"
 )
@@ -342,9 +343,9 @@ func TestRunSetsTheRunBesideItsBaselines(t *testing.T) {
 		}
 	}
 	var run deploy.Summary
-	var base Baselines
+	var base report.Baselines
 	read(filepath.Join(out, "summary.json"), &run)
-	read(filepath.Join(out, baselinesFile), &base)
+	read(filepath.Join(out, report.BaselinesFile), &base)
 	if base.Policy != scenarios.PolicyThreshold || len(base.Baselines) != 2 || len(base.Notes) != 0 {
 		t.Fatalf("baselines %+v", base)
 	}
