@@ -168,14 +168,14 @@ func newIndex(a []Outcome) (*index, error) {
 }
 
 func (x *index) of(id uint64) (int, bool) {
-	if x.dense != nil || x.sparse == nil {
-		if id >= uint64(len(x.dense)) || x.dense[id] == 0 {
-			return 0, false
-		}
-		return int(x.dense[id]) - 1, true
+	if x.sparse != nil {
+		i, ok := x.sparse[id]
+		return i, ok
 	}
-	i, ok := x.sparse[id]
-	return i, ok
+	if id >= uint64(len(x.dense)) || x.dense[id] == 0 {
+		return 0, false
+	}
+	return int(x.dense[id]) - 1, true
 }
 
 // Interval returns the difference in accuracy between two runs, B's less
